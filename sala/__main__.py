@@ -1,0 +1,5 @@
+"""Allows `python -m sala`."""
+
+from sala.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,38 @@
+"""The table of API calls: name, handler, methods, checksum and accepted body types."""
+
+from __future__ import annotations
+
+from sala.api.calls import join, mconf, meetings, misc, recordings, text_tracks
+from sala.api.endpoint import FORM_TYPES, XML_TYPES, Call
+
+GET = frozenset({"GET"})
+GET_POST = frozenset({"GET", "POST"})
+POST = frozenset({"POST"})
+
+
+def api_calls() -> dict[str, Call]:
+    return {
+        "": Call(misc.version, methods=frozenset({"GET", "POST"}), checksummed=False),
+        "create": Call(meetings.create, body_types=FORM_TYPES | XML_TYPES),
+        "join": Call(join.join, methods=GET),
+        "end": Call(meetings.end),
+        "isMeetingRunning": Call(meetings.is_meeting_running),
+        "getMeetingInfo": Call(meetings.get_meeting_info),
+        "getMeetings": Call(meetings.get_meetings),
+        "getRecordings": Call(recordings.get_recordings),
+        "publishRecordings": Call(recordings.publish_recordings),
+        "deleteRecordings": Call(recordings.delete_recordings),
+        "updateRecordings": Call(recordings.update_recordings),
+        "getRecordingTextTracks": Call(text_tracks.get_recording_text_tracks),
+        "putRecordingTextTrack": Call(
+            text_tracks.put_recording_text_track,
+            methods=POST,
+            body_types=frozenset({"multipart/form-data"}),
+            json_errors=False,
+        ),
+        "insertDocument": Call(misc.insert_document, methods=POST, body_types=XML_TYPES),
+        "sendChatMessage": Call(misc.send_chat_message),
+        "getJoinUrl": Call(misc.get_join_url, checksummed=False, json_errors=True),
+        "getAllMeetings": Call(mconf.get_all_meetings),
+        "updateMeeting": Call(mconf.update_meeting),
+    }

@@ -1,0 +1,87 @@
+"""create, end, isMeetingRunning, getMeetingInfo, getMeetings."""
+
+from __future__ import annotations
+
+from sala.api.create_params import parse_create
+from sala.api.endpoint import Answer, ApiRequest
+from sala.api.errors import ApiError, missing_meeting_id
+from sala.api.modules import parse_documents
+from sala.api.render import java_date, meeting_fields
+from sala.api.xml import Fields, Repeated
+from sala.meetings.errors import MeetingNotFound
+from sala.meetings.rules import EndReason
+
+DUPLICATE_MESSAGE = "This conference was already in existence and may currently be in progress."
+END_MESSAGE = (
+    "A request to end the meeting was sent.  Please wait a few seconds, and then use the "
+    "getMeetingInfo or isMeetingRunning API calls to verify that it was ended."
+)
+
+
+def _meeting_id(req: ApiRequest) -> str:
+    meeting_id = req.params.nonempty("meetingID")
+    if meeting_id is None:
+        raise missing_meeting_id()
+    return meeting_id
+
+
+async def create(req: ApiRequest) -> Answer:
+    modules_xml = req.xml_body
+    if modules_xml is not None:
+        parse_documents(modules_xml)  # refuse a malformed body before creating anything
+    spec = parse_create(req.params, req.ctx.settings, modules_xml)
+    if spec.is_breakout and not spec.parent_meeting_id:
+        raise ApiError("parentMeetingIDMissing", "No parent meeting ID was provided for the breakout room")
+    result = await req.ctx.meetings.create(spec)
+    m = result.meeting
+    return [
+        ("returncode", "SUCCESS"),
+        ("meetingID", m.external_id),
+        ("internalMeetingID", m.internal_id),
+        ("parentMeetingID", m.parent_meeting_id),
+        ("attendeePW", m.attendee_pw or None),
+        ("moderatorPW", m.moderator_pw or None),
+        ("createTime", m.create_time),
+        ("voiceBridge", m.voice_bridge),
+        ("dialNumber", m.dial_number),
+        ("createDate", java_date(m.create_time)),
+        ("hasUserJoined", m.has_user_joined),
+        ("duration", m.duration_minutes),
+        ("hasBeenForciblyEnded", m.forcibly_ended),
+        ("messageKey", "duplicateWarning" if result.duplicate else ""),
+        ("message", DUPLICATE_MESSAGE if result.duplicate else ""),
+    ]
+
+
+async def end(req: ApiRequest) -> Answer:
+    await req.ctx.meetings.end(_meeting_id(req), EndReason.END_API)
+    return [
+        ("returncode", "SUCCESS"),
+        ("messageKey", "sentEndMeetingRequest"),
+        ("message", END_MESSAGE),
+    ]
+
+
+async def is_meeting_running(req: ApiRequest) -> Answer:
+    running = await req.ctx.meetings.is_running(_meeting_id(req))
+    return [("returncode", "SUCCESS"), ("running", running)]
+
+
+async def get_meeting_info(req: ApiRequest) -> Answer:
+    meeting = await req.ctx.meetings.get_live(_meeting_id(req))
+    if meeting is None:
+        raise MeetingNotFound()
+    return [("returncode", "SUCCESS"), *meeting_fields(meeting)]
+
+
+async def get_meetings(req: ApiRequest) -> Answer:
+    meetings = await req.ctx.meetings.list_live()
+    if not meetings:
+        return [
+            ("returncode", "SUCCESS"),
+            ("meetings", []),
+            ("messageKey", "noMeetings"),
+            ("message", "no meetings were found on this server"),
+        ]
+    items: list[Fields] = [meeting_fields(m) for m in meetings]
+    return [("returncode", "SUCCESS"), ("meetings", Repeated("meeting", items))]

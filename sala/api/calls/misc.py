@@ -1,0 +1,132 @@
+"""The root (version) call, insertDocument, sendChatMessage and getJoinUrl."""
+
+from __future__ import annotations
+
+from urllib.parse import quote_plus
+
+from starlette.responses import JSONResponse
+
+from sala import __version__
+from sala.api import checksum
+from sala.api.endpoint import Answer, ApiRequest
+from sala.api.errors import ApiError, missing_meeting_id
+from sala.api.modules import parse_documents
+from sala.events.log import append_event
+from sala.meetings.errors import InvalidSession
+
+PUBLIC_CHAT_TOPIC = "room.chat"
+
+
+async def version(req: ApiRequest) -> Answer:
+    return [
+        ("returncode", "SUCCESS"),
+        ("version", "2.0"),
+        ("apiVersion", "2.0"),
+        ("bbbVersion", ""),
+        ("salaVersion", __version__),
+    ]
+
+
+async def insert_document(req: ApiRequest) -> Answer:
+    meeting_id = req.params.nonempty("meetingID")
+    if meeting_id is None:
+        raise missing_meeting_id()
+    meeting = await req.ctx.meetings.get_live(meeting_id)
+    if meeting is None:
+        raise ApiError("notFound", f"Meeting with id [{meeting_id}] not found.")
+    if "presentation" in meeting.disabled_features:
+        raise ApiError("presentationDisabled", "Presentation feature is disabled, ignoring.")
+    body = req.xml_body
+    if body is None:
+        raise ApiError("missingParamDocument", "Send the documents as a <modules> XML body.")
+    documents = parse_documents(body)
+    if not documents:
+        raise ApiError("missingParamDocument", "The XML body names no presentation document.")
+    await req.ctx.meetings.log_event(
+        meeting.internal_id, "presentation-inserted", {"modules_xml": body, "count": len(documents)}
+    )
+    return [
+        ("returncode", "SUCCESS"),
+        ("messageKey", ""),
+        ("message", "Presentation is being uploaded"),
+    ]
+
+
+async def send_chat_message(req: ApiRequest) -> Answer:
+    meeting_id = req.params.nonempty("meetingID")
+    if meeting_id is None:
+        raise missing_meeting_id()
+    message = req.params.text("message")
+    if message is None:
+        raise ApiError("nullError", "You must provide the param message")
+    if not 1 <= len(message) <= 500:
+        raise ApiError("sizeError", "Param message must be between 1 and 500 characters")
+    user_name = req.params.nonempty("userName") or "System"
+    if len(user_name) > 255:
+        raise ApiError("sizeError", "Param userName must be at most 255 characters")
+    meeting = await req.ctx.meetings.get_live(meeting_id)
+    if meeting is None:
+        raise ApiError("meetingNotFound", "Meeting not found")
+    data = {"chat": "public", "message": message, "sender_name": user_name, "source": "api"}
+    await req.ctx.meetings.log_event(meeting.internal_id, "chat-message", data)
+    await req.ctx.bus.publish(PUBLIC_CHAT_TOPIC, {"meeting_id": meeting.internal_id, **data})
+    return [("returncode", "SUCCESS"), ("messageKey", ""), ("message", "Message successfully sent")]
+
+
+def _json_failure(message: str, token: str | None) -> JSONResponse:
+    return JSONResponse(
+        {"response": {"returncode": "FAILED", "message": message, "sessionToken": token}}
+    )
+
+
+async def get_join_url(req: ApiRequest) -> Answer:
+    """A fresh join URL for a user already in the room (second screen, device hand-over)."""
+    token = req.params.nonempty("sessionToken")
+    if token is None:
+        return JSONResponse(
+            {
+                "response": {
+                    "returncode": "FAILED",
+                    "messageKey": "missingToken",
+                    "message": "You must provide a session token",
+                }
+            }
+        )
+    try:
+        session = await req.ctx.meetings.room_session(token)
+    except InvalidSession:
+        return _json_failure("Invalid Session", token)
+    user, meeting = session.attendee, session.meeting
+    is_moderator = user.role.value == "MODERATOR"
+    pairs: list[tuple[str, str]] = [
+        ("meetingID", meeting.external_id),
+        ("role", user.role.value),
+        ("redirect", "true"),
+    ]
+    if not (is_moderator and not req.params.boolean("duplicateSession", True)):
+        pairs.append(("existingUserID", user.internal_user_id))
+    full_name = req.params.nonempty("fullName") if is_moderator else None
+    pairs.append(("fullName", full_name or user.full_name))
+    for name in ("sessionName",):
+        value = req.params.nonempty(name)
+        if value:
+            pairs.append((name, value))
+    if req.params.boolean("replaceSession", False):
+        pairs.append(("replaceSessionToken", token))
+    if is_moderator and not meeting.is_breakout:
+        pairs += [(k, v) for k, v in req.params.items() if k.startswith("userdata-")]
+        layout = req.params.nonempty("enforceLayout")
+        if layout:
+            pairs.append(("enforceLayout", layout))
+    query = "&" + "&".join(f"{k}={quote_plus(v)}" for k, v in pairs)
+    signature = checksum.compute("join", query, req.ctx.settings.shared_secret, "sha1")
+    url = f"{req.ctx.settings.base_url}/bigbluebutton/api/join?{query}&checksum={signature}"
+    return JSONResponse(
+        {
+            "response": {
+                "returncode": "SUCCESS",
+                "message": "Join URL provided successfully.",
+                "url": url,
+            }
+        }
+    )

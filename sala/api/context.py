@@ -1,0 +1,22 @@
+"""What API calls may use: settings, clock and the domain services, handed in by build_app."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sala.clock import Clock
+from sala.config import Settings
+from sala.events.bus import Bus
+from sala.meetings.history import MeetingHistory
+from sala.meetings.service import MeetingService
+from sala.recordings.store import RecordingStore
+
+
+@dataclass(frozen=True)
+class ApiContext:
+    settings: Settings
+    clock: Clock
+    bus: Bus
+    meetings: MeetingService
+    history: MeetingHistory
+    recordings: RecordingStore

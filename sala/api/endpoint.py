@@ -1,0 +1,220 @@
+"""The one ASGI endpoint behind `/bigbluebutton/api/<call>`.
+
+It reads the request (query string exactly as sent, optional form or XML body), checks the
+checksum before anything else, runs the call, and writes the answer. Every failure, expected or
+not, leaves here as a BBB-shaped FAILED document with HTTP 200: clients parse the body, and some
+throw on any other status.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Union
+
+from starlette.datastructures import FormData, Headers
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import Response
+
+from sala.api import checksum
+from sala.api.context import ApiContext
+from sala.api.errors import ApiError, checksum_error
+from sala.api.params import Params
+from sala.api.xml import Fields, to_json, to_xml
+from sala.meetings.errors import MeetingError
+
+log = logging.getLogger(__name__)
+
+FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
+XML_TYPES = frozenset({"application/xml", "text/xml"})
+
+Answer = Union[Fields, Response]
+
+
+@dataclass
+class ApiRequest:
+    call: str
+    method: str
+    params: Params
+    headers: Headers
+    body: bytes
+    content_type: str
+    ctx: ApiContext
+    form: FormData | None = None
+
+    @property
+    def xml_body(self) -> str | None:
+        if self.content_type in XML_TYPES and self.body.strip():
+            return self.body.decode("utf-8", "replace")
+        return None
+
+
+Handler = Callable[[ApiRequest], Awaitable[Answer]]
+
+
+@dataclass(frozen=True)
+class Call:
+    handler: Handler
+    methods: frozenset[str] = frozenset({"GET", "POST"})
+    checksummed: bool = True
+    body_types: frozenset[str] = FORM_TYPES
+    json_errors: bool = False
+    """Calls whose answers are JSON (getJoinUrl...) fail in JSON too."""
+    extra_methods: frozenset[str] = field(default_factory=frozenset)
+
+
+def wants_json(request: Request, ctx: ApiContext) -> bool:
+    """Opt-in JSON: a client that asks for it with `Accept: application/json` (and not XML)."""
+    if not ctx.settings.allow_json_responses:
+        return False
+    accept = request.headers.get("accept", "")
+    return "application/json" in accept and "xml" not in accept
+
+
+def render(document: Fields, as_json: bool, status: int = 200) -> Response:
+    if as_json:
+        return Response(
+            to_json(document),
+            status_code=status,
+            media_type="application/json",
+            headers={"Cache-Control": "no-cache"},
+        )
+    return Response(
+        to_xml(document),
+        status_code=status,
+        headers={"Content-Type": "text/xml;charset=UTF-8", "Cache-Control": "no-cache"},
+    )
+
+
+def failed(key: str, message: str) -> Fields:
+    return [("returncode", "FAILED"), ("messageKey", key), ("message", message)]
+
+
+class ApiEndpoint:
+    def __init__(self, ctx: ApiContext, calls: dict[str, Call]) -> None:
+        self._ctx = ctx
+        self._calls = calls
+
+    async def handle(self, request: Request) -> Response:
+        call_name = request.path_params.get("call", "").strip("/")
+        as_json = wants_json(request, self._ctx)
+        call = self._calls.get(call_name)
+        try:
+            if call is None:
+                raise ApiError("unsupportedRequest", "Request not recognized")
+            answer = await self._run(call_name, call, request)
+        except ApiError as exc:
+            return self._failure(call, exc.key, exc.message, as_json, exc.status)
+        except MeetingError as exc:
+            return self._failure(call, exc.key, exc.message, as_json)
+        except ClientDisconnect:
+            return Response(status_code=499)
+        except Exception:
+            log.exception("API call %s failed", call_name)
+            return self._failure(
+                call, "internalError", "An unexpected error happened; it was logged.", as_json
+            )
+        if isinstance(answer, Response):
+            return answer
+        return render(answer, as_json)
+
+    def _failure(
+        self, call: Call | None, key: str, message: str, as_json: bool, status: int = 200
+    ) -> Response:
+        return render(failed(key, message), as_json or bool(call and call.json_errors), status)
+
+    async def _run(self, call_name: str, call: Call, request: Request) -> Answer:
+        method = "GET" if request.method == "HEAD" else request.method
+        if method not in call.methods:
+            raise ApiError(
+                "unsupportedRequest", f"{call_name} does not accept {request.method} requests"
+            )
+        raw_query = request.scope.get("query_string", b"").decode("utf-8", "replace")
+        query_params = Params.from_query(raw_query)
+        content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        body, form = await self._read_body(request, call, content_type)
+
+        params = query_params
+        body_params = Params(())
+        if form is not None:
+            body_params = Params((k, v) for k, v in form.multi_items() if isinstance(v, str))
+            params = query_params.merged(body_params)
+
+        if call.checksummed:
+            self._verify(call_name, raw_query, body, content_type, body_params)
+        return await call.handler(
+            ApiRequest(
+                call=call_name,
+                method=method,
+                params=params,
+                headers=request.headers,
+                body=body,
+                content_type=content_type,
+                ctx=self._ctx,
+                form=form,
+            )
+        )
+
+    async def _read_body(
+        self, request: Request, call: Call, content_type: str
+    ) -> tuple[bytes, FormData | None]:
+        if request.method != "POST":
+            return b"", None
+        limit = self._ctx.settings.max_request_bytes
+        declared = request.headers.get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            raise ApiError("sizeError", f"The request body is larger than {limit} bytes")
+        if content_type == "multipart/form-data" and "multipart/form-data" in call.body_types:
+            form = await request.form(max_files=4, max_fields=2000, max_part_size=limit)
+            return b"", form
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise ApiError("sizeError", f"The request body is larger than {limit} bytes")
+            chunks.append(chunk)
+        body = b"".join(chunks)
+        if not body.strip():
+            return b"", None
+        if content_type not in call.body_types:
+            raise ApiError(
+                "unsupportedContentType", "POST request Content-Type is missing or unsupported"
+            )
+        if content_type == "application/x-www-form-urlencoded":
+            text = body.decode("utf-8", "replace")
+            return body, FormData(Params.from_query(text).all_pairs())
+        return body, None
+
+    def _verify(
+        self,
+        call_name: str,
+        raw_query: str,
+        body: bytes,
+        content_type: str,
+        body_params: Params,
+    ) -> None:
+        query_without, supplied = checksum.split_checksum(raw_query)
+        candidates = [query_without]
+        if content_type == "application/x-www-form-urlencoded" and body:
+            body_text = body.decode("utf-8", "replace")
+            body_without, body_supplied = checksum.split_checksum(body_text)
+            supplied = supplied or body_supplied
+            if not query_without:
+                # Checksum over the body as sent, or over bbb-web's canonical rebuild of it.
+                candidates += [body_without, checksum.canonical_form_string(body_params.all_values())]
+        elif body_params and not query_without:
+            supplied = supplied or body_params.get("checksum")
+            candidates.append(checksum.canonical_form_string(body_params.all_values()))
+        if not supplied:
+            raise checksum_error("You must provide the checksum")
+        ok = checksum.matches(
+            call_name,
+            candidates,
+            supplied,
+            self._ctx.settings.shared_secret,
+            self._ctx.settings.accepted_algorithms,
+        )
+        if not ok:
+            raise checksum_error()

@@ -1,0 +1,106 @@
+"""The composition root: build_app(settings) wires every part of sala into one ASGI app."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from sala.api.calls import api_calls
+from sala.api.context import ApiContext
+from sala.api.endpoint import ApiEndpoint
+from sala.clock import Clock, SystemClock
+from sala.config import Settings
+from sala.events.bus import InProcessBus
+from sala.meetings.history import MeetingHistory
+from sala.meetings.reaper import Reaper
+from sala.meetings.service import LifecycleDefaults, MeetingService
+from sala.recordings.store import RecordingStore
+from sala.room.handoff import RoomHandoff
+from sala.store.db import Database
+
+
+@dataclass
+class Services:
+    settings: Settings
+    clock: Clock
+    db: Database
+    bus: InProcessBus
+    meetings: MeetingService
+    history: MeetingHistory
+    recordings: RecordingStore
+    reaper: Reaper
+
+
+def build_services(settings: Settings, clock: Clock | None = None) -> Services:
+    clock = clock or SystemClock()
+    db = Database(settings.sqlalchemy_url)
+    bus = InProcessBus()
+    meetings = MeetingService(
+        db,
+        clock,
+        bus,
+        LifecycleDefaults(
+            inactivity_minutes=settings.inactivity_timeout_minutes,
+            join_token_ttl_ms=settings.join_token_ttl_seconds * 1000,
+        ),
+    )
+    return Services(
+        settings=settings,
+        clock=clock,
+        db=db,
+        bus=bus,
+        meetings=meetings,
+        history=MeetingHistory(db),
+        recordings=RecordingStore(db),
+        reaper=Reaper(meetings, settings.lifecycle_check_interval_seconds),
+    )
+
+
+def build_app(
+    settings: Settings, clock: Clock | None = None, *, run_reaper: bool = True
+) -> Starlette:
+    services = build_services(settings, clock)
+    ctx = ApiContext(
+        settings=settings,
+        clock=services.clock,
+        bus=services.bus,
+        meetings=services.meetings,
+        history=services.history,
+        recordings=services.recordings,
+    )
+    api = ApiEndpoint(ctx, api_calls())
+    handoff = RoomHandoff(services.meetings, settings)
+
+    async def health(_: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        await services.db.migrate()
+        if run_reaper:
+            services.reaper.start()
+        try:
+            yield
+        finally:
+            await services.reaper.stop()
+            await services.db.dispose()
+
+    methods = ["GET", "POST", "HEAD"]
+    app = Starlette(
+        routes=[
+            Route("/bigbluebutton/api", api.handle, methods=methods),
+            Route("/bigbluebutton/api/{call:path}", api.handle, methods=methods),
+            Route("/room/join", handoff.join, methods=["GET"]),
+            Route("/room/", handoff.page, methods=["GET"]),
+            Route("/health", health, methods=["GET"]),
+        ],
+        lifespan=lifespan,
+    )
+    app.state.services = services
+    return app

@@ -1,0 +1,136 @@
+"""The `sala` command: serve, secret, check, migrate."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import shutil
+import sys
+from collections.abc import Sequence
+
+from sala import __version__
+from sala.config import ConfigError, Settings, load_settings
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    if getattr(args, "config", None):
+        os.environ["SALA_CONFIG_FILE"] = args.config
+    return load_settings(host=getattr(args, "host", None), port=getattr(args, "port", None))
+
+
+def _banner(settings: Settings) -> str:
+    return (
+        f"sala {__version__}\n"
+        f"    URL: {settings.base_url}/bigbluebutton/\n"
+        f"    Secret: {settings.shared_secret}\n"
+    )
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from sala.app import build_app
+
+    settings = _settings(args)
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    # Alembic narrates every plugin it loads; only its warnings matter to an operator.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    print(_banner(settings), flush=True)
+    config = uvicorn.Config(
+        build_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level,
+        access_log=False,
+        proxy_headers=True,
+        server_header=False,
+        lifespan="on",
+    )
+    uvicorn.Server(config).run()
+    return 0
+
+
+def cmd_secret(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    print(_banner(settings), end="")
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from sala.store.db import Database
+
+    settings = _settings(args)
+
+    async def run() -> None:
+        db = Database(settings.sqlalchemy_url)
+        try:
+            await db.migrate()
+        finally:
+            await db.dispose()
+
+    asyncio.run(run())
+    print("database schema is up to date")
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    """Verify the configuration, the database and the external programs sala uses."""
+    from sqlalchemy import text
+
+    from sala.store.db import Database
+
+    settings = _settings(args)
+    problems: list[str] = []
+    print(f"configuration: ok (data dir {settings.data_dir}, API at {settings.base_url})")
+
+    async def probe_db() -> None:
+        db = Database(settings.sqlalchemy_url)
+        try:
+            async with db.read() as conn:
+                await conn.execute(text("select 1"))
+        finally:
+            await db.dispose()
+
+    try:
+        asyncio.run(probe_db())
+        print(f"database: ok ({settings.sqlalchemy_url.split('://')[0]})")
+    except Exception as exc:
+        problems.append(f"database: cannot connect: {exc}")
+    for program, purpose in (
+        ("janus", "media server (audio, video, screen sharing)"),
+        ("ffmpeg", "recording processing"),
+    ):
+        found = shutil.which(program)
+        print(f"{program}: {'ok ' + found if found else 'missing'} ({purpose})")
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    return 1 if problems else 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="sala", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"sala {__version__}")
+    parser.add_argument("--config", help="TOML configuration file (or SALA_CONFIG_FILE)")
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="run the server")
+    serve.add_argument("--host", help="address to listen on (SALA_HOST)")
+    serve.add_argument("--port", type=int, help="port to listen on (SALA_PORT)")
+    serve.set_defaults(func=cmd_serve)
+    sub.add_parser("secret", help="print the API URL and shared secret").set_defaults(
+        func=cmd_secret
+    )
+    sub.add_parser("check", help="verify configuration and dependencies").set_defaults(
+        func=cmd_check
+    )
+    sub.add_parser("migrate", help="upgrade the database schema").set_defaults(func=cmd_migrate)
+    args = parser.parse_args(argv)
+    try:
+        result: int = args.func(args)
+        return result
+    except ConfigError as exc:
+        print(f"sala: {exc}", file=sys.stderr)
+        return 2

@@ -1,0 +1,224 @@
+"""sala's configuration: one typed, validated object built at start-up.
+
+Sources, strongest first: explicit keyword arguments (the CLI's flags), environment variables
+(`SALA_<KEY>`), an optional TOML file (`SALA_CONFIG_FILE` or `sala --config`), then defaults.
+Every key is documented in docs/configuration.md; a bad value stops start-up with an error that
+names the key and the value.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+CHECKSUM_ALGORITHMS = ("sha1", "sha256", "sha384", "sha512")
+
+
+class GuestPolicy(str, Enum):
+    ALWAYS_ACCEPT = "ALWAYS_ACCEPT"
+    ALWAYS_DENY = "ALWAYS_DENY"
+    ASK_MODERATOR = "ASK_MODERATOR"
+    ALWAYS_ACCEPT_AUTH = "ALWAYS_ACCEPT_AUTH"
+
+
+class ConfigError(Exception):
+    """Configuration that sala refuses to start with; the message names the key."""
+
+
+def _default_data_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "sala"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="SALA_",
+        extra="forbid",
+        validate_default=True,
+        # Lists in env vars are written as CSV (SALA_CHECKSUM_ALGORITHMS=sha256,sha512).
+        env_parse_none_str="",
+    )
+
+    # --- server -------------------------------------------------------------------------------
+    host: str = "127.0.0.1"
+    port: int = Field(default=8090, ge=1, le=65535)
+    public_url: str | None = None
+    """Base URL users reach sala at (join redirects, playback links). Default http://host:port."""
+    data_dir: Path = Field(default_factory=_default_data_dir)
+    database_url: str | None = None
+    """SQLAlchemy URL. Default: SQLite file in data_dir. postgresql:// URLs use asyncpg."""
+    log_level: str = "info"
+
+    # --- API security -------------------------------------------------------------------------
+    secret: SecretStr | None = None
+    """Shared secret. When unset, one is generated once and kept in data_dir/secret."""
+    checksum_algorithms: str = ",".join(CHECKSUM_ALGORITHMS)
+    """Comma-separated subset of sha1,sha256,sha384,sha512 accepted on API calls."""
+    max_request_bytes: int = Field(default=4 * 1024 * 1024, ge=64 * 1024)
+    """Largest request body accepted (create's XML modules with base64 documents live here)."""
+
+    # --- meeting defaults (create parameters override them per meeting) -------------------------
+    default_welcome_message: str = (
+        "Welcome to <b>%%CONFNAME%%</b>!"
+    )
+    default_welcome_message_footer: str = ""
+    default_dial_number: str = "613-555-1234"
+    default_logout_url: str | None = None
+    """Where users go after leaving; default: public_url."""
+    default_max_participants: int = Field(default=0, ge=0)
+    default_guest_policy: GuestPolicy = GuestPolicy.ALWAYS_ACCEPT
+    disabled_features: str = ""
+    """Comma-separated features disabled on every meeting (union with create's disabledFeatures)."""
+    allow_json_responses: bool = True
+    """Answer JSON instead of XML when a client sends Accept: application/json."""
+
+    # --- lifecycle (minutes; 0 disables the rule) --------------------------------------------------
+    meeting_expire_if_no_user_joined_minutes: int = Field(default=5, ge=0)
+    meeting_expire_when_last_user_left_minutes: int = Field(default=5, ge=0)
+    inactivity_timeout_minutes: int = Field(default=60, ge=0)
+    lifecycle_check_interval_seconds: float = Field(default=5.0, gt=0)
+    join_token_ttl_seconds: int = Field(default=600, ge=10)
+    """How long the one-time token in a join URL stays valid before it is used."""
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        config_file = os.environ.get("SALA_CONFIG_FILE")
+        if config_file:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=Path(config_file)))
+        return tuple(sources)
+
+    @field_validator("checksum_algorithms")
+    @classmethod
+    def _known_algorithms(cls, value: str) -> str:
+        names = [n.strip().lower() for n in value.split(",") if n.strip()]
+        unknown = [n for n in names if n not in CHECKSUM_ALGORITHMS]
+        if unknown or not names:
+            raise ValueError(
+                f"must be a comma-separated subset of {','.join(CHECKSUM_ALGORITHMS)}"
+            )
+        return ",".join(names)
+
+    @field_validator("public_url", "default_logout_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
+
+    @field_validator("log_level")
+    @classmethod
+    def _log_level(cls, value: str) -> str:
+        if value.lower() not in {"critical", "error", "warning", "info", "debug"}:
+            raise ValueError("must be one of critical, error, warning, info, debug")
+        return value.lower()
+
+    @model_validator(mode="after")
+    def _secret_not_blank(self) -> Settings:
+        if self.secret is not None and not self.secret.get_secret_value().strip():
+            raise ValueError("secret: an empty shared secret would accept any request")
+        return self
+
+    # --- derived values -------------------------------------------------------------------------
+    @property
+    def base_url(self) -> str:
+        if self.public_url:
+            return self.public_url
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "::", "") else self.host
+        if ":" in host:
+            host = f"[{host}]"
+        return f"http://{host}:{self.port}"
+
+    @property
+    def logout_url(self) -> str:
+        return self.default_logout_url or self.base_url + "/"
+
+    @property
+    def accepted_algorithms(self) -> frozenset[str]:
+        return frozenset(self.checksum_algorithms.split(","))
+
+    @property
+    def server_disabled_features(self) -> list[str]:
+        return [f.strip() for f in self.disabled_features.split(",") if f.strip()]
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        url = self.database_url or f"sqlite+aiosqlite:///{self.data_dir / 'sala.db'}"
+        for plain, dialect in (
+            ("postgresql://", "postgresql+asyncpg://"),
+            ("postgres://", "postgresql+asyncpg://"),
+            ("sqlite://", "sqlite+aiosqlite://"),
+        ):
+            if url.startswith(plain):
+                return dialect + url[len(plain) :]
+        return url
+
+    @property
+    def shared_secret(self) -> str:
+        if self.secret is None:
+            raise ConfigError("secret: not resolved yet (call load_settings)")
+        return self.secret.get_secret_value()
+
+
+def _format_validation_error(exc: ValidationError) -> str:
+    lines = []
+    for err in exc.errors():
+        key = ".".join(str(p) for p in err["loc"]) or "config"
+        value = err.get("input")
+        shown = "" if key == "secret" or isinstance(value, dict) else f" (got {value!r})"
+        lines.append(f"SALA_{key.upper()}: {err['msg']}{shown}")
+    return "invalid configuration:\n  " + "\n  ".join(lines)
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build and validate the settings, resolving the shared secret.
+
+    A missing secret is generated once and stored in data_dir/secret (mode 0600), so the
+    integrations configured with it keep working across restarts.
+    """
+    try:
+        settings = Settings(**{k: v for k, v in overrides.items() if v is not None})
+    except ValidationError as exc:
+        raise ConfigError(_format_validation_error(exc)) from exc
+    if settings.secret is None:
+        settings.secret = SecretStr(_stored_or_new_secret(settings.data_dir))
+    return settings
+
+
+def _stored_or_new_secret(data_dir: Path) -> str:
+    path = data_dir / "secret"
+    if path.exists():
+        value = path.read_text(encoding="utf-8").strip()
+        if not value:
+            raise ConfigError(f"SALA_SECRET: the stored secret file {path} is empty")
+        return value
+    data_dir.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_hex(32)
+    # O_EXCL: two processes starting at once must not each write a different secret.
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return _stored_or_new_secret(data_dir)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(value + "\n")
+    return value

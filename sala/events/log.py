@@ -1,0 +1,57 @@
+"""The append-only meeting event log.
+
+Every state change appends its event inside the same transaction as the change, so the log is
+exactly as durable as the state: webhooks, the analytics callback and recordings read from it and
+never miss an event that happened.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import insert, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from sala.store.models import MeetingEventRow
+
+events_table = MeetingEventRow.__table__
+
+
+@dataclass(frozen=True)
+class MeetingEvent:
+    id: int
+    meeting_id: str
+    ts: int
+    type: str
+    user_id: str | None
+    data: dict[str, Any]
+
+
+async def append_event(
+    conn: AsyncConnection,
+    meeting_id: str,
+    type_: str,
+    ts: int,
+    *,
+    user_id: str | None = None,
+    data: dict[str, Any] | None = None,
+) -> None:
+    await conn.execute(
+        insert(events_table).values(
+            meeting_id=meeting_id, ts=ts, type=type_, user_id=user_id, data=data or {}
+        )
+    )
+
+
+async def read_events(
+    conn: AsyncConnection, meeting_id: str, *, after_id: int = 0, limit: int = 10_000
+) -> Sequence[MeetingEvent]:
+    rows = await conn.execute(
+        select(events_table)
+        .where(events_table.c.meeting_id == meeting_id, events_table.c.id > after_id)
+        .order_by(events_table.c.id)
+        .limit(limit)
+    )
+    return [MeetingEvent(**row._mapping) for row in rows]

@@ -1,0 +1,45 @@
+"""Identifiers and secrets in the formats BBB integrations expect (see bbb-api.md §1.5)."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import string
+
+_LOWER_ALNUM = string.ascii_lowercase + string.digits
+_ALNUM = string.ascii_letters + string.digits
+
+
+def _random(alphabet: str, length: int) -> str:
+    return "".join(secrets.choice(alphabet) for _ in range(length))
+
+
+def internal_meeting_id(external_id: str, create_time_ms: int) -> str:
+    """sha1(external id) + "-" + create time: also the record ID of the session's recording."""
+    return f"{meeting_id_hash(external_id)}-{create_time_ms}"
+
+
+def meeting_id_hash(external_id: str) -> str:
+    return hashlib.sha1(external_id.encode("utf-8")).hexdigest()
+
+
+def internal_user_id() -> str:
+    return "w_" + _random(_LOWER_ALNUM, 12)
+
+
+def auth_token() -> str:
+    return _random(_LOWER_ALNUM, 12)
+
+
+def session_token() -> str:
+    # BBB uses 16 characters; sala's tokens are single-use credentials, so they get more entropy.
+    return _random(_LOWER_ALNUM, 32)
+
+
+def password() -> str:
+    return _random(_ALNUM, 8)
+
+
+def voice_bridge(digits: int = 5) -> str:
+    first = secrets.choice("123456789")
+    return first + "".join(secrets.choice(string.digits) for _ in range(digits - 1))

@@ -1,0 +1,833 @@
+"""MeetingService: every change to a meeting goes through here.
+
+Each operation is one database transaction that updates the state, appends to the meeting's
+event log and, once committed, tells the bus. Nothing is kept only in memory, so a restart or a
+second process sees the same meetings.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from sala.clock import Clock
+from sala.events.bus import Bus
+from sala.events.log import append_event
+from sala.meetings import errors, ids
+from sala.meetings.model import Attendee, GuestStatus, Meeting, Role
+from sala.meetings.rules import EndReason, LifecycleState, due_reason, next_deadline
+from sala.store.db import Database
+from sala.store.models import AttendeeRow, MeetingRow, TokenRow
+
+log = logging.getLogger(__name__)
+
+meetings_t = MeetingRow.__table__
+attendees_t = AttendeeRow.__table__
+tokens_t = TokenRow.__table__
+
+#: Bus topic published after any committed change to a meeting; message has internal/external id.
+MEETING_CHANGED = "meeting.changed"
+#: Bus topic published once when a meeting ends; message adds the reason.
+MEETING_ENDED = "meeting.ended"
+
+
+@dataclass(frozen=True)
+class CreateSpec:
+    external_id: str
+    name: str
+    attendee_pw: str | None = None
+    moderator_pw: str | None = None
+    voice_bridge: str | None = None
+    dial_number: str = "613-555-1234"
+    duration_minutes: int = 0
+    max_participants: int = 0
+    record: bool = False
+    is_breakout: bool = False
+    parent_meeting_id: str | None = None
+    metadata: dict[str, str] = field(default_factory=dict)
+    settings: dict[str, Any] = field(default_factory=dict)
+    modules_xml: str | None = None
+    expire_no_join_minutes: int = 5
+    expire_last_left_minutes: int = 5
+
+
+@dataclass(frozen=True)
+class CreateResult:
+    meeting: Meeting
+    duplicate: bool
+
+
+@dataclass(frozen=True)
+class JoinSpec:
+    full_name: str
+    role: Role | None = None
+    password: str | None = None
+    create_time: str | None = None
+    external_user_id: str | None = None
+    guest: bool | None = None
+    avatar_url: str = ""
+    custom_data: dict[str, str] = field(default_factory=dict)
+    join_params: dict[str, str] = field(default_factory=dict)
+    existing_user_id: str | None = None
+    """Attach a new session to this user instead of registering another (getJoinUrl)."""
+
+
+@dataclass(frozen=True)
+class JoinResult:
+    meeting: Meeting
+    attendee: Attendee
+    session_token: str
+
+
+@dataclass(frozen=True)
+class RoomSession:
+    token: str
+    meeting: Meeting
+    attendee: Attendee
+    expires_at: int
+
+
+@dataclass(frozen=True)
+class LifecycleDefaults:
+    inactivity_minutes: int = 60
+    join_token_ttl_ms: int = 600_000
+    room_session_ttl_ms: int = 24 * 3_600_000
+    authenticated_guest: bool = True
+
+
+class MeetingService:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        bus: Bus,
+        defaults: LifecycleDefaults | None = None,
+    ) -> None:
+        self._db = db
+        self._clock = clock
+        self._bus = bus
+        self._defaults = defaults or LifecycleDefaults()
+
+    # ------------------------------------------------------------------------------- reads --
+    async def get_live(self, external_id: str) -> Meeting | None:
+        """The meeting with this external ID that has not ended, with who is in it."""
+        async with self._db.read() as conn:
+            row = (
+                await conn.execute(
+                    select(meetings_t).where(
+                        meetings_t.c.external_id == external_id, meetings_t.c.ended.is_(False)
+                    )
+                )
+            ).first()
+            if row is None:
+                return None
+            return await _with_attendees(conn, row._mapping)
+
+    async def get_by_internal_id(self, internal_id: str) -> Meeting | None:
+        async with self._db.read() as conn:
+            row = (
+                await conn.execute(select(meetings_t).where(meetings_t.c.internal_id == internal_id))
+            ).first()
+            return None if row is None else await _with_attendees(conn, row._mapping)
+
+    async def list_live(self) -> list[Meeting]:
+        async with self._db.read() as conn:
+            rows = (
+                await conn.execute(
+                    select(meetings_t)
+                    .where(meetings_t.c.ended.is_(False))
+                    .order_by(meetings_t.c.create_time)
+                )
+            ).all()
+            present = await _present_attendees(conn, [r.internal_id for r in rows])
+            return [
+                Meeting.from_row(r._mapping, tuple(present.get(r.internal_id, ()))) for r in rows
+            ]
+
+    async def is_running(self, external_id: str) -> bool:
+        async with self._db.read() as conn:
+            count = (
+                await conn.execute(
+                    select(func.count())
+                    .select_from(attendees_t.join(meetings_t))
+                    .where(
+                        meetings_t.c.external_id == external_id,
+                        meetings_t.c.ended.is_(False),
+                        attendees_t.c.present.is_(True),
+                    )
+                )
+            ).scalar_one()
+            return bool(count)
+
+    async def get_attendee(self, user_id: str) -> Attendee | None:
+        async with self._db.read() as conn:
+            row = (
+                await conn.execute(
+                    select(attendees_t).where(attendees_t.c.internal_user_id == user_id)
+                )
+            ).first()
+            return None if row is None else Attendee.from_row(row._mapping)
+
+    # ------------------------------------------------------------------------------ create --
+    async def create(self, spec: CreateSpec) -> CreateResult:
+        # A concurrent create of the same room loses the race on the unique index; the retry
+        # then finds the winner's meeting and answers as a duplicate.
+        for attempt in range(3):
+            try:
+                return await self._create_once(spec)
+            except IntegrityError:
+                if attempt == 2:
+                    raise
+                log.debug("create of %r raced; retrying", spec.external_id)
+        raise AssertionError("unreachable")
+
+    async def _create_once(self, spec: CreateSpec) -> CreateResult:
+        now = self._clock.now_ms()
+        async with self._db.write() as conn:
+            existing = (
+                await conn.execute(
+                    select(meetings_t).where(
+                        meetings_t.c.external_id == spec.external_id,
+                        meetings_t.c.ended.is_(False),
+                    )
+                )
+            ).first()
+            if existing is not None:
+                return CreateResult(await self._duplicate(conn, existing._mapping, spec), True)
+
+            if spec.is_breakout:
+                if not spec.parent_meeting_id:
+                    raise errors.ParentMeetingMissing()
+                parent = (
+                    await conn.execute(
+                        select(meetings_t.c.internal_id).where(
+                            meetings_t.c.internal_id == spec.parent_meeting_id,
+                            meetings_t.c.ended.is_(False),
+                        )
+                    )
+                ).first()
+                if parent is None:
+                    raise errors.ParentMeetingDoesNotExist()
+
+            voice_bridge = await self._voice_bridge(conn, spec.voice_bridge)
+            create_time = await self._free_create_time(conn, spec.external_id, now)
+            internal_id = ids.internal_meeting_id(spec.external_id, create_time)
+            settings = dict(spec.settings)
+            settings["meetingExpireIfNoUserJoinedInMinutes"] = spec.expire_no_join_minutes
+            settings["meetingExpireWhenLastUserLeftInMinutes"] = spec.expire_last_left_minutes
+            values: dict[str, Any] = {
+                "internal_id": internal_id,
+                "external_id": spec.external_id,
+                "name": spec.name,
+                "create_time": create_time,
+                "voice_bridge": voice_bridge,
+                "dial_number": spec.dial_number,
+                "attendee_pw": spec.attendee_pw if spec.attendee_pw is not None else ids.password(),
+                "moderator_pw": (
+                    spec.moderator_pw if spec.moderator_pw is not None else ids.password()
+                ),
+                "duration_minutes": spec.duration_minutes,
+                "max_participants": spec.max_participants,
+                "record": spec.record,
+                "is_breakout": spec.is_breakout,
+                "parent_meeting_id": spec.parent_meeting_id if spec.is_breakout else "bbb-none",
+                "metadata": spec.metadata,
+                "settings": settings,
+                "modules_xml": spec.modules_xml,
+                "start_time": create_time,
+                "end_time": 0,
+                "ended": False,
+                "end_reason": None,
+                "forcibly_ended": False,
+                "has_user_joined": False,
+                "participant_count": 0,
+                "last_activity_at": create_time,
+                "empty_since": None,
+                "version": 1,
+            }
+            values["next_deadline"] = next_deadline(self._lifecycle(values))
+            await conn.execute(insert(meetings_t).values(**values))
+            await append_event(
+                conn,
+                internal_id,
+                "meeting-created",
+                now,
+                data={"external_id": spec.external_id, "name": spec.name},
+            )
+            meeting = Meeting.from_row(values)
+        await self._changed(meeting)
+        return CreateResult(meeting, False)
+
+    async def _duplicate(
+        self, conn: AsyncConnection, row: Any, spec: CreateSpec
+    ) -> Meeting:
+        # BBB 3.0: a repeated create is fine when it sends the same passwords, or none.
+        sent = (spec.attendee_pw, spec.moderator_pw)
+        if sent != (None, None) and sent != (row["attendee_pw"], row["moderator_pw"]):
+            raise errors.IdNotUnique()
+        return await _with_attendees(conn, row)
+
+    async def _voice_bridge(self, conn: AsyncConnection, requested: str | None) -> str:
+        live = select(meetings_t.c.voice_bridge).where(meetings_t.c.ended.is_(False))
+        if requested:
+            taken = (
+                await conn.execute(live.where(meetings_t.c.voice_bridge == requested))
+            ).first()
+            if taken is not None:
+                raise errors.NonUniqueVoiceBridge()
+            return requested
+        for _ in range(50):
+            candidate = ids.voice_bridge()
+            taken = (
+                await conn.execute(live.where(meetings_t.c.voice_bridge == candidate))
+            ).first()
+            if taken is None:
+                return candidate
+        return ids.voice_bridge(digits=9)
+
+    async def _free_create_time(self, conn: AsyncConnection, external_id: str, now: int) -> int:
+        # Two sessions of one room created within the same millisecond would share an ID.
+        latest = (
+            await conn.execute(
+                select(func.max(meetings_t.c.create_time)).where(
+                    meetings_t.c.external_id == external_id
+                )
+            )
+        ).scalar()
+        return now if latest is None or latest < now else latest + 1
+
+    # -------------------------------------------------------------------------------- join --
+    async def join(self, external_id: str, spec: JoinSpec) -> JoinResult:
+        now = self._clock.now_ms()
+        async with self._db.write() as conn:
+            row = (
+                await conn.execute(
+                    select(meetings_t).where(
+                        meetings_t.c.external_id == external_id, meetings_t.c.ended.is_(False)
+                    )
+                )
+            ).first()
+            if row is None:
+                raise await self._why_not_joinable(conn, external_id)
+            m = row._mapping
+            if spec.create_time is not None and spec.create_time != str(m["create_time"]):
+                raise errors.CreateTimeMismatch()
+            if spec.existing_user_id is not None:
+                existing = (
+                    await conn.execute(
+                        select(attendees_t).where(
+                            attendees_t.c.internal_user_id == spec.existing_user_id,
+                            attendees_t.c.meeting_id == m["internal_id"],
+                        )
+                    )
+                ).first()
+                if existing is not None:
+                    token = await self._issue_join_token(
+                        conn, m["internal_id"], spec.existing_user_id, now
+                    )
+                    meeting = await _with_attendees(conn, m)
+                    return JoinResult(meeting, Attendee.from_row(existing._mapping), token)
+            role = _resolve_role(spec, m["attendee_pw"], m["moderator_pw"])
+            guest_status = self._guest_status(
+                m["settings"].get("guestPolicy", "ALWAYS_ACCEPT"), role, spec.guest
+            )
+            if guest_status is GuestStatus.DENY:
+                raise errors.GuestDenied()
+            user_id = ids.internal_user_id()
+            external_user_id = spec.external_user_id or user_id
+            if m["max_participants"] > 0:
+                await _check_capacity(conn, m["internal_id"], m["max_participants"], spec)
+            attendee_values: dict[str, Any] = {
+                "internal_user_id": user_id,
+                "meeting_id": m["internal_id"],
+                "external_user_id": external_user_id,
+                "full_name": spec.full_name,
+                "role": role.value,
+                "guest": bool(spec.guest),
+                "guest_status": guest_status.value,
+                "authenticated": not spec.guest,
+                "avatar_url": spec.avatar_url,
+                "custom_data": spec.custom_data,
+                "join_params": spec.join_params,
+                "auth_token": ids.auth_token(),
+                "registered_at": now,
+                "present": False,
+                "joined_at": None,
+                "left_at": None,
+                "is_presenter": False,
+                "listening_only": False,
+                "joined_voice": False,
+                "has_video": False,
+                "client_type": "HTML5",
+            }
+            await conn.execute(insert(attendees_t).values(**attendee_values))
+            token = await self._issue_join_token(conn, m["internal_id"], user_id, now)
+            await append_event(
+                conn,
+                m["internal_id"],
+                "user-registered",
+                now,
+                user_id=user_id,
+                data={
+                    "external_user_id": external_user_id,
+                    "name": spec.full_name,
+                    "role": role.value,
+                    "guest": bool(spec.guest),
+                    "guest_status": guest_status.value,
+                },
+            )
+            meeting = await _with_attendees(conn, m)
+        return JoinResult(meeting, Attendee.from_row(attendee_values), token)
+
+    async def _issue_join_token(
+        self, conn: AsyncConnection, meeting_id: str, user_id: str, now: int
+    ) -> str:
+        token = ids.session_token()
+        await conn.execute(
+            insert(tokens_t).values(
+                token=token,
+                kind="join",
+                meeting_id=meeting_id,
+                user_id=user_id,
+                created_at=now,
+                expires_at=now + self._defaults.join_token_ttl_ms,
+                used_at=None,
+            )
+        )
+        return token
+
+    async def _why_not_joinable(
+        self, conn: AsyncConnection, external_id: str
+    ) -> errors.MeetingError:
+        latest = (
+            await conn.execute(
+                select(meetings_t.c.forcibly_ended)
+                .where(meetings_t.c.external_id == external_id)
+                .order_by(meetings_t.c.create_time.desc())
+                .limit(1)
+            )
+        ).first()
+        if latest is not None and latest.forcibly_ended:
+            return errors.MeetingForciblyEnded()
+        return errors.InvalidMeetingIdentifier()
+
+    def _guest_status(self, policy: str, role: Role, guest: bool | None) -> GuestStatus:
+        if role is Role.MODERATOR or guest is False or policy == "ALWAYS_ACCEPT":
+            return GuestStatus.ALLOW
+        # guest=None: BBB's "authenticated guest" rule treats an unmarked viewer as needing
+        # approval where the policy asks for it, except under ALWAYS_ACCEPT_AUTH.
+        if policy == "ALWAYS_DENY":
+            return GuestStatus.DENY
+        if policy == "ASK_MODERATOR":
+            if guest or self._defaults.authenticated_guest:
+                return GuestStatus.WAIT
+            return GuestStatus.ALLOW
+        if policy == "ALWAYS_ACCEPT_AUTH":
+            return GuestStatus.WAIT if guest else GuestStatus.ALLOW
+        return GuestStatus.ALLOW
+
+    # ---------------------------------------------------------------------- session tokens --
+    async def open_room_session(self, join_token: str) -> RoomSession:
+        """Exchange a join URL's one-time token for a room session.
+
+        The join token is spent by this call; the room session lasts while the meeting runs.
+        """
+        now = self._clock.now_ms()
+        async with self._db.write() as conn:
+            spent = await conn.execute(
+                update(tokens_t)
+                .where(
+                    tokens_t.c.token == join_token,
+                    tokens_t.c.kind == "join",
+                    tokens_t.c.used_at.is_(None),
+                    tokens_t.c.expires_at > now,
+                )
+                .values(used_at=now)
+            )
+            if spent.rowcount != 1:
+                raise errors.InvalidSession()
+            token_row = (
+                await conn.execute(select(tokens_t).where(tokens_t.c.token == join_token))
+            ).one()
+            meeting_row = (
+                await conn.execute(
+                    select(meetings_t).where(
+                        meetings_t.c.internal_id == token_row.meeting_id,
+                        meetings_t.c.ended.is_(False),
+                    )
+                )
+            ).first()
+            if meeting_row is None:
+                raise errors.InvalidSession("The meeting has ended")
+            room_token = ids.session_token()
+            expires = now + self._defaults.room_session_ttl_ms
+            await conn.execute(
+                insert(tokens_t).values(
+                    token=room_token,
+                    kind="room",
+                    meeting_id=token_row.meeting_id,
+                    user_id=token_row.user_id,
+                    created_at=now,
+                    expires_at=expires,
+                    used_at=None,
+                )
+            )
+            attendee_row = (
+                await conn.execute(
+                    select(attendees_t).where(attendees_t.c.internal_user_id == token_row.user_id)
+                )
+            ).one()
+            meeting = await _with_attendees(conn, meeting_row._mapping)
+        return RoomSession(room_token, meeting, Attendee.from_row(attendee_row._mapping), expires)
+
+    async def room_session(self, token: str) -> RoomSession:
+        """The room session behind a token, while it is valid and its meeting runs."""
+        now = self._clock.now_ms()
+        async with self._db.read() as conn:
+            token_row = (
+                await conn.execute(
+                    select(tokens_t).where(
+                        tokens_t.c.token == token,
+                        tokens_t.c.kind == "room",
+                        tokens_t.c.expires_at > now,
+                    )
+                )
+            ).first()
+            if token_row is None:
+                raise errors.InvalidSession()
+            meeting_row = (
+                await conn.execute(
+                    select(meetings_t).where(
+                        meetings_t.c.internal_id == token_row.meeting_id,
+                        meetings_t.c.ended.is_(False),
+                    )
+                )
+            ).first()
+            if meeting_row is None:
+                raise errors.InvalidSession("The meeting has ended")
+            attendee_row = (
+                await conn.execute(
+                    select(attendees_t).where(attendees_t.c.internal_user_id == token_row.user_id)
+                )
+            ).one()
+            meeting = await _with_attendees(conn, meeting_row._mapping)
+        return RoomSession(
+            token, meeting, Attendee.from_row(attendee_row._mapping), token_row.expires_at
+        )
+
+    # ---------------------------------------------------------------------------- presence --
+    async def user_connected(self, meeting_id: str, user_id: str) -> None:
+        """The user's room connection is up: they now count as in the meeting."""
+        await self._set_presence(meeting_id, user_id, present=True)
+
+    async def user_disconnected(self, meeting_id: str, user_id: str) -> None:
+        await self._set_presence(meeting_id, user_id, present=False)
+
+    async def _set_presence(self, meeting_id: str, user_id: str, *, present: bool) -> None:
+        now = self._clock.now_ms()
+        async with self._db.write() as conn:
+            row = await _live_row(conn, meeting_id)
+            if row is None:
+                return
+            changed = await conn.execute(
+                update(attendees_t)
+                .where(
+                    attendees_t.c.internal_user_id == user_id,
+                    attendees_t.c.meeting_id == meeting_id,
+                    attendees_t.c.present.is_(not present),
+                )
+                .values(
+                    present=present,
+                    **({"joined_at": now, "left_at": None} if present else {"left_at": now}),
+                )
+            )
+            if changed.rowcount != 1:
+                return
+            count = await _count_present(conn, meeting_id)
+            values: dict[str, Any] = {
+                "participant_count": count,
+                "last_activity_at": now,
+                "empty_since": None if count else now,
+            }
+            if present:
+                values["has_user_joined"] = True
+            await self._update_meeting(conn, row._mapping, values)
+            await append_event(
+                conn, meeting_id, "user-joined" if present else "user-left", now, user_id=user_id
+            )
+            meeting = await _with_attendees(conn, {**row._mapping, **values})
+        await self._changed(meeting)
+
+    async def record_activity(self, meeting_id: str, kind: str) -> None:
+        """Something happened in the room (talking, drawing, mic or camera change...).
+
+        Only moves the inactivity deadline; the event itself is logged by whoever owns it.
+        """
+        now = self._clock.now_ms()
+        async with self._db.write() as conn:
+            row = await _live_row(conn, meeting_id)
+            if row is None:
+                return
+            await self._update_meeting(conn, row._mapping, {"last_activity_at": now})
+        log.debug("activity %s in %s", kind, meeting_id)
+
+    async def log_event(
+        self, meeting_id: str, type_: str, data: dict[str, Any], user_id: str | None = None
+    ) -> None:
+        """Append an event that changes no meeting state (a chat message, a document)."""
+        async with self._db.write() as conn:
+            await append_event(
+                conn, meeting_id, type_, self._clock.now_ms(), user_id=user_id, data=data
+            )
+
+    # ---------------------------------------------------------------------------- updates --
+    async def rename(self, external_id: str, name: str) -> Meeting:
+        """Rename the room's live session, or its latest one if none is live (updateMeeting)."""
+        async with self._db.write() as conn:
+            row = (
+                await conn.execute(
+                    select(meetings_t)
+                    .where(meetings_t.c.external_id == external_id)
+                    .order_by(meetings_t.c.ended, meetings_t.c.create_time.desc())
+                    .limit(1)
+                )
+            ).first()
+            if row is None:
+                raise errors.MeetingNotFound()
+            await self._update_meeting(conn, row._mapping, {"name": name})
+            await append_event(
+                conn, row.internal_id, "meeting-renamed", self._clock.now_ms(), data={"name": name}
+            )
+            meeting = await _with_attendees(conn, {**row._mapping, "name": name})
+        await self._changed(meeting)
+        return meeting
+
+    # --------------------------------------------------------------------------------- end --
+    async def end(self, external_id: str, reason: EndReason = EndReason.END_API) -> Meeting:
+        async with self._db.read() as conn:
+            row = (
+                await conn.execute(
+                    select(meetings_t.c.internal_id).where(
+                        meetings_t.c.external_id == external_id, meetings_t.c.ended.is_(False)
+                    )
+                )
+            ).first()
+        if row is None:
+            raise errors.MeetingNotFound()
+        ended = await self.end_by_internal_id(row.internal_id, reason)
+        if ended is None:
+            raise errors.MeetingNotFound()
+        return ended
+
+    async def end_by_internal_id(self, internal_id: str, reason: EndReason) -> Meeting | None:
+        """End the meeting now; None if it had already ended (ending is idempotent)."""
+        now = self._clock.now_ms()
+        async with self._db.write() as conn:
+            row = await _live_row(conn, internal_id)
+            if row is None:
+                return None
+            meeting = await self._end_in(conn, row._mapping, reason, now)
+        await self._changed(meeting)
+        await self._bus.publish(
+            MEETING_ENDED,
+            {
+                "internal_id": meeting.internal_id,
+                "external_id": meeting.external_id,
+                "reason": reason.value,
+            },
+        )
+        return meeting
+
+    async def _end_in(
+        self, conn: AsyncConnection, row: Any, reason: EndReason, now: int
+    ) -> Meeting:
+        internal_id = row["internal_id"]
+        still_present = (
+            await conn.execute(
+                select(attendees_t.c.internal_user_id).where(
+                    attendees_t.c.meeting_id == internal_id, attendees_t.c.present.is_(True)
+                )
+            )
+        ).all()
+        for (user_id,) in still_present:
+            await append_event(conn, internal_id, "user-left", now, user_id=user_id)
+        await conn.execute(
+            update(attendees_t)
+            .where(attendees_t.c.meeting_id == internal_id, attendees_t.c.present.is_(True))
+            .values(present=False, left_at=now)
+        )
+        await conn.execute(
+            update(tokens_t)
+            .where(tokens_t.c.meeting_id == internal_id, tokens_t.c.expires_at > now)
+            .values(expires_at=now)
+        )
+        values = {
+            "ended": True,
+            "end_time": now,
+            "end_reason": reason.value,
+            "forcibly_ended": reason.forcible,
+            "participant_count": 0,
+            "next_deadline": None,
+            "version": row["version"] + 1,
+        }
+        await conn.execute(
+            update(meetings_t).where(meetings_t.c.internal_id == internal_id).values(**values)
+        )
+        await append_event(conn, internal_id, "meeting-ended", now, data={"reason": reason.value})
+        return Meeting.from_row({**row, **values})
+
+    async def expire_due(self) -> list[Meeting]:
+        """End every meeting whose lifecycle deadline has passed. Called by the reaper."""
+        now = self._clock.now_ms()
+        async with self._db.read() as conn:
+            due_ids = (
+                await conn.execute(
+                    select(meetings_t.c.internal_id).where(
+                        meetings_t.c.ended.is_(False), meetings_t.c.next_deadline <= now
+                    )
+                )
+            ).scalars().all()
+        ended = []
+        for internal_id in due_ids:
+            meeting = await self._expire_one(internal_id, now)
+            if meeting is not None:
+                ended.append(meeting)
+        return ended
+
+    async def _expire_one(self, internal_id: str, now: int) -> Meeting | None:
+        async with self._db.write() as conn:
+            row = await _live_row(conn, internal_id)
+            if row is None:
+                return None
+            reason = due_reason(self._lifecycle(row._mapping), now)
+            if reason is None:
+                # The deadline moved (someone joined, say) after it was selected.
+                await self._update_meeting(conn, row._mapping, {})
+                return None
+            meeting = await self._end_in(conn, row._mapping, reason, now)
+        log.info("meeting %s ended: %s", meeting.external_id, reason.value)
+        await self._changed(meeting)
+        await self._bus.publish(
+            MEETING_ENDED,
+            {
+                "internal_id": meeting.internal_id,
+                "external_id": meeting.external_id,
+                "reason": reason.value,
+            },
+        )
+        return meeting
+
+    # ----------------------------------------------------------------------------- helpers --
+    def _lifecycle(self, row: Any) -> LifecycleState:
+        settings = row["settings"] or {}
+        return LifecycleState(
+            create_time=row["create_time"],
+            duration_minutes=row["duration_minutes"],
+            has_user_joined=row["has_user_joined"],
+            participant_count=row["participant_count"],
+            empty_since=row["empty_since"],
+            last_activity_at=row["last_activity_at"],
+            expire_no_join_minutes=int(settings.get("meetingExpireIfNoUserJoinedInMinutes", 5)),
+            expire_last_left_minutes=int(
+                settings.get("meetingExpireWhenLastUserLeftInMinutes", 5)
+            ),
+            inactivity_minutes=self._defaults.inactivity_minutes,
+        )
+
+    async def _update_meeting(
+        self, conn: AsyncConnection, row: Any, values: dict[str, Any]
+    ) -> None:
+        merged = {**row, **values}
+        values = {
+            **values,
+            "next_deadline": next_deadline(self._lifecycle(merged)),
+            "version": row["version"] + 1,
+        }
+        await conn.execute(
+            update(meetings_t)
+            .where(meetings_t.c.internal_id == row["internal_id"])
+            .values(**values)
+        )
+
+    async def _changed(self, meeting: Meeting) -> None:
+        await self._bus.publish(
+            MEETING_CHANGED,
+            {"internal_id": meeting.internal_id, "external_id": meeting.external_id},
+        )
+
+
+def _resolve_role(spec: JoinSpec, attendee_pw: str, moderator_pw: str) -> Role:
+    if spec.role is not None:
+        return spec.role
+    if spec.password:
+        if spec.password == moderator_pw:
+            return Role.MODERATOR
+        if spec.password == attendee_pw:
+            return Role.VIEWER
+    raise errors.InvalidPassword()
+
+
+async def _live_row(conn: AsyncConnection, internal_id: str) -> Any:
+    return (
+        await conn.execute(
+            select(meetings_t).where(
+                meetings_t.c.internal_id == internal_id, meetings_t.c.ended.is_(False)
+            )
+        )
+    ).first()
+
+
+async def _count_present(conn: AsyncConnection, meeting_id: str) -> int:
+    return int(
+        (
+            await conn.execute(
+                select(func.count()).where(
+                    attendees_t.c.meeting_id == meeting_id, attendees_t.c.present.is_(True)
+                )
+            )
+        ).scalar_one()
+    )
+
+
+async def _check_capacity(
+    conn: AsyncConnection, meeting_id: str, limit: int, spec: JoinSpec
+) -> None:
+    present = (
+        await conn.execute(
+            select(attendees_t.c.external_user_id)
+            .where(attendees_t.c.meeting_id == meeting_id, attendees_t.c.present.is_(True))
+            .distinct()
+        )
+    ).scalars().all()
+    # A user already in the meeting (a second tab, a reconnect) does not take another seat.
+    if spec.external_user_id is not None and spec.external_user_id in present:
+        return
+    if len(present) >= limit:
+        raise errors.MaxParticipantsReached()
+
+
+async def _present_attendees(
+    conn: AsyncConnection, meeting_ids: Sequence[str]
+) -> dict[str, list[Attendee]]:
+    if not meeting_ids:
+        return {}
+    rows = await conn.execute(
+        select(attendees_t)
+        .where(attendees_t.c.meeting_id.in_(meeting_ids), attendees_t.c.present.is_(True))
+        .order_by(attendees_t.c.joined_at, attendees_t.c.internal_user_id)
+    )
+    grouped: dict[str, list[Attendee]] = {}
+    for row in rows:
+        grouped.setdefault(row.meeting_id, []).append(Attendee.from_row(row._mapping))
+    return grouped
+
+
+async def _with_attendees(conn: AsyncConnection, row: Any) -> Meeting:
+    present = await _present_attendees(conn, [row["internal_id"]])
+    return Meeting.from_row(row, tuple(present.get(row["internal_id"], ())))

@@ -1,0 +1,1 @@
+"""Recordings: capture, the processing pipeline, playback formats, and the recordings catalogue."""

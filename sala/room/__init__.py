@@ -1,0 +1,1 @@
+"""The browser room: its page, assets and WebSocket protocol, and the hand-off from `join`."""

@@ -1,0 +1,174 @@
+"""The database schema: every table sala keeps, for SQLite and PostgreSQL alike.
+
+Live meeting state lives here rather than in process memory, so that several sala processes can
+later share one PostgreSQL. Timestamps are epoch milliseconds (BBB's unit) stored as BIGINT.
+Changes to this file need an Alembic migration in store/migrations/versions.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class MeetingRow(Base):
+    """One session of a room: from `create` until it ends. Ended rows stay as history."""
+
+    __tablename__ = "meetings"
+
+    internal_id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    external_id: Mapped[str] = mapped_column(String(256))
+    name: Mapped[str] = mapped_column(String(256))
+    create_time: Mapped[int] = mapped_column(BigInteger)
+    voice_bridge: Mapped[str] = mapped_column(String(32))
+    dial_number: Mapped[str] = mapped_column(String(64))
+    attendee_pw: Mapped[str] = mapped_column(String(64))
+    moderator_pw: Mapped[str] = mapped_column(String(64))
+    duration_minutes: Mapped[int] = mapped_column(Integer, default=0)
+    max_participants: Mapped[int] = mapped_column(Integer, default=0)
+    record: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_breakout: Mapped[bool] = mapped_column(Boolean, default=False)
+    parent_meeting_id: Mapped[str] = mapped_column(String(80), default="bbb-none")
+    metadata_: Mapped[dict[str, Any]] = mapped_column("metadata", JSON, default=dict)
+    settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    """Every create parameter, parsed (see api/create_params.py)."""
+    modules_xml: Mapped[str | None] = mapped_column(Text, nullable=True)
+    """The POST body of create (presentation modules), kept for the presentation feature."""
+
+    start_time: Mapped[int] = mapped_column(BigInteger)
+    end_time: Mapped[int] = mapped_column(BigInteger, default=0)
+    ended: Mapped[bool] = mapped_column(Boolean, default=False)
+    end_reason: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    forcibly_ended: Mapped[bool] = mapped_column(Boolean, default=False)
+    has_user_joined: Mapped[bool] = mapped_column(Boolean, default=False)
+    participant_count: Mapped[int] = mapped_column(Integer, default=0)
+    last_activity_at: Mapped[int] = mapped_column(BigInteger)
+    empty_since: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    next_deadline: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    """Earliest moment a lifecycle rule could end the meeting; indexed for the reaper."""
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    """Bumped on every change, so cached renderings can tell they are stale."""
+
+    __table_args__ = (
+        # At most one live session per room: concurrent creates race on this index.
+        Index(
+            "uq_meetings_live_external_id",
+            "external_id",
+            unique=True,
+            sqlite_where=text("ended = 0"),
+            postgresql_where=text("ended = false"),
+        ),
+        Index("ix_meetings_external_id_create_time", "external_id", "create_time"),
+        Index("ix_meetings_next_deadline", "next_deadline"),
+    )
+
+
+class AttendeeRow(Base):
+    """A user registered by `join`; `present` while their room connection is up."""
+
+    __tablename__ = "attendees"
+
+    internal_user_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    meeting_id: Mapped[str] = mapped_column(
+        String(80), ForeignKey("meetings.internal_id", ondelete="CASCADE")
+    )
+    external_user_id: Mapped[str] = mapped_column(String(256))
+    full_name: Mapped[str] = mapped_column(String(256))
+    role: Mapped[str] = mapped_column(String(16))
+    guest: Mapped[bool] = mapped_column(Boolean, default=False)
+    guest_status: Mapped[str] = mapped_column(String(8), default="ALLOW")
+    authenticated: Mapped[bool] = mapped_column(Boolean, default=True)
+    avatar_url: Mapped[str] = mapped_column(Text, default="")
+    custom_data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    join_params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    auth_token: Mapped[str] = mapped_column(String(32))
+    registered_at: Mapped[int] = mapped_column(BigInteger)
+    present: Mapped[bool] = mapped_column(Boolean, default=False)
+    joined_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    left_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    is_presenter: Mapped[bool] = mapped_column(Boolean, default=False)
+    listening_only: Mapped[bool] = mapped_column(Boolean, default=False)
+    joined_voice: Mapped[bool] = mapped_column(Boolean, default=False)
+    has_video: Mapped[bool] = mapped_column(Boolean, default=False)
+    client_type: Mapped[str] = mapped_column(String(16), default="HTML5")
+
+    __table_args__ = (
+        Index("ix_attendees_meeting_present", "meeting_id", "present"),
+        Index("ix_attendees_meeting_external_user", "meeting_id", "external_user_id"),
+    )
+
+
+class TokenRow(Base):
+    """Session tokens: the one-time token a join URL carries, and the room session it becomes."""
+
+    __tablename__ = "tokens"
+
+    token: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8))  # "join" or "room"
+    meeting_id: Mapped[str] = mapped_column(
+        String(80), ForeignKey("meetings.internal_id", ondelete="CASCADE")
+    )
+    user_id: Mapped[str] = mapped_column(
+        String(40), ForeignKey("attendees.internal_user_id", ondelete="CASCADE")
+    )
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    expires_at: Mapped[int] = mapped_column(BigInteger)
+    used_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+
+    __table_args__ = (Index("ix_tokens_meeting", "meeting_id"),)
+
+
+class MeetingEventRow(Base):
+    """The append-only log of what happened in a meeting.
+
+    Written in the same transaction as the change it describes; webhooks, the analytics
+    callback and recordings read from it.
+    """
+
+    __tablename__ = "meeting_events"
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    meeting_id: Mapped[str] = mapped_column(String(80))
+    ts: Mapped[int] = mapped_column(BigInteger)
+    type: Mapped[str] = mapped_column(String(64))
+    user_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+    __table_args__ = (Index("ix_meeting_events_meeting_id_id", "meeting_id", "id"),)
+
+
+class RecordingRow(Base):
+    """A recording of one meeting session (record ID = internal meeting ID)."""
+
+    __tablename__ = "recordings"
+
+    record_id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    meeting_id: Mapped[str] = mapped_column(String(256))
+    """External meeting ID."""
+    internal_meeting_id: Mapped[str] = mapped_column(String(80))
+    name: Mapped[str] = mapped_column(String(256))
+    is_breakout: Mapped[bool] = mapped_column(Boolean, default=False)
+    state: Mapped[str] = mapped_column(String(16))
+    start_time: Mapped[int] = mapped_column(BigInteger)
+    end_time: Mapped[int] = mapped_column(BigInteger)
+    participants: Mapped[int] = mapped_column(Integer, default=0)
+    raw_size: Mapped[int] = mapped_column(BigInteger, default=0)
+    size: Mapped[int] = mapped_column(BigInteger, default=0)
+    metadata_: Mapped[dict[str, Any]] = mapped_column("metadata", JSON, default=dict)
+    formats: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    """Playback formats: [{type, url, processing_time, length_ms, size, preview: [...]}]."""
+    text_tracks: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    """Caption tracks: [{kind, lang, label, source, file}]."""
+
+    __table_args__ = (
+        Index("ix_recordings_meeting_id", "meeting_id"),
+        Index("ix_recordings_state", "state"),
+    )
