@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import secrets
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +25,7 @@ from pydantic_settings import (
 CHECKSUM_ALGORITHMS = ("sha1", "sha256", "sha384", "sha512")
 
 
-class GuestPolicy(str, Enum):
+class GuestPolicy(StrEnum):
     ALWAYS_ACCEPT = "ALWAYS_ACCEPT"
     ALWAYS_DENY = "ALWAYS_DENY"
     ASK_MODERATOR = "ASK_MODERATOR"
@@ -69,9 +69,7 @@ class Settings(BaseSettings):
     """Largest request body accepted (create's XML modules with base64 documents live here)."""
 
     # --- meeting defaults (create parameters override them per meeting) -------------------------
-    default_welcome_message: str = (
-        "Welcome to <b>%%CONFNAME%%</b>!"
-    )
+    default_welcome_message: str = "Welcome to <b>%%CONFNAME%%</b>!"
     default_welcome_message_footer: str = ""
     default_dial_number: str = "613-555-1234"
     default_logout_url: str | None = None
@@ -83,7 +81,7 @@ class Settings(BaseSettings):
     allow_json_responses: bool = True
     """Answer JSON instead of XML when a client sends Accept: application/json."""
 
-    # --- lifecycle (minutes; 0 disables the rule) --------------------------------------------------
+    # --- lifecycle (minutes; 0 disables the rule) -----------------------------------------
     meeting_expire_if_no_user_joined_minutes: int = Field(default=5, ge=0)
     meeting_expire_when_last_user_left_minutes: int = Field(default=5, ge=0)
     inactivity_timeout_minutes: int = Field(default=60, ge=0)
@@ -112,9 +110,7 @@ class Settings(BaseSettings):
         names = [n.strip().lower() for n in value.split(",") if n.strip()]
         unknown = [n for n in names if n not in CHECKSUM_ALGORITHMS]
         if unknown or not names:
-            raise ValueError(
-                f"must be a comma-separated subset of {','.join(CHECKSUM_ALGORITHMS)}"
-            )
+            raise ValueError(f"must be a comma-separated subset of {','.join(CHECKSUM_ALGORITHMS)}")
         return ",".join(names)
 
     @field_validator("public_url", "default_logout_url")

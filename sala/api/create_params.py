@@ -154,7 +154,9 @@ def parse_create(params: Params, settings: Settings, modules_xml: str | None) ->
     for spec in BOOLEANS:
         parsed[spec.name] = _strict_boolean(params, spec.name, spec.default)
     if "lockSettingsDisableNotes" not in params and "lockSettingsDisableNote" in params:
-        parsed["lockSettingsDisableNotes"] = _strict_boolean(params, "lockSettingsDisableNote", False)
+        parsed["lockSettingsDisableNotes"] = _strict_boolean(
+            params, "lockSettingsDisableNote", False
+        )
     for ispec in INTEGERS:
         parsed[ispec.name] = params.integer(ispec.name, ispec.default)
     for tspec in TEXTS:
@@ -176,7 +178,9 @@ def parse_create(params: Params, settings: Settings, modules_xml: str | None) ->
     ).value
     layout = (params.nonempty("meetingLayout") or "SMART_LAYOUT").upper()
     if layout not in MEETING_LAYOUTS:
-        raise validation_error(f"Param 'meetingLayout' must be one of {', '.join(sorted(MEETING_LAYOUTS))}")
+        raise validation_error(
+            f"Param 'meetingLayout' must be one of {', '.join(sorted(MEETING_LAYOUTS))}"
+        )
     parsed["meetingLayout"] = layout
     parsed["disabledFeatures"] = _disabled_features(params, parsed, settings)
     parsed["welcome"] = params.text("welcome", None)
@@ -192,9 +196,7 @@ def parse_create(params: Params, settings: Settings, modules_xml: str | None) ->
     parent = params.nonempty("parentMeetingID")
     if is_breakout:
         parsed["sequence"] = params.integer("sequence", 0)
-    max_participants = params.integer(
-        "maxParticipants", settings.default_max_participants
-    )
+    max_participants = params.integer("maxParticipants", settings.default_max_participants)
     return CreateSpec(
         external_id=external_id,
         name=name,
@@ -264,9 +266,7 @@ def _url(name: str, value: str) -> str:
     return value
 
 
-def _disabled_features(
-    params: Params, parsed: dict[str, Any], settings: Settings
-) -> list[str]:
+def _disabled_features(params: Params, parsed: dict[str, Any], settings: Settings) -> list[str]:
     features = list(settings.server_disabled_features)
     features += [f for f in params.csv("disabledFeatures") if f not in features]
     implied = {

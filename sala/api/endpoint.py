@@ -11,9 +11,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Union
 
-from starlette.datastructures import FormData, Headers
+from starlette.datastructures import FormData, Headers, UploadFile
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
@@ -29,7 +28,7 @@ log = logging.getLogger(__name__)
 FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
 XML_TYPES = frozenset({"application/xml", "text/xml"})
 
-Answer = Union[Fields, Response]
+Answer = Fields | Response
 
 
 @dataclass
@@ -184,7 +183,8 @@ class ApiEndpoint:
             )
         if content_type == "application/x-www-form-urlencoded":
             text = body.decode("utf-8", "replace")
-            return body, FormData(Params.from_query(text).all_pairs())
+            pairs: list[tuple[str, str | UploadFile]] = list(Params.from_query(text).all_pairs())
+            return body, FormData(pairs)
         return body, None
 
     def _verify(
@@ -203,7 +203,10 @@ class ApiEndpoint:
             supplied = supplied or body_supplied
             if not query_without:
                 # Checksum over the body as sent, or over bbb-web's canonical rebuild of it.
-                candidates += [body_without, checksum.canonical_form_string(body_params.all_values())]
+                candidates += [
+                    body_without,
+                    checksum.canonical_form_string(body_params.all_values()),
+                ]
         elif body_params and not query_without:
             supplied = supplied or body_params.get("checksum")
             candidates.append(checksum.canonical_form_string(body_params.all_values()))

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Union
 
-Scalar = Union[str, int, bool, None]
+Scalar = str | int | bool | None
 Value = Union[Scalar, "Fields", "Repeated"]
 Fields = Sequence[tuple[str, Value]]
 

@@ -14,9 +14,9 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from sala.store.models import MeetingEventRow
+from sala.store import tables
 
-events_table = MeetingEventRow.__table__
+events_table = tables.meeting_events
 
 
 @dataclass(frozen=True)

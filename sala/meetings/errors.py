@@ -62,7 +62,9 @@ class MaxParticipantsReached(MeetingError):
 
 class GuestDenied(MeetingError):
     key = "guestDeniedAccess"
-    default_message = "You have been denied access to this meeting based on the meeting's guest policy"
+    default_message = (
+        "You have been denied access to this meeting based on the meeting's guest policy"
+    )
 
 
 class InvalidPassword(MeetingError):
@@ -70,14 +72,6 @@ class InvalidPassword(MeetingError):
     default_message = (
         "You either did not supply a password or the password supplied is neither the attendee "
         "or moderator password for this conference."
-    )
-
-
-class RoleRequired(MeetingError):
-    # BBB 3.0 really answers this key, space included.
-    key = "Params required"
-    default_message = (
-        "You must either send the valid role of the user, or the password, sould the meeting has one."
     )
 
 

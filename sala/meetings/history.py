@@ -11,11 +11,11 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from sala.meetings.model import Attendee, Meeting
 from sala.recordings.store import like_pattern, wildcard_match
+from sala.store import tables
 from sala.store.db import Database
-from sala.store.models import AttendeeRow, MeetingRow
 
-meetings_t = MeetingRow.__table__
-attendees_t = AttendeeRow.__table__
+meetings_t = tables.meetings
+attendees_t = tables.attendees
 
 DAY_MS = 86_400_000
 
@@ -45,7 +45,9 @@ def _date_ms(day: dt.date) -> int:
     return int(dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC).timestamp() * 1000)
 
 
-def _matching(column: ColumnElement[str], values: Sequence[str], prefix: bool) -> ColumnElement[bool]:
+def _matching(
+    column: ColumnElement[str], values: Sequence[str], prefix: bool
+) -> ColumnElement[bool]:
     if prefix:
         return or_(*(column.like(like_pattern(v), escape="\\") for v in values))
     return column.in_(list(values))
@@ -58,7 +60,9 @@ class MeetingHistory:
     async def find(self, query: HistoryQuery) -> HistoryPage:
         conditions: list[ColumnElement[bool]] = []
         if query.meeting_ids:
-            conditions.append(_matching(meetings_t.c.external_id, query.meeting_ids, query.meeting_id_prefix))
+            conditions.append(
+                _matching(meetings_t.c.external_id, query.meeting_ids, query.meeting_id_prefix)
+            )
         if query.names:
             conditions.append(_matching(meetings_t.c.name, query.names, query.name_prefix))
         if query.start_date is not None:
@@ -100,5 +104,6 @@ class MeetingHistory:
 
 def _meta_ok(metadata: dict[str, str], filters: dict[str, str]) -> bool:
     return all(
-        key in metadata and wildcard_match(pattern, metadata[key]) for key, pattern in filters.items()
+        key in metadata and wildcard_match(pattern, metadata[key])
+        for key, pattern in filters.items()
     )

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 
-class Role(str, Enum):
+class Role(StrEnum):
     MODERATOR = "MODERATOR"
     VIEWER = "VIEWER"
 
 
-class GuestStatus(str, Enum):
+class GuestStatus(StrEnum):
     ALLOW = "ALLOW"
     WAIT = "WAIT"
     DENY = "DENY"
@@ -41,7 +41,7 @@ class Attendee:
     client_type: str
 
     @classmethod
-    def from_row(cls, row: Mapping[str, Any]) -> Attendee:
+    def from_row(cls, row: Mapping[Any, Any]) -> Attendee:
         return cls(
             internal_user_id=row["internal_user_id"],
             meeting_id=row["meeting_id"],
@@ -91,9 +91,7 @@ class Meeting:
     attendees: tuple[Attendee, ...] = field(default=())
 
     @classmethod
-    def from_row(
-        cls, row: Mapping[str, Any], attendees: tuple[Attendee, ...] = ()
-    ) -> Meeting:
+    def from_row(cls, row: Mapping[Any, Any], attendees: tuple[Attendee, ...] = ()) -> Meeting:
         return cls(
             internal_id=row["internal_id"],
             external_id=row["external_id"],

@@ -7,6 +7,7 @@ deadlines in the database, so tests call expire_due() after moving a ManualClock
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 
 from sala.meetings.service import MeetingService
@@ -28,10 +29,8 @@ class Reaper:
         task, self._task = self._task, None
         if task is not None:
             task.cancel()
-            try:
+            with contextlib.suppress(asyncio.CancelledError):
                 await task
-            except asyncio.CancelledError:
-                pass
 
     async def _run(self) -> None:
         while True:

@@ -11,12 +11,12 @@ picks up whatever fell due while sala was down.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 MINUTE_MS = 60_000
 
 
-class EndReason(str, Enum):
+class EndReason(StrEnum):
     END_API = "end_api"
     MODERATOR = "moderator"
     NO_USER_JOINED = "no_user_joined"

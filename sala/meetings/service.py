@@ -22,14 +22,14 @@ from sala.events.log import append_event
 from sala.meetings import errors, ids
 from sala.meetings.model import Attendee, GuestStatus, Meeting, Role
 from sala.meetings.rules import EndReason, LifecycleState, due_reason, next_deadline
+from sala.store import tables
 from sala.store.db import Database
-from sala.store.models import AttendeeRow, MeetingRow, TokenRow
 
 log = logging.getLogger(__name__)
 
-meetings_t = MeetingRow.__table__
-attendees_t = AttendeeRow.__table__
-tokens_t = TokenRow.__table__
+meetings_t = tables.meetings
+attendees_t = tables.attendees
+tokens_t = tables.tokens
 
 #: Bus topic published after any committed change to a meeting; message has internal/external id.
 MEETING_CHANGED = "meeting.changed"
@@ -132,7 +132,9 @@ class MeetingService:
     async def get_by_internal_id(self, internal_id: str) -> Meeting | None:
         async with self._db.read() as conn:
             row = (
-                await conn.execute(select(meetings_t).where(meetings_t.c.internal_id == internal_id))
+                await conn.execute(
+                    select(meetings_t).where(meetings_t.c.internal_id == internal_id)
+                )
             ).first()
             return None if row is None else await _with_attendees(conn, row._mapping)
 
@@ -264,9 +266,7 @@ class MeetingService:
         await self._changed(meeting)
         return CreateResult(meeting, False)
 
-    async def _duplicate(
-        self, conn: AsyncConnection, row: Any, spec: CreateSpec
-    ) -> Meeting:
+    async def _duplicate(self, conn: AsyncConnection, row: Any, spec: CreateSpec) -> Meeting:
         # BBB 3.0: a repeated create is fine when it sends the same passwords, or none.
         sent = (spec.attendee_pw, spec.moderator_pw)
         if sent != (None, None) and sent != (row["attendee_pw"], row["moderator_pw"]):
@@ -276,17 +276,13 @@ class MeetingService:
     async def _voice_bridge(self, conn: AsyncConnection, requested: str | None) -> str:
         live = select(meetings_t.c.voice_bridge).where(meetings_t.c.ended.is_(False))
         if requested:
-            taken = (
-                await conn.execute(live.where(meetings_t.c.voice_bridge == requested))
-            ).first()
+            taken = (await conn.execute(live.where(meetings_t.c.voice_bridge == requested))).first()
             if taken is not None:
                 raise errors.NonUniqueVoiceBridge()
             return requested
         for _ in range(50):
             candidate = ids.voice_bridge()
-            taken = (
-                await conn.execute(live.where(meetings_t.c.voice_bridge == candidate))
-            ).first()
+            taken = (await conn.execute(live.where(meetings_t.c.voice_bridge == candidate))).first()
             if taken is None:
                 return candidate
         return ids.voice_bridge(digits=9)
@@ -687,12 +683,16 @@ class MeetingService:
         now = self._clock.now_ms()
         async with self._db.read() as conn:
             due_ids = (
-                await conn.execute(
-                    select(meetings_t.c.internal_id).where(
-                        meetings_t.c.ended.is_(False), meetings_t.c.next_deadline <= now
+                (
+                    await conn.execute(
+                        select(meetings_t.c.internal_id).where(
+                            meetings_t.c.ended.is_(False), meetings_t.c.next_deadline <= now
+                        )
                     )
                 )
-            ).scalars().all()
+                .scalars()
+                .all()
+            )
         ended = []
         for internal_id in due_ids:
             meeting = await self._expire_one(internal_id, now)
@@ -734,9 +734,7 @@ class MeetingService:
             empty_since=row["empty_since"],
             last_activity_at=row["last_activity_at"],
             expire_no_join_minutes=int(settings.get("meetingExpireIfNoUserJoinedInMinutes", 5)),
-            expire_last_left_minutes=int(
-                settings.get("meetingExpireWhenLastUserLeftInMinutes", 5)
-            ),
+            expire_last_left_minutes=int(settings.get("meetingExpireWhenLastUserLeftInMinutes", 5)),
             inactivity_minutes=self._defaults.inactivity_minutes,
         )
 
@@ -799,12 +797,16 @@ async def _check_capacity(
     conn: AsyncConnection, meeting_id: str, limit: int, spec: JoinSpec
 ) -> None:
     present = (
-        await conn.execute(
-            select(attendees_t.c.external_user_id)
-            .where(attendees_t.c.meeting_id == meeting_id, attendees_t.c.present.is_(True))
-            .distinct()
+        (
+            await conn.execute(
+                select(attendees_t.c.external_user_id)
+                .where(attendees_t.c.meeting_id == meeting_id, attendees_t.c.present.is_(True))
+                .distinct()
+            )
         )
-    ).scalars().all()
+        .scalars()
+        .all()
+    )
     # A user already in the meeting (a second tab, a reconnect) does not take another seat.
     if spec.external_user_id is not None and spec.external_user_id in present:
         return

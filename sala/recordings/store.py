@@ -17,10 +17,10 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.sql.elements import ColumnElement
 
 from sala.meetings.ids import meeting_id_hash
+from sala.store import tables
 from sala.store.db import Database
-from sala.store.models import RecordingRow
 
-recordings_t = RecordingRow.__table__
+recordings_t = tables.recordings
 
 STATES = ("processing", "processed", "published", "unpublished", "deleted")
 DEFAULT_STATES = frozenset({"published", "unpublished"})
@@ -105,12 +105,22 @@ class RecordingStore:
         conditions: list[ColumnElement[bool]] = []
         if query.record_ids:
             conditions.append(
-                or_(*(recordings_t.c.record_id.like(like_pattern(r), escape="\\") for r in query.record_ids))
+                or_(
+                    *(
+                        recordings_t.c.record_id.like(like_pattern(r), escape="\\")
+                        for r in query.record_ids
+                    )
+                )
             )
         elif query.meeting_ids:
             if query.meeting_id_prefix:
                 conditions.append(
-                    or_(*(recordings_t.c.meeting_id.like(like_pattern(m), escape="\\") for m in query.meeting_ids))
+                    or_(
+                        *(
+                            recordings_t.c.meeting_id.like(like_pattern(m), escape="\\")
+                            for m in query.meeting_ids
+                        )
+                    )
                 )
             else:
                 conditions.append(
@@ -123,8 +133,10 @@ class RecordingStore:
                 )
         if "any" not in query.states:
             conditions.append(recordings_t.c.state.in_(sorted(query.states)))
-        statement = select(recordings_t).where(*conditions).order_by(
-            recordings_t.c.start_time, recordings_t.c.record_id
+        statement = (
+            select(recordings_t)
+            .where(*conditions)
+            .order_by(recordings_t.c.start_time, recordings_t.c.record_id)
         )
         async with self._db.read() as conn:
             rows = (await conn.execute(statement)).all()
@@ -138,13 +150,17 @@ class RecordingStore:
         ids = list(record_ids)
         async with self._db.write() as conn:
             found = (
-                await conn.execute(
-                    select(recordings_t.c.record_id).where(
-                        recordings_t.c.record_id.in_(ids),
-                        recordings_t.c.state.in_(["published", "unpublished"]),
+                (
+                    await conn.execute(
+                        select(recordings_t.c.record_id).where(
+                            recordings_t.c.record_id.in_(ids),
+                            recordings_t.c.state.in_(["published", "unpublished"]),
+                        )
                     )
                 )
-            ).scalars().all()
+                .scalars()
+                .all()
+            )
             if found:
                 await conn.execute(
                     update(recordings_t)
@@ -157,12 +173,16 @@ class RecordingStore:
         ids = list(record_ids)
         async with self._db.write() as conn:
             found = (
-                await conn.execute(
-                    select(recordings_t.c.record_id).where(
-                        recordings_t.c.record_id.in_(ids), recordings_t.c.state != "deleted"
+                (
+                    await conn.execute(
+                        select(recordings_t.c.record_id).where(
+                            recordings_t.c.record_id.in_(ids), recordings_t.c.state != "deleted"
+                        )
                     )
                 )
-            ).scalars().all()
+                .scalars()
+                .all()
+            )
             if found:
                 await conn.execute(
                     update(recordings_t)
@@ -178,7 +198,12 @@ class RecordingStore:
             rows = (
                 await conn.execute(
                     select(recordings_t.c.record_id, recordings_t.c.metadata).where(
-                        or_(*(recordings_t.c.record_id.like(like_pattern(p), escape="\\") for p in prefixes)),
+                        or_(
+                            *(
+                                recordings_t.c.record_id.like(like_pattern(p), escape="\\")
+                                for p in prefixes
+                            )
+                        ),
                         recordings_t.c.state.in_(["published", "unpublished", "deleted"]),
                     )
                 )
@@ -210,7 +235,8 @@ class RecordingStore:
                 )
             ).scalar_one()
             tracks = [
-                t for t in (current or [])
+                t
+                for t in (current or [])
                 if (t["kind"], t["lang"]) != (track["kind"], track["lang"])
             ]
             tracks.append({**track, "file": str(folder / name)})
@@ -223,7 +249,9 @@ class RecordingStore:
     async def get(self, record_id: str) -> Recording | None:
         async with self._db.read() as conn:
             row = (
-                await conn.execute(select(recordings_t).where(recordings_t.c.record_id == record_id))
+                await conn.execute(
+                    select(recordings_t).where(recordings_t.c.record_id == record_id)
+                )
             ).first()
         return None if row is None else Recording.from_row(row)
 

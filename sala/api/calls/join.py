@@ -68,9 +68,7 @@ async def _join(req: ApiRequest, redirect: bool) -> Answer:
         raise ApiError("missingParamFullName", "You must provide your name")
     if len(full_name) > 256:
         raise ApiError("sizeError", "Param fullName must be at most 256 characters")
-    custom = {
-        key: value for key, value in params.with_prefix(USERDATA_PREFIX).items()
-    }
+    custom = {key: value for key, value in params.with_prefix(USERDATA_PREFIX).items()}
     spec = JoinSpec(
         full_name=full_name,
         role=_role(params.nonempty("role")),
@@ -83,8 +81,19 @@ async def _join(req: ApiRequest, redirect: bool) -> Answer:
         join_params={
             k: v
             for k, v in params.items()
-            if k in {"webcamBackgroundURL", "excludeFromDashboard", "enforceLayout", "bot",
-                     "logoutURL", "firstName", "lastName", "sessionName", "auth", "errorRedirectUrl"}
+            if k
+            in {
+                "webcamBackgroundURL",
+                "excludeFromDashboard",
+                "enforceLayout",
+                "bot",
+                "logoutURL",
+                "firstName",
+                "lastName",
+                "sessionName",
+                "auth",
+                "errorRedirectUrl",
+            }
         },
         existing_user_id=params.nonempty("existingUserID"),
     )

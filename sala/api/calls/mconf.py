@@ -42,7 +42,8 @@ async def get_all_meetings(req: ApiRequest) -> Answer:
         meeting_ids=_list(p.nonempty("meetingID")),
         meeting_id_prefix=p.boolean("meetingIDWildcard", False),
         names=_list(p.nonempty("meetingName") or p.nonempty("meetingNames")),
-        name_prefix=p.boolean("meetingNameWildcard", False) or p.boolean("meetingNamesWildcard", False),
+        name_prefix=p.boolean("meetingNameWildcard", False)
+        or p.boolean("meetingNamesWildcard", False),
         metadata=parse_metadata(p) or None,
         start_date=_date(req, "start_time"),
         end_date=_date(req, "end_time"),
@@ -56,7 +57,9 @@ async def get_all_meetings(req: ApiRequest) -> Answer:
     recordings = {}
     if include_recordings and page.meetings:
         found = await req.ctx.recordings.find(
-            RecordingQuery(record_ids=[m.internal_id for m in page.meetings], states=frozenset({"any"}))
+            RecordingQuery(
+                record_ids=[m.internal_id for m in page.meetings], states=frozenset({"any"})
+            )
         )
         recordings = {r.record_id: r for r in found}
     if include_recordings and p.boolean("onlyRecorded", False):

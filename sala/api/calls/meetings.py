@@ -31,7 +31,9 @@ async def create(req: ApiRequest) -> Answer:
         parse_documents(modules_xml)  # refuse a malformed body before creating anything
     spec = parse_create(req.params, req.ctx.settings, modules_xml)
     if spec.is_breakout and not spec.parent_meeting_id:
-        raise ApiError("parentMeetingIDMissing", "No parent meeting ID was provided for the breakout room")
+        raise ApiError(
+            "parentMeetingIDMissing", "No parent meeting ID was provided for the breakout room"
+        )
     result = await req.ctx.meetings.create(spec)
     m = result.meeting
     return [

@@ -11,7 +11,6 @@ from sala.api import checksum
 from sala.api.endpoint import Answer, ApiRequest
 from sala.api.errors import ApiError, missing_meeting_id
 from sala.api.modules import parse_documents
-from sala.events.log import append_event
 from sala.meetings.errors import InvalidSession
 
 PUBLIC_CHAT_TOPIC = "room.chat"

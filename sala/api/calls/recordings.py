@@ -38,7 +38,9 @@ def format_fields(fmt: dict[str, object]) -> Fields:
                 [
                     (
                         "images",
-                        Repeated("image", [str(i.get("url", "")) for i in images if isinstance(i, dict)]),
+                        Repeated(
+                            "image", [str(i.get("url", "")) for i in images if isinstance(i, dict)]
+                        ),
                     )
                 ],
             )
@@ -137,9 +139,7 @@ async def delete_recordings(req: ApiRequest) -> Answer:
 
 async def update_recordings(req: ApiRequest) -> Answer:
     ids = _record_ids(req)
-    changes = {
-        key.lower(): value for key, value in req.params.with_prefix("meta_").items()
-    }
+    changes = {key.lower(): value for key, value in req.params.with_prefix("meta_").items()}
     if await req.ctx.recordings.update_metadata(ids, changes) == 0:
         raise ApiError("notFound", NOT_FOUND)
     return [("returncode", "SUCCESS"), ("updated", True)]

@@ -30,9 +30,13 @@ async def get_recording_text_tracks(req: ApiRequest) -> Answer:
         raise ApiError("missingParamRecordID", "You must specify a recordID.")
     recording = await req.ctx.recordings.get(record_id)
     if recording is None:
-        return _json("FAILED", messageKey="noRecordings", message=f"No recording found for {record_id}")
+        return _json(
+            "FAILED", messageKey="noRecordings", message=f"No recording found for {record_id}"
+        )
     if not recording.text_tracks:
-        return _json("FAILED", messageKey="noCaptionsFound", message=f"No captions found for {record_id}")
+        return _json(
+            "FAILED", messageKey="noCaptionsFound", message=f"No captions found for {record_id}"
+        )
     base = req.ctx.settings.base_url
     tracks = [
         {
@@ -56,21 +60,37 @@ async def put_recording_text_track(req: ApiRequest) -> Answer:
     p = req.params
     record_id, kind, lang = p.nonempty("recordID"), p.nonempty("kind"), p.nonempty("lang")
     if record_id is None or kind is None or lang is None:
-        missing = [n for n, v in (("recordID", record_id), ("kind", kind), ("lang", lang)) if v is None]
-        return _json("FAILED", messageKey="paramError", message=f"Missing param: {', '.join(missing)}")
+        missing = [
+            n for n, v in (("recordID", record_id), ("kind", kind), ("lang", lang)) if v is None
+        ]
+        return _json(
+            "FAILED", messageKey="paramError", message=f"Missing param: {', '.join(missing)}"
+        )
     if kind not in ("subtitles", "captions"):
-        return _json("FAILED", messageKey="invalidKind", message=f"Invalid kind parameter, expected=subtitles|captions actual={kind}")
+        return _json(
+            "FAILED",
+            messageKey="invalidKind",
+            message=f"Invalid kind parameter, expected=subtitles|captions actual={kind}",
+        )
     if not _LANG.match(lang):
-        return _json("FAILED", messageKey="invalidLang", message=f"Malformed lang param, received={lang}")
+        return _json(
+            "FAILED", messageKey="invalidLang", message=f"Malformed lang param, received={lang}"
+        )
     recording = await req.ctx.recordings.get(record_id)
     if recording is None or recording.state not in ("published", "unpublished"):
-        return _json("FAILED", messageKey="noRecordings", message=f"No recording found for {record_id}")
+        return _json(
+            "FAILED", messageKey="noRecordings", message=f"No recording found for {record_id}"
+        )
     upload = req.form.get("file") if req.form is not None else None
     if not isinstance(upload, UploadFile):
-        return _json("FAILED", messageKey="empty_uploaded_text_track", message="Empty uploaded text track.")
+        return _json(
+            "FAILED", messageKey="empty_uploaded_text_track", message="Empty uploaded text track."
+        )
     raw = await upload.read(MAX_TRACK_BYTES + 1)
     if not raw.strip():
-        return _json("FAILED", messageKey="empty_uploaded_text_track", message="Empty uploaded text track.")
+        return _json(
+            "FAILED", messageKey="empty_uploaded_text_track", message="Empty uploaded text track."
+        )
     text = raw.decode("utf-8", "replace").lstrip("\ufeff")
     if len(raw) > MAX_TRACK_BYTES:
         vtt = None
@@ -89,7 +109,10 @@ async def put_recording_text_track(req: ApiRequest) -> Answer:
         )
     folder = Path(req.ctx.settings.data_dir) / "captions" / record_id
     await req.ctx.recordings.put_text_track(
-        record_id, folder, {"kind": kind, "lang": lang, "label": p.nonempty("label") or lang, "source": "upload"}, vtt
+        record_id,
+        folder,
+        {"kind": kind, "lang": lang, "label": p.nonempty("label") or lang, "source": "upload"},
+        vtt,
     )
     return _json(
         "SUCCESS",
