@@ -64,13 +64,17 @@ def _truncate_postgres(url: str) -> None:
         try:
             async with db.write() as conn:
                 tables = (
-                    await conn.execute(
-                        text(
-                            "select tablename from pg_tables where schemaname='public' "
-                            "and tablename <> 'alembic_version'"
+                    (
+                        await conn.execute(
+                            text(
+                                "select tablename from pg_tables where schemaname='public' "
+                                "and tablename <> 'alembic_version'"
+                            )
                         )
                     )
-                ).scalars().all()
+                    .scalars()
+                    .all()
+                )
                 if tables:
                     await conn.execute(text(f"truncate {', '.join(tables)} cascade"))
         finally:
@@ -104,7 +108,9 @@ class Api:
     secret: str
     services: Services
 
-    def query(self, call: str, params: dict[str, str] | list[tuple[str, str]], algorithm: str = "sha1") -> str:
+    def query(
+        self, call: str, params: dict[str, str] | list[tuple[str, str]], algorithm: str = "sha1"
+    ) -> str:
         query = urlencode(params)
         digest = hashlib.new(algorithm, f"{call}{query}{self.secret}".encode()).hexdigest()
         return f"{query}&checksum={digest}" if query else f"checksum={digest}"
@@ -119,11 +125,19 @@ class Api:
         url = f"/bigbluebutton/api/{call}?{self.query(call, params or {}, algorithm)}"
         return await self.client.get(url, **kwargs)  # type: ignore[arg-type]
 
-    async def create(self, meeting_id: str | None = None, **params: str) -> tuple[str, httpx.Response]:
+    async def create(
+        self, meeting_id: str | None = None, **params: str
+    ) -> tuple[str, httpx.Response]:
         meeting_id = meeting_id or f"m-{uuid.uuid4()}"
         response = await self.get(
             "create",
-            {"name": "Room", "meetingID": meeting_id, "attendeePW": "ap", "moderatorPW": "mp", **params},
+            {
+                "name": "Room",
+                "meetingID": meeting_id,
+                "attendeePW": "ap",
+                "moderatorPW": "mp",
+                **params,
+            },
         )
         return meeting_id, response
 
@@ -159,7 +173,9 @@ def free_port() -> int:
         return port
 
 
-def start_server(data_dir: Path, extra_env: dict[str, str] | None = None) -> tuple[subprocess.Popen[bytes], LiveServer]:
+def start_server(
+    data_dir: Path, extra_env: dict[str, str] | None = None
+) -> tuple[subprocess.Popen[bytes], LiveServer]:
     port = free_port()
     env = {
         **os.environ,
@@ -180,7 +196,9 @@ def start_server(data_dir: Path, extra_env: dict[str, str] | None = None) -> tup
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"sala exited early: {(data_dir.parent / f'server-{port}.log').read_text()}")
+            raise RuntimeError(
+                f"sala exited early: {(data_dir.parent / f'server-{port}.log').read_text()}"
+            )
         try:
             if httpx.get(f"{base}/bigbluebutton/api", timeout=1).status_code == 200:
                 break

@@ -25,9 +25,14 @@ def test_published_vectors(algorithm: str) -> None:
 
 
 def test_empty_query_and_hooks_vectors() -> None:
-    assert checksum.compute("getMeetings", "", SECRET, "sha1") == "2027baa7771026e9e93392f55031535d1444c41f"
     assert (
-        checksum.compute("hooks/create", "callbackURL=https%3A%2F%2Fexample.com%2Fhook", SECRET, "sha1")
+        checksum.compute("getMeetings", "", SECRET, "sha1")
+        == "2027baa7771026e9e93392f55031535d1444c41f"
+    )
+    assert (
+        checksum.compute(
+            "hooks/create", "callbackURL=https%3A%2F%2Fexample.com%2Fhook", SECRET, "sha1"
+        )
         == "bf595478afda3622ee78aee1bc91c16a6b7b1828"
     )
 

@@ -82,9 +82,7 @@ async def test_join_without_redirect_answers_session_xml(api: Api) -> None:
 
 async def test_join_redirects_to_room_and_the_token_works_once(api: Api) -> None:
     meeting_id, _ = await api.create()
-    response = await api.get(
-        "join", {"meetingID": meeting_id, "fullName": "Bea", "password": "ap"}
-    )
+    response = await api.get("join", {"meetingID": meeting_id, "fullName": "Bea", "password": "ap"})
     assert response.status_code == 302
     room = urlsplit(response.headers["location"])
     assert room.path == "/room/join"
@@ -103,15 +101,21 @@ async def test_join_roles_from_passwords(api: Api) -> None:
         root = success(
             await api.get(
                 "join",
-                {"meetingID": meeting_id, "fullName": "X", "password": password, "redirect": "false",
-                 "userID": f"u-{role}"},
+                {
+                    "meetingID": meeting_id,
+                    "fullName": "X",
+                    "password": password,
+                    "redirect": "false",
+                    "userID": f"u-{role}",
+                },
             )
         )
         user = await api.services.meetings.get_attendee(field(root, "user_id"))
         assert user is not None and user.role.value == role
     failed(
         await api.get(
-            "join", {"meetingID": meeting_id, "fullName": "X", "password": "nope", "redirect": "false"}
+            "join",
+            {"meetingID": meeting_id, "fullName": "X", "password": "nope", "redirect": "false"},
         ),
         "invalidPassword",
     )
@@ -120,16 +124,22 @@ async def test_join_roles_from_passwords(api: Api) -> None:
 async def test_join_errors_redirect_with_errors_param(api: Api) -> None:
     response = await api.get(
         "join",
-        {"meetingID": "missing-room", "fullName": "X", "role": "VIEWER",
-         "errorRedirectUrl": "https://lms.example/error"},
+        {
+            "meetingID": "missing-room",
+            "fullName": "X",
+            "role": "VIEWER",
+            "errorRedirectUrl": "https://lms.example/error",
+        },
     )
     assert response.status_code == 302
     location = urlsplit(response.headers["location"])
     assert location.netloc == "lms.example"
     errors = json.loads(parse_qs(location.query)["errors"][0])
     assert errors == [
-        {"key": "invalidMeetingIdentifier",
-         "message": "The meeting ID that you supplied did not match any existing meetings"}
+        {
+            "key": "invalidMeetingIdentifier",
+            "message": "The meeting ID that you supplied did not match any existing meetings",
+        }
     ]
 
 
@@ -146,8 +156,14 @@ async def test_attendees_counts_and_running_follow_presence(api: Api) -> None:
     joined = success(
         await api.get(
             "join",
-            {"meetingID": meeting_id, "fullName": "Ada", "role": "MODERATOR", "redirect": "false",
-             "userID": "lms-17", "userdata-bbb_auto_join_audio": "false"},
+            {
+                "meetingID": meeting_id,
+                "fullName": "Ada",
+                "role": "MODERATOR",
+                "redirect": "false",
+                "userID": "lms-17",
+                "userdata-bbb_auto_join_audio": "false",
+            },
         )
     )
     running = await api.get("isMeetingRunning", {"meetingID": meeting_id})
@@ -155,7 +171,10 @@ async def test_attendees_counts_and_running_follow_presence(api: Api) -> None:
 
     meetings = api.services.meetings
     await meetings.user_connected(field(joined, "meeting_id"), field(joined, "user_id"))
-    assert field(success(await api.get("isMeetingRunning", {"meetingID": meeting_id})), "running") == "true"
+    assert (
+        field(success(await api.get("isMeetingRunning", {"meetingID": meeting_id})), "running")
+        == "true"
+    )
     info = success(await api.get("getMeetingInfo", {"meetingID": meeting_id}))
     assert field(info, "running") == "true"
     assert field(info, "hasUserJoined") == "true"
@@ -181,10 +200,15 @@ async def test_end_makes_the_meeting_gone_but_in_history(api: Api, clock: Manual
     ended = success(await api.get("end", {"meetingID": meeting_id}))
     assert field(ended, "messageKey") == "sentEndMeetingRequest"
     failed(await api.get("getMeetingInfo", {"meetingID": meeting_id}), "notFound")
-    assert field(success(await api.get("isMeetingRunning", {"meetingID": meeting_id})), "running") == "false"
+    assert (
+        field(success(await api.get("isMeetingRunning", {"meetingID": meeting_id})), "running")
+        == "false"
+    )
     failed(
-        await api.get("join", {"meetingID": meeting_id, "fullName": "X", "role": "VIEWER",
-                               "redirect": "false"}),
+        await api.get(
+            "join",
+            {"meetingID": meeting_id, "fullName": "X", "role": "VIEWER", "redirect": "false"},
+        ),
         "meetingForciblyEnded",
     )
     failed(await api.get("end", {"meetingID": meeting_id}), "notFound")
@@ -192,7 +216,9 @@ async def test_end_makes_the_meeting_gone_but_in_history(api: Api, clock: Manual
     clock.advance(seconds=5)
     _, again = await api.create(meeting_id)
     assert field(success(again), "messageKey") == ""
-    assert field(success(again), "internalMeetingID") != field(success(created), "internalMeetingID")
+    assert field(success(again), "internalMeetingID") != field(
+        success(created), "internalMeetingID"
+    )
 
     history = success(await api.get("getAllMeetings", {"meetingID": meeting_id}))
     sessions = history.findall("meetings/meetingData/meeting")
@@ -214,8 +240,16 @@ async def test_get_meetings_empty_server(api: Api) -> None:
 async def test_max_participants(api: Api) -> None:
     meeting_id, _ = await api.create(maxParticipants="1")
     first = success(
-        await api.get("join", {"meetingID": meeting_id, "fullName": "A", "role": "VIEWER",
-                               "redirect": "false", "userID": "a"})
+        await api.get(
+            "join",
+            {
+                "meetingID": meeting_id,
+                "fullName": "A",
+                "role": "VIEWER",
+                "redirect": "false",
+                "userID": "a",
+            },
+        )
     )
     await api.services.meetings.user_connected(field(first, "meeting_id"), field(first, "user_id"))
     base = {"meetingID": meeting_id, "fullName": "B", "role": "VIEWER", "redirect": "false"}
@@ -226,7 +260,9 @@ async def test_max_participants(api: Api) -> None:
 async def test_guest_policies(api: Api) -> None:
     deny_id, _ = await api.create(guestPolicy="ALWAYS_DENY")
     base = {"fullName": "G", "role": "VIEWER", "redirect": "false"}
-    failed(await api.get("join", {**base, "meetingID": deny_id, "guest": "true"}), "guestDeniedAccess")
+    failed(
+        await api.get("join", {**base, "meetingID": deny_id, "guest": "true"}), "guestDeniedAccess"
+    )
     moderator = success(
         await api.get("join", {**base, "meetingID": deny_id, "role": "MODERATOR", "guest": "true"})
     )
@@ -251,9 +287,7 @@ async def test_post_with_form_body(api: Api) -> None:
     # bbb-web's rule for a body-only POST: checksum over the sorted, re-encoded parameters.
     canonical = "&".join(f"{k}={v.replace(' ', '+')}" for k, v in sorted(body.items()))
     digest = hashlib.sha1(f"create{canonical}{api.secret}".encode()).hexdigest()
-    response = await api.client.post(
-        "/bigbluebutton/api/create", data={**body, "checksum": digest}
-    )
+    response = await api.client.post("/bigbluebutton/api/create", data={**body, "checksum": digest})
     assert field(success(response), "meetingID") == meeting_id
     query = api.query("getMeetingInfo", {"meetingID": meeting_id})
     response = await api.client.post(f"/bigbluebutton/api/getMeetingInfo?{query}")
@@ -269,7 +303,9 @@ async def test_create_with_presentation_modules_body(api: Api) -> None:
         "</module></modules>"
     )
     response = await api.client.post(
-        f"/bigbluebutton/api/create?{query}", content=body, headers={"Content-Type": "application/xml"}
+        f"/bigbluebutton/api/create?{query}",
+        content=body,
+        headers={"Content-Type": "application/xml"},
     )
     success(response)
     meeting = await api.services.meetings.get_live(meeting_id)
@@ -298,22 +334,35 @@ async def test_json_on_request(api: Api) -> None:
 
 async def test_send_chat_message_reaches_the_event_log(api: Api) -> None:
     meeting_id, created = await api.create()
-    success(await api.get("sendChatMessage", {"meetingID": meeting_id, "message": "Hello <all>",
-                                              "userName": "Bot"}))
+    success(
+        await api.get(
+            "sendChatMessage",
+            {"meetingID": meeting_id, "message": "Hello <all>", "userName": "Bot"},
+        )
+    )
     async with api.services.db.read() as conn:
         events = await read_events(conn, field(success(created), "internalMeetingID"))
     chat = [e for e in events if e.type == "chat-message"]
-    assert chat and chat[0].data["message"] == "Hello <all>" and chat[0].data["sender_name"] == "Bot"
-    failed(await api.get("sendChatMessage", {"meetingID": "nope", "message": "x"}), "meetingNotFound")
-    failed(await api.get("sendChatMessage", {"meetingID": meeting_id, "message": "x" * 501}), "sizeError")
+    assert (
+        chat and chat[0].data["message"] == "Hello <all>" and chat[0].data["sender_name"] == "Bot"
+    )
+    failed(
+        await api.get("sendChatMessage", {"meetingID": "nope", "message": "x"}), "meetingNotFound"
+    )
+    failed(
+        await api.get("sendChatMessage", {"meetingID": meeting_id, "message": "x" * 501}),
+        "sizeError",
+    )
     failed(await api.get("sendChatMessage", {"meetingID": meeting_id}), "nullError")
 
 
 async def test_get_join_url_for_a_room_session(api: Api) -> None:
     meeting_id, _ = await api.create()
     joined = success(
-        await api.get("join", {"meetingID": meeting_id, "fullName": "Ada", "role": "MODERATOR",
-                               "redirect": "false"})
+        await api.get(
+            "join",
+            {"meetingID": meeting_id, "fullName": "Ada", "role": "MODERATOR", "redirect": "false"},
+        )
     )
     session = await api.services.meetings.open_room_session(field(joined, "session_token"))
     response = await api.client.get(
@@ -342,7 +391,9 @@ async def test_insert_document(api: Api) -> None:
     query = api.query("insertDocument", {"meetingID": meeting_id})
     body = '<modules><module name="presentation"><document url="https://x.org/a.pdf"/></module></modules>'
     response = await api.client.post(
-        f"/bigbluebutton/api/insertDocument?{query}", content=body, headers={"Content-Type": "text/xml"}
+        f"/bigbluebutton/api/insertDocument?{query}",
+        content=body,
+        headers={"Content-Type": "text/xml"},
     )
     assert field(success(response), "message") == "Presentation is being uploaded"
     missing = await api.client.post(
