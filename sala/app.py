@@ -19,7 +19,9 @@ from sala.config import Settings
 from sala.events.bus import InProcessBus
 from sala.meetings.history import MeetingHistory
 from sala.meetings.reaper import Reaper
-from sala.meetings.service import LifecycleDefaults, MeetingService
+from sala.meetings.service import MeetingService
+from sala.meetings.sessions import RoomSessions
+from sala.meetings.specs import LifecycleDefaults
 from sala.recordings.store import RecordingStore
 from sala.room.handoff import RoomHandoff
 from sala.store.db import Database
@@ -32,6 +34,7 @@ class Services:
     db: Database
     bus: InProcessBus
     meetings: MeetingService
+    sessions: RoomSessions
     history: MeetingHistory
     recordings: RecordingStore
     reaper: Reaper
@@ -41,21 +44,18 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
     clock = clock or SystemClock()
     db = Database(settings.sqlalchemy_url)
     bus = InProcessBus()
-    meetings = MeetingService(
-        db,
-        clock,
-        bus,
-        LifecycleDefaults(
-            inactivity_minutes=settings.inactivity_timeout_minutes,
-            join_token_ttl_ms=settings.join_token_ttl_seconds * 1000,
-        ),
+    defaults = LifecycleDefaults(
+        inactivity_minutes=settings.inactivity_timeout_minutes,
+        join_token_ttl_ms=settings.join_token_ttl_seconds * 1000,
     )
+    meetings = MeetingService(db, clock, bus, defaults)
     return Services(
         settings=settings,
         clock=clock,
         db=db,
         bus=bus,
         meetings=meetings,
+        sessions=RoomSessions(db, clock, defaults),
         history=MeetingHistory(db),
         recordings=RecordingStore(db),
         reaper=Reaper(meetings, settings.lifecycle_check_interval_seconds),
@@ -71,11 +71,12 @@ def build_app(
         clock=services.clock,
         bus=services.bus,
         meetings=services.meetings,
+        sessions=services.sessions,
         history=services.history,
         recordings=services.recordings,
     )
     api = ApiEndpoint(ctx, api_calls())
-    handoff = RoomHandoff(services.meetings, settings)
+    handoff = RoomHandoff(services.sessions, settings)
 
     async def health(_: Request) -> Response:
         return JSONResponse({"status": "ok"})

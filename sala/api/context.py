@@ -9,6 +9,7 @@ from sala.config import Settings
 from sala.events.bus import Bus
 from sala.meetings.history import MeetingHistory
 from sala.meetings.service import MeetingService
+from sala.meetings.sessions import RoomSessions
 from sala.recordings.store import RecordingStore
 
 
@@ -18,5 +19,6 @@ class ApiContext:
     clock: Clock
     bus: Bus
     meetings: MeetingService
+    sessions: RoomSessions
     history: MeetingHistory
     recordings: RecordingStore

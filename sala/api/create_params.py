@@ -14,7 +14,7 @@ from typing import Any
 from sala.api.errors import ApiError, missing_meeting_id, validation_error
 from sala.api.params import Params, require_length
 from sala.config import GuestPolicy, Settings
-from sala.meetings.service import CreateSpec
+from sala.meetings.specs import CreateSpec
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,6 @@ second process sees the same meetings.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import func, insert, select, update
@@ -19,9 +17,16 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sala.clock import Clock
 from sala.events.bus import Bus
 from sala.events.log import append_event
-from sala.meetings import errors, ids
+from sala.meetings import errors, ids, queries
 from sala.meetings.model import Attendee, GuestStatus, Meeting, Role
 from sala.meetings.rules import EndReason, LifecycleState, due_reason, next_deadline
+from sala.meetings.specs import (
+    CreateResult,
+    CreateSpec,
+    JoinResult,
+    JoinSpec,
+    LifecycleDefaults,
+)
 from sala.store import tables
 from sala.store.db import Database
 
@@ -35,70 +40,6 @@ tokens_t = tables.tokens
 MEETING_CHANGED = "meeting.changed"
 #: Bus topic published once when a meeting ends; message adds the reason.
 MEETING_ENDED = "meeting.ended"
-
-
-@dataclass(frozen=True)
-class CreateSpec:
-    external_id: str
-    name: str
-    attendee_pw: str | None = None
-    moderator_pw: str | None = None
-    voice_bridge: str | None = None
-    dial_number: str = "613-555-1234"
-    duration_minutes: int = 0
-    max_participants: int = 0
-    record: bool = False
-    is_breakout: bool = False
-    parent_meeting_id: str | None = None
-    metadata: dict[str, str] = field(default_factory=dict)
-    settings: dict[str, Any] = field(default_factory=dict)
-    modules_xml: str | None = None
-    expire_no_join_minutes: int = 5
-    expire_last_left_minutes: int = 5
-
-
-@dataclass(frozen=True)
-class CreateResult:
-    meeting: Meeting
-    duplicate: bool
-
-
-@dataclass(frozen=True)
-class JoinSpec:
-    full_name: str
-    role: Role | None = None
-    password: str | None = None
-    create_time: str | None = None
-    external_user_id: str | None = None
-    guest: bool | None = None
-    avatar_url: str = ""
-    custom_data: dict[str, str] = field(default_factory=dict)
-    join_params: dict[str, str] = field(default_factory=dict)
-    existing_user_id: str | None = None
-    """Attach a new session to this user instead of registering another (getJoinUrl)."""
-
-
-@dataclass(frozen=True)
-class JoinResult:
-    meeting: Meeting
-    attendee: Attendee
-    session_token: str
-
-
-@dataclass(frozen=True)
-class RoomSession:
-    token: str
-    meeting: Meeting
-    attendee: Attendee
-    expires_at: int
-
-
-@dataclass(frozen=True)
-class LifecycleDefaults:
-    inactivity_minutes: int = 60
-    join_token_ttl_ms: int = 600_000
-    room_session_ttl_ms: int = 24 * 3_600_000
-    authenticated_guest: bool = True
 
 
 class MeetingService:
@@ -127,7 +68,7 @@ class MeetingService:
             ).first()
             if row is None:
                 return None
-            return await _with_attendees(conn, row._mapping)
+            return await queries.with_attendees(conn, row._mapping)
 
     async def get_by_internal_id(self, internal_id: str) -> Meeting | None:
         async with self._db.read() as conn:
@@ -136,7 +77,7 @@ class MeetingService:
                     select(meetings_t).where(meetings_t.c.internal_id == internal_id)
                 )
             ).first()
-            return None if row is None else await _with_attendees(conn, row._mapping)
+            return None if row is None else await queries.with_attendees(conn, row._mapping)
 
     async def list_live(self) -> list[Meeting]:
         async with self._db.read() as conn:
@@ -147,7 +88,7 @@ class MeetingService:
                     .order_by(meetings_t.c.create_time)
                 )
             ).all()
-            present = await _present_attendees(conn, [r.internal_id for r in rows])
+            present = await queries.present_attendees(conn, [r.internal_id for r in rows])
             return [
                 Meeting.from_row(r._mapping, tuple(present.get(r.internal_id, ()))) for r in rows
             ]
@@ -271,7 +212,7 @@ class MeetingService:
         sent = (spec.attendee_pw, spec.moderator_pw)
         if sent != (None, None) and sent != (row["attendee_pw"], row["moderator_pw"]):
             raise errors.IdNotUnique()
-        return await _with_attendees(conn, row)
+        return await queries.with_attendees(conn, row)
 
     async def _voice_bridge(self, conn: AsyncConnection, requested: str | None) -> str:
         live = select(meetings_t.c.voice_bridge).where(meetings_t.c.ended.is_(False))
@@ -327,7 +268,7 @@ class MeetingService:
                     token = await self._issue_join_token(
                         conn, m["internal_id"], spec.existing_user_id, now
                     )
-                    meeting = await _with_attendees(conn, m)
+                    meeting = await queries.with_attendees(conn, m)
                     return JoinResult(meeting, Attendee.from_row(existing._mapping), token)
             role = _resolve_role(spec, m["attendee_pw"], m["moderator_pw"])
             guest_status = self._guest_status(
@@ -338,7 +279,7 @@ class MeetingService:
             user_id = ids.internal_user_id()
             external_user_id = spec.external_user_id or user_id
             if m["max_participants"] > 0:
-                await _check_capacity(conn, m["internal_id"], m["max_participants"], spec)
+                await queries.check_capacity(conn, m["internal_id"], m["max_participants"], spec)
             attendee_values: dict[str, Any] = {
                 "internal_user_id": user_id,
                 "meeting_id": m["internal_id"],
@@ -378,7 +319,7 @@ class MeetingService:
                     "guest_status": guest_status.value,
                 },
             )
-            meeting = await _with_attendees(conn, m)
+            meeting = await queries.with_attendees(conn, m)
         return JoinResult(meeting, Attendee.from_row(attendee_values), token)
 
     async def _issue_join_token(
@@ -428,95 +369,6 @@ class MeetingService:
             return GuestStatus.WAIT if guest else GuestStatus.ALLOW
         return GuestStatus.ALLOW
 
-    # ---------------------------------------------------------------------- session tokens --
-    async def open_room_session(self, join_token: str) -> RoomSession:
-        """Exchange a join URL's one-time token for a room session.
-
-        The join token is spent by this call; the room session lasts while the meeting runs.
-        """
-        now = self._clock.now_ms()
-        async with self._db.write() as conn:
-            spent = await conn.execute(
-                update(tokens_t)
-                .where(
-                    tokens_t.c.token == join_token,
-                    tokens_t.c.kind == "join",
-                    tokens_t.c.used_at.is_(None),
-                    tokens_t.c.expires_at > now,
-                )
-                .values(used_at=now)
-            )
-            if spent.rowcount != 1:
-                raise errors.InvalidSession()
-            token_row = (
-                await conn.execute(select(tokens_t).where(tokens_t.c.token == join_token))
-            ).one()
-            meeting_row = (
-                await conn.execute(
-                    select(meetings_t).where(
-                        meetings_t.c.internal_id == token_row.meeting_id,
-                        meetings_t.c.ended.is_(False),
-                    )
-                )
-            ).first()
-            if meeting_row is None:
-                raise errors.InvalidSession("The meeting has ended")
-            room_token = ids.session_token()
-            expires = now + self._defaults.room_session_ttl_ms
-            await conn.execute(
-                insert(tokens_t).values(
-                    token=room_token,
-                    kind="room",
-                    meeting_id=token_row.meeting_id,
-                    user_id=token_row.user_id,
-                    created_at=now,
-                    expires_at=expires,
-                    used_at=None,
-                )
-            )
-            attendee_row = (
-                await conn.execute(
-                    select(attendees_t).where(attendees_t.c.internal_user_id == token_row.user_id)
-                )
-            ).one()
-            meeting = await _with_attendees(conn, meeting_row._mapping)
-        return RoomSession(room_token, meeting, Attendee.from_row(attendee_row._mapping), expires)
-
-    async def room_session(self, token: str) -> RoomSession:
-        """The room session behind a token, while it is valid and its meeting runs."""
-        now = self._clock.now_ms()
-        async with self._db.read() as conn:
-            token_row = (
-                await conn.execute(
-                    select(tokens_t).where(
-                        tokens_t.c.token == token,
-                        tokens_t.c.kind == "room",
-                        tokens_t.c.expires_at > now,
-                    )
-                )
-            ).first()
-            if token_row is None:
-                raise errors.InvalidSession()
-            meeting_row = (
-                await conn.execute(
-                    select(meetings_t).where(
-                        meetings_t.c.internal_id == token_row.meeting_id,
-                        meetings_t.c.ended.is_(False),
-                    )
-                )
-            ).first()
-            if meeting_row is None:
-                raise errors.InvalidSession("The meeting has ended")
-            attendee_row = (
-                await conn.execute(
-                    select(attendees_t).where(attendees_t.c.internal_user_id == token_row.user_id)
-                )
-            ).one()
-            meeting = await _with_attendees(conn, meeting_row._mapping)
-        return RoomSession(
-            token, meeting, Attendee.from_row(attendee_row._mapping), token_row.expires_at
-        )
-
     # ---------------------------------------------------------------------------- presence --
     async def user_connected(self, meeting_id: str, user_id: str) -> None:
         """The user's room connection is up: they now count as in the meeting."""
@@ -528,7 +380,7 @@ class MeetingService:
     async def _set_presence(self, meeting_id: str, user_id: str, *, present: bool) -> None:
         now = self._clock.now_ms()
         async with self._db.write() as conn:
-            row = await _live_row(conn, meeting_id)
+            row = await queries.live_row(conn, meeting_id)
             if row is None:
                 return
             changed = await conn.execute(
@@ -545,7 +397,7 @@ class MeetingService:
             )
             if changed.rowcount != 1:
                 return
-            count = await _count_present(conn, meeting_id)
+            count = await queries.count_present(conn, meeting_id)
             values: dict[str, Any] = {
                 "participant_count": count,
                 "last_activity_at": now,
@@ -557,7 +409,7 @@ class MeetingService:
             await append_event(
                 conn, meeting_id, "user-joined" if present else "user-left", now, user_id=user_id
             )
-            meeting = await _with_attendees(conn, {**row._mapping, **values})
+            meeting = await queries.with_attendees(conn, {**row._mapping, **values})
         await self._changed(meeting)
 
     async def record_activity(self, meeting_id: str, kind: str) -> None:
@@ -567,7 +419,7 @@ class MeetingService:
         """
         now = self._clock.now_ms()
         async with self._db.write() as conn:
-            row = await _live_row(conn, meeting_id)
+            row = await queries.live_row(conn, meeting_id)
             if row is None:
                 return
             await self._update_meeting(conn, row._mapping, {"last_activity_at": now})
@@ -600,7 +452,7 @@ class MeetingService:
             await append_event(
                 conn, row.internal_id, "meeting-renamed", self._clock.now_ms(), data={"name": name}
             )
-            meeting = await _with_attendees(conn, {**row._mapping, "name": name})
+            meeting = await queries.with_attendees(conn, {**row._mapping, "name": name})
         await self._changed(meeting)
         return meeting
 
@@ -625,7 +477,7 @@ class MeetingService:
         """End the meeting now; None if it had already ended (ending is idempotent)."""
         now = self._clock.now_ms()
         async with self._db.write() as conn:
-            row = await _live_row(conn, internal_id)
+            row = await queries.live_row(conn, internal_id)
             if row is None:
                 return None
             meeting = await self._end_in(conn, row._mapping, reason, now)
@@ -702,7 +554,7 @@ class MeetingService:
 
     async def _expire_one(self, internal_id: str, now: int) -> Meeting | None:
         async with self._db.write() as conn:
-            row = await _live_row(conn, internal_id)
+            row = await queries.live_row(conn, internal_id)
             if row is None:
                 return None
             reason = due_reason(self._lifecycle(row._mapping), now)
@@ -769,67 +621,3 @@ def _resolve_role(spec: JoinSpec, attendee_pw: str, moderator_pw: str) -> Role:
         if spec.password == attendee_pw:
             return Role.VIEWER
     raise errors.InvalidPassword()
-
-
-async def _live_row(conn: AsyncConnection, internal_id: str) -> Any:
-    return (
-        await conn.execute(
-            select(meetings_t).where(
-                meetings_t.c.internal_id == internal_id, meetings_t.c.ended.is_(False)
-            )
-        )
-    ).first()
-
-
-async def _count_present(conn: AsyncConnection, meeting_id: str) -> int:
-    return int(
-        (
-            await conn.execute(
-                select(func.count()).where(
-                    attendees_t.c.meeting_id == meeting_id, attendees_t.c.present.is_(True)
-                )
-            )
-        ).scalar_one()
-    )
-
-
-async def _check_capacity(
-    conn: AsyncConnection, meeting_id: str, limit: int, spec: JoinSpec
-) -> None:
-    present = (
-        (
-            await conn.execute(
-                select(attendees_t.c.external_user_id)
-                .where(attendees_t.c.meeting_id == meeting_id, attendees_t.c.present.is_(True))
-                .distinct()
-            )
-        )
-        .scalars()
-        .all()
-    )
-    # A user already in the meeting (a second tab, a reconnect) does not take another seat.
-    if spec.external_user_id is not None and spec.external_user_id in present:
-        return
-    if len(present) >= limit:
-        raise errors.MaxParticipantsReached()
-
-
-async def _present_attendees(
-    conn: AsyncConnection, meeting_ids: Sequence[str]
-) -> dict[str, list[Attendee]]:
-    if not meeting_ids:
-        return {}
-    rows = await conn.execute(
-        select(attendees_t)
-        .where(attendees_t.c.meeting_id.in_(meeting_ids), attendees_t.c.present.is_(True))
-        .order_by(attendees_t.c.joined_at, attendees_t.c.internal_user_id)
-    )
-    grouped: dict[str, list[Attendee]] = {}
-    for row in rows:
-        grouped.setdefault(row.meeting_id, []).append(Attendee.from_row(row._mapping))
-    return grouped
-
-
-async def _with_attendees(conn: AsyncConnection, row: Any) -> Meeting:
-    present = await _present_attendees(conn, [row["internal_id"]])
-    return Meeting.from_row(row, tuple(present.get(row["internal_id"], ())))

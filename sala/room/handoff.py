@@ -14,7 +14,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from sala.config import Settings
 from sala.meetings.errors import InvalidSession
-from sala.meetings.service import MeetingService
+from sala.meetings.sessions import RoomSessions
 
 COOKIE = "sala_room"
 
@@ -30,14 +30,14 @@ def _page(title: str, body: str, status: int = 200) -> HTMLResponse:
 
 
 class RoomHandoff:
-    def __init__(self, meetings: MeetingService, settings: Settings) -> None:
-        self._meetings = meetings
+    def __init__(self, sessions: RoomSessions, settings: Settings) -> None:
+        self._sessions = sessions
         self._secure = settings.base_url.startswith("https://")
 
     async def join(self, request: Request) -> Response:
         token = request.query_params.get("sessionToken", "")
         try:
-            session = await self._meetings.open_room_session(token)
+            session = await self._sessions.open_room_session(token)
         except InvalidSession:
             return _page(
                 "Link expired",
@@ -60,7 +60,7 @@ class RoomHandoff:
     async def page(self, request: Request) -> Response:
         token = request.cookies.get(COOKIE, "")
         try:
-            session = await self._meetings.room_session(token)
+            session = await self._sessions.room_session(token)
         except InvalidSession:
             return _page(
                 "Not in a meeting",

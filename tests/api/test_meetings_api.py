@@ -364,7 +364,7 @@ async def test_get_join_url_for_a_room_session(api: Api) -> None:
             {"meetingID": meeting_id, "fullName": "Ada", "role": "MODERATOR", "redirect": "false"},
         )
     )
-    session = await api.services.meetings.open_room_session(field(joined, "session_token"))
+    session = await api.services.sessions.open_room_session(field(joined, "session_token"))
     response = await api.client.get(
         f"/bigbluebutton/api/getJoinUrl?sessionToken={session.token}&sessionName=Tablet"
     )

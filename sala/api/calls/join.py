@@ -16,7 +16,7 @@ from sala.api.endpoint import Answer, ApiRequest
 from sala.api.errors import ApiError, missing_meeting_id
 from sala.meetings.errors import MeetingError
 from sala.meetings.model import Role
-from sala.meetings.service import JoinSpec
+from sala.meetings.specs import JoinSpec
 
 USERDATA_PREFIX = "userdata-"
 

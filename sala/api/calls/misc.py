@@ -92,7 +92,7 @@ async def get_join_url(req: ApiRequest) -> Answer:
             }
         )
     try:
-        session = await req.ctx.meetings.room_session(token)
+        session = await req.ctx.sessions.room_session(token)
     except InvalidSession:
         return _json_failure("Invalid Session", token)
     user, meeting = session.attendee, session.meeting

@@ -1,0 +1,111 @@
+"""Room sessions: the one-time join token and the room session it is exchanged for."""
+
+from __future__ import annotations
+
+from sqlalchemy import insert, select, update
+
+from sala.clock import Clock
+from sala.meetings import errors, ids, queries
+from sala.meetings.model import Attendee
+from sala.meetings.specs import LifecycleDefaults, RoomSession
+from sala.store import tables
+from sala.store.db import Database
+
+meetings_t = tables.meetings
+attendees_t = tables.attendees
+tokens_t = tables.tokens
+
+
+class RoomSessions:
+    def __init__(self, db: Database, clock: Clock, defaults: LifecycleDefaults) -> None:
+        self._db = db
+        self._clock = clock
+        self._defaults = defaults
+
+    async def open_room_session(self, join_token: str) -> RoomSession:
+        """Exchange a join URL's one-time token for a room session.
+
+        The join token is spent by this call; the room session lasts while the meeting runs.
+        """
+        now = self._clock.now_ms()
+        async with self._db.write() as conn:
+            spent = await conn.execute(
+                update(tokens_t)
+                .where(
+                    tokens_t.c.token == join_token,
+                    tokens_t.c.kind == "join",
+                    tokens_t.c.used_at.is_(None),
+                    tokens_t.c.expires_at > now,
+                )
+                .values(used_at=now)
+            )
+            if spent.rowcount != 1:
+                raise errors.InvalidSession()
+            token_row = (
+                await conn.execute(select(tokens_t).where(tokens_t.c.token == join_token))
+            ).one()
+            meeting_row = (
+                await conn.execute(
+                    select(meetings_t).where(
+                        meetings_t.c.internal_id == token_row.meeting_id,
+                        meetings_t.c.ended.is_(False),
+                    )
+                )
+            ).first()
+            if meeting_row is None:
+                raise errors.InvalidSession("The meeting has ended")
+            room_token = ids.session_token()
+            expires = now + self._defaults.room_session_ttl_ms
+            await conn.execute(
+                insert(tokens_t).values(
+                    token=room_token,
+                    kind="room",
+                    meeting_id=token_row.meeting_id,
+                    user_id=token_row.user_id,
+                    created_at=now,
+                    expires_at=expires,
+                    used_at=None,
+                )
+            )
+            attendee_row = (
+                await conn.execute(
+                    select(attendees_t).where(attendees_t.c.internal_user_id == token_row.user_id)
+                )
+            ).one()
+            meeting = await queries.with_attendees(conn, meeting_row._mapping)
+        return RoomSession(room_token, meeting, Attendee.from_row(attendee_row._mapping), expires)
+
+    async def room_session(self, token: str) -> RoomSession:
+        """The room session behind a token, while it is valid and its meeting runs."""
+        now = self._clock.now_ms()
+        async with self._db.read() as conn:
+            token_row = (
+                await conn.execute(
+                    select(tokens_t).where(
+                        tokens_t.c.token == token,
+                        tokens_t.c.kind == "room",
+                        tokens_t.c.expires_at > now,
+                    )
+                )
+            ).first()
+            if token_row is None:
+                raise errors.InvalidSession()
+            meeting_row = (
+                await conn.execute(
+                    select(meetings_t).where(
+                        meetings_t.c.internal_id == token_row.meeting_id,
+                        meetings_t.c.ended.is_(False),
+                    )
+                )
+            ).first()
+            if meeting_row is None:
+                raise errors.InvalidSession("The meeting has ended")
+            attendee_row = (
+                await conn.execute(
+                    select(attendees_t).where(attendees_t.c.internal_user_id == token_row.user_id)
+                )
+            ).one()
+            meeting = await queries.with_attendees(conn, meeting_row._mapping)
+        return RoomSession(
+            token, meeting, Attendee.from_row(attendee_row._mapping), token_row.expires_at
+        )
