@@ -47,6 +47,7 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
     defaults = LifecycleDefaults(
         inactivity_minutes=settings.inactivity_timeout_minutes,
         join_token_ttl_ms=settings.join_token_ttl_seconds * 1000,
+        server_url=settings.base_url,
     )
     meetings = MeetingService(db, clock, bus, defaults)
     return Services(

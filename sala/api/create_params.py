@@ -183,7 +183,12 @@ def parse_create(params: Params, settings: Settings, modules_xml: str | None) ->
         )
     parsed["meetingLayout"] = layout
     parsed["disabledFeatures"] = _disabled_features(params, parsed, settings)
-    parsed["welcome"] = params.text("welcome", None)
+    welcome = params.text("welcome", None)
+    if welcome is None:
+        welcome = settings.default_welcome_message
+        if settings.default_welcome_message_footer and not parsed["isBreakout"]:
+            welcome += "<br><br>" + settings.default_welcome_message_footer
+    parsed["welcome"] = welcome
     parsed["logoutURL"] = parsed.get("logoutURL") or settings.logout_url
 
     attendee_pw = _password(params, "attendeePW")

@@ -27,6 +27,7 @@ from sala.meetings.specs import (
     JoinSpec,
     LifecycleDefaults,
 )
+from sala.meetings.welcome import fill_placeholders
 from sala.store import tables
 from sala.store.db import Database
 
@@ -162,6 +163,15 @@ class MeetingService:
             create_time = await self._free_create_time(conn, spec.external_id, now)
             internal_id = ids.internal_meeting_id(spec.external_id, create_time)
             settings = dict(spec.settings)
+            for key in ("welcome", "moderatorOnlyMessage"):
+                if settings.get(key):
+                    settings[key] = fill_placeholders(
+                        settings[key],
+                        meeting_name=spec.name,
+                        dial_number=spec.dial_number,
+                        voice_bridge=voice_bridge,
+                        server_url=self._defaults.server_url,
+                    )
             settings["meetingExpireIfNoUserJoinedInMinutes"] = spec.expire_no_join_minutes
             settings["meetingExpireWhenLastUserLeftInMinutes"] = spec.expire_last_left_minutes
             values: dict[str, Any] = {

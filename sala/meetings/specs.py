@@ -70,3 +70,5 @@ class LifecycleDefaults:
     join_token_ttl_ms: int = 600_000
     room_session_ttl_ms: int = 24 * 3_600_000
     authenticated_guest: bool = True
+    server_url: str = ""
+    """The public base URL, for %%SERVERURL%% in welcome messages."""

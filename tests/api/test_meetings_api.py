@@ -402,3 +402,19 @@ async def test_insert_document(api: Api) -> None:
         headers={"Content-Type": "text/xml"},
     )
     failed(missing, "notFound")
+
+
+async def test_welcome_placeholders_are_filled_at_create(api: Api) -> None:
+    meeting_id, created = await api.create(
+        name="Physics",
+        welcome="Hi %%CONFNAME%%, dial %%DIALNUM%% room %%CONFNUM%% at %%SERVERURL%%",
+        moderatorOnlyMessage="Moderators of %%CONFNAME%%",
+    )
+    bridge = field(success(created), "voiceBridge")
+    meeting = await api.services.meetings.get_live(meeting_id)
+    assert meeting is not None
+    assert meeting.settings["welcome"] == f"Hi Physics, dial 613-555-1234 room {bridge} at https://sala.test"
+    assert meeting.settings["moderatorOnlyMessage"] == "Moderators of Physics"
+    default_id, _ = await api.create(name="Chemistry")
+    default = await api.services.meetings.get_live(default_id)
+    assert default is not None and default.settings["welcome"] == "Welcome to <b>Chemistry</b>!"
