@@ -17,6 +17,7 @@ from sala.api.endpoint import ApiEndpoint
 from sala.clock import Clock, SystemClock
 from sala.config import Settings
 from sala.events.bus import InProcessBus
+from sala.meetings.cache import LiveMeetingCache
 from sala.meetings.history import MeetingHistory
 from sala.meetings.reaper import Reaper
 from sala.meetings.service import MeetingService
@@ -49,7 +50,8 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         join_token_ttl_ms=settings.join_token_ttl_seconds * 1000,
         server_url=settings.base_url,
     )
-    meetings = MeetingService(db, clock, bus, defaults)
+    cache = LiveMeetingCache(bus) if settings.read_cache else None
+    meetings = MeetingService(db, clock, bus, defaults, cache)
     return Services(
         settings=settings,
         clock=clock,

@@ -78,6 +78,9 @@ class Settings(BaseSettings):
     default_guest_policy: GuestPolicy = GuestPolicy.ALWAYS_ACCEPT
     disabled_features: str = ""
     """Comma-separated features disabled on every meeting (union with create's disabledFeatures)."""
+    read_cache: bool = True
+    """Answer polling calls (getMeetingInfo, isMeetingRunning) from memory, kept exact by the
+    internal bus. Turn off when several sala processes share one PostgreSQL without a shared bus."""
     allow_json_responses: bool = True
     """Answer JSON instead of XML when a client sends Accept: application/json."""
 

@@ -18,6 +18,7 @@ from sala.clock import Clock
 from sala.events.bus import Bus
 from sala.events.log import append_event
 from sala.meetings import errors, ids, queries
+from sala.meetings.cache import MEETING_CHANGED, LiveMeetingCache
 from sala.meetings.model import Attendee, GuestStatus, Meeting, Role
 from sala.meetings.rules import EndReason, LifecycleState, due_reason, next_deadline
 from sala.meetings.specs import (
@@ -37,8 +38,8 @@ meetings_t = tables.meetings
 attendees_t = tables.attendees
 tokens_t = tables.tokens
 
-#: Bus topic published after any committed change to a meeting; message has internal/external id.
-MEETING_CHANGED = "meeting.changed"
+#: Bus topic published after any committed change to what a meeting shows (state, name,
+#: attendees and their media); message has internal/external id. The read cache relies on it.
 #: Bus topic published once when a meeting ends; message adds the reason.
 MEETING_ENDED = "meeting.ended"
 
@@ -50,15 +51,22 @@ class MeetingService:
         clock: Clock,
         bus: Bus,
         defaults: LifecycleDefaults | None = None,
+        cache: LiveMeetingCache | None = None,
     ) -> None:
         self._db = db
         self._clock = clock
         self._bus = bus
         self._defaults = defaults or LifecycleDefaults()
+        self._cache = cache
 
     # ------------------------------------------------------------------------------- reads --
     async def get_live(self, external_id: str) -> Meeting | None:
         """The meeting with this external ID that has not ended, with who is in it."""
+        if self._cache is not None:
+            return await self._cache.get(external_id, lambda: self._load_live(external_id))
+        return await self._load_live(external_id)
+
+    async def _load_live(self, external_id: str) -> Meeting | None:
         async with self._db.read() as conn:
             row = (
                 await conn.execute(
@@ -95,19 +103,8 @@ class MeetingService:
             ]
 
     async def is_running(self, external_id: str) -> bool:
-        async with self._db.read() as conn:
-            count = (
-                await conn.execute(
-                    select(func.count())
-                    .select_from(attendees_t.join(meetings_t))
-                    .where(
-                        meetings_t.c.external_id == external_id,
-                        meetings_t.c.ended.is_(False),
-                        attendees_t.c.present.is_(True),
-                    )
-                )
-            ).scalar_one()
-            return bool(count)
+        meeting = await self.get_live(external_id)
+        return meeting is not None and meeting.running
 
     async def get_attendee(self, user_id: str) -> Attendee | None:
         async with self._db.read() as conn:

@@ -1,0 +1,43 @@
+"""The live-meeting read cache stays exact: invalidated by the bus, never storing a raced read."""
+
+from __future__ import annotations
+
+from sala.events.bus import InProcessBus
+from sala.meetings.cache import MEETING_CHANGED, LiveMeetingCache
+from sala.meetings.model import Meeting
+
+
+async def test_bus_change_drops_the_entry() -> None:
+    bus = InProcessBus()
+    cache = LiveMeetingCache(bus)
+    loads = 0
+
+    async def load() -> Meeting | None:
+        nonlocal loads
+        loads += 1
+        return None
+
+    await cache.get("room", load)
+    await cache.get("room", load)
+    assert loads == 1
+    await bus.publish(MEETING_CHANGED, {"external_id": "room", "internal_id": "x"})
+    await cache.get("room", load)
+    assert loads == 2
+
+
+async def test_a_read_that_raced_with_a_change_is_not_kept() -> None:
+    bus = InProcessBus()
+    cache = LiveMeetingCache(bus)
+    loads = 0
+
+    async def racing_load() -> Meeting | None:
+        nonlocal loads
+        loads += 1
+        if loads == 1:
+            # A write commits while this (now stale) read is in flight.
+            await bus.publish(MEETING_CHANGED, {"external_id": "room", "internal_id": "x"})
+        return None
+
+    await cache.get("room", racing_load)
+    await cache.get("room", racing_load)
+    assert loads == 2
