@@ -201,7 +201,13 @@ def parse_create(params: Params, settings: Settings, modules_xml: str | None) ->
     parent = params.nonempty("parentMeetingID")
     if is_breakout:
         parsed["sequence"] = params.integer("sequence", 0)
-    max_participants = params.integer("maxParticipants", settings.default_max_participants)
+    raw_max = params.nonempty("maxParticipants")
+    if raw_max is not None and re.fullmatch(r"-\d{1,18}", raw_max.strip()):
+        # bbb-web parses it as a signed int: a negative limit means no limit, and some
+        # client libraries send -1 by default.
+        max_participants = 0
+    else:
+        max_participants = params.integer("maxParticipants", settings.default_max_participants)
     return CreateSpec(
         external_id=external_id,
         name=name,

@@ -418,3 +418,10 @@ async def test_welcome_placeholders_are_filled_at_create(api: Api) -> None:
     default_id, _ = await api.create(name="Chemistry")
     default = await api.services.meetings.get_live(default_id)
     assert default is not None and default.settings["welcome"] == "Welcome to <b>Chemistry</b>!"
+
+
+async def test_negative_max_participants_means_no_limit(api: Api) -> None:
+    meeting_id, response = await api.create(maxParticipants="-1")
+    assert field(success(response), "meetingID") == meeting_id
+    info = success(await api.get("getMeetingInfo", {"meetingID": meeting_id}))
+    assert field(info, "maxUsers") == "0"

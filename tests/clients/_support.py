@@ -77,7 +77,8 @@ def assert_redirects_into_room(http: httpx.Client, join_url: str) -> str:
     """GET a library-built join URL without following redirects, as a browser's first hop would.
 
     Checks the answer is a 302 that does not carry BBB's ``errors=`` payload and that the target
-    (sala's room page) can be loaded. Returns the absolute redirect target.
+    (sala's room) loads: its own hops (e.g. a token-for-cookie redirect) are followed, as a browser
+    would. Returns the absolute redirect target.
     """
     response = http.get(join_url)
     assert response.status_code == 302, (
@@ -91,8 +92,8 @@ def assert_redirects_into_room(http: httpx.Client, join_url: str) -> str:
     assert "errors" not in parse_qs(urlsplit(target).query), (
         f"join redirected to an error page: {target}"
     )
-    page = http.get(target)
-    assert page.status_code == 200, f"room page {target} answered {page.status_code}"
+    page = http.get(target, follow_redirects=True)
+    assert page.status_code == 200, f"room page {target} ended at {page.url}: {page.status_code}"
     return target
 
 

@@ -181,7 +181,7 @@ def test_create_is_idempotent_and_rejects_different_passwords(bbb: BigBlueButton
     with pytest.raises(BBBException) as caught:
         bbb.create_meeting(
             meeting_id,
-            params={"name": "x", "attendeePW": "other-ap", "moderatorPW": "other-mp"},
+            params={"name": "Other name", "attendeePW": "other-ap", "moderatorPW": "other-mp"},
             meta={},
         )
     assert caught.value.key == "idNotUnique"

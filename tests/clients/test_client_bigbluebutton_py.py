@@ -39,7 +39,10 @@ ATTENDEE_PW = "ap-bbb06"
 
 
 def setup(live_server, meeting_id: str, *, secret: str | None = None, **kwargs) -> MeetingSetup:
+    # max_participants=0: the library default (-1) has its own test, so that a server refusing it
+    # does not hide everything else this library can show.
     options = {
+        "max_participants": 0,
         "meeting_name": "bigbluebutton 0.6 meeting",
         "attendee_password": ATTENDEE_PW,
         "moderator_password": MODERATOR_PW,
@@ -59,6 +62,29 @@ def meeting(live_server) -> Meeting:
 
 
 def test_create_with_library_defaults(live_server, raw_api: RawApi) -> None:
+    # Everything the library sends on its own: maxParticipants=-1 ("negative = unlimited" in its
+    # docs; bbb-web parses it with a bare Integer.parseInt), empty dialNumber/logoutURL, meta=,
+    # autoStartRecording=False&allowStartStopRecording=True.
+    meeting_id = new_meeting_id("bbb06-defaults")
+    library_defaults = MeetingSetup(
+        live_server.api_url,
+        live_server.secret,
+        meeting_name="bigbluebutton 0.6 defaults",
+        meeting_id=meeting_id,
+        attendee_password=ATTENDEE_PW,
+        moderator_password=MODERATOR_PW,
+    )
+    assert library_defaults.create_meeting() is True, (
+        "create with the library's defaults was refused: "
+        f"{raw_api.call('create', name='probe', meetingID=meeting_id + '-probe', maxParticipants='-1')}"
+    )
+    info = raw_api.call("getMeetingInfo", meetingID=meeting_id)
+    assert (info["returncode"], info["meetingName"]) == ("SUCCESS", "bigbluebutton 0.6 defaults")
+    assert info["recording"] == "false"
+    assert info["duration"] == "0"
+
+
+def test_create_round_trip(live_server, raw_api: RawApi) -> None:
     meeting_id = new_meeting_id("bbb06-create")
     created = setup(
         live_server,
