@@ -68,7 +68,12 @@ def wants_json(request: Request, ctx: ApiContext) -> bool:
     if not ctx.settings.allow_json_responses:
         return False
     accept = request.headers.get("accept", "")
-    return "application/json" in accept and "xml" not in accept
+    if "application/json" in accept and "xml" not in accept:
+        return True
+    # BBB 3.0 answers JSON to a bodiless request that declares a JSON Content-Type.
+    return request.method == "GET" and request.headers.get("content-type", "").startswith(
+        "application/json"
+    )
 
 
 def render(document: Fields, as_json: bool, status: int = 200) -> Response:

@@ -425,3 +425,10 @@ async def test_negative_max_participants_means_no_limit(api: Api) -> None:
     assert field(success(response), "meetingID") == meeting_id
     info = success(await api.get("getMeetingInfo", {"meetingID": meeting_id}))
     assert field(info, "maxUsers") == "0"
+
+
+async def test_root_answers_json_like_bbb_3(api: Api) -> None:
+    response = await api.client.get("/bigbluebutton/api", headers={"Content-Type": "application/json"})
+    assert response.json()["response"]["version"] == "2.0"
+    plain = await api.client.get("/bigbluebutton/api/")
+    assert field(success(plain), "apiVersion") == "2.0"
