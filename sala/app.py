@@ -5,15 +5,17 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
 from sala.api.calls import api_calls
 from sala.api.context import ApiContext
-from sala.api.endpoint import ApiEndpoint
+from sala.api.endpoint import API_PREFIX, ApiEndpoint
 from sala.clock import Clock, SystemClock
 from sala.config import Settings
 from sala.events.bus import InProcessBus
@@ -39,6 +41,23 @@ class Services:
     history: MeetingHistory
     recordings: RecordingStore
     reaper: Reaper
+
+
+class SalaApp(Starlette):
+    """Starlette for pages and the room; the BBB API goes straight to its own ASGI endpoint."""
+
+    def __init__(self, api: ApiEndpoint, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.api = api
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"].startswith(API_PREFIX):
+            path = scope["path"]
+            if len(path) == len(API_PREFIX) or path[len(API_PREFIX)] == "/":
+                scope["app"] = self
+                await self.api(scope, receive, send)
+                return
+        await super().__call__(scope, receive, send)
 
 
 def build_services(settings: Settings, clock: Clock | None = None) -> Services:
@@ -95,11 +114,9 @@ def build_app(
             await services.reaper.stop()
             await services.db.dispose()
 
-    methods = ["GET", "POST", "HEAD"]
-    app = Starlette(
+    app = SalaApp(
+        api,
         routes=[
-            Route("/bigbluebutton/api", api.handle, methods=methods),
-            Route("/bigbluebutton/api/{call:path}", api.handle, methods=methods),
             Route("/room/join", handoff.join, methods=["GET"]),
             Route("/room/", handoff.page, methods=["GET"]),
             Route("/health", health, methods=["GET"]),

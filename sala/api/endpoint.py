@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from starlette.datastructures import FormData, Headers, UploadFile
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
 
 from sala.api import checksum
 from sala.api.context import ApiContext
@@ -28,7 +29,19 @@ log = logging.getLogger(__name__)
 FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
 XML_TYPES = frozenset({"application/xml", "text/xml"})
 
-Answer = Fields | Response
+
+@dataclass(frozen=True)
+class Memo:
+    """An answer that depends only on `owner`, an immutable snapshot (a cached Meeting): it is
+    rendered once per snapshot and served as bytes until the snapshot is replaced."""
+
+    key: str
+    owner: object
+    build: Callable[[], Fields]
+
+
+Answer = Fields | Response | Memo
+MEMO_ENTRIES = 4096
 
 
 @dataclass
@@ -76,32 +89,47 @@ def wants_json(request: Request, ctx: ApiContext) -> bool:
     )
 
 
-def render(document: Fields, as_json: bool, status: int = 200) -> Response:
+class RawResponse(Response):
+    """A finished body with fixed headers; skips Response's header building on the hot path."""
+
+    def __init__(self, body: bytes, headers: list[tuple[bytes, bytes]], status: int = 200) -> None:
+        self.body = body
+        self.status_code = status
+        self.raw_headers = [*headers, (b"content-length", str(len(body)).encode("ascii"))]
+        self.background = None
+
+
+def render(document: Fields, as_json: bool, status: int = 200) -> RawResponse:
     if as_json:
-        return Response(
-            to_json(document),
-            status_code=status,
-            media_type="application/json",
-            headers={"Cache-Control": "no-cache"},
-        )
-    return Response(
-        to_xml(document),
-        status_code=status,
-        headers={"Content-Type": "text/xml;charset=UTF-8", "Cache-Control": "no-cache"},
-    )
+        return RawResponse(to_json(document), _JSON_HEADERS, status)
+    return RawResponse(to_xml(document), _XML_HEADERS, status)
 
 
 def failed(key: str, message: str) -> Fields:
     return [("returncode", "FAILED"), ("messageKey", key), ("message", message)]
 
 
+API_PREFIX = "/bigbluebutton/api"
+_XML_HEADERS = [(b"content-type", b"text/xml;charset=UTF-8"), (b"cache-control", b"no-cache")]
+_JSON_HEADERS = [(b"content-type", b"application/json"), (b"cache-control", b"no-cache")]
+
+
 class ApiEndpoint:
+    """A plain ASGI app: integrations poll some calls thousands of times a second, and the
+    framework's routing and middleware would cost more than the call itself."""
+
     def __init__(self, ctx: ApiContext, calls: dict[str, Call]) -> None:
         self._ctx = ctx
         self._calls = calls
+        self._memo: dict[tuple[str, bool], tuple[object, RawResponse]] = {}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        request = Request(scope, receive)
+        response = await self.handle(request)
+        await response(scope, receive, send)
 
     async def handle(self, request: Request) -> Response:
-        call_name = request.path_params.get("call", "").strip("/")
+        call_name = request.scope["path"][len(API_PREFIX) :].strip("/")
         as_json = wants_json(request, self._ctx)
         call = self._calls.get(call_name)
         try:
@@ -121,7 +149,20 @@ class ApiEndpoint:
             )
         if isinstance(answer, Response):
             return answer
+        if isinstance(answer, Memo):
+            return self._memoized(answer, as_json)
         return render(answer, as_json)
+
+    def _memoized(self, memo: Memo, as_json: bool) -> RawResponse:
+        key = (memo.key, as_json)
+        entry = self._memo.get(key)
+        if entry is not None and entry[0] is memo.owner:
+            return entry[1]
+        response = render(memo.build(), as_json)
+        if len(self._memo) >= MEMO_ENTRIES:
+            self._memo.pop(next(iter(self._memo)))
+        self._memo[key] = (memo.owner, response)
+        return response
 
     def _failure(
         self, call: Call | None, key: str, message: str, as_json: bool, status: int = 200

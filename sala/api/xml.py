@@ -8,6 +8,7 @@ escaped text; clients parse exactly that.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Sequence
@@ -30,6 +31,7 @@ class Repeated:
     items: Sequence[Fields | Scalar]
 
 
+@functools.lru_cache(maxsize=4096)
 def is_xml_name(name: str) -> bool:
     return bool(_XML_NAME.match(name)) and not name.lower().startswith("xml")
 

@@ -27,6 +27,8 @@ class LiveMeetingCache:
         self._entries: dict[str, Meeting | None] = {}
         self._generations: dict[str, int] = {}
         self._max_entries = max_entries
+        self._all: tuple[Meeting, ...] | None = None
+        self._all_generation = 0
         bus.subscribe(MEETING_CHANGED, self._on_changed)
 
     async def _on_changed(self, _topic: str, message: dict[str, Any]) -> None:
@@ -35,6 +37,20 @@ class LiveMeetingCache:
     def invalidate(self, external_id: str) -> None:
         self._generations[external_id] = self._generations.get(external_id, 0) + 1
         self._entries.pop(external_id, None)
+        self._all_generation += 1
+        self._all = None
+
+    async def get_all(
+        self, load: Callable[[], Awaitable[tuple[Meeting, ...]]]
+    ) -> tuple[Meeting, ...]:
+        """Every live meeting (getMeetings); dropped on any change to any meeting."""
+        if self._all is not None:
+            return self._all
+        generation = self._all_generation
+        value = await load()
+        if self._all_generation == generation:
+            self._all = value
+        return value
 
     async def get(
         self, external_id: str, load: Callable[[], Awaitable[Meeting | None]]

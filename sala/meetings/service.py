@@ -88,7 +88,12 @@ class MeetingService:
             ).first()
             return None if row is None else await queries.with_attendees(conn, row._mapping)
 
-    async def list_live(self) -> list[Meeting]:
+    async def list_live(self) -> tuple[Meeting, ...]:
+        if self._cache is not None:
+            return await self._cache.get_all(self._load_all_live)
+        return await self._load_all_live()
+
+    async def _load_all_live(self) -> tuple[Meeting, ...]:
         async with self._db.read() as conn:
             rows = (
                 await conn.execute(
@@ -98,9 +103,9 @@ class MeetingService:
                 )
             ).all()
             present = await queries.present_attendees(conn, [r.internal_id for r in rows])
-            return [
+            return tuple(
                 Meeting.from_row(r._mapping, tuple(present.get(r.internal_id, ()))) for r in rows
-            ]
+            )
 
     async def is_running(self, external_id: str) -> bool:
         meeting = await self.get_live(external_id)

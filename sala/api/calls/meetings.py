@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sala.api.create_params import parse_create
-from sala.api.endpoint import Answer, ApiRequest
+from sala.api.endpoint import Answer, ApiRequest, Memo
 from sala.api.errors import ApiError, missing_meeting_id
 from sala.api.modules import parse_documents
 from sala.api.render import java_date, meeting_fields
 from sala.api.xml import Fields, Repeated
 from sala.meetings.errors import MeetingNotFound
+from sala.meetings.model import Meeting
 from sala.meetings.rules import EndReason
 
 DUPLICATE_MESSAGE = "This conference was already in existence and may currently be in progress."
@@ -73,11 +76,19 @@ async def get_meeting_info(req: ApiRequest) -> Answer:
     meeting = await req.ctx.meetings.get_live(_meeting_id(req))
     if meeting is None:
         raise MeetingNotFound()
-    return [("returncode", "SUCCESS"), *meeting_fields(meeting)]
+    return Memo(
+        f"getMeetingInfo:{meeting.external_id}",
+        meeting,
+        lambda: [("returncode", "SUCCESS"), *meeting_fields(meeting)],
+    )
 
 
 async def get_meetings(req: ApiRequest) -> Answer:
     meetings = await req.ctx.meetings.list_live()
+    return Memo("getMeetings", meetings, lambda: _meetings_document(meetings))
+
+
+def _meetings_document(meetings: Sequence[Meeting]) -> Fields:
     if not meetings:
         return [
             ("returncode", "SUCCESS"),
