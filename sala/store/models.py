@@ -64,6 +64,14 @@ class MeetingRow(Base):
             sqlite_where=text("ended = 0"),
             postgresql_where=text("ended = false"),
         ),
+        # Voice bridges are unique among live meetings; this also makes the check an index probe.
+        Index(
+            "uq_meetings_live_voice_bridge",
+            "voice_bridge",
+            unique=True,
+            sqlite_where=text("ended = 0"),
+            postgresql_where=text("ended = false"),
+        ),
         Index("ix_meetings_external_id_create_time", "external_id", "create_time"),
         Index("ix_meetings_next_deadline", "next_deadline"),
     )

@@ -232,3 +232,9 @@ def test_signed_garbage_gets_bbb_answers(settings: Settings) -> None:
         finally:
             runner.run(client.aclose())
             runner.run(lifespan.__aexit__(None, None, None))
+
+
+async def test_voice_bridge_unique_among_live_meetings(api: Api) -> None:
+    await api.create(voiceBridge="12345")
+    _, clash = await api.create(voiceBridge="12345")
+    failed(clash, "nonUniqueVoiceBridge")

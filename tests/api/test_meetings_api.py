@@ -413,7 +413,10 @@ async def test_welcome_placeholders_are_filled_at_create(api: Api) -> None:
     bridge = field(success(created), "voiceBridge")
     meeting = await api.services.meetings.get_live(meeting_id)
     assert meeting is not None
-    assert meeting.settings["welcome"] == f"Hi Physics, dial 613-555-1234 room {bridge} at https://sala.test"
+    assert (
+        meeting.settings["welcome"]
+        == f"Hi Physics, dial 613-555-1234 room {bridge} at https://sala.test"
+    )
     assert meeting.settings["moderatorOnlyMessage"] == "Moderators of Physics"
     default_id, _ = await api.create(name="Chemistry")
     default = await api.services.meetings.get_live(default_id)
@@ -428,7 +431,9 @@ async def test_negative_max_participants_means_no_limit(api: Api) -> None:
 
 
 async def test_root_answers_json_like_bbb_3(api: Api) -> None:
-    response = await api.client.get("/bigbluebutton/api", headers={"Content-Type": "application/json"})
+    response = await api.client.get(
+        "/bigbluebutton/api", headers={"Content-Type": "application/json"}
+    )
     assert response.json()["response"]["version"] == "2.0"
     plain = await api.client.get("/bigbluebutton/api/")
     assert field(success(plain), "apiVersion") == "2.0"
