@@ -76,17 +76,21 @@ class Call:
     extra_methods: frozenset[str] = field(default_factory=frozenset)
 
 
-def wants_json(request: Request, ctx: ApiContext) -> bool:
+def wants_json(accept: str, content_type: str, method: str, ctx: ApiContext) -> bool:
     """Opt-in JSON: a client that asks for it with `Accept: application/json` (and not XML)."""
     if not ctx.settings.allow_json_responses:
         return False
-    accept = request.headers.get("accept", "")
     if "application/json" in accept and "xml" not in accept:
         return True
     # BBB 3.0 answers JSON to a bodiless request that declares a JSON Content-Type.
-    return request.method == "GET" and request.headers.get("content-type", "").startswith(
-        "application/json"
-    )
+    return method == "GET" and content_type == "application/json"
+
+
+def _header(scope: Scope, name: bytes) -> str:
+    for key, value in scope["headers"]:
+        if key == name:
+            return str(value.decode("latin-1"))
+    return ""
 
 
 class RawResponse(Response):
@@ -130,12 +134,15 @@ class ApiEndpoint:
 
     async def handle(self, request: Request) -> Response:
         call_name = request.scope["path"][len(API_PREFIX) :].strip("/")
-        as_json = wants_json(request, self._ctx)
+        content_type = _header(request.scope, b"content-type").split(";")[0].strip().lower()
+        as_json = wants_json(
+            _header(request.scope, b"accept"), content_type, request.method, self._ctx
+        )
         call = self._calls.get(call_name)
         try:
             if call is None:
                 raise ApiError("unsupportedRequest", "Request not recognized")
-            answer = await self._run(call_name, call, request)
+            answer = await self._run(call_name, call, request, content_type)
         except ApiError as exc:
             return self._failure(call, exc.key, exc.message, as_json, exc.status)
         except MeetingError as exc:
@@ -169,7 +176,7 @@ class ApiEndpoint:
     ) -> Response:
         return render(failed(key, message), as_json or bool(call and call.json_errors), status)
 
-    async def _run(self, call_name: str, call: Call, request: Request) -> Answer:
+    async def _run(self, call_name: str, call: Call, request: Request, content_type: str) -> Answer:
         method = "GET" if request.method == "HEAD" else request.method
         if method not in call.methods:
             raise ApiError(
@@ -177,7 +184,6 @@ class ApiEndpoint:
             )
         raw_query = request.scope.get("query_string", b"").decode("utf-8", "replace")
         query_params = Params.from_query(raw_query)
-        content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
         body, form = await self._read_body(request, call, content_type)
 
         params = query_params

@@ -69,7 +69,12 @@ async def end(req: ApiRequest) -> Answer:
 
 async def is_meeting_running(req: ApiRequest) -> Answer:
     running = await req.ctx.meetings.is_running(_meeting_id(req))
-    return [("returncode", "SUCCESS"), ("running", running)]
+    # Two possible answers: the bool singletons make each a permanent memo entry.
+    return Memo(
+        f"isMeetingRunning:{running}",
+        running,
+        lambda: [("returncode", "SUCCESS"), ("running", running)],
+    )
 
 
 async def get_meeting_info(req: ApiRequest) -> Answer:
