@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
+import httpx
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -19,6 +20,11 @@ from sala.api.endpoint import API_PREFIX, ApiEndpoint
 from sala.clock import Clock, SystemClock
 from sala.config import Settings
 from sala.events.bus import InProcessBus
+from sala.events.delivery import Deliverer, DeliverySettings
+from sala.events.destinations import DestinationPolicy
+from sala.events.fanout import Fanout, FanoutSettings
+from sala.events.hooks import HookStore
+from sala.events.worker import EventWorker
 from sala.meetings.cache import LiveMeetingCache
 from sala.meetings.history import MeetingHistory
 from sala.meetings.reaper import Reaper
@@ -41,6 +47,11 @@ class Services:
     history: MeetingHistory
     recordings: RecordingStore
     reaper: Reaper
+    hooks: HookStore
+    destinations: DestinationPolicy
+    deliverer: Deliverer
+    events: EventWorker
+    http: httpx.AsyncClient
 
 
 class SalaApp(Starlette):
@@ -71,8 +82,45 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
     )
     cache = LiveMeetingCache(bus) if settings.read_cache else None
     meetings = MeetingService(db, clock, bus, defaults, cache)
+    hooks = HookStore(db, clock)
+    destinations = DestinationPolicy(
+        allow=settings.csv(settings.webhook_allow), deny=settings.csv(settings.webhook_deny)
+    )
+    http = httpx.AsyncClient(
+        limits=httpx.Limits(max_connections=settings.webhook_concurrency * 2),
+        trust_env=False,
+    )
+    deliverer = Deliverer(
+        db,
+        clock,
+        hooks,
+        destinations,
+        http,
+        DeliverySettings(
+            secret=settings.shared_secret,
+            timeout_s=settings.webhook_timeout_seconds,
+            retry_window_ms=int(settings.webhook_retry_window_hours * 3_600_000),
+            max_backoff_ms=int(settings.webhook_max_backoff_seconds * 1000),
+            concurrency=settings.webhook_concurrency,
+        ),
+    )
+    fanout = Fanout(
+        db,
+        clock,
+        hooks,
+        FanoutSettings(
+            domain=settings.domain,
+            secret=settings.shared_secret,
+            checksum_algorithm=settings.webhook_checksum_algorithm,
+        ),
+    )
     return Services(
         settings=settings,
+        hooks=hooks,
+        destinations=destinations,
+        deliverer=deliverer,
+        events=EventWorker(fanout, deliverer, bus),
+        http=http,
         clock=clock,
         db=db,
         bus=bus,
@@ -85,7 +133,11 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
 
 
 def build_app(
-    settings: Settings, clock: Clock | None = None, *, run_reaper: bool = True
+    settings: Settings,
+    clock: Clock | None = None,
+    *,
+    run_reaper: bool = True,
+    run_workers: bool = True,
 ) -> Starlette:
     services = build_services(settings, clock)
     ctx = ApiContext(
@@ -96,6 +148,8 @@ def build_app(
         sessions=services.sessions,
         history=services.history,
         recordings=services.recordings,
+        hooks=services.hooks,
+        destinations=services.destinations,
     )
     api = ApiEndpoint(ctx, api_calls())
     handoff = RoomHandoff(services.sessions, settings)
@@ -108,10 +162,14 @@ def build_app(
         await services.db.migrate()
         if run_reaper:
             services.reaper.start()
+        if run_workers:
+            services.events.start()
         try:
             yield
         finally:
             await services.reaper.stop()
+            await services.events.stop()
+            await services.http.aclose()
             await services.db.dispose()
 
     app = SalaApp(

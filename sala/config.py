@@ -13,6 +13,7 @@ import secrets
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import (
@@ -21,6 +22,8 @@ from pydantic_settings import (
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
+
+from sala.events.destinations import DEFAULT_DENY
 
 CHECKSUM_ALGORITHMS = ("sha1", "sha256", "sha384", "sha512")
 
@@ -92,6 +95,24 @@ class Settings(BaseSettings):
     join_token_ttl_seconds: int = Field(default=600, ge=10)
     """How long the one-time token in a join URL stays valid before it is used."""
 
+    # --- webhooks and callbacks --------------------------------------------------------------
+    hooks_enabled_by_default: bool = True
+    """hooks/create without `enabled`: BBB clients never send it, so hooks start enabled.
+    False gives Mconf's behaviour (silent until hooks/enable)."""
+    webhook_allow: str = ""
+    """Comma-separated addresses, networks (CIDR) or host names deliveries may reach even if
+    the deny list covers them (an LMS on the campus network)."""
+    webhook_deny: str = DEFAULT_DENY
+    """Networks or host names deliveries never reach. Default: loopback, private, link-local,
+    shared and multicast ranges."""
+    webhook_timeout_seconds: float = Field(default=5.0, gt=0, le=120)
+    webhook_retry_window_hours: float = Field(default=24.0, gt=0)
+    """How long a failing delivery is retried before its hook is disabled."""
+    webhook_max_backoff_seconds: float = Field(default=900.0, gt=0)
+    webhook_concurrency: int = Field(default=32, ge=1, le=1000)
+    webhook_checksum_algorithm: str = "sha1"
+    """Algorithm of the `checksum` query parameter on deliveries (BBB's default mode)."""
+
     @classmethod
     def settings_customise_sources(
         cls,
@@ -115,6 +136,13 @@ class Settings(BaseSettings):
         if unknown or not names:
             raise ValueError(f"must be a comma-separated subset of {','.join(CHECKSUM_ALGORITHMS)}")
         return ",".join(names)
+
+    @field_validator("webhook_checksum_algorithm")
+    @classmethod
+    def _one_algorithm(cls, value: str) -> str:
+        if value.lower() not in CHECKSUM_ALGORITHMS:
+            raise ValueError(f"must be one of {', '.join(CHECKSUM_ALGORITHMS)}")
+        return value.lower()
 
     @field_validator("public_url", "default_logout_url")
     @classmethod
@@ -159,6 +187,15 @@ class Settings(BaseSettings):
     @property
     def server_disabled_features(self) -> list[str]:
         return [f.strip() for f in self.disabled_features.split(",") if f.strip()]
+
+    @property
+    def domain(self) -> str:
+        """The host name deliveries name as their `domain`."""
+        return urlsplit(self.base_url).hostname or self.host
+
+    @staticmethod
+    def csv(value: str) -> list[str]:
+        return [item.strip() for item in value.split(",") if item.strip()]
 
     @property
     def sqlalchemy_url(self) -> str:

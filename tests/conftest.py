@@ -91,6 +91,7 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
         data_dir=tmp_path / "data",
         database_url=database_url,
         public_url="https://sala.test",
+        webhook_allow="127.0.0.1",
     )
 
 
@@ -144,7 +145,7 @@ class Api:
 
 @pytest.fixture
 async def app(settings: Settings, clock: ManualClock) -> AsyncIterator[Starlette]:
-    application = build_app(settings, clock, run_reaper=False)
+    application = build_app(settings, clock, run_reaper=False, run_workers=False)
     async with application.router.lifespan_context(application):
         yield application
 

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from sala.clock import Clock
 from sala.config import Settings
 from sala.events.bus import Bus
+from sala.events.destinations import DestinationPolicy
+from sala.events.hooks import HookStore
 from sala.meetings.history import MeetingHistory
 from sala.meetings.service import MeetingService
 from sala.meetings.sessions import RoomSessions
@@ -22,3 +24,5 @@ class ApiContext:
     sessions: RoomSessions
     history: MeetingHistory
     recordings: RecordingStore
+    hooks: HookStore
+    destinations: DestinationPolicy

@@ -180,3 +180,73 @@ class RecordingRow(Base):
         Index("ix_recordings_meeting_id", "meeting_id"),
         Index("ix_recordings_state", "state"),
     )
+
+
+class HookRow(Base):
+    """A webhook registration (hooks/create): where to POST which meetings' events."""
+
+    __tablename__ = "hooks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    guid: Mapped[str] = mapped_column(String(36), unique=True)
+    callback_url: Mapped[str] = mapped_column(Text)
+    meeting_ids: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    """External meeting IDs this hook is bound to; empty for a global hook."""
+    event_ids: Mapped[list[Any] | None] = mapped_column(JSON, nullable=True)
+    raw: Mapped[bool] = mapped_column(Boolean, default=False)
+    auth_token: Mapped[str] = mapped_column(String(64))
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    disabled_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    """Why delivery stopped: "failing: ..." after the retry window, or "not enabled yet"."""
+    created_at: Mapped[int] = mapped_column(BigInteger)
+
+    __table_args__ = (Index("uq_hooks_callback_url", "callback_url", unique=True),)
+
+
+class DeliveryRow(Base):
+    """The outbox: one HTTP request to make, kept until it succeeded.
+
+    Deliveries sharing an `ordering_key` (one hook and one meeting, or one callback) go out
+    strictly in id order; a claim (`claimed_until`) keeps two workers from sending the same one.
+    """
+
+    __tablename__ = "deliveries"
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    delivery_id: Mapped[str] = mapped_column(String(36), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))  # hook, analytics, end_callback
+    hook_id: Mapped[int | None] = mapped_column(
+        Integer, ForeignKey("hooks.id", ondelete="CASCADE"), nullable=True
+    )
+    ordering_key: Mapped[str] = mapped_column(String(160))
+    url: Mapped[str] = mapped_column(Text)
+    method: Mapped[str] = mapped_column(String(8))
+    content_type: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    body: Mapped[str] = mapped_column(Text)
+    event_id: Mapped[str] = mapped_column(String(64))
+    meeting_id: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    status: Mapped[str] = mapped_column(String(12))  # pending, delivered, rejected
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    retry_since: Mapped[int] = mapped_column(BigInteger)
+    """Start of the retry window (creation, or the moment its hook was enabled again)."""
+    next_attempt_at: Mapped[int] = mapped_column(BigInteger)
+    claimed_until: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    delivered_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+    __table_args__ = (
+        Index("ix_deliveries_pending", "status", "ordering_key", "id"),
+        Index("ix_deliveries_hook", "hook_id", "status"),
+    )
+
+
+class CursorRow(Base):
+    """How far a reader of the meeting event log got (the webhook fan-out's position)."""
+
+    __tablename__ = "log_cursors"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    last_event_id: Mapped[int] = mapped_column(BigInteger, default=0)

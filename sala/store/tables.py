@@ -6,10 +6,22 @@ from typing import cast
 
 from sqlalchemy import Table
 
-from sala.store.models import AttendeeRow, MeetingEventRow, MeetingRow, RecordingRow, TokenRow
+from sala.store.models import (
+    AttendeeRow,
+    CursorRow,
+    DeliveryRow,
+    HookRow,
+    MeetingEventRow,
+    MeetingRow,
+    RecordingRow,
+    TokenRow,
+)
 
 meetings = cast(Table, MeetingRow.__table__)
 attendees = cast(Table, AttendeeRow.__table__)
 tokens = cast(Table, TokenRow.__table__)
 meeting_events = cast(Table, MeetingEventRow.__table__)
 recordings = cast(Table, RecordingRow.__table__)
+hooks = cast(Table, HookRow.__table__)
+deliveries = cast(Table, DeliveryRow.__table__)
+log_cursors = cast(Table, CursorRow.__table__)

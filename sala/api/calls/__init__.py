@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sala.api.calls import join, mconf, meetings, misc, recordings, text_tracks
+from sala.api.calls import hooks, join, mconf, meetings, misc, recordings, text_tracks
 from sala.api.endpoint import FORM_TYPES, XML_TYPES, Call
 
 GET = frozenset({"GET"})
@@ -35,4 +35,9 @@ def api_calls() -> dict[str, Call]:
         "getJoinUrl": Call(misc.get_join_url, checksummed=False, json_errors=True),
         "getAllMeetings": Call(mconf.get_all_meetings),
         "updateMeeting": Call(mconf.update_meeting),
+        "hooks/create": Call(hooks.create),
+        "hooks/destroy": Call(hooks.destroy),
+        "hooks/list": Call(hooks.list_hooks),
+        "hooks/enable": Call(hooks.enable),
+        "hooks/ping": Call(hooks.ping, checksummed=False),
     }

@@ -1,0 +1,126 @@
+"""hooks/create, hooks/destroy, hooks/list, hooks/enable and hooks/ping (bbb-webhooks' API with
+the Mconf additions: per-hook authToken, comma-separated meetingIDs, enabled, hooks/enable)."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+
+from starlette.responses import PlainTextResponse
+
+from sala.api.endpoint import Answer, ApiRequest
+from sala.api.errors import ApiError
+from sala.api.xml import Fields, Repeated, Value
+from sala.events.destinations import DestinationPolicy, DestinationRefused
+from sala.events.hooks import Hook
+
+DUPLICATE = "There is already a hook for this callback URL."
+
+
+def shared_secret_guid(secret: str) -> str:
+    """A stable, non-reversible ID of the shared secret (Mconf's sharedSecretGUID)."""
+    digest = hashlib.sha256(("sala:" + secret).encode()).hexdigest()
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, digest))
+
+
+def _csv(value: str | None) -> list[str]:
+    return [v.strip() for v in (value or "").split(",") if v.strip()]
+
+
+async def create(req: ApiRequest) -> Answer:
+    url = req.params.nonempty("callbackURL")
+    if url is None:
+        raise ApiError(
+            "missingParamCallbackURL", "You must specify a callbackURL in the parameters."
+        )
+    try:
+        DestinationPolicy.check_syntax(url)
+        # A name that does not resolve yet is accepted: deliveries check again and retry.
+        await req.ctx.destinations.check(url, unresolvable_ok=True)
+    except DestinationRefused as exc:
+        raise ApiError("createHookError", f"The callbackURL cannot be used: {exc}.") from None
+    event_ids = [e.lower() for e in _csv(req.params.nonempty("eventID"))] or None
+    enabled = req.params.boolean("enabled", req.ctx.settings.hooks_enabled_by_default)
+    hook, duplicate = await req.ctx.hooks.create(
+        url,
+        _csv(req.params.nonempty("meetingID")),
+        event_ids,
+        req.params.boolean("getRaw", False),
+        enabled,
+    )
+    document: list[tuple[str, Value]] = [
+        ("returncode", "SUCCESS"),
+        ("hookID", hook.id),
+        ("hookGUID", hook.guid),
+        ("authToken", hook.auth_token),
+        ("sharedSecretGUID", shared_secret_guid(req.ctx.settings.shared_secret)),
+        ("permanentHook", False),
+        ("rawData", hook.raw),
+    ]
+    if duplicate:
+        document += [("messageKey", "duplicateWarning"), ("message", DUPLICATE)]
+    return document
+
+
+def _hook_id(req: ApiRequest, missing_status: int = 200) -> int | None:
+    raw = req.params.nonempty("hookID")
+    if raw is None:
+        raise ApiError(
+            "missingParamHookID",
+            "You must specify a hookID in the parameters.",
+            status=missing_status,
+        )
+    return int(raw) if raw.isdigit() and len(raw) < 12 else None
+
+
+async def destroy(req: ApiRequest) -> Answer:
+    hook_id = _hook_id(req)
+    if hook_id is None or not await req.ctx.hooks.destroy(hook_id):
+        raise ApiError("destroyMissingHook", "The hook informed was not found.")
+    return [("returncode", "SUCCESS"), ("removed", True)]
+
+
+def hook_fields(hook: Hook) -> Fields:
+    meetings = ",".join(hook.meeting_ids) or None
+    return [
+        ("hookID", hook.id),
+        ("hookGUID", hook.guid),
+        ("callbackURL", hook.callback_url),
+        ("meetingID", meetings),
+        ("externalMeetingID", meetings),
+        ("eventID", ",".join(hook.event_ids) if hook.event_ids is not None else None),
+        ("permanentHook", False),
+        ("rawData", hook.raw),
+        ("authToken", hook.auth_token),
+        ("enabled", hook.enabled),
+        ("disabledReason", hook.disabled_reason),
+    ]
+
+
+async def list_hooks(req: ApiRequest) -> Answer:
+    hooks = await req.ctx.hooks.listed(req.params.nonempty("meetingID"))
+    return [("returncode", "SUCCESS"), ("hooks", Repeated("hook", [hook_fields(h) for h in hooks]))]
+
+
+async def enable(req: ApiRequest) -> Answer:
+    """Mconf's call; it answers with HTTP status codes besides the FAILED body."""
+    raw = req.params.nonempty("hookID")
+    if raw is None:
+        raise ApiError(
+            "missingParamHookID", "You must specify a hookID in the parameters.", status=400
+        )
+    if not (raw.isdigit() and len(raw) < 12):
+        raise ApiError(
+            "invalidParamHookID", "You must specify a valid hookID in the parameters.", status=422
+        )
+    if not await req.ctx.hooks.enable(int(raw)):
+        raise ApiError(
+            "enableMissingHook",
+            "The hook informed was not found or the shared secret didn't match the hook's.",
+            status=404,
+        )
+    return [("returncode", "SUCCESS"), ("hookID", int(raw)), ("enabled", True)]
+
+
+async def ping(req: ApiRequest) -> Answer:
+    return PlainTextResponse("bbb-webhooks API up!")

@@ -1,0 +1,255 @@
+"""Sending the outbox: at-least-once, in order per hook and meeting, off the request path.
+
+Each ordering key (one hook and one meeting, or one callback) has at most one request in flight,
+and only its oldest pending delivery is ever tried, so receivers see events in order. A failed
+request is retried with exponential backoff and jitter; when a hook's receiver has failed for
+the whole retry window (24 h by default) the hook is disabled, with the reason, and its
+deliveries wait, never dropped, until hooks/enable. Requests carry `X-Sala-Delivery-Id`, the
+same on every retry, so receivers can drop duplicates.
+
+A delivery is claimed in the database before it is sent; a claim that outlives a crashed process
+expires and the delivery is sent again (with the same delivery id).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import random
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from sqlalchemy import or_, select, update
+
+from sala import __version__
+from sala.clock import Clock
+from sala.events.analytics import bearer_token
+from sala.events.destinations import DestinationPolicy, DestinationRefused
+from sala.events.hooks import HookStore
+from sala.store import tables
+from sala.store.db import Database
+
+log = logging.getLogger(__name__)
+
+deliveries_t = tables.deliveries
+hooks_t = tables.hooks
+
+USER_AGENT = f"sala-webhooks/{__version__}"
+
+
+@dataclass(frozen=True)
+class DeliverySettings:
+    secret: str
+    timeout_s: float = 5.0
+    retry_window_ms: int = 24 * 3_600_000
+    first_backoff_ms: int = 1_000
+    max_backoff_ms: int = 15 * 60_000
+    concurrency: int = 32
+    per_hook: int = 4
+
+
+def backoff_ms(attempts: int, settings: DeliverySettings, rng: random.Random) -> int:
+    """Exponential (1 s, 2 s, 4 s... up to the cap) with jitter, so a receiver that comes back
+    is not hit by every queued delivery in the same instant."""
+    base = min(settings.max_backoff_ms, settings.first_backoff_ms * 2 ** max(0, attempts - 1))
+    return int(base * rng.uniform(0.5, 1.0))
+
+
+class Deliverer:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        hooks: HookStore,
+        policy: DestinationPolicy,
+        http: httpx.AsyncClient,
+        settings: DeliverySettings,
+        rng: random.Random | None = None,
+    ) -> None:
+        self._db = db
+        self._clock = clock
+        self._hooks = hooks
+        self._policy = policy
+        self._http = http
+        self._settings = settings
+        self._rng = rng or random.Random()
+        self._inflight: dict[str, asyncio.Task[None]] = {}
+        self._per_hook: dict[int, int] = {}
+
+    @property
+    def busy(self) -> int:
+        return len(self._inflight)
+
+    async def pump(self) -> int:
+        """Start sending every due delivery there is room for; returns how many started."""
+        room = self._settings.concurrency - len(self._inflight)
+        if room <= 0:
+            return 0
+        now = self._clock.now_ms()
+        started = 0
+        for row in await self._due_heads(now, limit=room * 2):
+            if started >= room:
+                break
+            key = row["ordering_key"]
+            hook_id = row["hook_id"]
+            if key in self._inflight:
+                continue
+            if hook_id is not None and self._per_hook.get(hook_id, 0) >= self._settings.per_hook:
+                continue
+            if not await self._claim(row["id"], now):
+                continue
+            if hook_id is not None:
+                self._per_hook[hook_id] = self._per_hook.get(hook_id, 0) + 1
+            task = asyncio.create_task(self._send(dict(row)), name=f"delivery-{row['id']}")
+            self._inflight[key] = task
+            task.add_done_callback(functools.partial(self._finished, key, hook_id))
+            started += 1
+        return started
+
+    def _finished(self, key: str, hook_id: int | None, _task: asyncio.Task[None]) -> None:
+        self._inflight.pop(key, None)
+        if hook_id is not None:
+            self._per_hook[hook_id] = self._per_hook.get(hook_id, 1) - 1
+
+    async def drain(self) -> None:
+        """Wait for the requests in flight (tests, shutdown)."""
+        while self._inflight:
+            await asyncio.gather(*list(self._inflight.values()), return_exceptions=True)
+
+    async def next_due_in_ms(self) -> int | None:
+        now = self._clock.now_ms()
+        async with self._db.read() as conn:
+            earliest = (
+                await conn.execute(
+                    select(deliveries_t.c.next_attempt_at)
+                    .where(deliveries_t.c.status == "pending", self._deliverable())
+                    .order_by(deliveries_t.c.next_attempt_at)
+                    .limit(1)
+                )
+            ).scalar()
+        return None if earliest is None else max(0, int(earliest) - now)
+
+    def _deliverable(self) -> Any:
+        enabled_hooks = select(hooks_t.c.id).where(hooks_t.c.enabled.is_(True))
+        return or_(deliveries_t.c.hook_id.is_(None), deliveries_t.c.hook_id.in_(enabled_hooks))
+
+    async def _due_heads(self, now: int, limit: int) -> list[Mapping[Any, Any]]:
+        d = deliveries_t
+        earlier = d.alias("earlier")
+        has_earlier = (
+            select(earlier.c.id)
+            .where(
+                earlier.c.ordering_key == d.c.ordering_key,
+                earlier.c.status == "pending",
+                earlier.c.id < d.c.id,
+            )
+            .exists()
+        )
+        statement = (
+            select(d)
+            .where(
+                d.c.status == "pending",
+                d.c.next_attempt_at <= now,
+                or_(d.c.claimed_until.is_(None), d.c.claimed_until <= now),
+                ~has_earlier,
+                self._deliverable(),
+            )
+            .order_by(d.c.id)
+            .limit(limit)
+        )
+        async with self._db.read() as conn:
+            return [row._mapping for row in (await conn.execute(statement)).all()]
+
+    async def _claim(self, delivery_pk: int, now: int) -> bool:
+        until = now + int(self._settings.timeout_s * 1000) * 3 + 1_000
+        async with self._db.write() as conn:
+            claimed = await conn.execute(
+                update(deliveries_t)
+                .where(
+                    deliveries_t.c.id == delivery_pk,
+                    deliveries_t.c.status == "pending",
+                    or_(
+                        deliveries_t.c.claimed_until.is_(None), deliveries_t.c.claimed_until <= now
+                    ),
+                )
+                .values(claimed_until=until)
+            )
+        return claimed.rowcount == 1
+
+    async def _send(self, row: dict[str, Any]) -> None:
+        try:
+            status, error = await self._attempt(row)
+        except Exception as exc:  # never let one delivery kill the worker
+            log.exception("delivery %s crashed", row["delivery_id"])
+            status, error = None, f"internal error: {exc}"
+        await self._record(row, status, error)
+
+    async def _attempt(self, row: Mapping[Any, Any]) -> tuple[int | None, str | None]:
+        try:
+            await self._policy.check(row["url"])
+        except DestinationRefused as exc:
+            return None, f"destination refused: {exc}"
+        headers = {
+            "User-Agent": USER_AGENT,
+            "X-Sala-Delivery-Id": row["delivery_id"],
+            "X-Sala-Event": row["event_id"],
+        }
+        if row["content_type"]:
+            headers["Content-Type"] = row["content_type"]
+        if row["kind"] == "hook":
+            hook = await self._hooks.get(row["hook_id"])
+            if hook is None:
+                return None, "hook removed"
+            headers["Authorization"] = f"Bearer {hook.auth_token}"
+        elif row["kind"] == "analytics":
+            headers["Authorization"] = (
+                f"Bearer {bearer_token(self._settings.secret, self._clock.now_ms())}"
+            )
+        try:
+            response = await self._http.request(
+                row["method"],
+                row["url"],
+                content=row["body"].encode("utf-8") if row["body"] else None,
+                headers=headers,
+                timeout=self._settings.timeout_s,
+                follow_redirects=False,
+            )
+        except httpx.HTTPError as exc:
+            return None, f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        if 200 <= response.status_code < 300:
+            return response.status_code, None
+        return response.status_code, f"HTTP {response.status_code}"
+
+    async def _record(self, row: Mapping[Any, Any], status: int | None, error: str | None) -> None:
+        now = self._clock.now_ms()
+        values: dict[str, Any] = {"claimed_until": None, "attempts": row["attempts"] + 1}
+        disable_reason = None
+        if error is None:
+            values.update(status="delivered", delivered_at=now, last_error=None)
+        elif status == 401:
+            # bbb-webhooks' rule: the receiver refused this request on purpose; stop retrying.
+            values.update(status="rejected", delivered_at=now, last_error=error)
+        elif now - row["retry_since"] >= self._settings.retry_window_ms:
+            values["last_error"] = error
+            if row["hook_id"] is not None:
+                disable_reason = f"{error} (failing since {row['retry_since']})"
+                values["next_attempt_at"] = now
+            else:
+                values["status"] = "failed"
+        else:
+            values.update(
+                last_error=error,
+                next_attempt_at=now + backoff_ms(values["attempts"], self._settings, self._rng),
+            )
+        async with self._db.write() as conn:
+            await conn.execute(
+                update(deliveries_t).where(deliveries_t.c.id == row["id"]).values(**values)
+            )
+        if disable_reason is not None:
+            log.warning("hook %s disabled: %s", row["hook_id"], disable_reason)
+            await self._hooks.disable(row["hook_id"], disable_reason)
+        elif error is not None:
+            log.info("delivery %s to %s failed: %s", row["delivery_id"], row["url"], error)

@@ -1,0 +1,27 @@
+"""Names of the events in the meeting log, shared by whoever writes and whoever reads them.
+
+The room and media features append these; webhooks, the analytics callback and recordings read
+them. Adding a feature means adding its names here, not inventing strings at the call site.
+"""
+
+MEETING_CREATED = "meeting-created"
+MEETING_ENDED = "meeting-ended"
+MEETING_RENAMED = "meeting-renamed"
+USER_REGISTERED = "user-registered"
+USER_JOINED = "user-joined"
+USER_LEFT = "user-left"
+CHAT_MESSAGE = "chat-message"
+PRESENTATION_INSERTED = "presentation-inserted"
+
+# Written by the room and media features (data: {"user_id": ..., ...}).
+TALKING_STARTED = "user-talking-started"
+TALKING_STOPPED = "user-talking-stopped"
+RAISE_HAND = "user-raise-hand-changed"  # data: {"raised": bool}
+EMOJI = "user-emoji-changed"  # data: {"emoji": str}
+POLL_STARTED = "poll-started"
+POLL_VOTE = "poll-responded"
+RECORDING_STARTED = "meeting-recording-started"
+RECORDING_STOPPED = "meeting-recording-stopped"
+
+# Recording pipeline steps (data: record_id, success, step_time, workflow...), mapped 1:1.
+RAP_PREFIX = "rap-"

@@ -1,0 +1,72 @@
+"""The background task that moves events out: log → fan-out → deliveries → receivers.
+
+It runs whenever the bus says something changed, and otherwise wakes when the next retry is due
+(at most every `idle_seconds`). Stopping it waits for the requests in flight; whatever is left
+pending stays in the outbox for the next start.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+from sala.events.bus import Bus
+from sala.events.delivery import Deliverer
+from sala.events.fanout import Fanout
+
+log = logging.getLogger(__name__)
+
+
+class EventWorker:
+    def __init__(
+        self, fanout: Fanout, deliverer: Deliverer, bus: Bus, idle_seconds: float = 1.0
+    ) -> None:
+        self._fanout = fanout
+        self._deliverer = deliverer
+        self._idle = idle_seconds
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._unsubscribe = bus.subscribe("*", self._on_bus)
+
+    async def _on_bus(self, _topic: str, _message: dict[str, Any]) -> None:
+        self._wake.set()
+
+    def poke(self) -> None:
+        self._wake.set()
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name="sala-events")
+
+    async def stop(self) -> None:
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await self._deliverer.drain()
+        self._unsubscribe()
+
+    async def run_once(self) -> None:
+        """One full pass: queue every new event, start every due delivery."""
+        while await self._fanout.run_once():
+            pass
+        await self._deliverer.pump()
+
+    async def _run(self) -> None:
+        while True:
+            self._wake.clear()
+            try:
+                await self.run_once()
+                due = await self._deliverer.next_due_in_ms()
+            except Exception:
+                log.exception("event worker pass failed")
+                due = None
+            timeout = self._idle if due is None else min(self._idle, due / 1000)
+            # A finished request frees room for the next one in its ordering key.
+            if self._deliverer.busy:
+                timeout = min(timeout, 0.05)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=max(timeout, 0.01))
