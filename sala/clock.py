@@ -30,5 +30,7 @@ class ManualClock:
     def now_ms(self) -> int:
         return self._now
 
-    def advance(self, *, minutes: float = 0, seconds: float = 0, ms: int = 0) -> None:
-        self._now += int(minutes * 60_000 + seconds * 1000) + ms
+    def advance(
+        self, *, hours: float = 0, minutes: float = 0, seconds: float = 0, ms: int = 0
+    ) -> None:
+        self._now += int(hours * 3_600_000 + minutes * 60_000 + seconds * 1000) + ms

@@ -21,7 +21,7 @@ from sqlalchemy import text
 from starlette.applications import Starlette
 
 from sala.app import Services, build_app
-from sala.clock import ManualClock
+from sala.clock import ManualClock, SystemClock
 from sala.config import Settings, load_settings
 from sala.store.db import Database
 from tests.support.postgres import PostgresServer, postgres_available
@@ -76,7 +76,9 @@ def _truncate_postgres(url: str) -> None:
                     .all()
                 )
                 if tables:
-                    await conn.execute(text(f"truncate {', '.join(tables)} cascade"))
+                    await conn.execute(
+                        text(f"truncate {', '.join(tables)} restart identity cascade")
+                    )
         finally:
             await db.dispose()
 
@@ -97,7 +99,8 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
 
 @pytest.fixture
 def clock() -> ManualClock:
-    return ManualClock()
+    # Starts at the real time, so tokens it stamps (JWT exp) verify with real-time libraries.
+    return ManualClock(SystemClock().now_ms())
 
 
 # ------------------------------------------------------------------------- in-process app --

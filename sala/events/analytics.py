@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import jwt
+import jwt.warnings
 
 from sala.events import types
 from sala.events.log import MeetingEvent
