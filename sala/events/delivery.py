@@ -164,7 +164,8 @@ class Deliverer:
             return [row._mapping for row in (await conn.execute(statement)).all()]
 
     async def _claim(self, delivery_pk: int, now: int) -> bool:
-        until = now + int(self._settings.timeout_s * 1000) * 3 + 1_000
+        # Long enough for one request to time out; a crashed process's claims lapse after it.
+        until = now + int(self._settings.timeout_s * 1000) + 2_000
         async with self._db.write() as conn:
             claimed = await conn.execute(
                 update(deliveries_t)
