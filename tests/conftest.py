@@ -234,7 +234,8 @@ def stop_server(process: subprocess.Popen[bytes]) -> None:
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     data_dir = tmp_path_factory.mktemp("live") / "data"
     data_dir.mkdir()
-    process, server = start_server(data_dir)
+    # Client-library tests register hooks on loopback receivers.
+    process, server = start_server(data_dir, {"SALA_WEBHOOK_ALLOW": "127.0.0.1"})
     try:
         yield server
     finally:

@@ -23,6 +23,16 @@ _INVALID_XML_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _XML_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
 
 
+class Cdata(str):
+    """Text written as a CDATA section, as bbb-webhooks writes URLs in hooks/list: some
+    receivers' parsers do not decode entities, and CDATA needs none."""
+
+
+def _cdata(text: str) -> str:
+    text = _INVALID_XML_CHARS.sub("", text)
+    return "<![CDATA[" + text.replace("]]>", "]]]]><![CDATA[>") + "]]>"
+
+
 @dataclass(frozen=True)
 class Repeated:
     """`<name><item>…</item><item>…</item></name>`; a JSON array."""
@@ -57,6 +67,8 @@ def _write(out: list[str], name: str, value: Value) -> None:
         for item in value.items:
             _write(out, value.item, item)
         out.append(f"</{name}>")
+    elif isinstance(value, Cdata):
+        out.append(f"<{name}>{_cdata(value)}</{name}>")
     elif isinstance(value, (str, int, bool)):
         out.append(f"<{name}>{_scalar_text(value)}</{name}>")
     else:

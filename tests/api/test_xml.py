@@ -54,3 +54,12 @@ def test_json_mirrors_the_document_with_arrays_and_types() -> None:
 def test_java_date_format_matches_bbb_create_date() -> None:
     # BBB's docs example: 1741165647513 renders as "Wed Mar 05 09:07:27 UTC 2025".
     assert java_date(1741165647513) == "Wed Mar 05 09:07:27 UTC 2025"
+
+
+def test_cdata_sections_survive_any_text() -> None:
+    from sala.api.xml import Cdata
+
+    out = to_xml([("callbackURL", Cdata("https://x/?a=1&b=]]>"))])
+    assert b"<![CDATA[" in out
+    assert ET.fromstring(out).findtext("callbackURL") == "https://x/?a=1&b=]]>"
+    assert json.loads(to_json([("u", Cdata("a&b"))])) == {"response": {"u": "a&b"}}

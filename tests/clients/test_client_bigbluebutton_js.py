@@ -26,6 +26,8 @@ from typing import Any
 
 import pytest
 
+from tests.support.receiver import Receiver
+
 from ._support import assert_redirects_into_room, join_error_keys, new_meeting_id
 
 pytestmark = pytest.mark.clients
@@ -277,6 +279,50 @@ def test_recordings(node: str, live_server) -> None:
     failed_with(r["update"], "notFound")
 
 
+def test_hooks(node: str, live_server) -> None:
+    token = new_meeting_id("js-hook")
+    receiver = Receiver().start()  # a real loopback receiver: nothing leaves the machine
+    data = {
+        "meetingID": new_meeting_id("js-hook-meeting"),
+        "callbackURL": receiver.url(f"/{token}") + "?src=sala-tests&x=1",
+        "globalCallbackURL": receiver.url(f"/{token}/global"),
+    }
+    try:
+        r = run_scenario(node, live_server, "hooks", data)
+    finally:
+        receiver.stop()
+
+    created = parsed(r["create"])
+    assert created["returncode"] == "SUCCESS", created
+    hook_id = created["hookID"]
+    assert hook_id not in ("", None)
+    duplicate = parsed(r["createDuplicate"])
+    assert duplicate["returncode"] == "SUCCESS"
+    assert duplicate["hookID"] == hook_id, (
+        "a second create with the same callbackURL must return the same hook"
+    )
+    assert duplicate.get("messageKey") == "duplicateWarning"
+    global_hook = parsed(r["createGlobal"])
+    assert global_hook["returncode"] == "SUCCESS" and global_hook["hookID"] != hook_id
+    failed_with(r["createMissingUrl"], "missingParamCallbackURL")
+
+    listed = parsed(r["list"])
+    assert listed["returncode"] == "SUCCESS"
+    hooks = {h["hookID"]: h for h in as_list(listed["hooks"]["hook"] if listed["hooks"] else "")}
+    assert hook_id in hooks and global_hook["hookID"] in hooks, hooks
+    assert hooks[hook_id]["callbackURL"] == data["callbackURL"]
+    assert hooks[global_hook["hookID"]]["callbackURL"] == data["globalCallbackURL"]
+
+    assert len(r["destroy"]) == 2
+    for destroyed in r["destroy"]:
+        value = parsed(destroyed)
+        assert (value["returncode"], value["removed"]) == ("SUCCESS", True), value
+    failed_with(r["destroyAgain"], "destroyMissingHook")
+    after = parsed(r["listAfter"])
+    remaining = {h["hookID"] for h in as_list(after["hooks"]["hook"] if after["hooks"] else "")}
+    assert hook_id not in remaining and global_hook["hookID"] not in remaining
+
+
 def test_wrong_secret(node: str, live_server) -> None:
     meeting_id = new_meeting_id("js-badsecret")
     r = run_scenario(
@@ -292,3 +338,4 @@ def test_wrong_secret(node: str, live_server) -> None:
     ):
         failed_with(r[name], "checksumError")
     failed_with(r["infoWithGoodSecret"], "notFound")  # the forged create did nothing
+    failed_with(r["hooksList"], "checksumError")

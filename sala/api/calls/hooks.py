@@ -10,7 +10,7 @@ from starlette.responses import PlainTextResponse
 
 from sala.api.endpoint import Answer, ApiRequest
 from sala.api.errors import ApiError
-from sala.api.xml import Fields, Repeated, Value
+from sala.api.xml import Cdata, Fields, Repeated, Value
 from sala.events.destinations import DestinationPolicy, DestinationRefused
 from sala.events.hooks import Hook
 
@@ -81,11 +81,11 @@ async def destroy(req: ApiRequest) -> Answer:
 
 
 def hook_fields(hook: Hook) -> Fields:
-    meetings = ",".join(hook.meeting_ids) or None
+    meetings = Cdata(",".join(hook.meeting_ids)) if hook.meeting_ids else None
     return [
         ("hookID", hook.id),
         ("hookGUID", hook.guid),
-        ("callbackURL", hook.callback_url),
+        ("callbackURL", Cdata(hook.callback_url)),
         ("meetingID", meetings),
         ("externalMeetingID", meetings),
         ("eventID", ",".join(hook.event_ids) if hook.event_ids is not None else None),
