@@ -127,7 +127,7 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         meetings=meetings,
         sessions=RoomSessions(db, clock, defaults),
         history=MeetingHistory(db),
-        recordings=RecordingStore(db),
+        recordings=RecordingStore(db, clock),
         reaper=Reaper(meetings, settings.lifecycle_check_interval_seconds),
     )
 

@@ -156,7 +156,7 @@ def build_payload(
             "start": guide_time(start),
             "finish": guide_time(finish),
             "attendees": [_attendee(p, finish) for p in people.values() if p.sessions],
-            "files": files or ["default.pdf"],
+            "files": ["default.pdf", *files],
             "polls": polls,
             "recorded_segments": segments,
             "transfer_attendees": [],

@@ -16,6 +16,8 @@ from typing import Any
 from sqlalchemy import or_, select, update
 from sqlalchemy.sql.elements import ColumnElement
 
+from sala.clock import Clock
+from sala.events.log import append_event
 from sala.meetings.ids import meeting_id_hash
 from sala.store import tables
 from sala.store.db import Database
@@ -98,8 +100,9 @@ def wildcard_match(pattern: str, value: str) -> bool:
 
 
 class RecordingStore:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, clock: Clock) -> None:
         self._db = db
+        self._clock = clock
 
     async def find(self, query: RecordingQuery) -> list[Recording]:
         conditions: list[ColumnElement[bool]] = []
@@ -145,8 +148,8 @@ class RecordingStore:
             found = [r for r in found if _metadata_matches(r.metadata, query.metadata)]
         return found
 
-    async def set_published(self, record_ids: Iterable[str], publish: bool) -> int:
-        """Publish or unpublish exactly these recordings; returns how many exist."""
+    async def set_published(self, record_ids: Iterable[str], publish: bool) -> list[str]:
+        """Publish or unpublish exactly these recordings; returns the IDs that exist."""
         ids = list(record_ids)
         async with self._db.write() as conn:
             found = (
@@ -167,9 +170,17 @@ class RecordingStore:
                     .where(recordings_t.c.record_id.in_(found))
                     .values(state="published" if publish else "unpublished")
                 )
-        return len(found)
+                for record_id in found:
+                    await append_event(
+                        conn,
+                        record_id,
+                        "rap-published" if publish else "rap-unpublished",
+                        self._clock.now_ms(),
+                        data={"record_id": record_id},
+                    )
+        return list(found)
 
-    async def delete(self, record_ids: Iterable[str]) -> int:
+    async def delete(self, record_ids: Iterable[str]) -> list[str]:
         ids = list(record_ids)
         async with self._db.write() as conn:
             found = (
@@ -189,7 +200,15 @@ class RecordingStore:
                     .where(recordings_t.c.record_id.in_(found))
                     .values(state="deleted")
                 )
-        return len(found)
+                for record_id in found:
+                    await append_event(
+                        conn,
+                        record_id,
+                        "rap-deleted",
+                        self._clock.now_ms(),
+                        data={"record_id": record_id},
+                    )
+        return list(found)
 
     async def update_metadata(self, record_ids: Iterable[str], changes: dict[str, str]) -> int:
         """Set `meta_*` values on recordings matched by ID prefix; an empty value removes a key."""

@@ -282,3 +282,20 @@ async def test_end_callback_like_bbb(api: Api, receiver: Receiver) -> None:
     [request] = receiver.accepted("/ended")
     assert request.method == "GET"
     assert request.query == {"x": ["1"], "recordingmarks": ["false"], "meetingID": [meeting_id]}
+
+
+async def test_recording_api_actions_emit_rap_events(api: Api, receiver: Receiver) -> None:
+    from tests.api.test_recordings_api import seed
+
+    meeting_id, created = await api.create()
+    internal = field(success(created), "internalMeetingID")
+    await seed(api, meeting_id, int(internal.rsplit("-", 1)[1]))
+    await register(api, receiver.url(), eventID="rap-published,rap-unpublished,rap-deleted")
+    success(await api.get("publishRecordings", {"recordID": internal, "publish": "false"}))
+    success(await api.get("publishRecordings", {"recordID": internal, "publish": "true"}))
+    success(await api.get("deleteRecordings", {"recordID": internal}))
+    await deliver(api)
+    events = events_of(receiver.accepted())
+    assert [e["id"] for e in events] == ["rap-unpublished", "rap-published", "rap-deleted"]
+    assert all(e["attributes"]["record-id"] == internal for e in events)
+    assert events[0]["attributes"]["meeting"]["external-meeting-id"] == meeting_id

@@ -42,7 +42,9 @@ async def insert_document(req: ApiRequest) -> Answer:
     if not documents:
         raise ApiError("missingParamDocument", "The XML body names no presentation document.")
     await req.ctx.meetings.log_event(
-        meeting.internal_id, "presentation-inserted", {"modules_xml": body, "count": len(documents)}
+        meeting.internal_id,
+        "presentation-inserted",
+        {"modules_xml": body, "filenames": [d.filename or d.name or "" for d in documents]},
     )
     return [
         ("returncode", "SUCCESS"),

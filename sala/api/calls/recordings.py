@@ -126,13 +126,13 @@ async def publish_recordings(req: ApiRequest) -> Answer:
     if raw.lower() not in ("true", "false"):
         raise validation_error("Param 'publish' must be true or false")
     publish = raw.lower() == "true"
-    if await req.ctx.recordings.set_published(ids, publish) == 0:
+    if not await req.ctx.recordings.set_published(ids, publish):
         raise ApiError("notFound", NOT_FOUND)
     return [("returncode", "SUCCESS"), ("published", publish)]
 
 
 async def delete_recordings(req: ApiRequest) -> Answer:
-    if await req.ctx.recordings.delete(_record_ids(req)) == 0:
+    if not await req.ctx.recordings.delete(_record_ids(req)):
         raise ApiError("notFound", NOT_FOUND)
     return [("returncode", "SUCCESS"), ("deleted", True)]
 
