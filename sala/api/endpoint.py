@@ -73,6 +73,8 @@ class Call:
     body_types: frozenset[str] = FORM_TYPES
     json_errors: bool = False
     """Calls whose answers are JSON (getJoinUrl...) fail in JSON too."""
+    checksum_status: int = 200
+    """HTTP status of a checksum failure (200 everywhere but Mconf's hooks/enable)."""
     extra_methods: frozenset[str] = field(default_factory=frozenset)
 
 
@@ -193,7 +195,11 @@ class ApiEndpoint:
             params = query_params.merged(body_params)
 
         if call.checksummed:
-            self._verify(call_name, raw_query, body, content_type, body_params)
+            try:
+                self._verify(call_name, raw_query, body, content_type, body_params)
+            except ApiError as exc:
+                exc.status = call.checksum_status
+                raise
         return await call.handler(
             ApiRequest(
                 call=call_name,

@@ -38,7 +38,7 @@ NEEDS_MEETING_ID = [
 ]
 
 
-@pytest.mark.parametrize("call", CHECKSUMMED)
+@pytest.mark.parametrize("call", [c for c in CHECKSUMMED if c != "hooks/enable"])
 async def test_bad_and_missing_checksums(api: Api, call: str) -> None:
     failed(
         await api.client.get(f"/bigbluebutton/api/{call}?meetingID=x&checksum=0000"),

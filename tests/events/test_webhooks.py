@@ -104,6 +104,8 @@ async def test_hooks_bad_input(api: Api) -> None:
     assert (await api.get("hooks/enable", {})).status_code == 400
     bad = await api.client.get("/bigbluebutton/api/hooks/list?checksum=00")
     failed(bad, "checksumError")
+    unauthorized = await api.client.get("/bigbluebutton/api/hooks/enable?hookID=1&checksum=00")
+    assert unauthorized.status_code == 401 and "checksumError" in unauthorized.text
 
 
 async def test_deliveries_are_exact_ordered_and_authenticated(api: Api, receiver: Receiver) -> None:

@@ -38,6 +38,6 @@ def api_calls() -> dict[str, Call]:
         "hooks/create": Call(hooks.create),
         "hooks/destroy": Call(hooks.destroy),
         "hooks/list": Call(hooks.list_hooks),
-        "hooks/enable": Call(hooks.enable),
+        "hooks/enable": Call(hooks.enable, checksum_status=401),
         "hooks/ping": Call(hooks.ping, checksummed=False),
     }
