@@ -493,15 +493,7 @@ class MeetingService:
             if row is None:
                 return None
             meeting = await self._end_in(conn, row._mapping, reason, now)
-        await self._changed(meeting)
-        await self._bus.publish(
-            MEETING_ENDED,
-            {
-                "internal_id": meeting.internal_id,
-                "external_id": meeting.external_id,
-                "reason": reason.value,
-            },
-        )
+        await self._announce_end(meeting, reason)
         return meeting
 
     async def _end_in(
@@ -576,6 +568,11 @@ class MeetingService:
                 return None
             meeting = await self._end_in(conn, row._mapping, reason, now)
         log.info("meeting %s ended: %s", meeting.external_id, reason.value)
+        await self._announce_end(meeting, reason)
+        return meeting
+
+    # ----------------------------------------------------------------------------- helpers --
+    async def _announce_end(self, meeting: Meeting, reason: EndReason) -> None:
         await self._changed(meeting)
         await self._bus.publish(
             MEETING_ENDED,
@@ -585,9 +582,7 @@ class MeetingService:
                 "reason": reason.value,
             },
         )
-        return meeting
 
-    # ----------------------------------------------------------------------------- helpers --
     def _lifecycle(self, row: Any) -> LifecycleState:
         settings = row["settings"] or {}
         return LifecycleState(
