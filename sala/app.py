@@ -11,7 +11,7 @@ import httpx
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 from starlette.types import Receive, Scope, Send
 
 from sala.api.calls import api_calls
@@ -33,6 +33,8 @@ from sala.meetings.sessions import RoomSessions
 from sala.meetings.specs import LifecycleDefaults
 from sala.recordings.store import RecordingStore
 from sala.room.handoff import RoomHandoff
+from sala.room.hub import RoomHub
+from sala.room.websocket import RoomSocket
 from sala.store.db import Database
 
 
@@ -52,6 +54,7 @@ class Services:
     deliverer: Deliverer
     events: EventWorker
     http: httpx.AsyncClient
+    rooms: RoomHub
 
 
 class SalaApp(Starlette):
@@ -121,6 +124,7 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         deliverer=deliverer,
         events=EventWorker(fanout, deliverer, bus),
         http=http,
+        rooms=RoomHub(db, meetings, bus, clock, settings.logout_url),
         clock=clock,
         db=db,
         bus=bus,
@@ -153,6 +157,7 @@ def build_app(
     )
     api = ApiEndpoint(ctx, api_calls())
     handoff = RoomHandoff(services.sessions, settings)
+    socket = RoomSocket(services.sessions, services.rooms, settings.base_url)
 
     async def health(_: Request) -> Response:
         return JSONResponse({"status": "ok"})
@@ -168,6 +173,7 @@ def build_app(
             yield
         finally:
             await services.reaper.stop()
+            await services.rooms.close_all()
             await services.events.stop()
             await services.http.aclose()
             await services.db.dispose()
@@ -176,6 +182,7 @@ def build_app(
         api,
         routes=[
             Route("/room/join", handoff.join, methods=["GET"]),
+            WebSocketRoute("/room/ws", socket.handle),
             Route("/room/", handoff.page, methods=["GET"]),
             Route("/health", health, methods=["GET"]),
         ],

@@ -25,3 +25,7 @@ RECORDING_STOPPED = "meeting-recording-stopped"
 
 # Recording pipeline steps (data: record_id, success, step_time, workflow...), mapped 1:1.
 RAP_PREFIX = "rap-"
+
+# Bus topics (not log events): what one part of sala announces to the others.
+PUBLIC_CHAT_TOPIC = "room.chat"
+"""A public chat message from outside the room (sendChatMessage), already logged."""

@@ -424,6 +424,59 @@ class MeetingService:
             meeting = await queries.with_attendees(conn, {**row._mapping, **values})
         await self._changed(meeting)
 
+    async def update_attendee(
+        self,
+        meeting_id: str,
+        user_id: str,
+        changes: dict[str, Any],
+        event: tuple[str, dict[str, Any]] | None = None,
+    ) -> None:
+        """Change an attendee's role, presenter flag, guest status or media state.
+
+        `event` (type, data) is appended to the log in the same transaction.
+        """
+        allowed = {
+            "role",
+            "is_presenter",
+            "guest_status",
+            "listening_only",
+            "joined_voice",
+            "has_video",
+        }
+        unknown = set(changes) - allowed
+        if unknown:
+            raise ValueError(f"attendee fields {sorted(unknown)} cannot be changed")
+        now = self._clock.now_ms()
+        async with self._db.write() as conn:
+            row = await queries.live_row(conn, meeting_id)
+            if row is None:
+                return
+            await conn.execute(
+                update(attendees_t)
+                .where(
+                    attendees_t.c.internal_user_id == user_id,
+                    attendees_t.c.meeting_id == meeting_id,
+                )
+                .values(**changes)
+            )
+            # Bumps the version: getMeetingInfo shows these fields.
+            await self._update_meeting(conn, row._mapping, {"last_activity_at": now})
+            if event is not None:
+                await append_event(conn, meeting_id, event[0], now, user_id=user_id, data=event[1])
+            meeting = await queries.with_attendees(conn, {**row._mapping})
+        await self._changed(meeting)
+
+    async def update_settings(self, meeting_id: str, changes: dict[str, Any]) -> None:
+        """Change settings of a live meeting (lock settings, the list of removed users)."""
+        async with self._db.write() as conn:
+            row = await queries.live_row(conn, meeting_id)
+            if row is None:
+                return
+            settings = {**(row._mapping["settings"] or {}), **changes}
+            await self._update_meeting(conn, row._mapping, {"settings": settings})
+            meeting = await queries.with_attendees(conn, {**row._mapping, "settings": settings})
+        await self._changed(meeting)
+
     async def record_activity(self, meeting_id: str, kind: str) -> None:
         """Something happened in the room (talking, drawing, mic or camera change...).
 

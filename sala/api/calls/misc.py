@@ -11,9 +11,8 @@ from sala.api import checksum
 from sala.api.endpoint import Answer, ApiRequest
 from sala.api.errors import ApiError, missing_meeting_id
 from sala.api.modules import parse_documents
+from sala.events.types import PUBLIC_CHAT_TOPIC
 from sala.meetings.errors import InvalidSession
-
-PUBLIC_CHAT_TOPIC = "room.chat"
 
 
 async def version(req: ApiRequest) -> Answer:

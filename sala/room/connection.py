@@ -1,0 +1,65 @@
+"""One browser connection to a room: who it is, and a bounded queue of messages to send it.
+
+A slow client never slows the room: messages go to its queue, and a client whose queue fills
+up (it stopped reading) is disconnected instead of buffering without end.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from sala.meetings.model import Attendee
+from sala.room.ratelimit import TokenBucket
+
+OUTBOX_SIZE = 512
+_ids = itertools.count(1)
+
+
+def encode(message: dict[str, Any]) -> str:
+    return json.dumps(message, ensure_ascii=False, separators=(",", ":"))
+
+
+@dataclass(eq=False)
+class Connection:
+    attendee: Attendee
+    id: int = field(default_factory=lambda: next(_ids))
+    outbox: asyncio.Queue[str | None] = field(
+        default_factory=lambda: asyncio.Queue(maxsize=OUTBOX_SIZE)
+    )
+    messages: TokenBucket = field(default_factory=lambda: TokenBucket(20, 40))
+    chats: TokenBucket = field(default_factory=lambda: TokenBucket(3, 10))
+    refused_in_a_row: int = 0
+    closed: bool = False
+    close_code: int = 1000
+    in_lobby: bool = False
+
+    @property
+    def user_id(self) -> str:
+        return self.attendee.internal_user_id
+
+    def send_text(self, text: str) -> None:
+        if self.closed:
+            return
+        try:
+            self.outbox.put_nowait(text)
+        except asyncio.QueueFull:
+            self.close(1013)  # "try again later": this client is not keeping up
+
+    def send(self, message: dict[str, Any]) -> None:
+        self.send_text(encode(message))
+
+    def close(self, code: int = 1000) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        self.close_code = code
+        while True:
+            try:
+                self.outbox.put_nowait(None)
+                return
+            except asyncio.QueueFull:
+                self.outbox.get_nowait()

@@ -1,0 +1,86 @@
+"""The rooms of this process: one Room per meeting with connections here, made on demand.
+
+A new room loads its chat history from the meeting's event log, so a restart keeps the chat.
+The hub closes rooms when their meeting ends, whatever ended it (the end call, a moderator, a
+lifecycle rule), and hands chat from sendChatMessage to the room.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from sala.clock import Clock
+from sala.events import types
+from sala.events.bus import Bus
+from sala.events.log import read_events
+from sala.events.types import PUBLIC_CHAT_TOPIC
+from sala.meetings.model import Meeting
+from sala.meetings.service import MEETING_ENDED, MeetingService
+from sala.room.room import Room
+from sala.store.db import Database
+
+
+class RoomHub:
+    def __init__(
+        self, db: Database, meetings: MeetingService, bus: Bus, clock: Clock, default_logout: str
+    ) -> None:
+        self._db = db
+        self._meetings = meetings
+        self._bus = bus
+        self._clock = clock
+        self._default_logout = default_logout
+        self._rooms: dict[str, Room] = {}
+        self._lock = asyncio.Lock()
+        bus.subscribe(MEETING_ENDED, self._on_ended)
+        bus.subscribe(PUBLIC_CHAT_TOPIC, self._on_chat)
+
+    def get(self, meeting_id: str) -> Room | None:
+        return self._rooms.get(meeting_id)
+
+    async def room(self, meeting: Meeting) -> Room:
+        async with self._lock:
+            room = self._rooms.get(meeting.internal_id)
+            if room is None:
+                logout = meeting.settings.get("logoutURL") or self._default_logout
+                room = Room(meeting, self._meetings, self._bus, self._clock, logout, self._forget)
+                await self._load_chat(room)
+                self._rooms[meeting.internal_id] = room
+            return room
+
+    async def _load_chat(self, room: Room) -> None:
+        async with self._db.read() as conn:
+            events = await read_events(conn, room.id)
+        for event in events:
+            if event.type != types.CHAT_MESSAGE:
+                continue
+            room.chat.append(
+                {
+                    "type": "chat.message",
+                    "id": f"{event.ts}-{event.id}",
+                    "from": {"id": event.user_id, "name": event.data.get("sender_name", "")},
+                    "to": event.data.get("to"),
+                    "text": event.data.get("message", ""),
+                    "ts": event.ts,
+                }
+            )
+
+    async def _forget(self, room: Room) -> None:
+        if self._rooms.get(room.id) is room and not room.participants and not room.lobby:
+            del self._rooms[room.id]
+            await room.close("empty")
+
+    async def _on_ended(self, _topic: str, message: dict[str, Any]) -> None:
+        room = self._rooms.pop(str(message["internal_id"]), None)
+        if room is not None:
+            await room.close(str(message.get("reason", "ended")))
+
+    async def _on_chat(self, _topic: str, message: dict[str, Any]) -> None:
+        room = self._rooms.get(str(message["meeting_id"]))
+        if room is not None:
+            await room.external_chat(message)
+
+    async def close_all(self) -> None:
+        for room in list(self._rooms.values()):
+            await room.close("shutdown")
+        self._rooms.clear()

@@ -1,0 +1,158 @@
+"""The room's WebSocket protocol: what a browser may send, validated before anything acts on it.
+
+Every client message is a JSON object with a `type`; `parse` returns a typed message or raises
+ProtocolError with a code the client can show. docs/protocol.md is the prose version; the
+handshake carries PROTOCOL_VERSION.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+
+PROTOCOL_VERSION = 1
+MAX_MESSAGE_BYTES = 16 * 1024
+MAX_CHAT_CHARS = 1000
+
+
+class ProtocolError(Exception):
+    """A message the room refuses; the connection stays open."""
+
+    def __init__(self, code: str, message: str, ref: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.ref = ref
+
+
+class _Message(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    ref: str | None = Field(default=None, max_length=64)
+    """Echoed in the answer or error, so a client can match them."""
+
+
+class Hello(_Message):
+    type: Literal["hello"]
+    version: int
+
+
+class Ping(_Message):
+    type: Literal["ping"]
+
+
+class ChatSend(_Message):
+    type: Literal["chat.send"]
+    text: str = Field(min_length=1, max_length=MAX_CHAT_CHARS)
+    to: str | None = Field(default=None, max_length=40)
+    """A user ID for a private message; absent for public chat."""
+
+
+class HandSet(_Message):
+    type: Literal["hand.set"]
+    raised: bool
+    user: str | None = Field(default=None, max_length=40)
+    """Moderators may lower someone else's hand."""
+
+
+class ReactionSet(_Message):
+    type: Literal["reaction.set"]
+    emoji: str | None = Field(default=None, max_length=16)
+
+
+class AwaySet(_Message):
+    type: Literal["away.set"]
+    away: bool
+
+
+class UserRemove(_Message):
+    type: Literal["user.remove"]
+    user: str = Field(max_length=40)
+    ban: bool = False
+
+
+class UserRole(_Message):
+    type: Literal["user.role"]
+    user: str = Field(max_length=40)
+    role: Literal["MODERATOR", "VIEWER"]
+
+
+class UserPresenter(_Message):
+    type: Literal["user.presenter"]
+    user: str = Field(max_length=40)
+
+
+class LockSet(_Message):
+    type: Literal["lock.set"]
+    disableCam: bool | None = None
+    disableMic: bool | None = None
+    disablePrivateChat: bool | None = None
+    disablePublicChat: bool | None = None
+    disableNotes: bool | None = None
+    hideUserList: bool | None = None
+
+
+class GuestDecide(_Message):
+    type: Literal["guest.decide"]
+    user: str | None = Field(default=None, max_length=40)
+    """One waiting guest, or everyone waiting when absent."""
+    allow: bool
+
+
+class LobbyMessage(_Message):
+    type: Literal["lobby.message"]
+    text: str = Field(max_length=MAX_CHAT_CHARS)
+
+
+class MeetingEnd(_Message):
+    type: Literal["meeting.end"]
+
+
+class Leave(_Message):
+    type: Literal["leave"]
+
+
+ClientMessage = Annotated[
+    Hello
+    | Ping
+    | ChatSend
+    | HandSet
+    | ReactionSet
+    | AwaySet
+    | UserRemove
+    | UserRole
+    | UserPresenter
+    | LockSet
+    | GuestDecide
+    | LobbyMessage
+    | MeetingEnd
+    | Leave,
+    Field(discriminator="type"),
+]
+
+_adapter: TypeAdapter[ClientMessage] = TypeAdapter(ClientMessage)
+
+REACTIONS = frozenset({"👍", "👎", "👏", "😂", "😮", "❤️", "🎉", "🤔", "🙋", "☕"})
+
+
+def parse(raw: str | bytes) -> ClientMessage:
+    if len(raw) > MAX_MESSAGE_BYTES:
+        raise ProtocolError("too_large", f"Messages are limited to {MAX_MESSAGE_BYTES} bytes")
+    try:
+        data: Any = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise ProtocolError("bad_json", "The message is not valid JSON") from None
+    ref = data.get("ref") if isinstance(data, dict) and isinstance(data.get("ref"), str) else None
+    if not isinstance(data, dict) or not isinstance(data.get("type"), str):
+        raise ProtocolError("bad_message", "A message is a JSON object with a type", ref)
+    try:
+        return _adapter.validate_python(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        if first["type"] == "union_tag_invalid":
+            raise ProtocolError(
+                "unknown_type", f"Unknown message type {data['type']!r}", ref
+            ) from None
+        where = ".".join(str(p) for p in first["loc"][1:]) or "message"
+        raise ProtocolError("invalid", f"{where}: {first['msg']}", ref) from None

@@ -1,0 +1,544 @@
+"""A meeting's room in this process: who is connected, what they may do, and who hears about it.
+
+Actions from connections are handled one at a time (a lock per room), checked against the
+sender's role, the lock settings and the meeting's disabled features, written through
+MeetingService (state and event log), and announced on the bus topic `room:<meeting>`. Every
+process with connections in that meeting delivers the announcement to its own connections, so
+the same code works when several processes share a meeting.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sala.clock import Clock
+from sala.events import types
+from sala.events.bus import Bus
+from sala.meetings.model import Attendee, GuestStatus, Meeting, Role
+from sala.meetings.rules import EndReason
+from sala.meetings.service import MeetingService
+from sala.room import protocol as p
+from sala.room.connection import Connection, encode
+from sala.room.markup import sanitize
+
+log = logging.getLogger(__name__)
+
+RECONNECT_GRACE_S = 10.0
+CHAT_HISTORY = 1000
+LOCK_KEYS = {
+    "disableCam": "lockSettingsDisableCam",
+    "disableMic": "lockSettingsDisableMic",
+    "disablePrivateChat": "lockSettingsDisablePrivateChat",
+    "disablePublicChat": "lockSettingsDisablePublicChat",
+    "disableNotes": "lockSettingsDisableNotes",
+    "hideUserList": "lockSettingsHideUserList",
+}
+
+
+class Refused(p.ProtocolError):
+    pass
+
+
+@dataclass
+class Participant:
+    attendee: Attendee
+    hand: bool = False
+    reaction: str | None = None
+    away: bool = False
+    connections: set[Connection] = field(default_factory=set)
+
+    def view(self) -> dict[str, Any]:
+        a = self.attendee
+        return {
+            "id": a.internal_user_id,
+            "name": a.full_name,
+            "role": a.role.value,
+            "guest": a.guest,
+            "presenter": a.is_presenter,
+            "hand": self.hand,
+            "reaction": self.reaction,
+            "away": self.away,
+            "avatar": a.avatar_url or None,
+        }
+
+
+class Room:
+    def __init__(
+        self,
+        meeting: Meeting,
+        meetings: MeetingService,
+        bus: Bus,
+        clock: Clock,
+        logout_url: str,
+        on_empty: Callable[[Room], Awaitable[None]],
+    ) -> None:
+        self.meeting = meeting
+        self._meetings = meetings
+        self._bus = bus
+        self._clock = clock
+        self._logout_url = logout_url
+        self._on_empty = on_empty
+        self._lock = asyncio.Lock()
+        self.participants: dict[str, Participant] = {}
+        self.lobby: dict[str, Connection] = {}
+        self.chat: list[dict[str, Any]] = []
+        self._leaving: dict[str, asyncio.Task[None]] = {}
+        self._topic = f"room:{meeting.internal_id}"
+        self._unsubscribe = bus.subscribe(self._topic, self._deliver)
+        self.closed = False
+
+    @property
+    def id(self) -> str:
+        return self.meeting.internal_id
+
+    # ------------------------------------------------------------------------ settings --
+    def _setting(self, key: str, default: Any = None) -> Any:
+        return self.meeting.settings.get(key, default)
+
+    def locks(self) -> dict[str, bool]:
+        return {short: bool(self._setting(long, False)) for short, long in LOCK_KEYS.items()}
+
+    def _locked(self, attendee: Attendee, lock: str) -> bool:
+        # BBB's lock settings apply to viewers only.
+        return attendee.role is Role.VIEWER and bool(self._setting(LOCK_KEYS[lock], False))
+
+    def _disabled(self, feature: str) -> bool:
+        return feature in self.meeting.disabled_features
+
+    async def refresh(self) -> None:
+        fresh = await self._meetings.get_by_internal_id(self.id)
+        if fresh is not None:
+            self.meeting = fresh
+
+    # ---------------------------------------------------------------------- connections --
+    async def attach(self, conn: Connection) -> None:
+        async with self._lock:
+            await self.refresh()
+            attendee = await self._meetings.get_attendee(conn.user_id)
+            if attendee is None or self.meeting.ended:
+                raise Refused("not_in_meeting", "This session does not belong to a live meeting")
+            conn.attendee = attendee
+            removed = self._setting("removedUserIds", [])
+            if attendee.external_user_id in removed:
+                conn.send({"type": "removed", "reason": "banned", "logoutUrl": self._logout_url})
+                conn.close(4403)
+                return
+            if attendee.guest_status is GuestStatus.DENY:
+                conn.send({"type": "guest.denied", "logoutUrl": self._logout_url})
+                conn.close(4403)
+                return
+            if attendee.guest_status is GuestStatus.WAIT:
+                conn.in_lobby = True
+                self.lobby[conn.user_id] = conn
+                conn.send(
+                    {
+                        "type": "lobby.waiting",
+                        "version": p.PROTOCOL_VERSION,
+                        "meeting": {"name": self.meeting.name},
+                        "you": {"id": attendee.internal_user_id, "name": attendee.full_name},
+                        "message": self._setting("lobbyMessage", ""),
+                        "locale": attendee.custom_data.get("bbb_override_default_locale"),
+                    }
+                )
+                await self._announce_lobby()
+                return
+            await self._admit(conn)
+
+    async def _admit(self, conn: Connection) -> None:
+        user_id = conn.user_id
+        conn.in_lobby = False
+        self.lobby.pop(user_id, None)
+        pending = self._leaving.pop(user_id, None)
+        participant = self.participants.get(user_id)
+        if participant is None:
+            if pending is None:
+                await self._meetings.user_connected(self.id, user_id)
+            participant = Participant(conn.attendee)
+            self.participants[user_id] = participant
+            if conn.attendee.role is Role.MODERATOR and not any(
+                q.attendee.is_presenter for q in self.participants.values()
+            ):
+                await self._set_presenter(user_id)
+            if pending is None:
+                await self._publish({"type": "user.joined", "user": participant.view()})
+        else:
+            participant.attendee = conn.attendee
+        if pending is not None:
+            pending.cancel()
+        participant.connections.add(conn)
+        conn.send(self._welcome(participant))
+
+    async def detach(self, conn: Connection) -> None:
+        async with self._lock:
+            if self.lobby.get(conn.user_id) is conn:
+                del self.lobby[conn.user_id]
+                await self._announce_lobby()
+                return
+            participant = self.participants.get(conn.user_id)
+            if participant is None:
+                return
+            participant.connections.discard(conn)
+            if participant.connections or conn.close_code in (4403, 4410):
+                return
+            # A reload or a network blip: keep the seat for a moment before announcing a leave.
+            self._leaving[conn.user_id] = asyncio.create_task(self._leave_later(conn.user_id))
+
+    async def _leave_later(self, user_id: str) -> None:
+        await asyncio.sleep(RECONNECT_GRACE_S)
+        async with self._lock:
+            if self._leaving.pop(user_id, None) is None:
+                return
+            await self._drop(user_id)
+
+    async def _drop(self, user_id: str) -> None:
+        participant = self.participants.pop(user_id, None)
+        if participant is None:
+            return
+        for conn in list(participant.connections):
+            conn.close(4410)
+        await self._meetings.user_disconnected(self.id, user_id)
+        await self._publish({"type": "user.left", "user": user_id})
+        if participant.attendee.is_presenter:
+            await self._meetings.update_attendee(
+                self.id, user_id, {"is_presenter": False}, ("user-presenter-unassigned", {})
+            )
+        if not self.participants and not self.lobby:
+            await self._on_empty(self)
+
+    # -------------------------------------------------------------------------- actions --
+    async def handle(self, conn: Connection, message: p.ClientMessage) -> None:
+        async with self._lock:
+            if conn.closed:
+                return
+            if conn.in_lobby:
+                raise Refused(
+                    "waiting", "You are waiting for a moderator to let you in", message.ref
+                )
+            participant = self.participants.get(conn.user_id)
+            if participant is None:
+                raise Refused("not_in_meeting", "You are not in this meeting", message.ref)
+            participant.attendee = (
+                await self._meetings.get_attendee(conn.user_id)
+            ) or participant.attendee
+            await self._dispatch(conn, participant, message)
+
+    async def _dispatch(self, conn: Connection, me: Participant, message: p.ClientMessage) -> None:
+        ref = message.ref
+        moderator = me.attendee.role is Role.MODERATOR
+        if isinstance(message, p.Ping):
+            conn.send({"type": "pong", "ref": ref})
+        elif isinstance(message, p.ChatSend):
+            await self._chat(me, message)
+        elif isinstance(message, p.HandSet):
+            target = self._target(message.user or me.attendee.internal_user_id, ref)
+            if target is not me and not (moderator and not message.raised):
+                raise Refused("forbidden", "Only moderators can lower someone else's hand", ref)
+            if self._disabled("raiseHand") and message.raised:
+                raise Refused("disabled", "Raising hands is disabled in this meeting", ref)
+            target.hand = message.raised
+            await self._log(target, types.RAISE_HAND, {"raised": message.raised})
+            await self._publish_user(target)
+        elif isinstance(message, p.ReactionSet):
+            if self._disabled("userReactions"):
+                raise Refused("disabled", "Reactions are disabled in this meeting", ref)
+            if message.emoji is not None and message.emoji not in p.REACTIONS:
+                raise Refused("invalid", "Unknown reaction", ref)
+            me.reaction = message.emoji
+            await self._log(me, types.EMOJI, {"emoji": message.emoji or "none"})
+            await self._publish_user(me)
+        elif isinstance(message, p.AwaySet):
+            me.away = message.away
+            await self._publish_user(me)
+        elif isinstance(message, p.Leave):
+            await self._drop(me.attendee.internal_user_id)
+        elif isinstance(message, p.Hello):
+            raise Refused("invalid", "The handshake was already done", ref)
+        else:
+            if not moderator:
+                raise Refused("forbidden", "Only moderators can do that", ref)
+            await self._moderate(me, message)
+
+    async def _moderate(self, me: Participant, message: p.ClientMessage) -> None:
+        ref = message.ref
+        if isinstance(message, p.UserRemove):
+            target = self._target(message.user, ref)
+            if target is me:
+                raise Refused("invalid", "Use leave to leave the meeting", ref)
+            if message.ban:
+                banned = [*self._setting("removedUserIds", []), target.attendee.external_user_id]
+                await self._meetings.update_settings(self.id, {"removedUserIds": banned})
+                await self.refresh()
+            for conn in list(target.connections):
+                conn.send({"type": "removed", "reason": "moderator", "logoutUrl": self._logout_url})
+            await self._drop(target.attendee.internal_user_id)
+        elif isinstance(message, p.UserRole):
+            target = self._target(message.user, ref)
+            await self._meetings.update_attendee(
+                self.id,
+                target.attendee.internal_user_id,
+                {"role": message.role},
+                ("user-role-changed", {"role": message.role}),
+            )
+            await self._reload(target)
+            await self._publish_user(target)
+            for conn in target.connections:
+                conn.send(self._welcome(target))
+        elif isinstance(message, p.UserPresenter):
+            self._target(message.user, ref)
+            await self._set_presenter(message.user)
+        elif isinstance(message, p.LockSet):
+            changes = {
+                LOCK_KEYS[k]: v
+                for k, v in message.model_dump(exclude={"type", "ref"}).items()
+                if v is not None
+            }
+            await self._meetings.update_settings(self.id, changes)
+            await self.refresh()
+            await self._publish({"type": "locks.updated", "locks": self.locks()})
+        elif isinstance(message, p.GuestDecide):
+            waiting = [message.user] if message.user else list(self.lobby)
+            if message.user and message.user not in self.lobby:
+                raise Refused("not_found", "That guest is not waiting", ref)
+            for user_id in waiting:
+                status = "ALLOW" if message.allow else "DENY"
+                await self._meetings.update_attendee(
+                    self.id,
+                    user_id,
+                    {"guest_status": status},
+                    ("guest-decided", {"status": status}),
+                )
+                await self._publish(
+                    {"type": "guest.allowed" if message.allow else "guest.denied", "user": user_id},
+                    to=[user_id],
+                )
+        elif isinstance(message, p.LobbyMessage):
+            await self._meetings.update_settings(self.id, {"lobbyMessage": message.text})
+            await self.refresh()
+            await self._publish(
+                {"type": "lobby.message", "text": message.text}, to=list(self.lobby)
+            )
+        elif isinstance(message, p.MeetingEnd):
+            await self._meetings.end_by_internal_id(self.id, EndReason.MODERATOR)
+
+    def _target(self, user_id: str, ref: str | None) -> Participant:
+        target = self.participants.get(user_id)
+        if target is None:
+            raise Refused("not_found", "That user is not in the meeting", ref)
+        return target
+
+    async def _reload(self, participant: Participant) -> None:
+        fresh = await self._meetings.get_attendee(participant.attendee.internal_user_id)
+        if fresh is not None:
+            participant.attendee = fresh
+
+    async def _set_presenter(self, user_id: str) -> None:
+        for other in self.participants.values():
+            if other.attendee.is_presenter and other.attendee.internal_user_id != user_id:
+                await self._meetings.update_attendee(
+                    self.id,
+                    other.attendee.internal_user_id,
+                    {"is_presenter": False},
+                    ("user-presenter-unassigned", {}),
+                )
+                await self._reload(other)
+                await self._publish_user(other)
+        await self._meetings.update_attendee(
+            self.id, user_id, {"is_presenter": True}, ("user-presenter-assigned", {})
+        )
+        target = self.participants.get(user_id)
+        if target is not None:
+            await self._reload(target)
+            await self._publish_user(target)
+
+    async def _chat(self, me: Participant, message: p.ChatSend) -> None:
+        ref = message.ref
+        if self._disabled("chat"):
+            raise Refused("disabled", "Chat is disabled in this meeting", ref)
+        sender = me.attendee
+        if message.to is None:
+            if self._locked(sender, "disablePublicChat"):
+                raise Refused("locked", "Public chat is locked for viewers", ref)
+            to = None
+        else:
+            if self._disabled("privateChat"):
+                raise Refused("disabled", "Private chat is disabled in this meeting", ref)
+            if self._locked(sender, "disablePrivateChat"):
+                raise Refused("locked", "Private chat is locked for viewers", ref)
+            to = self._target(message.to, ref)
+            if to is me:
+                raise Refused("invalid", "You cannot send a private message to yourself", ref)
+        item = {
+            "type": "chat.message",
+            "id": f"{self._clock.now_ms()}-{len(self.chat)}",
+            "from": {"id": sender.internal_user_id, "name": sender.full_name},
+            "to": None if to is None else to.attendee.internal_user_id,
+            "text": message.text,
+            "ts": self._clock.now_ms(),
+            "ref": ref,
+        }
+        await self._meetings.log_event(
+            self.id,
+            types.CHAT_MESSAGE,
+            {
+                "chat": "public" if to is None else "private",
+                "to": item["to"],
+                "message": message.text,
+                "sender_name": sender.full_name,
+            },
+            user_id=sender.internal_user_id,
+        )
+        self._remember(item)
+        if to is None:
+            await self._publish(item)
+        else:
+            await self._publish(item, to=[sender.internal_user_id, to.attendee.internal_user_id])
+
+    def _remember(self, item: dict[str, Any]) -> None:
+        self.chat.append({k: v for k, v in item.items() if k != "ref"})
+        del self.chat[:-CHAT_HISTORY]
+
+    async def _log(self, participant: Participant, kind: str, data: dict[str, Any]) -> None:
+        await self._meetings.log_event(
+            self.id, kind, data, user_id=participant.attendee.internal_user_id
+        )
+
+    # ----------------------------------------------------------------------- fan-out --
+    async def _publish(self, message: dict[str, Any], to: list[str] | None = None) -> None:
+        await self._bus.publish(self._topic, {"to": to, "message": message})
+
+    async def _publish_user(self, participant: Participant) -> None:
+        await self._publish({"type": "user.updated", "user": participant.view()})
+
+    async def _announce_lobby(self) -> None:
+        waiting = [{"id": c.user_id, "name": c.attendee.full_name} for c in self.lobby.values()]
+        moderators = [
+            q.attendee.internal_user_id
+            for q in self.participants.values()
+            if q.attendee.role is Role.MODERATOR
+        ]
+        await self._publish({"type": "lobby.updated", "waiting": waiting}, to=moderators)
+
+    async def _deliver(self, _topic: str, envelope: dict[str, Any]) -> None:
+        message = envelope["message"]
+        to = envelope.get("to")
+        if message.get("type") == "guest.allowed" and to:
+            for user_id in to:
+                conn = self.lobby.get(user_id)
+                if conn is not None:
+                    await self._admit_from_lobby(conn)
+            return
+        text = encode(message)
+        for participant in list(self.participants.values()):
+            if to is not None and participant.attendee.internal_user_id not in to:
+                continue
+            if not self._visible_to(participant, message):
+                continue
+            for conn in participant.connections:
+                conn.send_text(text)
+        if to is not None:
+            for user_id in to:
+                conn = self.lobby.get(user_id)
+                if conn is not None:
+                    conn.send_text(text)
+                    if message.get("type") == "guest.denied":
+                        conn.close(4403)
+
+    async def _admit_from_lobby(self, conn: Connection) -> None:
+        fresh = await self._meetings.get_attendee(conn.user_id)
+        if fresh is not None:
+            conn.attendee = fresh
+        await self._admit(conn)
+        await self._announce_lobby()
+
+    def _visible_to(self, participant: Participant, message: dict[str, Any]) -> bool:
+        """With the user list hidden, viewers only hear about moderators and themselves."""
+        if not self._locked(participant.attendee, "hideUserList"):
+            return True
+        if message.get("type") not in ("user.joined", "user.updated", "user.left"):
+            return True
+        subject = message["user"] if isinstance(message["user"], dict) else None
+        if subject is None:
+            return True
+        me = participant.attendee.internal_user_id
+        return bool(subject["role"] == "MODERATOR" or subject["id"] == me)
+
+    def _welcome(self, me: Participant) -> dict[str, Any]:
+        attendee = me.attendee
+        moderator = attendee.role is Role.MODERATOR
+        users = [q.view() for q in self.participants.values()]
+        if self._locked(attendee, "hideUserList"):
+            users = [
+                u for u in users if u["role"] == "MODERATOR" or u["id"] == attendee.internal_user_id
+            ]
+        settings = self.meeting.settings
+        return {
+            "type": "welcome",
+            "version": p.PROTOCOL_VERSION,
+            "you": me.view(),
+            "locale": attendee.custom_data.get("bbb_override_default_locale"),
+            "meeting": {
+                "id": self.meeting.external_id,
+                "name": self.meeting.name,
+                "welcome": sanitize(settings.get("welcome") or ""),
+                "moderatorOnlyMessage": (
+                    sanitize(settings.get("moderatorOnlyMessage") or "") if moderator else None
+                ),
+                "logo": settings.get("logo"),
+                "darklogo": settings.get("darklogo") or settings.get("logo"),
+                "bannerText": settings.get("bannerText"),
+                "bannerColor": settings.get("bannerColor"),
+                "logoutUrl": self._logout_url,
+                "disabledFeatures": sorted(self.meeting.disabled_features),
+                "record": self.meeting.record,
+            },
+            "locks": self.locks(),
+            "users": users,
+            "chat": [
+                m
+                for m in self.chat
+                if m["to"] is None or attendee.internal_user_id in (m["to"], m["from"]["id"])
+            ],
+            "lobby": (
+                [{"id": c.user_id, "name": c.attendee.full_name} for c in self.lobby.values()]
+                if moderator
+                else []
+            ),
+        }
+
+    # ------------------------------------------------------------------------ outside --
+    async def external_chat(self, message: dict[str, Any]) -> None:
+        """A public message from sendChatMessage, already in the event log."""
+        item = {
+            "type": "chat.message",
+            "id": f"{self._clock.now_ms()}-{len(self.chat)}",
+            "from": {"id": None, "name": message.get("sender_name", "System")},
+            "to": None,
+            "text": message.get("message", ""),
+            "ts": self._clock.now_ms(),
+        }
+        async with self._lock:
+            self._remember(item)
+        text = encode(item)
+        for participant in self.participants.values():
+            for conn in participant.connections:
+                conn.send_text(text)
+
+    async def close(self, reason: str) -> None:
+        """The meeting ended: tell everyone where to go, and close every connection."""
+        self.closed = True
+        message = encode({"type": "meeting.ended", "reason": reason, "logoutUrl": self._logout_url})
+        for task in self._leaving.values():
+            task.cancel()
+        self._leaving.clear()
+        for conn in [c for q in self.participants.values() for c in q.connections] + list(
+            self.lobby.values()
+        ):
+            conn.send_text(message)
+            conn.close(4410)
+        self.participants.clear()
+        self.lobby.clear()
+        self._unsubscribe()

@@ -1,0 +1,144 @@
+"""The room's WebSocket endpoint: authenticate, shake hands, then relay messages to the room.
+
+Two tasks per connection: this one reads, validates and rate-limits what the browser sends;
+a writer drains the connection's bounded outbox. A bad message gets an error back and the
+connection stays; a client that keeps flooding, or goes silent past the heartbeat, is closed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from urllib.parse import urlsplit
+
+from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
+
+from sala.meetings.errors import InvalidSession
+from sala.meetings.sessions import RoomSessions
+from sala.room import protocol as p
+from sala.room.connection import Connection
+from sala.room.handoff import COOKIE
+from sala.room.hub import RoomHub
+from sala.room.room import Room
+
+log = logging.getLogger(__name__)
+
+HELLO_TIMEOUT_S = 10.0
+IDLE_TIMEOUT_S = 60.0
+"""Clients ping every 20 s; a connection silent for this long is gone."""
+FLOOD_LIMIT = 50
+"""Refused messages in a row before the connection is closed."""
+
+
+class RoomSocket:
+    def __init__(self, sessions: RoomSessions, hub: RoomHub, public_url: str) -> None:
+        self._sessions = sessions
+        self._hub = hub
+        public = urlsplit(public_url)
+        self._public_origin = f"{public.scheme}://{public.netloc}"
+
+    def _origin_ok(self, websocket: WebSocket) -> bool:
+        # Browsers always send Origin; refusing foreign ones stops other sites from using a
+        # visitor's room cookie (cross-site WebSocket hijacking).
+        origin = websocket.headers.get("origin")
+        if origin is None:
+            return True
+        host = websocket.headers.get("host", "")
+        return origin in (self._public_origin, f"http://{host}", f"https://{host}")
+
+    async def handle(self, websocket: WebSocket) -> None:
+        if not self._origin_ok(websocket):
+            await websocket.close(code=4403)
+            return
+        token = websocket.cookies.get(COOKIE) or websocket.query_params.get("session", "")
+        try:
+            session = await self._sessions.room_session(token)
+        except InvalidSession:
+            await websocket.close(code=4401)
+            return
+        await websocket.accept()
+        try:
+            raw = await asyncio.wait_for(websocket.receive_text(), HELLO_TIMEOUT_S)
+            hello = p.parse(raw)
+            if not isinstance(hello, p.Hello) or hello.version != p.PROTOCOL_VERSION:
+                raise p.ProtocolError(
+                    "bad_handshake",
+                    f'Start with {{"type": "hello", "version": {p.PROTOCOL_VERSION}}}',
+                )
+        except (TimeoutError, WebSocketDisconnect, p.ProtocolError) as exc:
+            if isinstance(exc, p.ProtocolError):
+                await _send_error(websocket, exc)
+            await _close(websocket, 4400)
+            return
+
+        conn = Connection(session.attendee)
+        room = await self._hub.room(session.meeting)
+        writer = asyncio.create_task(_write(websocket, conn))
+        try:
+            try:
+                await room.attach(conn)
+            except p.ProtocolError as exc:
+                conn.send(_error(exc))
+                conn.close(4403)
+                return
+            await self._read(websocket, conn, room)
+        finally:
+            conn.close(conn.close_code if conn.closed else 1000)
+            await room.detach(conn)
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await asyncio.wait_for(writer, 5)
+
+    async def _read(self, websocket: WebSocket, conn: Connection, room: Room) -> None:
+        while not conn.closed:
+            try:
+                raw = await asyncio.wait_for(websocket.receive_text(), IDLE_TIMEOUT_S)
+            except (TimeoutError, WebSocketDisconnect, RuntimeError, KeyError):
+                return
+            try:
+                if not conn.messages.take():
+                    raise p.ProtocolError("rate_limited", "Slow down")
+                message = p.parse(raw)
+                if isinstance(message, p.ChatSend) and not conn.chats.take():
+                    raise p.ProtocolError("rate_limited", "Too many chat messages", message.ref)
+                await room.handle(conn, message)
+                conn.refused_in_a_row = 0
+            except p.ProtocolError as exc:
+                conn.refused_in_a_row += 1
+                if conn.refused_in_a_row >= FLOOD_LIMIT:
+                    conn.close(4429)  # it keeps sending what it is told is refused
+                    return
+                conn.send(_error(exc))
+            except Exception:
+                log.exception("room action failed")
+                conn.send(
+                    _error(p.ProtocolError("internal", "Something went wrong; it was logged"))
+                )
+
+
+def _error(exc: p.ProtocolError) -> dict[str, object]:
+    return {"type": "error", "code": exc.code, "message": exc.message, "ref": exc.ref}
+
+
+async def _send_error(websocket: WebSocket, exc: p.ProtocolError) -> None:
+    with contextlib.suppress(Exception):
+        await websocket.send_json(_error(exc))
+
+
+async def _close(websocket: WebSocket, code: int) -> None:
+    if websocket.application_state != WebSocketState.DISCONNECTED:
+        with contextlib.suppress(Exception):
+            await websocket.close(code=code)
+
+
+async def _write(websocket: WebSocket, conn: Connection) -> None:
+    try:
+        while True:
+            text = await conn.outbox.get()
+            if text is None:
+                break
+            await websocket.send_text(text)
+    except Exception:
+        conn.close(1011)
+        return
+    await _close(websocket, conn.close_code)
