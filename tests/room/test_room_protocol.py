@@ -119,7 +119,7 @@ async def test_promote_and_presenter(room_server: RoomServer) -> None:
     await ada.send({"type": "user.role", "user": bea_id, "role": "MODERATOR"})
     assert (await bea.expect("welcome"))["you"]["role"] == "MODERATOR"
     await ada.send({"type": "user.presenter", "user": bea_id})
-    assert await ada.expect("user.updated", timeout=5)
+    assert await ada.expect("user.updated", within=5)
     info = await room_server.api("getMeetingInfo", meetingID=meeting_id)
     assert info.count("<role>MODERATOR</role>") == 2
     assert "<moderatorCount>2</moderatorCount>" in info
