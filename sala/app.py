@@ -11,7 +11,8 @@ import httpx
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route, WebSocketRoute
+from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
+from starlette.staticfiles import StaticFiles
 from starlette.types import Receive, Scope, Send
 
 from sala.api.calls import api_calls
@@ -32,7 +33,8 @@ from sala.meetings.service import MeetingService
 from sala.meetings.sessions import RoomSessions
 from sala.meetings.specs import LifecycleDefaults
 from sala.recordings.store import RecordingStore
-from sala.room.handoff import RoomHandoff
+from sala.room.demo import Demo
+from sala.room.handoff import STATIC_DIR, RoomHandoff
 from sala.room.hub import RoomHub
 from sala.room.websocket import RoomSocket
 from sala.store.db import Database
@@ -178,12 +180,22 @@ def build_app(
             await services.http.aclose()
             await services.db.dispose()
 
+    routes: list[BaseRoute] = []
+    if settings.demo_enabled:
+        demo = Demo(services.meetings, settings.base_url, settings.shared_secret)
+        routes += [
+            Route("/demo", demo.form, methods=["GET"]),
+            Route("/demo", demo.create, methods=["POST"]),
+            Route("/demo/join", demo.join, methods=["GET"]),
+        ]
     app = SalaApp(
         api,
         routes=[
+            *routes,
             Route("/room/join", handoff.join, methods=["GET"]),
             WebSocketRoute("/room/ws", socket.handle),
             Route("/room/", handoff.page, methods=["GET"]),
+            Mount("/room/static", StaticFiles(directory=STATIC_DIR), name="room-static"),
             Route("/health", health, methods=["GET"]),
         ],
         lifespan=lifespan,

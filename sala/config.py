@@ -95,6 +95,14 @@ class Settings(BaseSettings):
     join_token_ttl_seconds: int = Field(default=600, ge=10)
     """How long the one-time token in a join URL stays valid before it is used."""
 
+    # --- the room ---------------------------------------------------------------------------
+    frame_ancestors: str = "*"
+    """Who may embed the room in an iframe (CSP frame-ancestors), e.g.
+    "https://moodle.example.edu https://*.example.edu". "*" lets any site embed it, as BBB does."""
+    demo: bool | None = None
+    """The demo page at /demo (create a meeting and join from a browser, the secret staying on
+    the server). Default: on only when sala listens on a loopback address."""
+
     # --- webhooks and callbacks --------------------------------------------------------------
     hooks_enabled_by_default: bool = True
     """hooks/create without `enabled`: BBB clients never send it, so hooks start enabled.
@@ -187,6 +195,12 @@ class Settings(BaseSettings):
     @property
     def server_disabled_features(self) -> list[str]:
         return [f.strip() for f in self.disabled_features.split(",") if f.strip()]
+
+    @property
+    def demo_enabled(self) -> bool:
+        if self.demo is not None:
+            return self.demo
+        return self.host in ("127.0.0.1", "::1", "localhost")
 
     @property
     def domain(self) -> str:

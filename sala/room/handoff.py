@@ -8,15 +8,31 @@ is useless afterwards, so a join link that leaks from browser history cannot be 
 from __future__ import annotations
 
 import html
+from pathlib import Path
 
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
 from sala.config import Settings
 from sala.meetings.errors import InvalidSession
 from sala.meetings.sessions import RoomSessions
 
 COOKIE = "sala_room"
+STATIC_DIR = Path(__file__).parent / "static"
+
+
+def room_headers(frame_ancestors: str) -> dict[str, str]:
+    """Security headers of the room's pages. No X-Frame-Options: integrators embed the room
+    in an iframe; who may do so is the operator's `frame-ancestors` policy."""
+    return {
+        "Content-Security-Policy": (
+            "default-src 'self'; script-src 'self'; style-src 'self'; "
+            "img-src 'self' https: data:; connect-src 'self'; object-src 'none'; "
+            f"base-uri 'none'; frame-ancestors {frame_ancestors}"
+        ),
+        "Referrer-Policy": "strict-origin-when-cross-origin",
+        "X-Content-Type-Options": "nosniff",
+    }
 
 
 def _page(title: str, body: str, status: int = 200) -> HTMLResponse:
@@ -33,6 +49,7 @@ class RoomHandoff:
     def __init__(self, sessions: RoomSessions, settings: Settings) -> None:
         self._sessions = sessions
         self._secure = settings.base_url.startswith("https://")
+        self._page_headers = room_headers(settings.frame_ancestors)
 
     async def join(self, request: Request) -> Response:
         token = request.query_params.get("sessionToken", "")
@@ -58,18 +75,8 @@ class RoomHandoff:
         return response
 
     async def page(self, request: Request) -> Response:
-        token = request.cookies.get(COOKIE, "")
-        try:
-            session = await self._sessions.room_session(token)
-        except InvalidSession:
-            return _page(
-                "Not in a meeting",
-                "<h1>You are not in a meeting.</h1><p>Use your join link to enter.</p>",
-                status=401,
-            )
-        meeting, user = session.meeting, session.attendee
-        return _page(
-            meeting.name,
-            f"<h1 data-meeting>{html.escape(meeting.name)}</h1>"
-            f"<p data-user>{html.escape(user.full_name)} ({user.role.value.lower()})</p>",
+        """The room application; it authenticates over its WebSocket with the session cookie."""
+        return FileResponse(
+            STATIC_DIR / "room.html",
+            headers={"Cache-Control": "no-store", **self._page_headers},
         )

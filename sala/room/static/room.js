@@ -1,0 +1,311 @@
+// The room page: one WebSocket to sala (docs/protocol.md), the DOM built from what it says.
+// Text from people (names, chat) is only ever written with textContent; the welcome message
+// is HTML the server has already sanitized.
+import { pick, translator } from "./i18n.js";
+
+const $ = (id) => document.getElementById(id);
+const REACTIONS = ["👍", "👏", "😂", "😮", "❤️", "🎉", "🤔", "☕"];
+const state = { me: null, users: new Map(), locks: {}, meeting: null, lobby: [], final: false };
+let t = translator(pick(null, navigator.languages));
+let socket = null;
+let retry = 0;
+let pingTimer = null;
+
+function applyTranslations() {
+  document.documentElement.lang = t === null ? "en" : document.documentElement.lang;
+  for (const el of document.querySelectorAll("[data-i18n]")) el.textContent = t(el.dataset.i18n);
+  for (const el of document.querySelectorAll("[data-i18n-title]")) el.title = t(el.dataset.i18nTitle);
+  for (const el of document.querySelectorAll("[data-i18n-aria]"))
+    el.setAttribute("aria-label", t(el.dataset.i18nAria));
+}
+
+function setLocale(explicit) {
+  const locale = pick(explicit, navigator.languages);
+  t = translator(locale);
+  document.documentElement.lang = locale;
+  applyTranslations();
+}
+
+function notice(key, link) {
+  $("notice").hidden = false;
+  $("notice-text").textContent = t(key);
+  const a = $("notice-link");
+  a.hidden = !link;
+  if (link) {
+    a.href = link;
+    a.textContent = t("goOn");
+  }
+}
+
+function toast(text) {
+  const el = $("toast");
+  el.textContent = text;
+  el.hidden = false;
+  clearTimeout(toast.timer);
+  toast.timer = setTimeout(() => (el.hidden = true), 4000);
+}
+
+function send(message) {
+  if (socket && socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(message));
+}
+
+function connect() {
+  const scheme = location.protocol === "https:" ? "wss:" : "ws:";
+  socket = new WebSocket(`${scheme}//${location.host}/room/ws`);
+  socket.onopen = () => {
+    retry = 0;
+    send({ type: "hello", version: 1 });
+    clearInterval(pingTimer);
+    pingTimer = setInterval(() => send({ type: "ping" }), 20000);
+  };
+  socket.onmessage = (event) => handle(JSON.parse(event.data));
+  socket.onclose = (event) => {
+    clearInterval(pingTimer);
+    if (state.final) return;
+    if (event.code === 4401) return notice("loggedOut");
+    if ([4403, 4410].includes(event.code)) return;
+    notice("reconnecting");
+    retry = Math.min(retry + 1, 6);
+    setTimeout(connect, 250 * 2 ** retry);
+  };
+}
+
+function finish(key, logoutUrl) {
+  state.final = true;
+  $("room").hidden = true;
+  notice(key, logoutUrl);
+  if (logoutUrl) setTimeout(() => (location.href = logoutUrl), 5000);
+}
+
+function handle(m) {
+  switch (m.type) {
+    case "welcome": return welcome(m);
+    case "lobby.waiting":
+      setLocale(m.locale);
+      $("meeting-name").textContent = m.meeting.name;
+      return notice("lobbyWaiting");
+    case "lobby.message": return toast(m.text);
+    case "guest.denied": return finish("denied", m.logoutUrl);
+    case "removed": return finish("removed", m.logoutUrl);
+    case "meeting.ended": return finish("ended", m.logoutUrl);
+    case "user.joined":
+    case "user.updated":
+      state.users.set(m.user.id, m.user);
+      if (state.me && m.user.id === state.me.id) state.me = m.user;
+      return renderUsers();
+    case "user.left":
+      state.users.delete(m.user);
+      return renderUsers();
+    case "chat.message": return addChat(m);
+    case "locks.updated":
+      state.locks = m.locks;
+      return renderLocks();
+    case "lobby.updated":
+      state.lobby = m.waiting;
+      return renderLobby();
+    case "error": return toast(m.message);
+    default: return undefined;
+  }
+}
+
+function welcome(m) {
+  setLocale(m.locale);
+  state.me = m.you;
+  state.meeting = m.meeting;
+  state.locks = m.locks;
+  state.lobby = m.lobby;
+  state.users = new Map(m.users.map((u) => [u.id, u]));
+  $("notice").hidden = true;
+  $("room").hidden = false;
+  document.title = m.meeting.name;
+  $("meeting-name").textContent = m.meeting.name;
+  $("welcome").innerHTML = m.meeting.welcome; // sanitized by the server
+  const modMessage = $("moderator-message");
+  modMessage.hidden = !m.meeting.moderatorOnlyMessage;
+  modMessage.innerHTML = m.meeting.moderatorOnlyMessage || "";
+  renderBranding(m.meeting);
+  $("chat-log").replaceChildren();
+  for (const item of m.chat) addChat(item);
+  renderUsers();
+  renderLocks();
+  renderLobby();
+}
+
+function disabled(feature) {
+  return state.meeting && state.meeting.disabledFeatures.includes(feature);
+}
+
+function isModerator() {
+  return state.me && state.me.role === "MODERATOR";
+}
+
+function renderBranding(meeting) {
+  const dark = document.documentElement.dataset.theme === "dark" ||
+    (!document.documentElement.dataset.theme && matchMedia("(prefers-color-scheme: dark)").matches);
+  const logo = dark ? meeting.darklogo || meeting.logo : meeting.logo;
+  $("logo").hidden = !logo;
+  if (logo) $("logo").src = logo;
+  const banner = $("banner");
+  banner.hidden = !meeting.bannerText;
+  banner.textContent = meeting.bannerText || "";
+  if (meeting.bannerColor) {
+    banner.style.background = meeting.bannerColor;
+    banner.style.color = "#fff";
+  }
+  $("end").hidden = !isModerator();
+  $("recording").hidden = true;
+}
+
+function button(label, onClick, extra = {}) {
+  const b = document.createElement("button");
+  b.type = "button";
+  b.textContent = label;
+  b.addEventListener("click", onClick);
+  Object.assign(b, extra);
+  return b;
+}
+
+function renderUsers() {
+  const list = $("user-list");
+  list.replaceChildren();
+  const users = [...state.users.values()].sort((a, b) =>
+    a.role === b.role ? a.name.localeCompare(b.name) : a.role === "MODERATOR" ? -1 : 1);
+  $("user-count").textContent = String(users.length);
+  const select = $("chat-to");
+  const chosen = select.value;
+  select.replaceChildren(new Option(t("everyone"), ""));
+  for (const user of users) {
+    const li = document.createElement("li");
+    li.dataset.user = user.id;
+    const name = document.createElement("span");
+    name.className = "name";
+    name.textContent = user.name + (state.me && user.id === state.me.id ? ` (${t("you")})` : "");
+    li.append(name);
+    const badges = document.createElement("span");
+    badges.className = "badges";
+    badges.textContent = [
+      user.role === "MODERATOR" ? t("moderator") : user.guest ? t("guest") : t("viewer"),
+      user.presenter ? t("presenter") : "",
+      user.hand ? "✋" : "",
+      user.reaction || "",
+      user.away ? t("away") : "",
+    ].filter(Boolean).join(" · ");
+    li.append(badges);
+    if (isModerator() && user.id !== state.me.id) li.append(moderatorMenu(user));
+    list.append(li);
+    const privateAllowed = !disabled("privateChat") && !disabled("chat") &&
+      !(state.me.role === "VIEWER" && state.locks.disablePrivateChat);
+    if (state.me && user.id !== state.me.id && privateAllowed) select.append(new Option(user.name, user.id));
+  }
+  select.value = [...select.options].some((o) => o.value === chosen) ? chosen : "";
+  const me = state.me;
+  if (me) {
+    $("hand").textContent = me.hand ? t("lowerHand") : t("raiseHand");
+    $("hand").setAttribute("aria-pressed", String(me.hand));
+    $("hand").hidden = disabled("raiseHand");
+    $("away").textContent = me.away ? t("back") : t("away");
+    $("away").setAttribute("aria-pressed", String(me.away));
+  }
+}
+
+function moderatorMenu(user) {
+  const menu = document.createElement("span");
+  menu.className = "user-actions";
+  if (user.hand) menu.append(button(t("lowerTheirHand"), () => send({ type: "hand.set", raised: false, user: user.id })));
+  if (!user.presenter) menu.append(button(t("makePresenter"), () => send({ type: "user.presenter", user: user.id })));
+  menu.append(user.role === "MODERATOR"
+    ? button(t("demote"), () => send({ type: "user.role", user: user.id, role: "VIEWER" }))
+    : button(t("promote"), () => send({ type: "user.role", user: user.id, role: "MODERATOR" })));
+  menu.append(button(t("remove"), () => send({ type: "user.remove", user: user.id }), { className: "danger" }));
+  menu.append(button(t("removeAndBan"), () => send({ type: "user.remove", user: user.id, ban: true }), { className: "danger" }));
+  return menu;
+}
+
+function renderLocks() {
+  $("locks").hidden = !isModerator();
+  for (const input of document.querySelectorAll("[data-lock]")) input.checked = Boolean(state.locks[input.dataset.lock]);
+  const publicLocked = state.me && state.me.role === "VIEWER" && state.locks.disablePublicChat;
+  $("chat-form").hidden = disabled("chat");
+  $("chat-text").disabled = Boolean(publicLocked) && $("chat-to").value === "";
+  renderUsers();
+}
+
+function renderLobby() {
+  const section = $("lobby");
+  section.hidden = !isModerator() || state.lobby.length === 0;
+  const list = $("lobby-list");
+  list.replaceChildren();
+  for (const guest of state.lobby) {
+    const li = document.createElement("li");
+    const name = document.createElement("span");
+    name.textContent = guest.name;
+    li.append(name,
+      button(t("allow"), () => send({ type: "guest.decide", user: guest.id, allow: true })),
+      button(t("deny"), () => send({ type: "guest.decide", user: guest.id, allow: false })));
+    list.append(li);
+  }
+}
+
+function addChat(m) {
+  const li = document.createElement("li");
+  if (m.to) li.className = "private";
+  const who = document.createElement("strong");
+  who.textContent = m.from.name;
+  const meta = document.createElement("span");
+  meta.className = "meta";
+  if (m.to) {
+    const other = m.to === state.me?.id ? m.from.name : state.users.get(m.to)?.name || "";
+    meta.textContent = m.to === state.me?.id ? t("privateFrom", { name: other }) : t("privateTo", { name: other });
+  }
+  const text = document.createElement("span");
+  text.className = "text";
+  text.textContent = m.text;
+  li.append(who, meta, text);
+  $("chat-log").append(li);
+  li.scrollIntoView({ block: "end" });
+}
+
+function setup() {
+  setLocale(null);
+  const saved = localStorage.getItem("sala-theme");
+  if (saved) document.documentElement.dataset.theme = saved;
+  $("theme").addEventListener("click", () => {
+    const dark = document.documentElement.dataset.theme === "dark" ||
+      (!document.documentElement.dataset.theme && matchMedia("(prefers-color-scheme: dark)").matches);
+    document.documentElement.dataset.theme = dark ? "light" : "dark";
+    localStorage.setItem("sala-theme", document.documentElement.dataset.theme);
+    if (state.meeting) renderBranding(state.meeting);
+  });
+  $("chat-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const text = $("chat-text").value.trim();
+    if (!text) return;
+    const to = $("chat-to").value || undefined;
+    send({ type: "chat.send", text, to });
+    $("chat-text").value = "";
+  });
+  $("chat-to").addEventListener("change", renderLocks);
+  $("hand").addEventListener("click", () => send({ type: "hand.set", raised: !state.me.hand }));
+  $("away").addEventListener("click", () => send({ type: "away.set", away: !state.me.away }));
+  const reactions = $("reactions");
+  for (const emoji of REACTIONS) {
+    reactions.append(button(emoji, () =>
+      send({ type: "reaction.set", emoji: state.me.reaction === emoji ? null : emoji })));
+  }
+  for (const input of document.querySelectorAll("[data-lock]")) {
+    input.addEventListener("change", () => send({ type: "lock.set", [input.dataset.lock]: input.checked }));
+  }
+  $("allow-all").addEventListener("click", () => send({ type: "guest.decide", allow: true }));
+  $("deny-all").addEventListener("click", () => send({ type: "guest.decide", allow: false }));
+  $("leave").addEventListener("click", () => {
+    send({ type: "leave" });
+    finish("left", state.meeting && state.meeting.logoutUrl);
+  });
+  $("end").addEventListener("click", () => $("confirm-end").showModal());
+  $("confirm-end").addEventListener("close", () => {
+    if ($("confirm-end").returnValue === "end") send({ type: "meeting.end" });
+  });
+  connect();
+}
+
+setup();
