@@ -19,6 +19,7 @@ from playwright.async_api import Browser, Page, async_playwright
 from tests.conftest import LiveServer, start_server, stop_server
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+HAVE_CHROMIUM = Path(CHROMIUM).exists()
 ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -43,7 +44,7 @@ def sala(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
 
 @pytest.fixture
 async def browser() -> AsyncIterator[Browser]:
-    if not Path(CHROMIUM).exists():
+    if not HAVE_CHROMIUM:
         pytest.fail("Chromium is needed for the browser tests: run scripts/install-test-deps")
     async with async_playwright() as playwright:
         launched = await playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
