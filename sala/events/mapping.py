@@ -144,6 +144,18 @@ def map_event(
             },
             "chat-id": "MAIN-PUBLIC-GROUP-CHAT",
         }
+    elif event.type in (types.RAISE_HAND, types.EMOJI):
+        # bbb-webhooks puts these on the user: `raise-hand` (bool), `emoji` ("none" cleared).
+        webhook_id = event.type
+        detail = (
+            {"raise-hand": bool(event.data.get("raised"))}
+            if event.type == types.RAISE_HAND
+            else {"emoji": event.data.get("emoji") or "none"}
+        )
+        attributes = {
+            "meeting": _meeting_attributes(meeting),
+            "user": {**_user_ids(user, event.user_id), **detail},
+        }
     elif event.type.startswith(types.RAP_PREFIX) or event.type in PASSTHROUGH:
         webhook_id = event.type
         attributes = {"meeting": _meeting_attributes(meeting)}

@@ -480,6 +480,8 @@ class Room:
             "version": p.PROTOCOL_VERSION,
             "you": me.view(),
             "locale": attendee.custom_data.get("bbb_override_default_locale"),
+            # The userdata-bbb_* settings that shape the page (BBB's client options).
+            "userdata": {k: v for k, v in attendee.custom_data.items() if k.startswith("bbb_")},
             "meeting": {
                 "id": self.meeting.external_id,
                 "name": self.meeting.name,

@@ -127,3 +127,23 @@ async def test_moderator_ends_the_meeting_for_everyone(browser: Browser, sala: L
             "href", "https://lms.example.org/course/7"
         )
     assert "<running>false</running>" in api(sala, "isMeetingRunning", meetingID=meeting_id)
+
+
+async def test_userdata_shapes_the_page(browser: Browser, sala: LiveServer) -> None:
+    meeting_id = new_meeting(sala, disabledFeatures="userReactions,raiseHand")
+    page = await open_as(
+        browser,
+        sala,
+        meeting_id,
+        "Ada",
+        "MODERATOR",
+        **{
+            "userdata-bbb_client_title": "Física I",
+            "userdata-bbb_show_participants_on_login": "false",
+        },
+    )
+    await expect(page).to_have_title("Física I")
+    await expect(page.locator(".users")).to_be_hidden()
+    await expect(page.locator("#reactions")).to_be_hidden()
+    await expect(page.locator("#hand")).to_be_hidden()
+    await expect(page.locator(".chat")).to_be_visible()

@@ -301,3 +301,23 @@ async def test_recording_api_actions_emit_rap_events(api: Api, receiver: Receive
     assert [e["id"] for e in events] == ["rap-unpublished", "rap-published", "rap-deleted"]
     assert all(e["attributes"]["record-id"] == internal for e in events)
     assert events[0]["attributes"]["meeting"]["external-meeting-id"] == meeting_id
+
+
+async def test_room_events_reach_hooks_in_bbb_shape(api: Api, receiver: Receiver) -> None:
+    from sala.events import types
+
+    await register(api, receiver.url(), eventID="user-raise-hand-changed,user-emoji-changed")
+    meeting_id, _ = await api.create()
+    internal, user = await attend(api, meeting_id, "Ada", "17")
+    await api.services.meetings.log_event(
+        internal, types.RAISE_HAND, {"raised": True}, user_id=user
+    )
+    await api.services.meetings.log_event(internal, types.EMOJI, {"emoji": "none"}, user_id=user)
+    await deliver(api)
+    hand, emoji = events_of(receiver.accepted())
+    assert hand["attributes"]["user"] == {
+        "internal-user-id": user,
+        "external-user-id": "17",
+        "raise-hand": True,
+    }
+    assert emoji["attributes"]["user"]["emoji"] == "none"

@@ -124,11 +124,23 @@ function welcome(m) {
   modMessage.hidden = !m.meeting.moderatorOnlyMessage;
   modMessage.innerHTML = m.meeting.moderatorOnlyMessage || "";
   renderBranding(m.meeting);
+  applyUserdata(m.userdata || {});
   $("chat-log").replaceChildren();
   for (const item of m.chat) addChat(item);
   renderUsers();
   renderLocks();
   renderLobby();
+}
+
+// BBB's userdata-bbb_* join parameters that concern this page.
+function applyUserdata(data) {
+  const off = (key) => String(data[key]).toLowerCase() === "false";
+  const on = (key) => String(data[key]).toLowerCase() === "true";
+  if (data.bbb_client_title) document.title = data.bbb_client_title;
+  document.querySelector(".topbar").hidden = on("bbb_hide_nav_bar");
+  document.querySelector(".actionbar").hidden = on("bbb_hide_actions_bar");
+  document.querySelector(".users").hidden = off("bbb_show_participants_on_login");
+  document.querySelector(".chat").hidden = off("bbb_show_public_chat_on_login");
 }
 
 function disabled(feature) {
@@ -203,6 +215,7 @@ function renderUsers() {
     $("hand").textContent = me.hand ? t("lowerHand") : t("raiseHand");
     $("hand").setAttribute("aria-pressed", String(me.hand));
     $("hand").hidden = disabled("raiseHand");
+    $("reactions").hidden = disabled("userReactions");
     $("away").textContent = me.away ? t("back") : t("away");
     $("away").setAttribute("aria-pressed", String(me.away));
   }
