@@ -9,6 +9,8 @@ from typing import Any
 
 import httpx
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
@@ -199,6 +201,7 @@ def build_app(
             Route("/health", health, methods=["GET"]),
         ],
         lifespan=lifespan,
+        middleware=[Middleware(GZipMiddleware, minimum_size=1024)],
     )
     app.state.services = services
     return app
