@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -173,9 +174,13 @@ def build_app(
             services.reaper.start()
         if run_workers:
             services.events.start()
+        recovery = asyncio.create_task(
+            services.rooms.release_stale_presence(settings.reconnect_grace_after_restart_seconds)
+        )
         try:
             yield
         finally:
+            recovery.cancel()
             await services.reaper.stop()
             await services.rooms.close_all()
             await services.events.stop()

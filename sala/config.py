@@ -99,6 +99,9 @@ class Settings(BaseSettings):
     frame_ancestors: str = "*"
     """Who may embed the room in an iframe (CSP frame-ancestors), e.g.
     "https://moodle.example.edu https://*.example.edu". "*" lets any site embed it, as BBB does."""
+    reconnect_grace_after_restart_seconds: float = Field(default=60.0, ge=0)
+    """After a restart, how long people still counted as present have to reconnect before
+    they are marked as left."""
     demo: bool | None = None
     """The demo page at /demo (create a meeting and join from a browser, the secret staying on
     the server). Default: on only when sala listens on a loopback address."""

@@ -111,6 +111,16 @@ class MeetingService:
         meeting = await self.get_live(external_id)
         return meeting is not None and meeting.running
 
+    async def present_attendees(self) -> list[tuple[str, str]]:
+        """(meeting, user) for everyone counted as in a live meeting right now."""
+        async with self._db.read() as conn:
+            rows = await conn.execute(
+                select(attendees_t.c.meeting_id, attendees_t.c.internal_user_id)
+                .select_from(attendees_t.join(meetings_t))
+                .where(attendees_t.c.present.is_(True), meetings_t.c.ended.is_(False))
+            )
+            return [(r.meeting_id, r.internal_user_id) for r in rows]
+
     async def get_attendee(self, user_id: str) -> Attendee | None:
         async with self._db.read() as conn:
             row = (

@@ -80,6 +80,23 @@ class RoomHub:
         if room is not None:
             await room.external_chat(message)
 
+    async def release_stale_presence(self, grace_s: float) -> int:
+        """After a restart, people the database still counts as present get `grace_s` to
+        reconnect (their pages retry on their own); whoever does not is marked as left, so the
+        empty-meeting timer and the attendee lists are right again. Returns how many left."""
+        stale = await self._meetings.present_attendees()
+        if not stale:
+            return 0
+        await asyncio.sleep(grace_s)
+        released = 0
+        for meeting_id, user_id in stale:
+            room = self._rooms.get(meeting_id)
+            if room is not None and user_id in room.participants:
+                continue
+            await self._meetings.user_disconnected(meeting_id, user_id)
+            released += 1
+        return released
+
     async def close_all(self) -> None:
         for room in list(self._rooms.values()):
             await room.close("shutdown")

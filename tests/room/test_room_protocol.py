@@ -309,3 +309,34 @@ async def test_send_chat_message_appears_live_and_welcome_is_sanitized(
     message = await ada.expect("chat.message")
     assert (message["text"], message["from"]["name"]) == ("From the LMS", "Moodle")
     await ada.close()
+
+
+async def test_after_a_restart_people_who_do_not_come_back_are_marked_left(settings) -> None:  # type: ignore[no-untyped-def]
+    from sala.app import build_app, build_services
+    from sala.meetings.model import Role
+    from sala.meetings.specs import CreateSpec, JoinSpec
+
+    before = build_services(settings)
+    await before.db.migrate()
+    meeting = (
+        await before.meetings.create(CreateSpec(external_id="restart-room", name="Room"))
+    ).meeting
+    joined = await before.meetings.join("restart-room", JoinSpec(full_name="Ada", role=Role.VIEWER))
+    await before.meetings.user_connected(meeting.internal_id, joined.attendee.internal_user_id)
+    await before.db.dispose()  # the process dies with Ada "present"
+
+    after = build_app(
+        settings.model_copy(update={"reconnect_grace_after_restart_seconds": 0.2}),
+        run_reaper=False,
+        run_workers=False,
+    )
+    async with after.router.lifespan_context(after):
+        meetings = after.state.services.meetings
+        for _ in range(100):
+            live = await meetings.get_live("restart-room")
+            assert live is not None
+            if not live.attendees:
+                break
+            await asyncio.sleep(0.05)
+        assert live.attendees == ()
+        assert live.has_user_joined
