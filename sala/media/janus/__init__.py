@@ -1,0 +1,1 @@
+"""Janus WebRTC Server: configuration, a supervised local process, and an asyncio client."""
