@@ -181,6 +181,9 @@ def build_app(
             yield
         finally:
             recovery.cancel()
+            # Wait for it, so no database call is left running after the pool is disposed.
+            with contextlib.suppress(asyncio.CancelledError):
+                await recovery
             await services.reaper.stop()
             await services.rooms.close_all()
             await services.events.stop()
