@@ -17,9 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sala.clock import Clock
 from sala.events.bus import Bus
 from sala.events.log import append_event
-from sala.meetings import errors, ids, queries
+from sala.meetings import errors, ids, joining, queries
 from sala.meetings.cache import MEETING_CHANGED, LiveMeetingCache
-from sala.meetings.model import Attendee, GuestStatus, Meeting, Role
+from sala.meetings.model import Attendee, Meeting
 from sala.meetings.rules import EndReason, LifecycleState, due_reason, next_deadline
 from sala.meetings.specs import (
     CreateResult,
@@ -273,123 +273,13 @@ class MeetingService:
                 )
             ).first()
             if row is None:
-                raise await self._why_not_joinable(conn, external_id)
+                raise await joining.why_not_joinable(conn, external_id)
             m = row._mapping
             if spec.create_time is not None and spec.create_time != str(m["create_time"]):
                 raise errors.CreateTimeMismatch()
-            if spec.existing_user_id is not None:
-                existing = (
-                    await conn.execute(
-                        select(attendees_t).where(
-                            attendees_t.c.internal_user_id == spec.existing_user_id,
-                            attendees_t.c.meeting_id == m["internal_id"],
-                        )
-                    )
-                ).first()
-                if existing is not None:
-                    token = await self._issue_join_token(
-                        conn, m["internal_id"], spec.existing_user_id, now
-                    )
-                    meeting = await queries.with_attendees(conn, m)
-                    return JoinResult(meeting, Attendee.from_row(existing._mapping), token)
-            role = _resolve_role(spec, m["attendee_pw"], m["moderator_pw"])
-            guest_status = self._guest_status(
-                m["settings"].get("guestPolicy", "ALWAYS_ACCEPT"), role, spec.guest
-            )
-            if guest_status is GuestStatus.DENY:
-                raise errors.GuestDenied()
-            user_id = ids.internal_user_id()
-            external_user_id = spec.external_user_id or user_id
-            if m["max_participants"] > 0:
-                await queries.check_capacity(conn, m["internal_id"], m["max_participants"], spec)
-            attendee_values: dict[str, Any] = {
-                "internal_user_id": user_id,
-                "meeting_id": m["internal_id"],
-                "external_user_id": external_user_id,
-                "full_name": spec.full_name,
-                "role": role.value,
-                "guest": bool(spec.guest),
-                "guest_status": guest_status.value,
-                "authenticated": not spec.guest,
-                "avatar_url": spec.avatar_url,
-                "custom_data": spec.custom_data,
-                "join_params": spec.join_params,
-                "auth_token": ids.auth_token(),
-                "registered_at": now,
-                "present": False,
-                "joined_at": None,
-                "left_at": None,
-                "is_presenter": False,
-                "listening_only": False,
-                "joined_voice": False,
-                "has_video": False,
-                "client_type": "HTML5",
-            }
-            await conn.execute(insert(attendees_t).values(**attendee_values))
-            token = await self._issue_join_token(conn, m["internal_id"], user_id, now)
-            await append_event(
-                conn,
-                m["internal_id"],
-                "user-registered",
-                now,
-                user_id=user_id,
-                data={
-                    "external_user_id": external_user_id,
-                    "name": spec.full_name,
-                    "role": role.value,
-                    "guest": bool(spec.guest),
-                    "guest_status": guest_status.value,
-                },
-            )
+            attendee, token = await joining.register(conn, m, spec, now, self._defaults)
             meeting = await queries.with_attendees(conn, m)
-        return JoinResult(meeting, Attendee.from_row(attendee_values), token)
-
-    async def _issue_join_token(
-        self, conn: AsyncConnection, meeting_id: str, user_id: str, now: int
-    ) -> str:
-        token = ids.session_token()
-        await conn.execute(
-            insert(tokens_t).values(
-                token=token,
-                kind="join",
-                meeting_id=meeting_id,
-                user_id=user_id,
-                created_at=now,
-                expires_at=now + self._defaults.join_token_ttl_ms,
-                used_at=None,
-            )
-        )
-        return token
-
-    async def _why_not_joinable(
-        self, conn: AsyncConnection, external_id: str
-    ) -> errors.MeetingError:
-        latest = (
-            await conn.execute(
-                select(meetings_t.c.forcibly_ended)
-                .where(meetings_t.c.external_id == external_id)
-                .order_by(meetings_t.c.create_time.desc())
-                .limit(1)
-            )
-        ).first()
-        if latest is not None and latest.forcibly_ended:
-            return errors.MeetingForciblyEnded()
-        return errors.InvalidMeetingIdentifier()
-
-    def _guest_status(self, policy: str, role: Role, guest: bool | None) -> GuestStatus:
-        if role is Role.MODERATOR or guest is False or policy == "ALWAYS_ACCEPT":
-            return GuestStatus.ALLOW
-        # guest=None: BBB's "authenticated guest" rule treats an unmarked viewer as needing
-        # approval where the policy asks for it, except under ALWAYS_ACCEPT_AUTH.
-        if policy == "ALWAYS_DENY":
-            return GuestStatus.DENY
-        if policy == "ASK_MODERATOR":
-            if guest or self._defaults.authenticated_guest:
-                return GuestStatus.WAIT
-            return GuestStatus.ALLOW
-        if policy == "ALWAYS_ACCEPT_AUTH":
-            return GuestStatus.WAIT if guest else GuestStatus.ALLOW
-        return GuestStatus.ALLOW
+        return JoinResult(meeting, attendee, token)
 
     # ---------------------------------------------------------------------------- presence --
     async def user_connected(self, meeting_id: str, user_id: str) -> None:
@@ -680,14 +570,3 @@ class MeetingService:
             MEETING_CHANGED,
             {"internal_id": meeting.internal_id, "external_id": meeting.external_id},
         )
-
-
-def _resolve_role(spec: JoinSpec, attendee_pw: str, moderator_pw: str) -> Role:
-    if spec.role is not None:
-        return spec.role
-    if spec.password:
-        if spec.password == moderator_pw:
-            return Role.MODERATOR
-        if spec.password == attendee_pw:
-            return Role.VIEWER
-    raise errors.InvalidPassword()

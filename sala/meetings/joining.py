@@ -1,0 +1,158 @@
+"""Joining a meeting: who the user becomes (role, guest status), BBB's refusals, and the seat.
+
+Runs inside MeetingService.join's transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import insert, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from sala.events.log import append_event
+from sala.meetings import errors, ids, queries
+from sala.meetings.model import Attendee, GuestStatus, Role
+from sala.meetings.specs import JoinSpec, LifecycleDefaults
+from sala.store import tables
+
+
+def resolve_role(spec: JoinSpec, attendee_pw: str, moderator_pw: str) -> Role:
+    """BBB 3.0: a valid `role` wins; otherwise the password decides."""
+    if spec.role is not None:
+        return spec.role
+    if spec.password:
+        if spec.password == moderator_pw:
+            return Role.MODERATOR
+        if spec.password == attendee_pw:
+            return Role.VIEWER
+    raise errors.InvalidPassword()
+
+
+def guest_status(
+    policy: str, role: Role, guest: bool | None, authenticated_guest: bool
+) -> GuestStatus:
+    if role is Role.MODERATOR or guest is False or policy == "ALWAYS_ACCEPT":
+        return GuestStatus.ALLOW
+    # guest=None: BBB's "authenticated guest" rule treats an unmarked viewer as needing
+    # approval where the policy asks for it, except under ALWAYS_ACCEPT_AUTH.
+    if policy == "ALWAYS_DENY":
+        return GuestStatus.DENY
+    if policy == "ASK_MODERATOR":
+        return GuestStatus.WAIT if guest or authenticated_guest else GuestStatus.ALLOW
+    if policy == "ALWAYS_ACCEPT_AUTH":
+        return GuestStatus.WAIT if guest else GuestStatus.ALLOW
+    return GuestStatus.ALLOW
+
+
+async def why_not_joinable(conn: AsyncConnection, external_id: str) -> errors.MeetingError:
+    meetings = tables.meetings
+    latest = (
+        await conn.execute(
+            select(meetings.c.forcibly_ended)
+            .where(meetings.c.external_id == external_id)
+            .order_by(meetings.c.create_time.desc())
+            .limit(1)
+        )
+    ).first()
+    if latest is not None and latest.forcibly_ended:
+        return errors.MeetingForciblyEnded()
+    return errors.InvalidMeetingIdentifier()
+
+
+async def issue_join_token(
+    conn: AsyncConnection, meeting_id: str, user_id: str, now: int, ttl_ms: int
+) -> str:
+    token = ids.session_token()
+    await conn.execute(
+        insert(tables.tokens).values(
+            token=token,
+            kind="join",
+            meeting_id=meeting_id,
+            user_id=user_id,
+            created_at=now,
+            expires_at=now + ttl_ms,
+            used_at=None,
+        )
+    )
+    return token
+
+
+async def register(
+    conn: AsyncConnection,
+    meeting: Mapping[Any, Any],
+    spec: JoinSpec,
+    now: int,
+    defaults: LifecycleDefaults,
+) -> tuple[Attendee, str]:
+    """The attendee this join makes (or, for getJoinUrl's `existingUserID`, reuses) and the
+    one-time token of its join URL."""
+    meeting_id = meeting["internal_id"]
+    ttl = defaults.join_token_ttl_ms
+    if spec.existing_user_id is not None:
+        attendees = tables.attendees
+        existing = (
+            await conn.execute(
+                select(attendees).where(
+                    attendees.c.internal_user_id == spec.existing_user_id,
+                    attendees.c.meeting_id == meeting_id,
+                )
+            )
+        ).first()
+        if existing is not None:
+            token = await issue_join_token(conn, meeting_id, spec.existing_user_id, now, ttl)
+            return Attendee.from_row(existing._mapping), token
+    role = resolve_role(spec, meeting["attendee_pw"], meeting["moderator_pw"])
+    status = guest_status(
+        meeting["settings"].get("guestPolicy", "ALWAYS_ACCEPT"),
+        role,
+        spec.guest,
+        defaults.authenticated_guest,
+    )
+    if status is GuestStatus.DENY:
+        raise errors.GuestDenied()
+    if meeting["max_participants"] > 0:
+        await queries.check_capacity(conn, meeting_id, meeting["max_participants"], spec)
+    user_id = ids.internal_user_id()
+    external_user_id = spec.external_user_id or user_id
+    values: dict[str, Any] = {
+        "internal_user_id": user_id,
+        "meeting_id": meeting_id,
+        "external_user_id": external_user_id,
+        "full_name": spec.full_name,
+        "role": role.value,
+        "guest": bool(spec.guest),
+        "guest_status": status.value,
+        "authenticated": not spec.guest,
+        "avatar_url": spec.avatar_url,
+        "custom_data": spec.custom_data,
+        "join_params": spec.join_params,
+        "auth_token": ids.auth_token(),
+        "registered_at": now,
+        "present": False,
+        "joined_at": None,
+        "left_at": None,
+        "is_presenter": False,
+        "listening_only": False,
+        "joined_voice": False,
+        "has_video": False,
+        "client_type": "HTML5",
+    }
+    await conn.execute(insert(tables.attendees).values(**values))
+    token = await issue_join_token(conn, meeting_id, user_id, now, ttl)
+    await append_event(
+        conn,
+        meeting_id,
+        "user-registered",
+        now,
+        user_id=user_id,
+        data={
+            "external_user_id": external_user_id,
+            "name": spec.full_name,
+            "role": role.value,
+            "guest": bool(spec.guest),
+            "guest_status": status.value,
+        },
+    )
+    return Attendee.from_row(values), token
