@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
-from sqlalchemy import or_, select, update
+from sqlalchemy import or_, select, true, update
 
 from sala import __version__
 from sala.clock import Clock
@@ -133,7 +133,7 @@ class Deliverer:
         return None if earliest is None else max(0, int(earliest) - now)
 
     def _deliverable(self) -> Any:
-        enabled_hooks = select(hooks_t.c.id).where(hooks_t.c.enabled.is_(True))
+        enabled_hooks = select(hooks_t.c.id).where(hooks_t.c.enabled == true())
         return or_(deliveries_t.c.hook_id.is_(None), deliveries_t.c.hook_id.in_(enabled_hooks))
 
     async def _due_heads(self, now: int, limit: int) -> list[Mapping[Any, Any]]:

@@ -82,6 +82,8 @@ class Fanout:
 
     async def run_once(self) -> int:
         """Queue deliveries for the next batch of log events; returns how many were consumed."""
+        if not await self._anything_new():
+            return 0
         hooks = [h for h in await self._hooks.all() if h.collects_events]
         now = self._clock.now_ms()
         async with self._db.write() as conn:
@@ -108,6 +110,19 @@ class Fanout:
                 .values(last_event_id=events[-1].id)
             )
         return len(events)
+
+    async def _anything_new(self) -> bool:
+        """A cheap read first: on SQLite the write transaction would queue behind the API's."""
+        t = tables.meeting_events
+        c = tables.log_cursors
+        async with self._db.read() as conn:
+            position = (
+                await conn.execute(select(c.c.last_event_id).where(c.c.name == CURSOR))
+            ).scalar()
+            newer = (
+                await conn.execute(select(t.c.id).where(t.c.id > (position or 0)).limit(1))
+            ).first()
+        return newer is not None
 
     async def _position(self, conn: AsyncConnection) -> int:
         found = (

@@ -18,6 +18,8 @@ from sala.events.fanout import Fanout
 
 log = logging.getLogger(__name__)
 
+BATCH_DELAY_S = 0.02
+
 
 class EventWorker:
     def __init__(
@@ -58,6 +60,8 @@ class EventWorker:
     async def _run(self) -> None:
         while True:
             self._wake.clear()
+            # Changes come in bursts (a create, its join, its chat): handle them together.
+            await asyncio.sleep(BATCH_DELAY_S)
             try:
                 await self.run_once()
                 due = await self._deliverer.next_due_in_ms()

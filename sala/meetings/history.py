@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, true
 from sqlalchemy.sql.elements import ColumnElement
 
 from sala.meetings.model import Attendee, Meeting
@@ -91,7 +91,7 @@ class MeetingHistory:
                 for a in (
                     await conn.execute(
                         select(attendees_t).where(
-                            attendees_t.c.meeting_id.in_(live_ids), attendees_t.c.present.is_(True)
+                            attendees_t.c.meeting_id.in_(live_ids), attendees_t.c.present == true()
                         )
                     )
                 ).all():

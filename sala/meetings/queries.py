@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import false, func, select, true
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from sala.meetings import errors
@@ -21,7 +21,7 @@ async def live_row(conn: AsyncConnection, internal_id: str) -> Any:
     return (
         await conn.execute(
             select(meetings_t).where(
-                meetings_t.c.internal_id == internal_id, meetings_t.c.ended.is_(False)
+                meetings_t.c.internal_id == internal_id, meetings_t.c.ended == false()
             )
         )
     ).first()
@@ -32,7 +32,7 @@ async def count_present(conn: AsyncConnection, meeting_id: str) -> int:
         (
             await conn.execute(
                 select(func.count()).where(
-                    attendees_t.c.meeting_id == meeting_id, attendees_t.c.present.is_(True)
+                    attendees_t.c.meeting_id == meeting_id, attendees_t.c.present == true()
                 )
             )
         ).scalar_one()
@@ -46,7 +46,7 @@ async def check_capacity(
         (
             await conn.execute(
                 select(attendees_t.c.external_user_id)
-                .where(attendees_t.c.meeting_id == meeting_id, attendees_t.c.present.is_(True))
+                .where(attendees_t.c.meeting_id == meeting_id, attendees_t.c.present == true())
                 .distinct()
             )
         )
@@ -67,7 +67,7 @@ async def present_attendees(
         return {}
     rows = await conn.execute(
         select(attendees_t)
-        .where(attendees_t.c.meeting_id.in_(meeting_ids), attendees_t.c.present.is_(True))
+        .where(attendees_t.c.meeting_id.in_(meeting_ids), attendees_t.c.present == true())
         .order_by(attendees_t.c.joined_at, attendees_t.c.internal_user_id)
     )
     grouped: dict[str, list[Attendee]] = {}

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import false, func, insert, select, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -71,7 +71,7 @@ class MeetingService:
             row = (
                 await conn.execute(
                     select(meetings_t).where(
-                        meetings_t.c.external_id == external_id, meetings_t.c.ended.is_(False)
+                        meetings_t.c.external_id == external_id, meetings_t.c.ended == false()
                     )
                 )
             ).first()
@@ -98,7 +98,7 @@ class MeetingService:
             rows = (
                 await conn.execute(
                     select(meetings_t)
-                    .where(meetings_t.c.ended.is_(False))
+                    .where(meetings_t.c.ended == false())
                     .order_by(meetings_t.c.create_time)
                 )
             ).all()
@@ -117,7 +117,7 @@ class MeetingService:
             rows = await conn.execute(
                 select(attendees_t.c.meeting_id, attendees_t.c.internal_user_id)
                 .select_from(attendees_t.join(meetings_t))
-                .where(attendees_t.c.present.is_(True), meetings_t.c.ended.is_(False))
+                .where(attendees_t.c.present == true(), meetings_t.c.ended == false())
             )
             return [(r.meeting_id, r.internal_user_id) for r in rows]
 
@@ -150,7 +150,7 @@ class MeetingService:
                 await conn.execute(
                     select(meetings_t).where(
                         meetings_t.c.external_id == spec.external_id,
-                        meetings_t.c.ended.is_(False),
+                        meetings_t.c.ended == false(),
                     )
                 )
             ).first()
@@ -164,7 +164,7 @@ class MeetingService:
                     await conn.execute(
                         select(meetings_t.c.internal_id).where(
                             meetings_t.c.internal_id == spec.parent_meeting_id,
-                            meetings_t.c.ended.is_(False),
+                            meetings_t.c.ended == false(),
                         )
                     )
                 ).first()
@@ -237,7 +237,7 @@ class MeetingService:
         return await queries.with_attendees(conn, row)
 
     async def _voice_bridge(self, conn: AsyncConnection, requested: str | None) -> str:
-        live = select(meetings_t.c.voice_bridge).where(meetings_t.c.ended.is_(False))
+        live = select(meetings_t.c.voice_bridge).where(meetings_t.c.ended == false())
         if requested:
             taken = (await conn.execute(live.where(meetings_t.c.voice_bridge == requested))).first()
             if taken is not None:
@@ -268,7 +268,7 @@ class MeetingService:
             row = (
                 await conn.execute(
                     select(meetings_t).where(
-                        meetings_t.c.external_id == external_id, meetings_t.c.ended.is_(False)
+                        meetings_t.c.external_id == external_id, meetings_t.c.ended == false()
                     )
                 )
             ).first()
@@ -427,7 +427,7 @@ class MeetingService:
             row = (
                 await conn.execute(
                     select(meetings_t.c.internal_id).where(
-                        meetings_t.c.external_id == external_id, meetings_t.c.ended.is_(False)
+                        meetings_t.c.external_id == external_id, meetings_t.c.ended == false()
                     )
                 )
             ).first()
@@ -456,7 +456,7 @@ class MeetingService:
         still_present = (
             await conn.execute(
                 select(attendees_t.c.internal_user_id).where(
-                    attendees_t.c.meeting_id == internal_id, attendees_t.c.present.is_(True)
+                    attendees_t.c.meeting_id == internal_id, attendees_t.c.present == true()
                 )
             )
         ).all()
@@ -464,7 +464,7 @@ class MeetingService:
             await append_event(conn, internal_id, "user-left", now, user_id=user_id)
         await conn.execute(
             update(attendees_t)
-            .where(attendees_t.c.meeting_id == internal_id, attendees_t.c.present.is_(True))
+            .where(attendees_t.c.meeting_id == internal_id, attendees_t.c.present == true())
             .values(present=False, left_at=now)
         )
         await conn.execute(
@@ -495,7 +495,7 @@ class MeetingService:
                 (
                     await conn.execute(
                         select(meetings_t.c.internal_id).where(
-                            meetings_t.c.ended.is_(False), meetings_t.c.next_deadline <= now
+                            meetings_t.c.ended == false(), meetings_t.c.next_deadline <= now
                         )
                     )
                 )

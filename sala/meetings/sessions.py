@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import false, insert, select, update
 
 from sala.clock import Clock
 from sala.meetings import errors, ids, queries
@@ -48,7 +48,7 @@ class RoomSessions:
                 await conn.execute(
                     select(meetings_t).where(
                         meetings_t.c.internal_id == token_row.meeting_id,
-                        meetings_t.c.ended.is_(False),
+                        meetings_t.c.ended == false(),
                     )
                 )
             ).first()
@@ -94,7 +94,7 @@ class RoomSessions:
                 await conn.execute(
                     select(meetings_t).where(
                         meetings_t.c.internal_id == token_row.meeting_id,
-                        meetings_t.c.ended.is_(False),
+                        meetings_t.c.ended == false(),
                     )
                 )
             ).first()
