@@ -77,6 +77,7 @@ class Deliverer:
         self._settings = settings
         self._rng = rng or random.Random()
         self._inflight: dict[str, asyncio.Task[None]] = {}
+        self._outcomes: list[tuple[Mapping[Any, Any], int | None, str | None, int]] = []
         self._per_hook: dict[int, int] = {}
 
     @property
@@ -84,40 +85,42 @@ class Deliverer:
         return len(self._inflight)
 
     async def pump(self) -> int:
-        """Start sending every due delivery there is room for; returns how many started."""
+        """Record finished requests, then start every due delivery there is room for;
+        returns how many started."""
+        await self.flush()
         room = self._settings.concurrency - len(self._inflight)
         if room <= 0:
             return 0
         now = self._clock.now_ms()
-        started = 0
+        chosen: list[Mapping[Any, Any]] = []
+        keys: set[str] = set()
+        per_hook = dict(self._per_hook)
         for row in await self._due_heads(now, limit=room * 2):
-            if started >= room:
-                break
-            key = row["ordering_key"]
-            hook_id = row["hook_id"]
-            if key in self._inflight:
+            key, hook_id = row["ordering_key"], row["hook_id"]
+            if len(chosen) >= room or key in self._inflight or key in keys:
                 continue
-            if hook_id is not None and self._per_hook.get(hook_id, 0) >= self._settings.per_hook:
+            if hook_id is not None:
+                if per_hook.get(hook_id, 0) >= self._settings.per_hook:
+                    continue
+                per_hook[hook_id] = per_hook.get(hook_id, 0) + 1
+            chosen.append(row)
+            keys.add(key)
+        claimed = await self._claim([row["id"] for row in chosen], now)
+        for row in chosen:
+            if row["id"] not in claimed:
                 continue
-            if not await self._claim(row["id"], now):
-                continue
+            key, hook_id = row["ordering_key"], row["hook_id"]
             if hook_id is not None:
                 self._per_hook[hook_id] = self._per_hook.get(hook_id, 0) + 1
             task = asyncio.create_task(self._send(dict(row)), name=f"delivery-{row['id']}")
             self._inflight[key] = task
             task.add_done_callback(functools.partial(self._finished, key, hook_id))
-            started += 1
-        return started
+        return len(claimed)
 
     def _finished(self, key: str, hook_id: int | None, _task: asyncio.Task[None]) -> None:
         self._inflight.pop(key, None)
         if hook_id is not None:
             self._per_hook[hook_id] = self._per_hook.get(hook_id, 1) - 1
-
-    async def drain(self) -> None:
-        """Wait for the requests in flight (tests, shutdown)."""
-        while self._inflight:
-            await asyncio.gather(*list(self._inflight.values()), return_exceptions=True)
 
     async def next_due_in_ms(self) -> int | None:
         now = self._clock.now_ms()
@@ -163,22 +166,27 @@ class Deliverer:
         async with self._db.read() as conn:
             return [row._mapping for row in (await conn.execute(statement)).all()]
 
-    async def _claim(self, delivery_pk: int, now: int) -> bool:
+    async def _claim(self, delivery_pks: list[int], now: int) -> set[int]:
+        """Claim these deliveries in one transaction; returns the ones this process got."""
+        if not delivery_pks:
+            return set()
         # Long enough for one request to time out; a crashed process's claims lapse after it.
         until = now + int(self._settings.timeout_s * 1000) + 2_000
         async with self._db.write() as conn:
             claimed = await conn.execute(
                 update(deliveries_t)
                 .where(
-                    deliveries_t.c.id == delivery_pk,
+                    deliveries_t.c.id.in_(delivery_pks),
                     deliveries_t.c.status == "pending",
                     or_(
-                        deliveries_t.c.claimed_until.is_(None), deliveries_t.c.claimed_until <= now
+                        deliveries_t.c.claimed_until.is_(None),
+                        deliveries_t.c.claimed_until <= now,
                     ),
                 )
                 .values(claimed_until=until)
+                .returning(deliveries_t.c.id)
             )
-        return claimed.rowcount == 1
+            return set(claimed.scalars().all())
 
     async def _send(self, row: dict[str, Any]) -> None:
         try:
@@ -186,7 +194,14 @@ class Deliverer:
         except Exception as exc:  # never let one delivery kill the worker
             log.exception("delivery %s crashed", row["delivery_id"])
             status, error = None, f"internal error: {exc}"
-        await self._record(row, status, error)
+        # Written in batches by flush(): one transaction for many outcomes.
+        self._outcomes.append((row, status, error, self._clock.now_ms()))
+
+    async def drain(self) -> None:
+        """Wait for the requests in flight and record their outcomes (tests, shutdown)."""
+        while self._inflight:
+            await asyncio.gather(*list(self._inflight.values()), return_exceptions=True)
+        await self.flush()
 
     async def _attempt(self, row: Mapping[Any, Any]) -> tuple[int | None, str | None]:
         try:
@@ -224,10 +239,31 @@ class Deliverer:
             return response.status_code, None
         return response.status_code, f"HTTP {response.status_code}"
 
-    async def _record(self, row: Mapping[Any, Any], status: int | None, error: str | None) -> None:
-        now = self._clock.now_ms()
+    async def flush(self) -> None:
+        """Write the outcomes of finished requests."""
+        if not self._outcomes:
+            return
+        outcomes, self._outcomes = self._outcomes, []
+        disable: dict[int, str] = {}
+        async with self._db.write() as conn:
+            for row, status, error, now in outcomes:
+                values, reason = self._outcome(row, status, error, now)
+                await conn.execute(
+                    update(deliveries_t).where(deliveries_t.c.id == row["id"]).values(**values)
+                )
+                if reason is not None:
+                    disable[row["hook_id"]] = reason
+                elif error is not None:
+                    log.info("delivery %s to %s failed: %s", row["delivery_id"], row["url"], error)
+        for hook_id, reason in disable.items():
+            log.warning("hook %s disabled: %s", hook_id, reason)
+            await self._hooks.disable(hook_id, reason)
+
+    def _outcome(
+        self, row: Mapping[Any, Any], status: int | None, error: str | None, now: int
+    ) -> tuple[dict[str, Any], str | None]:
+        """The delivery's new values, and the reason to disable its hook, if it comes to that."""
         values: dict[str, Any] = {"claimed_until": None, "attempts": row["attempts"] + 1}
-        disable_reason = None
         if error is None:
             values.update(status="delivered", delivered_at=now, last_error=None)
         elif status == 401:
@@ -236,21 +272,12 @@ class Deliverer:
         elif now - row["retry_since"] >= self._settings.retry_window_ms:
             values["last_error"] = error
             if row["hook_id"] is not None:
-                disable_reason = f"{error} (failing since {row['retry_since']})"
                 values["next_attempt_at"] = now
-            else:
-                values["status"] = "failed"
+                return values, f"{error} (failing since {row['retry_since']})"
+            values["status"] = "failed"
         else:
             values.update(
                 last_error=error,
                 next_attempt_at=now + backoff_ms(values["attempts"], self._settings, self._rng),
             )
-        async with self._db.write() as conn:
-            await conn.execute(
-                update(deliveries_t).where(deliveries_t.c.id == row["id"]).values(**values)
-            )
-        if disable_reason is not None:
-            log.warning("hook %s disabled: %s", row["hook_id"], disable_reason)
-            await self._hooks.disable(row["hook_id"], disable_reason)
-        elif error is not None:
-            log.info("delivery %s to %s failed: %s", row["delivery_id"], row["url"], error)
+        return values, None
