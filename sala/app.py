@@ -147,7 +147,10 @@ def build_app(
     *,
     run_reaper: bool = True,
     run_workers: bool = True,
+    worker_process: bool = False,
 ) -> Starlette:
+    """`worker_process`: deliver webhooks and callbacks from a `sala worker` child process (what
+    `sala serve` does) instead of a task in this process (tests, embedding)."""
     services = build_services(settings, clock)
     ctx = ApiContext(
         settings=settings,
@@ -167,12 +170,18 @@ def build_app(
     async def health(_: Request) -> Response:
         return JSONResponse({"status": "ok"})
 
+    from sala.events.process import WorkerProcess
+
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         await services.db.migrate()
         if run_reaper:
             services.reaper.start()
-        if run_workers:
+        worker: WorkerProcess | None = None
+        if run_workers and worker_process:
+            worker = WorkerProcess()
+            await worker.start()
+        elif run_workers:
             services.events.start()
         recovery = asyncio.create_task(
             services.rooms.release_stale_presence(settings.reconnect_grace_after_restart_seconds)
@@ -185,6 +194,8 @@ def build_app(
             with contextlib.suppress(asyncio.CancelledError):
                 await recovery
             await services.reaper.stop()
+            if worker is not None:
+                await worker.stop()
             await services.rooms.close_all()
             await services.events.stop()
             await services.http.aclose()

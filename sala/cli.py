@@ -41,7 +41,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     logging.getLogger("alembic").setLevel(logging.WARNING)
     print(_banner(settings), flush=True)
     config = uvicorn.Config(
-        build_app(settings),
+        build_app(settings, worker_process=settings.delivery_worker_process),
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level,
@@ -51,6 +51,19 @@ def cmd_serve(args: argparse.Namespace) -> int:
         lifespan="on",
     )
     uvicorn.Server(config).run()
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    """Webhook and callback delivery, normally started by `sala serve` itself."""
+    from sala.events.process import run_worker
+
+    settings = _settings(args)
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    asyncio.run(run_worker(settings))
     return 0
 
 
@@ -127,6 +140,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         func=cmd_check
     )
     sub.add_parser("migrate", help="upgrade the database schema").set_defaults(func=cmd_migrate)
+    sub.add_parser(
+        "worker", help="deliver webhooks and callbacks (sala serve starts one itself)"
+    ).set_defaults(func=cmd_worker)
     args = parser.parse_args(argv)
     try:
         result: int = args.func(args)

@@ -107,6 +107,9 @@ class Settings(BaseSettings):
     the server). Default: on only when sala listens on a loopback address."""
 
     # --- webhooks and callbacks --------------------------------------------------------------
+    delivery_worker_process: bool = True
+    """`sala serve` delivers webhooks and callbacks from a child `sala worker` process, so
+    delivery never takes CPU from the API. False: a task in the server process."""
     hooks_enabled_by_default: bool = True
     """hooks/create without `enabled`: BBB clients never send it, so hooks start enabled.
     False gives Mconf's behaviour (silent until hooks/enable)."""

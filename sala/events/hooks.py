@@ -79,7 +79,6 @@ class HookStore:
     def __init__(self, db: Database, clock: Clock) -> None:
         self._db = db
         self._clock = clock
-        self._snapshot: tuple[Hook, ...] | None = None
 
     async def create(
         self,
@@ -113,7 +112,6 @@ class HookStore:
             if raced is None:
                 raise
             return raced, True
-        self._snapshot = None
         created = await self._by_url(callback_url)
         assert created is not None
         return created, False
@@ -131,12 +129,11 @@ class HookStore:
         return None if row is None else Hook.from_row(row)
 
     async def all(self) -> tuple[Hook, ...]:
-        """Every hook, ordered by ID; kept in memory between changes (the fan-out reads it)."""
-        if self._snapshot is None:
-            async with self._db.read() as conn:
-                rows = (await conn.execute(select(hooks_t).order_by(hooks_t.c.id))).all()
-            self._snapshot = tuple(Hook.from_row(r) for r in rows)
-        return self._snapshot
+        """Every hook, ordered by ID, read fresh: the API process registers hooks and the
+        delivery worker process disables them, so no process may trust a copy."""
+        async with self._db.read() as conn:
+            rows = (await conn.execute(select(hooks_t).order_by(hooks_t.c.id))).all()
+        return tuple(Hook.from_row(r) for r in rows)
 
     async def listed(self, meeting_id: str | None) -> list[Hook]:
         hooks = await self.all()
@@ -148,7 +145,6 @@ class HookStore:
         async with self._db.write() as conn:
             removed = await conn.execute(delete(hooks_t).where(hooks_t.c.id == hook_id))
             await conn.execute(delete(deliveries_t).where(deliveries_t.c.hook_id == hook_id))
-        self._snapshot = None
         return removed.rowcount == 1
 
     async def enable(self, hook_id: int) -> bool:
@@ -165,7 +161,6 @@ class HookStore:
                 .where(deliveries_t.c.hook_id == hook_id, deliveries_t.c.status == "pending")
                 .values(next_attempt_at=now, attempts=0, retry_since=now)
             )
-        self._snapshot = None
         return changed.rowcount == 1
 
     async def disable(self, hook_id: int, reason: str) -> None:
@@ -175,7 +170,3 @@ class HookStore:
                 .where(hooks_t.c.id == hook_id)
                 .values(enabled=False, disabled_reason=FAILING_PREFIX + reason)
             )
-        self._snapshot = None
-
-    def forget_snapshot(self) -> None:
-        self._snapshot = None

@@ -25,7 +25,7 @@ class EventWorker:
     def __init__(
         self, fanout: Fanout, deliverer: Deliverer, bus: Bus, idle_seconds: float = 1.0
     ) -> None:
-        self._fanout = fanout
+        self.fanout = fanout
         self._deliverer = deliverer
         self._idle = idle_seconds
         self._wake = asyncio.Event()
@@ -53,7 +53,7 @@ class EventWorker:
 
     async def run_once(self) -> None:
         """One full pass: queue every new event, start every due delivery."""
-        while await self._fanout.run_once():
+        while await self.fanout.run_once():
             pass
         await self._deliverer.pump()
 
