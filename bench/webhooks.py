@@ -985,7 +985,7 @@ def finish_profiler(profile: Profile | None) -> dict[str, Any]:
         proc.wait(timeout=10)
     loop_samples, inclusive = loop_inclusive(out, 18)
     return {
-        "loop_busy_pct": 100.0 * loop_samples / (PROFILE_HZ * max(1, round(seconds))),
+        "loop_python_pct": 100.0 * loop_samples / (PROFILE_HZ * max(1, round(seconds))),
         "loop_inclusive": inclusive,
         "self": top_frames(out, 8),
     }
@@ -999,8 +999,10 @@ def _counted(frame: str) -> bool:
 
 
 def loop_inclusive(raw_path: Path, limit: int) -> tuple[int, list[tuple[str, float]]]:
-    """The event-loop thread's samples (py-spy leaves idle ones out), and the share of them with
-    each sala function (and httpx's AsyncClient.request) anywhere on the stack."""
+    """The event-loop thread's samples in Python code, and the share of them with each sala
+    function (and httpx's AsyncClient.request) anywhere on the stack. Samples whose leaf is
+    `Runner.run` are uvloop's own loop (native: its waits and its I/O, which py-spy cannot tell
+    apart) and are left out; so are samples py-spy saw idle."""
     counts: Counter[str] = Counter()
     total = 0
     try:
@@ -1011,6 +1013,8 @@ def loop_inclusive(raw_path: Path, limit: int) -> tuple[int, list[tuple[str, flo
         stack, _, number = line.rpartition(" ")
         frames = stack.split(";")
         if not number.isdigit() or "MainThread" not in frames[0]:
+            continue
+        if frames[-1].startswith("Runner.run "):
             continue
         total += int(number)
         for frame in {_LINE.sub(")", f) for f in frames[1:] if _counted(f)}:
@@ -1030,8 +1034,8 @@ def print_profile(profile: dict[str, Any]) -> None:
     if not profile:
         return
     print(
-        f"    py-spy: event-loop thread busy in {profile['loop_busy_pct']:.0f}% of the window;"
-        " of its busy samples, with each function on the stack:"
+        f"    py-spy: event-loop thread in Python code in {profile['loop_python_pct']:.0f}% of"
+        " the samples; of those, the share with each function on the stack:"
     )
     for frame, share in profile["loop_inclusive"]:
         if not frame.startswith(("<module> ", "main ", "cmd_serve ")):
