@@ -31,12 +31,14 @@ For each client count N, in order, on a fresh `sala serve` (its own SQLite data 
    counted, the sender's own echo separately), no `error` message may arrive, and no
    connection may close before the teardown (each one's close code is kept).
 
-CPU per message is the server's utime+stime (/proc/<pid>/stat, all threads) over the measured
-window divided by messages sent and by chat frames delivered (N per message, the sender's echo
-included: the server writes all of them). This process's CPU and the whole machine's
-(/proc/stat) are sampled over the same window, so a reader can tell whether the load generator
-kept up (its CPU share, its send lag) and whether something else was using the machine
-("other"). Latency measured here includes this process's own scheduling of N reader tasks.
+CPU per message is the server's utime+stime (/proc/<pid>/stat, all threads, plus its child
+processes: `sala serve` runs a `sala worker` child for webhook delivery) over the measured window
+divided by messages sent and by chat frames delivered (N per message, the sender's echo
+included: the server writes all of them); the main process's share is shown separately. This
+process's CPU and the whole machine's (/proc/stat) are sampled over the same window, so a reader
+can tell whether the load generator kept up (its CPU share, its send lag) and whether something
+else was using the machine ("other"). Latency measured here includes this process's own
+scheduling of N reader tasks (its GC pauses in the window are reported).
 
 --profile DIR runs `py-spy record` on the server for the measured window (raw collapsed stacks
 in DIR) and prints the functions with the most samples, self and inclusive; sampling slows the
@@ -113,6 +115,35 @@ def proc_cpu_s(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / CLK_TCK
 
 
+def process_tree(pid: int) -> list[int]:
+    """`pid` and its descendants (sala serve starts a `sala worker` child)."""
+    children: dict[int, list[int]] = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat") as f:
+                data = f.read()
+        except OSError:
+            continue
+        ppid = int(data[data.rindex(")") + 2 :].split()[1])
+        children.setdefault(ppid, []).append(int(entry.name))
+    tree, pending = [], [pid]
+    while pending:
+        current = pending.pop()
+        tree.append(current)
+        pending.extend(children.get(current, ()))
+    return tree
+
+
+def tree_cpu_s(pid: int) -> dict[int, float]:
+    cpu = {}
+    for member in process_tree(pid):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            cpu[member] = proc_cpu_s(member)
+    return cpu
+
+
 def proc_rss_kib(pid: int) -> int:
     with open(f"/proc/{pid}/status") as f:
         for line in f:
@@ -121,39 +152,54 @@ def proc_rss_kib(pid: int) -> int:
     raise RuntimeError(f"no VmRSS for pid {pid}")
 
 
-def machine_busy_s() -> float:
-    """Busy CPU seconds of the whole machine, all cores (everything but idle and iowait)."""
+def machine_busy_s() -> tuple[float, float]:
+    """Busy and steal CPU seconds of the whole machine, all cores.
+
+    Busy is everything but idle, iowait and steal (time the hypervisor gave to someone else).
+    """
     with open("/proc/stat") as f:
         values = [int(v) for v in f.readline().split()[1:]]
     # user nice system idle iowait irq softirq steal guest guest_nice; guest is inside user.
-    return (sum(values[:8]) - values[3] - values[4]) / CLK_TCK
+    steal = values[7] if len(values) > 7 else 0
+    return (sum(values[:7]) - values[3] - values[4]) / CLK_TCK, steal / CLK_TCK
 
 
 @dataclass
 class CpuSample:
     wall: float
-    server: float
+    server: dict[int, float]  # the server and its children, per PID
+    server_pid: int
     me: float
     machine: float
+    steal: float
 
     @classmethod
     def take(cls, server_pid: int) -> CpuSample:
-        return cls(clock(), proc_cpu_s(server_pid), proc_cpu_s(os.getpid()), machine_busy_s())
+        busy, steal = machine_busy_s()
+        server = tree_cpu_s(server_pid)
+        return cls(clock(), server, server_pid, proc_cpu_s(os.getpid()), busy, steal)
+
+    @property
+    def server_main(self) -> float:
+        return self.server.get(self.server_pid, 0.0)
 
 
 @dataclass
 class CpuWindow:
     wall_s: float
-    server_s: float
+    server_s: float  # the server process and its children
+    main_s: float  # the server process alone (the event loop with the rooms, and its threads)
     me_s: float
     other_s: float
+    steal_s: float
 
     @classmethod
     def between(cls, a: CpuSample, b: CpuSample, extra_pids_s: float = 0.0) -> CpuWindow:
-        server = b.server - a.server
+        server = sum(cpu - a.server.get(pid, 0.0) for pid, cpu in b.server.items())
         me = b.me - a.me
         other = max(0.0, b.machine - a.machine - server - me - extra_pids_s)
-        return cls(b.wall - a.wall, server, me, other)
+        main = b.server_main - a.server_main
+        return cls(b.wall - a.wall, server, main, me, other, b.steal - a.steal)
 
     def pct(self, seconds: float) -> float:
         return 100.0 * seconds / self.wall_s if self.wall_s > 0 else 0.0
@@ -424,6 +470,8 @@ class Result:
     rss_joined_kib: int = 0
     rss_end_kib: int = 0
     rss_per_client_kib: float = 0.0
+    server_processes: int = 1
+    children_rss_kib: int = 0
     senders: int = 0
     sent: int = 0
     expected: int = 0  # deliveries to clients other than the sender
@@ -443,6 +491,7 @@ class Result:
     window_s: float = 0.0
     server_cpu_s: float = 0.0
     server_cpu_pct: float = 0.0
+    server_main_cpu_pct: float = 0.0
     idle_server_cpu_pct: float = 0.0
     cpu_us_per_sent: float = 0.0
     cpu_us_per_delivery: float = 0.0
@@ -454,6 +503,7 @@ class Result:
     server_gc: list[tuple[int, float]] | None = None
     """With --watch-server-gc: (generation, ms) of the server's collections in the window."""
     other_cpu_pct: float = 0.0
+    steal_pct: float = 0.0
     disconnected: list[tuple[int, int | None, str]] = field(default_factory=list)
     errors: dict[str, int] = field(default_factory=dict)
     profiled: bool = False
@@ -619,10 +669,14 @@ class Run:
             r.join_wall_s = round(after.wall - before.wall, 2)
             join_times = [c.join_s for c in joined if c.join_s is not None]
             r.join_p50_ms, r.join_p99_ms = (ms(percentile(join_times, q)) for q in (50, 99))
-            r.join_server_cpu_pct = round(
-                CpuWindow.between(before, after).pct(after.server - before.server), 1
-            )
+            joining = CpuWindow.between(before, after)
+            r.join_server_cpu_pct = round(joining.pct(joining.server_s), 1)
             r.rss_joined_kib = proc_rss_kib(pid)
+            r.server_processes = len(after.server)
+            for child in after.server:
+                if child != pid:
+                    with contextlib.suppress(OSError, RuntimeError):
+                        r.children_rss_kib += proc_rss_kib(child)
             r.rss_per_client_kib = round((r.rss_joined_kib - r.rss_before_kib) / self.n, 1)
             info = await http.get(
                 signed(self.server.base, "getMeetingInfo", [("meetingID", meeting_id)])
@@ -722,8 +776,10 @@ class Run:
         r.window_s = round(window.wall_s, 3)
         r.server_cpu_s = round(window.server_s, 3)
         r.server_cpu_pct = round(window.pct(window.server_s), 1)
+        r.server_main_cpu_pct = round(window.pct(window.main_s), 1)
         r.client_cpu_pct = round(window.pct(window.me_s), 1)
         r.other_cpu_pct = round(window.pct(window.other_s), 1)
+        r.steal_pct = round(window.pct(window.steal_s), 1)
         net = max(0.0, window.server_s - idle_rate * window.wall_s)
         if r.sent:
             r.cpu_us_per_sent = round(1e6 * window.server_s / r.sent, 1)
@@ -861,7 +917,14 @@ def report(o: Options, results: list[Result], command: str) -> None:
     for r in results:
         notes = [
             f"{r.senders} senders",
-            f"RSS {r.rss_before_kib}->{r.rss_joined_kib}->{r.rss_end_kib} KiB",
+            f"RSS {r.rss_before_kib}->{r.rss_joined_kib}->{r.rss_end_kib} KiB"
+            + (
+                f" (+{r.server_processes - 1} child process(es), {r.children_rss_kib} KiB)"
+                if r.server_processes > 1
+                else ""
+            ),
+            f"server CPU {r.server_cpu_pct:.1f}% of which main process "
+            f"{r.server_main_cpu_pct:.1f}%",
             f"join p50/p99 {_fmt(r.join_p50_ms, '.0f')}/{_fmt(r.join_p99_ms, '.0f')} ms "
             f"(server {r.join_server_cpu_pct:.0f}% CPU), quiet {r.settle_s:.1f} s later",
             f"participantCount {r.participant_count}",
@@ -870,6 +933,7 @@ def report(o: Options, results: list[Result], command: str) -> None:
             f"{r.net_cpu_us_per_delivery:.1f} µs/dlv",
             f"send lag max {r.send_lag_max_ms:.1f} ms",
             f"bench GCs {r.client_gc_count} (max {r.client_gc_max_ms:.1f} ms)",
+            f"steal {r.steal_pct:.0f}%",
             f"{r.complete_messages}/{r.sent} messages reached everybody",
         ]
         if r.server_gc is not None:
