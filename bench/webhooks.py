@@ -34,10 +34,11 @@ stores each request's head and body and answers `200` with an empty body, and is
 through /_stats, /_dump and /_reset. Its CPU is printed next to the server's so a reader can
 check it was never the bottleneck.
 
-CPU of the server, the receiver, this process and the whole machine is sampled from /proc for
-each window; before each measurement the benchmark waits (up to --quiet-wait s) until other
-work on the machine is below OTHER_PCT of a core, and a window disturbed anyway is measured
-again (--retries) and marked with "!".
+CPU of the server (`sala serve`, and apart from it its child processes: the `sala worker` that
+fans out and delivers), the receiver, this process (with its py-spy helpers) and the whole
+machine is sampled from /proc for each window. Before each measurement the benchmark waits (up
+to --quiet-wait s) until other work on the machine is below OTHER_PCT of a core, and a window
+disturbed anyway is measured again (--retries) and marked with "!".
 
 The load generator's connection, signing, server-process and CPU-probe pieces come from
 bench/api.py; the load loops here are their own (paced mode, delivery counting).
@@ -81,7 +82,6 @@ from bench.api import (
     process_cpu,
     request_bytes,
     sala_revision,
-    self_cpu,
     signed_path,
     top_frames,
 )
@@ -484,36 +484,77 @@ def check_deliveries(
 
 
 # ============================================================================ CPU probe ==
+def _parents() -> dict[int, int]:
+    """pid -> parent pid, for every process."""
+    out: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                text = (entry / "stat").read_text()
+            except OSError:
+                continue
+            out[int(entry.name)] = int(text[text.rfind(")") + 2 :].split()[1])
+    return out
+
+
+def _descendants(root: int, parents: dict[int, int]) -> set[int]:
+    children: dict[int, list[int]] = defaultdict(list)
+    for pid, parent in parents.items():
+        children[parent].append(pid)
+    found: set[int] = set()
+    todo = list(children[root])
+    while todo:
+        pid = todo.pop()
+        if pid not in found:
+            found.add(pid)
+            todo.extend(children[pid])
+    return found
+
+
+def _own_cpu() -> float:
+    """This process and its children already waited for (py-spy runs that ended)."""
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
+
+
 @dataclass
 class Cpu:
     at: float
     server: float
+    """The sala serve process (the API's event loop and its database threads)."""
+    worker: float
+    """Its child processes: `sala worker`, which fans out and delivers webhooks."""
     receiver: float
     client: float
+    """This process and its helpers (py-spy)."""
     machine: float
 
     @classmethod
     def now(cls, server_pid: int, receiver_pid: int) -> Cpu:
+        parents = _parents()
+        workers = _descendants(server_pid, parents)
+        receivers = _descendants(receiver_pid, parents) | {receiver_pid}
+        helpers = _descendants(os.getpid(), parents) - workers - receivers - {server_pid}
         return cls(
             at=time.perf_counter(),
             server=process_cpu(server_pid),
-            receiver=process_cpu(receiver_pid),
-            client=self_cpu(),
+            worker=sum(process_cpu(pid, with_children=True) for pid in workers),
+            receiver=sum(process_cpu(pid, with_children=True) for pid in receivers),
+            client=_own_cpu() + sum(process_cpu(pid, with_children=True) for pid in helpers),
             machine=machine_busy_cpu(),
         )
 
 
-async def wait_quiet(pids: Sequence[int], max_wait_s: float) -> float:
-    """Wait (at most `max_wait_s`) until, over one second, work outside this benchmark (`pids`
-    and this process) keeps less than OTHER_PCT of a core busy; returns the seconds waited."""
+async def wait_quiet(server_pid: int, receiver_pid: int, max_wait_s: float) -> float:
+    """Wait (at most `max_wait_s`) until, over one second, work outside this benchmark (sala,
+    its worker, the receiver, this process and its helpers) keeps less than OTHER_PCT of a core
+    busy; returns the seconds waited."""
     waited = 0.0
     told = False
     while True:
-        busy, ours = machine_busy_cpu(), self_cpu() + sum(process_cpu(p) for p in pids)
+        before = Cpu.now(server_pid, receiver_pid)
         await asyncio.sleep(1.0)
-        other = 100 * (
-            (machine_busy_cpu() - busy) - (self_cpu() + sum(process_cpu(p) for p in pids) - ours)
-        )
+        other = cpu_pct(before, Cpu.now(server_pid, receiver_pid))["other"]
         if other <= OTHER_PCT or waited >= max_wait_s:
             if told:
                 print(
@@ -530,14 +571,16 @@ async def wait_quiet(pids: Sequence[int], max_wait_s: float) -> float:
 def cpu_pct(before: Cpu, after: Cpu) -> dict[str, float]:
     wall = max(after.at - before.at, 1e-9)
     server = 100 * (after.server - before.server) / wall
+    worker = max(0.0, 100 * (after.worker - before.worker) / wall)  # an exited worker: < 0
     receiver = 100 * (after.receiver - before.receiver) / wall
     client = 100 * (after.client - before.client) / wall
     busy = 100 * (after.machine - before.machine) / wall
     return {
         "server": server,
+        "worker": worker,
         "receiver": receiver,
         "client": client,
-        "other": max(0.0, busy - server - receiver - client),
+        "other": max(0.0, busy - server - worker - receiver - client),
     }
 
 
@@ -593,7 +636,7 @@ async def measure_throughput(
                     if status != 200 or SUCCESS not in body:
                         raise RuntimeError(f"burst: HTTP {status} {body[:200]!r}")
 
-        await wait_quiet([sala.pid, receiver.pid], args.quiet_wait)
+        await wait_quiet(sala.pid, receiver.pid, args.quiet_wait)
         await asyncio.gather(*(c.open() for c in conns))
         before = Cpu.now(sala.pid, receiver.pid)
         started = time.monotonic()
@@ -858,7 +901,7 @@ class LatencyRun:
         attempts: list[LatencyResult] = []
         try:
             # Connections open after any wait: uvicorn drops keep-alive connections idle for 5 s.
-            await wait_quiet([sala.pid, self.receiver.pid], a.quiet_wait)
+            await wait_quiet(sala.pid, self.receiver.pid, a.quiet_wait)
             await asyncio.gather(*(c.open() for c in conns))
             if pool is not None:
                 pool.top_up(int(max(a.warmup, 0.1) * 4000) + 20 * a.clients - pool.remaining())
@@ -881,7 +924,7 @@ class LatencyRun:
                     " busy outside the benchmark; measuring again)",
                     flush=True,
                 )
-                await wait_quiet([sala.pid, self.receiver.pid], a.quiet_wait)
+                await wait_quiet(sala.pid, self.receiver.pid, a.quiet_wait)
                 await asyncio.gather(*(c.reopen() for c in conns))
         finally:
             for conn in conns:
@@ -968,7 +1011,8 @@ def start_profiler(directory: Path | None, pid: int, label: str, seconds: float)
     duration = str(max(1, round(seconds)))
     argv = [
         py_spy, "record", "--pid", str(pid), "--rate", str(PROFILE_HZ), "--nonblocking",
-        "--threads", "--format", "raw", "--duration", duration, "--output", str(out),
+        "--threads", "--subprocesses", "--format", "raw", "--duration", duration,
+        "--output", str(out),
     ]  # fmt: skip
     proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return proc, out, seconds
@@ -983,44 +1027,52 @@ def finish_profiler(profile: Profile | None) -> dict[str, Any]:
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait(timeout=10)
-    loop_samples, inclusive = loop_inclusive(out, 18)
-    return {
-        "loop_python_pct": 100.0 * loop_samples / (PROFILE_HZ * max(1, round(seconds))),
-        "loop_inclusive": inclusive,
-        "self": top_frames(out, 8),
-    }
+    per_process: dict[str, Any] = {}
+    for name, (loop_samples, inclusive) in loop_inclusive(out, 18).items():
+        per_process[name] = {
+            "loop_python_pct": 100.0 * loop_samples / (PROFILE_HZ * max(1, round(seconds))),
+            "loop_inclusive": inclusive,
+        }
+    return {"processes": per_process, "self": top_frames(out, 8)}
 
 
 _LINE = re.compile(r":\d+\)")
+_WAITING = ("Runner.run ", "EpollSelector.select ")
 
 
 def _counted(frame: str) -> bool:
     return "sala/" in frame or frame.startswith("AsyncClient.request ")
 
 
-def loop_inclusive(raw_path: Path, limit: int) -> tuple[int, list[tuple[str, float]]]:
-    """The event-loop thread's samples in Python code, and the share of them with each sala
-    function (and httpx's AsyncClient.request) anywhere on the stack. Samples whose leaf is
-    `Runner.run` are uvloop's own loop (native: its waits and its I/O, which py-spy cannot tell
-    apart) and are left out; so are samples py-spy saw idle."""
-    counts: Counter[str] = Counter()
-    total = 0
+def loop_inclusive(raw_path: Path, limit: int) -> dict[str, tuple[int, list[tuple[str, float]]]]:
+    """For each sampled process ("sala serve", "sala worker"): its event-loop thread's samples in
+    Python code, and the share of them with each sala function (and httpx's
+    AsyncClient.request) anywhere on the stack. Samples whose leaf is `Runner.run` are uvloop's
+    own loop (native: its waits and its I/O, which py-spy cannot tell apart) and are left out,
+    as are plain asyncio's selector waits and samples py-spy saw idle."""
+    counts: dict[str, Counter[str]] = defaultdict(Counter)
+    totals: Counter[str] = Counter()
     try:
         lines = raw_path.read_text(errors="replace").splitlines()
     except OSError:
-        return 0, []
+        return {}
     for line in lines:
         stack, _, number = line.rpartition(" ")
+        if not number.isdigit():
+            continue
         frames = stack.split(";")
-        if not number.isdigit() or "MainThread" not in frames[0]:
+        processes = [f for f in frames if f.startswith("process ")]
+        rest = frames[len(processes) :]
+        if not rest or "MainThread" not in rest[0] or rest[-1].startswith(_WAITING):
             continue
-        if frames[-1].startswith("Runner.run "):
-            continue
-        total += int(number)
-        for frame in {_LINE.sub(")", f) for f in frames[1:] if _counted(f)}:
-            counts[frame] += int(number)
-    shares = [(frame, 100.0 * n / total) for frame, n in counts.most_common(limit)]
-    return total, shares if total else []
+        name = "sala worker" if processes and " worker" in processes[-1] else "sala serve"
+        totals[name] += int(number)
+        for frame in {_LINE.sub(")", f) for f in rest[1:] if _counted(f)}:
+            counts[name][frame] += int(number)
+    return {
+        name: (total, [(f, 100.0 * n / total) for f, n in counts[name].most_common(limit)])
+        for name, total in totals.items()
+    }
 
 
 def _short(frame: str) -> str:
@@ -1033,14 +1085,16 @@ def _short(frame: str) -> str:
 def print_profile(profile: dict[str, Any]) -> None:
     if not profile:
         return
-    print(
-        f"    py-spy: event-loop thread in Python code in {profile['loop_python_pct']:.0f}% of"
-        " the samples; of those, the share with each function on the stack:"
-    )
-    for frame, share in profile["loop_inclusive"]:
-        if not frame.startswith(("<module> ", "main ", "cmd_serve ")):
-            print(f"      {share:5.1f}%  {_short(frame)}")
-    print("    py-spy, leaf frames (self time, all threads):")
+    for name, p in sorted(profile["processes"].items()):
+        print(
+            f"    py-spy, {name}: event-loop thread in Python code in"
+            f" {p['loop_python_pct']:.0f}% of the samples; of those, with each function on"
+            " the stack:"
+        )
+        for frame, share in p["loop_inclusive"]:
+            if not frame.startswith(("<module> ", "main ", "cmd_serve ", "cmd_worker ")):
+                print(f"      {share:5.1f}%  {_short(frame)}")
+    print("    py-spy, leaf frames (self time, all threads of both processes):")
     for frame, share in profile["self"]:
         print(f"      {share:5.1f}%  {_short(frame)}")
 
@@ -1048,8 +1102,8 @@ def print_profile(profile: dict[str, Any]) -> None:
 # ================================================================================ output ==
 LATENCY_HEADER = (
     f"{'call':<7}{'load':>8}{'hooks':>6}{'rnd':>4}{'req/s':>7}{'p50 ms':>9}{'p99 ms':>9}"
-    f"{'fails':>6}{'deliv':>7}{'deliv/s':>8}{'backlog':>8}{'srv':>6}{'rcv':>5}{'cli':>5}"
-    f"{'other':>7}"
+    f"{'fails':>6}{'deliv':>7}{'deliv/s':>8}{'backlog':>8}{'srv':>6}{'wrk':>5}{'rcv':>5}"
+    f"{'cli':>5}{'other':>7}"
 )
 
 
@@ -1062,7 +1116,8 @@ def print_latency_row(r: LatencyResult) -> None:
     print(
         f"{r.call:<7}{_load(r):>8}{r.hooks:>6}{r.round:>4}{r.rps:>7.0f}{r.p50_ms:>9.2f}"
         f"{r.p99_ms:>9.2f}{r.failures:>6}{r.deliveries_in_window:>7}{r.deliveries_per_s:>8.0f}"
-        f"{r.backlog_at_end:>8}{c['server']:>5.0f}%{c['receiver']:>4.0f}%{c['client']:>4.0f}%"
+        f"{r.backlog_at_end:>8}{c['server']:>5.0f}%{c['worker']:>4.0f}%{c['receiver']:>4.0f}%"
+        f"{c['client']:>4.0f}%"
         f"{c['other']:>6.0f}%{'!' if c['other'] > OTHER_PCT else ''}",
         flush=True,
     )
@@ -1091,8 +1146,9 @@ def print_throughput(t: ThroughputResult) -> None:
         f" {k.bad_checksum}, out of order {k.out_of_order} -> {'OK' if k.ok else 'FAILED'}"
     )
     print(
-        f"  cpu from first create to last delivery: server {c['server']:.0f}%, receiver"
-        f" {c['receiver']:.0f}%, load generator {c['client']:.0f}%, other {c['other']:.0f}%"
+        f"  cpu from first create to last delivery: server {c['server']:.0f}%, its worker"
+        f" process {c['worker']:.0f}%, receiver {c['receiver']:.0f}%, load generator"
+        f" {c['client']:.0f}%, other {c['other']:.0f}%"
         f"{'!' if c['other'] > OTHER_PCT else ''} (% of one core)"
     )
     print(f"  deliveries per second: {' '.join(str(n) for n in t.deliveries_per_second)}")
@@ -1296,7 +1352,8 @@ async def run(args: argparse.Namespace, command: str, workdir: Path) -> int:
                 f"\nadded latency: {args.clients} keep-alive connections, {paced}closed loop;"
                 f" {args.warmup:g} s warm-up + {args.duration:g} s per call; a fresh sala per"
                 " (hooks, round); deliv = deliveries received during the window; backlog ="
-                " expected deliveries not received at its end; cpu in % of one core"
+                " expected deliveries not received at its end; cpu in % of one core: srv = sala"
+                " serve, wrk = its child processes (the delivery worker)"
             )
             print(LATENCY_HEADER)
             print("-" * len(LATENCY_HEADER))
