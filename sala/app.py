@@ -28,6 +28,7 @@ from sala.events.delivery import Deliverer, DeliverySettings
 from sala.events.destinations import DestinationPolicy
 from sala.events.fanout import Fanout, FanoutSettings
 from sala.events.hooks import HookStore
+from sala.events.outbox import open_outbox, prepare_outbox
 from sala.events.worker import EventWorker
 from sala.meetings.cache import LiveMeetingCache
 from sala.meetings.history import MeetingHistory
@@ -48,6 +49,8 @@ class Services:
     settings: Settings
     clock: Clock
     db: Database
+    outbox: Database
+    """The webhook outbox: on SQLite a file of its own, else `db` itself (events/outbox.py)."""
     bus: InProcessBus
     meetings: MeetingService
     sessions: RoomSessions
@@ -82,6 +85,7 @@ class SalaApp(Starlette):
 def build_services(settings: Settings, clock: Clock | None = None) -> Services:
     clock = clock or SystemClock()
     db = Database(settings.sqlalchemy_url)
+    outbox = open_outbox(db, settings.outbox_sqlalchemy_url)
     bus = InProcessBus()
     defaults = LifecycleDefaults(
         inactivity_minutes=settings.inactivity_timeout_minutes,
@@ -90,7 +94,7 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
     )
     cache = LiveMeetingCache(bus) if settings.read_cache else None
     meetings = MeetingService(db, clock, bus, defaults, cache)
-    hooks = HookStore(db, clock)
+    hooks = HookStore(db, clock, outbox)
     destinations = DestinationPolicy(
         allow=settings.csv(settings.webhook_allow), deny=settings.csv(settings.webhook_deny)
     )
@@ -99,7 +103,7 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         trust_env=False,
     )
     deliverer = Deliverer(
-        db,
+        outbox,
         clock,
         hooks,
         destinations,
@@ -114,6 +118,7 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
     )
     fanout = Fanout(
         db,
+        outbox,
         clock,
         hooks,
         FanoutSettings(
@@ -132,6 +137,7 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         rooms=RoomHub(db, meetings, bus, clock, settings.logout_url),
         clock=clock,
         db=db,
+        outbox=outbox,
         bus=bus,
         meetings=meetings,
         sessions=RoomSessions(db, clock, defaults),
@@ -175,6 +181,7 @@ def build_app(
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         await services.db.migrate()
+        await prepare_outbox(services.db, services.outbox)
         if run_reaper:
             services.reaper.start()
         worker: WorkerProcess | None = None
@@ -200,6 +207,8 @@ def build_app(
             await services.events.stop()
             await services.http.aclose()
             await services.db.dispose()
+            if services.outbox is not services.db:
+                await services.outbox.dispose()
 
     routes: list[BaseRoute] = []
     if settings.demo_enabled:

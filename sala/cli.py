@@ -74,16 +74,21 @@ def cmd_secret(args: argparse.Namespace) -> int:
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
+    from sala.events.outbox import open_outbox, prepare_outbox
     from sala.store.db import Database
 
     settings = _settings(args)
 
     async def run() -> None:
         db = Database(settings.sqlalchemy_url)
+        outbox = open_outbox(db, settings.outbox_sqlalchemy_url)
         try:
             await db.migrate()
+            await prepare_outbox(db, outbox)
         finally:
             await db.dispose()
+            if outbox is not db:
+                await outbox.dispose()
 
     asyncio.run(run())
     print("database schema is up to date")

@@ -22,6 +22,7 @@ from pydantic_settings import (
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
+from sqlalchemy.engine import make_url
 
 from sala.events.destinations import DEFAULT_DENY
 
@@ -61,6 +62,10 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default_factory=_default_data_dir)
     database_url: str | None = None
     """SQLAlchemy URL. Default: SQLite file in data_dir. postgresql:// URLs use asyncpg."""
+    outbox_url: str | None = None
+    """Where the webhook outbox (queued deliveries) lives. Default: with SQLite, a file of its
+    own beside the main database (`sala.db` gets `sala.outbox.db`), so delivery never waits on
+    the API's write lock; with PostgreSQL, the main database."""
     log_level: str = "info"
 
     # --- API security -------------------------------------------------------------------------
@@ -219,21 +224,36 @@ class Settings(BaseSettings):
 
     @property
     def sqlalchemy_url(self) -> str:
-        url = self.database_url or f"sqlite+aiosqlite:///{self.data_dir / 'sala.db'}"
-        for plain, dialect in (
-            ("postgresql://", "postgresql+asyncpg://"),
-            ("postgres://", "postgresql+asyncpg://"),
-            ("sqlite://", "sqlite+aiosqlite://"),
-        ):
-            if url.startswith(plain):
-                return dialect + url[len(plain) :]
-        return url
+        return _async_dialect(self.database_url or f"sqlite:///{self.data_dir / 'sala.db'}")
+
+    @property
+    def outbox_sqlalchemy_url(self) -> str:
+        if self.outbox_url:
+            return _async_dialect(self.outbox_url)
+        main = make_url(self.sqlalchemy_url)
+        if main.get_backend_name() != "sqlite" or main.database in (None, "", ":memory:"):
+            return self.sqlalchemy_url
+        path = Path(main.database)
+        outbox = path.with_name(f"{path.stem}.outbox{path.suffix}")
+        return main.set(database=str(outbox)).render_as_string(hide_password=False)
 
     @property
     def shared_secret(self) -> str:
         if self.secret is None:
             raise ConfigError("secret: not resolved yet (call load_settings)")
         return self.secret.get_secret_value()
+
+
+def _async_dialect(url: str) -> str:
+    """The async driver for each backend: postgresql:// runs on asyncpg, sqlite:// on aiosqlite."""
+    for plain, dialect in (
+        ("postgresql://", "postgresql+asyncpg://"),
+        ("postgres://", "postgresql+asyncpg://"),
+        ("sqlite://", "sqlite+aiosqlite://"),
+    ):
+        if url.startswith(plain):
+            return dialect + url[len(plain) :]
+    return url
 
 
 def _format_validation_error(exc: ValidationError) -> str:

@@ -28,16 +28,16 @@ from sala import __version__
 from sala.clock import Clock
 from sala.events.analytics import bearer_token
 from sala.events.destinations import DestinationPolicy, DestinationRefused
-from sala.events.hooks import HookStore
+from sala.events.hooks import Hook, HookStore
 from sala.store import tables
 from sala.store.db import Database
 
 log = logging.getLogger(__name__)
 
 deliveries_t = tables.deliveries
-hooks_t = tables.hooks
 
 USER_AGENT = f"sala-webhooks/{__version__}"
+HOOK_REMOVED = "hook removed"
 
 
 @dataclass(frozen=True)
@@ -61,7 +61,7 @@ def backoff_ms(attempts: int, settings: DeliverySettings, rng: random.Random) ->
 class Deliverer:
     def __init__(
         self,
-        db: Database,
+        outbox: Database,
         clock: Clock,
         hooks: HookStore,
         policy: DestinationPolicy,
@@ -69,9 +69,12 @@ class Deliverer:
         settings: DeliverySettings,
         rng: random.Random | None = None,
     ) -> None:
-        self._db = db
+        self._db = outbox
         self._clock = clock
         self._hooks = hooks
+        # Hooks read once per pump (the API process changes them, so never trusted longer).
+        self._known_hooks: dict[int, Hook] = {}
+        self._disabled_hooks: list[int] = []
         self._policy = policy
         self._http = http
         self._settings = settings
@@ -91,6 +94,7 @@ class Deliverer:
         room = self._settings.concurrency - len(self._inflight)
         if room <= 0:
             return 0
+        await self._load_hooks()
         now = self._clock.now_ms()
         chosen: list[Mapping[Any, Any]] = []
         keys: set[str] = set()
@@ -135,9 +139,17 @@ class Deliverer:
             ).scalar()
         return None if earliest is None else max(0, int(earliest) - now)
 
+    async def _load_hooks(self) -> None:
+        self._known_hooks = {hook.id: hook for hook in await self._hooks.all()}
+        self._disabled_hooks = [h.id for h in self._known_hooks.values() if not h.enabled]
+
     def _deliverable(self) -> Any:
-        enabled_hooks = select(hooks_t.c.id).where(hooks_t.c.enabled == true())
-        return or_(deliveries_t.c.hook_id.is_(None), deliveries_t.c.hook_id.in_(enabled_hooks))
+        """Not held back by a disabled hook (the hooks table may be in another database)."""
+        if not self._disabled_hooks:
+            return true()
+        return or_(
+            deliveries_t.c.hook_id.is_(None), deliveries_t.c.hook_id.not_in(self._disabled_hooks)
+        )
 
     async def _due_heads(self, now: int, limit: int) -> list[Mapping[Any, Any]]:
         d = deliveries_t
@@ -216,9 +228,9 @@ class Deliverer:
         if row["content_type"]:
             headers["Content-Type"] = row["content_type"]
         if row["kind"] == "hook":
-            hook = await self._hooks.get(row["hook_id"])
+            hook = self._known_hooks.get(row["hook_id"])
             if hook is None:
-                return None, "hook removed"
+                return None, HOOK_REMOVED
             headers["Authorization"] = f"Bearer {hook.auth_token}"
         elif row["kind"] == "analytics":
             headers["Authorization"] = (
@@ -264,7 +276,10 @@ class Deliverer:
     ) -> tuple[dict[str, Any], str | None]:
         """The delivery's new values, and the reason to disable its hook, if it comes to that."""
         values: dict[str, Any] = {"claimed_until": None, "attempts": row["attempts"] + 1}
-        if error is None:
+        if error == HOOK_REMOVED:
+            # hooks/destroy deletes a hook's deliveries; this one was queued as it happened.
+            values.update(status="dropped", last_error=error)
+        elif error is None:
             values.update(status="delivered", delivered_at=now, last_error=None)
         elif status == 401:
             # bbb-webhooks' rule: the receiver refused this request on purpose; stop retrying.

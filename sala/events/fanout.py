@@ -31,13 +31,21 @@ from sala.events.analytics import CALLBACK_META_KEY, build_payload
 from sala.events.hooks import Hook, HookStore
 from sala.events.log import MeetingEvent
 from sala.events.mapping import map_event
+from sala.events.outbox import CURSOR
 from sala.store import tables
 from sala.store.db import Database
 
 log = logging.getLogger(__name__)
 
-CURSOR = "webhooks"
 BATCH = 500
+ROWS_PER_TRANSACTION = 5_000
+"""Deliveries written per transaction at most (one event with many hooks can go past it)."""
+
+
+class _Overtaken(Exception):
+    """Another worker moved the log position first: roll this pass's work back."""
+
+
 GAP_PATIENCE_S = 1.0
 
 
@@ -72,9 +80,15 @@ def end_callback_url(url: str, external_id: str, recorded: bool) -> str:
 
 class Fanout:
     def __init__(
-        self, db: Database, clock: Clock, hooks: HookStore, settings: FanoutSettings
+        self,
+        db: Database,
+        outbox: Database,
+        clock: Clock,
+        hooks: HookStore,
+        settings: FanoutSettings,
     ) -> None:
         self._db = db
+        self._outbox = outbox
         self._clock = clock
         self._hooks = hooks
         self._settings = settings
@@ -82,19 +96,19 @@ class Fanout:
 
     async def run_once(self) -> int:
         """Queue deliveries for the next batch of log events; returns how many were consumed."""
-        if not await self._anything_new():
-            return 0
-        hooks = [h for h in await self._hooks.all() if h.collects_events]
-        now = self._clock.now_ms()
-        async with self._db.write() as conn:
-            position = await self._position(conn)
+        position = await self._position()
+        rows: list[dict[str, Any]] = []
+        consumed: list[MeetingEvent] = []
+        async with self._db.read() as conn:
             events = await self._next_events(conn, position)
             if not events:
                 return 0
+            hooks = [h for h in await self._hooks.all() if h.collects_events]
+            now = self._clock.now_ms()
             meetings: dict[str, Mapping[Any, Any] | None] = {}
             users: dict[str, Mapping[Any, Any] | None] = {}
-            rows: list[dict[str, Any]] = []
             for event in events:
+                consumed.append(event)
                 meeting = await self._meeting(conn, meetings, event.meeting_id)
                 if meeting is None:
                     continue
@@ -102,42 +116,41 @@ class Fanout:
                 rows += self._hook_deliveries(event, meeting, user, hooks, now)
                 if event.type == types.MEETING_ENDED:
                     rows += await self._end_deliveries(conn, event, meeting, now)
-            if rows:
-                await conn.execute(insert(tables.deliveries), rows)
-            await conn.execute(
-                update(tables.log_cursors)
-                .where(tables.log_cursors.c.name == CURSOR)
-                .values(last_event_id=events[-1].id)
-            )
-        return len(events)
+                if len(rows) >= ROWS_PER_TRANSACTION:
+                    break
+        try:
+            async with self._outbox.write() as conn:
+                moved = await conn.execute(
+                    update(tables.log_cursors)
+                    .where(
+                        tables.log_cursors.c.name == CURSOR,
+                        tables.log_cursors.c.last_event_id == position,
+                    )
+                    .values(last_event_id=consumed[-1].id)
+                )
+                if moved.rowcount != 1:
+                    raise _Overtaken
+                if rows:
+                    await conn.execute(insert(tables.deliveries), rows)
+        except _Overtaken:
+            # Another worker queued these events first; rolled back, the next pass starts
+            # from its position.
+            return 0
+        return len(consumed)
 
-    async def _anything_new(self) -> bool:
-        """A cheap read first: on SQLite the write transaction would queue behind the API's."""
-        t = tables.meeting_events
+    async def _position(self) -> int:
         c = tables.log_cursors
-        async with self._db.read() as conn:
-            position = (
+        async with self._outbox.read() as conn:
+            found = (
                 await conn.execute(select(c.c.last_event_id).where(c.c.name == CURSOR))
             ).scalar()
-            newer = (
-                await conn.execute(select(t.c.id).where(t.c.id > (position or 0)).limit(1))
-            ).first()
-        return newer is not None
-
-    async def _position(self, conn: AsyncConnection) -> int:
-        found = (
-            await conn.execute(
-                select(tables.log_cursors.c.last_event_id).where(
-                    tables.log_cursors.c.name == CURSOR
-                )
-            )
-        ).scalar()
-        if found is None:
-            # Migration 0003 starts the cursor at the log's end, so older history is never
-            # sent; a missing row means an empty database.
-            await conn.execute(insert(tables.log_cursors).values(name=CURSOR, last_event_id=0))
-            return 0
-        return int(found)
+        if found is not None:
+            return int(found)
+        # Migration 0003 (or prepare_outbox) starts the cursor at the log's end, so older
+        # history is never sent; a missing row means an empty database.
+        async with self._outbox.write() as conn:
+            await conn.execute(insert(c).values(name=CURSOR, last_event_id=0))
+        return 0
 
     async def _next_events(self, conn: AsyncConnection, position: int) -> list[MeetingEvent]:
         t = tables.meeting_events
@@ -190,12 +203,16 @@ class Fanout:
         if mapped is None:
             return []
         rows = []
+        bodies: dict[bool, str] = {}
         for hook in hooks:
             if not hook.wants(mapped.id, meeting["external_id"]):
                 continue
             # bbb-webhooks never sends raw events to a hook filtered by event ID.
             raw = hook.raw and hook.event_ids is None
-            body = hook_body(self._settings.domain, [mapped.raw if raw else mapped.data], now)
+            if raw not in bodies:
+                event_json = mapped.raw if raw else mapped.data
+                bodies[raw] = hook_body(self._settings.domain, [event_json], now)
+            body = bodies[raw]
             rows.append(
                 _delivery(
                     kind="hook",

@@ -76,8 +76,9 @@ class Hook:
 
 
 class HookStore:
-    def __init__(self, db: Database, clock: Clock) -> None:
+    def __init__(self, db: Database, clock: Clock, outbox: Database | None = None) -> None:
         self._db = db
+        self._outbox = outbox or db
         self._clock = clock
 
     async def create(
@@ -144,22 +145,27 @@ class HookStore:
     async def destroy(self, hook_id: int) -> bool:
         async with self._db.write() as conn:
             removed = await conn.execute(delete(hooks_t).where(hooks_t.c.id == hook_id))
+        # After the hook is gone, so that none of its deliveries is sent after this returns; a
+        # delivery queued in between finds no hook and is dropped by the worker.
+        async with self._outbox.write() as conn:
             await conn.execute(delete(deliveries_t).where(deliveries_t.c.hook_id == hook_id))
         return removed.rowcount == 1
 
     async def enable(self, hook_id: int) -> bool:
         """Turn delivery on; deliveries held back while it was disabled go out at once."""
         now = self._clock.now_ms()
+        # Deliveries first: once the hook says enabled, the worker may send them at once.
+        async with self._outbox.write() as conn:
+            await conn.execute(
+                update(deliveries_t)
+                .where(deliveries_t.c.hook_id == hook_id, deliveries_t.c.status == "pending")
+                .values(next_attempt_at=now, attempts=0, retry_since=now)
+            )
         async with self._db.write() as conn:
             changed = await conn.execute(
                 update(hooks_t)
                 .where(hooks_t.c.id == hook_id)
                 .values(enabled=True, disabled_reason=None)
-            )
-            await conn.execute(
-                update(deliveries_t)
-                .where(deliveries_t.c.hook_id == hook_id, deliveries_t.c.status == "pending")
-                .values(next_attempt_at=now, attempts=0, retry_since=now)
             )
         return changed.rowcount == 1
 

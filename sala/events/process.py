@@ -14,9 +14,12 @@ import sys
 
 from sala.app import build_services
 from sala.config import Settings
+from sala.events.outbox import prepare_outbox
 from sala.events.worker import EventWorker
 
 log = logging.getLogger(__name__)
+
+WORKER_NICENESS = 10
 
 POLL_S = 0.2
 """The worker cannot hear the API's in-process bus, so it looks for new events this often."""
@@ -71,8 +74,13 @@ class WorkerProcess:
 
 async def run_worker(settings: Settings) -> None:
     """The body of `sala worker`: fan-out and delivery until told to stop or orphaned."""
+    # Background work: when both compete for a busy CPU, the API answers first and deliveries
+    # wait a little (they are queued, not lost).
+    with contextlib.suppress(OSError):
+        os.nice(WORKER_NICENESS)
     services = build_services(settings)
     await services.db.migrate()
+    await prepare_outbox(services.db, services.outbox)
     worker = EventWorker(
         services.events.fanout, services.deliverer, services.bus, idle_seconds=POLL_S
     )
@@ -91,3 +99,5 @@ async def run_worker(settings: Settings) -> None:
         await worker.stop()
         await services.http.aclose()
         await services.db.dispose()
+        if services.outbox is not services.db:
+            await services.outbox.dispose()

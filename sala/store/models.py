@@ -217,9 +217,9 @@ class DeliveryRow(Base):
     )
     delivery_id: Mapped[str] = mapped_column(String(36), unique=True)
     kind: Mapped[str] = mapped_column(String(16))  # hook, analytics, end_callback
-    hook_id: Mapped[int | None] = mapped_column(
-        Integer, ForeignKey("hooks.id", ondelete="CASCADE"), nullable=True
-    )
+    # No foreign key: on SQLite the outbox lives in a file of its own (events/outbox.py), and
+    # HookStore.destroy removes a hook's deliveries itself.
+    hook_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     ordering_key: Mapped[str] = mapped_column(String(160))
     url: Mapped[str] = mapped_column(Text)
     method: Mapped[str] = mapped_column(String(8))

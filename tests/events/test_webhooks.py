@@ -8,10 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
 from typing import Any
-
-import pytest
 
 from sala.clock import ManualClock
 from sala.meetings.model import Role
@@ -19,13 +16,6 @@ from sala.meetings.specs import JoinSpec
 from tests.conftest import Api
 from tests.support.receiver import Received, Receiver
 from tests.xmlutil import failed, field, success
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    r = Receiver().start()
-    yield r
-    r.stop()
 
 
 async def deliver(api: Api, passes: int = 5) -> None:
