@@ -53,9 +53,17 @@ class EventWorker:
 
     async def run_once(self) -> None:
         """One full pass: queue every new event, start every due delivery."""
-        while await self.fanout.run_once():
+        while await self.run_step():
             pass
+
+    async def run_step(self) -> bool:
+        """One batch of fan-out, then start whatever is due; True if more events wait.
+
+        Alternating keeps deliveries flowing while a burst of events is being queued: with
+        many hooks one burst can take the fan-out many seconds."""
+        more = await self.fanout.run_once() > 0
         await self._deliverer.pump()
+        return more
 
     async def _run(self) -> None:
         while True:
@@ -63,7 +71,8 @@ class EventWorker:
             # Changes come in bursts (a create, its join, its chat): handle them together.
             await asyncio.sleep(BATCH_DELAY_S)
             try:
-                await self.run_once()
+                if await self.run_step():
+                    self._wake.set()
                 due = await self._deliverer.next_due_in_ms()
             except Exception:
                 log.exception("event worker pass failed")

@@ -240,6 +240,7 @@ class DeliveryRow(Base):
     __table_args__ = (
         Index("ix_deliveries_pending", "status", "ordering_key", "id"),
         Index("ix_deliveries_hook", "hook_id", "status"),
+        Index("ix_deliveries_due", "status", "next_attempt_at"),
     )
 
 
