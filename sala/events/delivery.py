@@ -166,7 +166,10 @@ class Deliverer:
         statement = (
             select(d)
             .where(
-                d.c.status == "pending",
+                # `status || ''`: no index on status may be used, so the outbox is walked in id
+                # order and the walk stops at `limit` heads. Given the index, SQLite read every
+                # due delivery and sorted them: 240 ms per pump with 300,000 queued, not 2 ms.
+                d.c.status.concat("") == "pending",
                 d.c.next_attempt_at <= now,
                 or_(d.c.claimed_until.is_(None), d.c.claimed_until <= now),
                 ~has_earlier,
