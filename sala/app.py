@@ -30,6 +30,7 @@ from sala.events.fanout import Fanout, FanoutSettings
 from sala.events.hooks import HookStore
 from sala.events.outbox import open_outbox, prepare_outbox
 from sala.events.worker import EventWorker
+from sala.media.runtime import MediaRuntime
 from sala.meetings.cache import LiveMeetingCache
 from sala.meetings.history import MeetingHistory
 from sala.meetings.reaper import Reaper
@@ -63,6 +64,7 @@ class Services:
     events: EventWorker
     http: httpx.AsyncClient
     rooms: RoomHub
+    media: MediaRuntime
 
 
 class SalaApp(Starlette):
@@ -86,6 +88,7 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
     clock = clock or SystemClock()
     db = Database(settings.sqlalchemy_url)
     outbox = open_outbox(db, settings.outbox_sqlalchemy_url)
+    media = MediaRuntime(settings, clock)
     bus = InProcessBus()
     defaults = LifecycleDefaults(
         inactivity_minutes=settings.inactivity_timeout_minutes,
@@ -134,7 +137,16 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         deliverer=deliverer,
         events=EventWorker(fanout, deliverer, bus),
         http=http,
-        rooms=RoomHub(db, meetings, bus, clock, settings.logout_url),
+        rooms=RoomHub(
+            db,
+            meetings,
+            bus,
+            clock,
+            settings.logout_url,
+            media.engine if media.enabled else None,
+            media.ice.for_user,
+        ),
+        media=media,
         clock=clock,
         db=db,
         outbox=outbox,
@@ -182,6 +194,7 @@ def build_app(
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         await services.db.migrate()
         await prepare_outbox(services.db, services.outbox)
+        await services.media.start()
         if run_reaper:
             services.reaper.start()
         worker: WorkerProcess | None = None
@@ -204,6 +217,7 @@ def build_app(
             if worker is not None:
                 await worker.stop()
             await services.rooms.close_all()
+            await services.media.stop()
             await services.events.stop()
             await services.http.aclose()
             await services.db.dispose()

@@ -132,6 +132,33 @@ class Settings(BaseSettings):
     webhook_checksum_algorithm: str = "sha1"
     """Algorithm of the `checksum` query parameter on deliveries (BBB's default mode)."""
 
+    # --- audio, video and screen sharing ---------------------------------------------------
+    media: bool = True
+    """Audio, webcams and screen sharing through Janus. False: rooms without media."""
+    janus_url: str | None = None
+    """WebSocket URL of an external Janus (ws://10.0.0.5:8188). Default: sala starts its own
+    Janus, listening on loopback only, and restarts it if it dies."""
+    janus_api_secret: SecretStr | None = None
+    """The external Janus' api_secret. sala's own Janus gets a random one at each start."""
+    janus_binary: str = "janus"
+    janus_ws_port: int = Field(default=0, ge=0, le=65535)
+    """Loopback port of sala's own Janus (API); 0 picks a free one."""
+    janus_admin_port: int = Field(default=0, ge=0, le=65535)
+    media_ip: str | None = None
+    """The address media is offered on: Janus gathers ICE candidates only there."""
+    media_public_ip: str | None = None
+    """The public address when Janus sits behind 1:1 NAT (Janus' nat_1_1_mapping)."""
+    rtp_port_range: str = "20000-40000"
+    stun_servers: str = ""
+    """Comma-separated STUN URLs given to browsers (stun:stun.example.edu:3478); the first
+    also tells Janus its public address."""
+    turn_servers: str = ""
+    """Comma-separated TURN URLs given to browsers (turn:turn.example.edu:3478?transport=udp,
+    turns:turn.example.edu:443?transport=tcp), with credentials from turn_secret."""
+    turn_secret: SecretStr | None = None
+    """coturn's static-auth-secret (use-auth-secret): sala signs short-lived credentials."""
+    turn_ttl_seconds: int = Field(default=6 * 3600, ge=60)
+
     @classmethod
     def settings_customise_sources(
         cls,

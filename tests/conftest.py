@@ -94,6 +94,7 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
         database_url=database_url,
         public_url="https://sala.test",
         webhook_allow="127.0.0.1",
+        media=False,  # tests/media and tests/e2e/media start Janus themselves
     )
 
 
@@ -186,6 +187,7 @@ def start_server(
         "SALA_DATA_DIR": str(data_dir),
         "SALA_SECRET": SECRET,
         "SALA_LOG_LEVEL": "warning",
+        "SALA_MEDIA": "false",
         **(extra_env or {}),
     }
     log = open(data_dir.parent / f"server-{port}.log", "wb")  # noqa: SIM115 - outlives this call

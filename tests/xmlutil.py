@@ -31,3 +31,8 @@ def success(response: httpx.Response) -> ET.Element:
     root = xml(response)
     assert field(root, "returncode") == "SUCCESS", response.text
     return root
+
+
+def parse(body: str) -> ET.Element:
+    """An API answer already read as text."""
+    return ET.fromstring(body)

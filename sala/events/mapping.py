@@ -18,12 +18,14 @@ from sala.events.log import MeetingEvent
 # Log events whose webhook id is the same name (features append them as they arrive).
 PASSTHROUGH = frozenset(
     {
-        "user-audio-voice-enabled",
-        "user-audio-voice-disabled",
-        "user-audio-muted",
-        "user-audio-unmuted",
-        "user-cam-broadcast-start",
-        "user-cam-broadcast-end",
+        types.VOICE_ENABLED,
+        types.VOICE_DISABLED,
+        types.LISTEN_ONLY_ENABLED,
+        types.LISTEN_ONLY_DISABLED,
+        types.AUDIO_MUTED,
+        types.AUDIO_UNMUTED,
+        types.CAM_STARTED,
+        types.CAM_STOPPED,
         "user-presenter-assigned",
         "user-presenter-unassigned",
         types.EMOJI,
@@ -32,8 +34,8 @@ PASSTHROUGH = frozenset(
         types.POLL_VOTE,
         types.RECORDING_STARTED,
         types.RECORDING_STOPPED,
-        "meeting-screenshare-started",
-        "meeting-screenshare-stopped",
+        types.SCREENSHARE_STARTED,
+        types.SCREENSHARE_STOPPED,
         "meeting-presentation-changed",
     }
 )

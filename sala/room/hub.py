@@ -8,6 +8,7 @@ lifecycle rule), and hands chat from sendChatMessage to the room.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Any
 
 from sala.clock import Clock
@@ -15,6 +16,7 @@ from sala.events import types
 from sala.events.bus import Bus
 from sala.events.log import read_events
 from sala.events.types import PUBLIC_CHAT_TOPIC
+from sala.media.engine import MediaEngine
 from sala.meetings.model import Meeting
 from sala.meetings.service import MEETING_ENDED, MeetingService
 from sala.room.room import Room
@@ -23,8 +25,17 @@ from sala.store.db import Database
 
 class RoomHub:
     def __init__(
-        self, db: Database, meetings: MeetingService, bus: Bus, clock: Clock, default_logout: str
+        self,
+        db: Database,
+        meetings: MeetingService,
+        bus: Bus,
+        clock: Clock,
+        default_logout: str,
+        media_engine: MediaEngine | None = None,
+        ice_servers: Callable[[str], list[dict[str, Any]]] | None = None,
     ) -> None:
+        self._media_engine = media_engine
+        self._ice_servers = ice_servers
         self._db = db
         self._meetings = meetings
         self._bus = bus
@@ -43,7 +54,16 @@ class RoomHub:
             room = self._rooms.get(meeting.internal_id)
             if room is None:
                 logout = meeting.settings.get("logoutURL") or self._default_logout
-                room = Room(meeting, self._meetings, self._bus, self._clock, logout, self._forget)
+                room = Room(
+                    meeting,
+                    self._meetings,
+                    self._bus,
+                    self._clock,
+                    logout,
+                    self._forget,
+                    self._media_engine,
+                    self._ice_servers,
+                )
                 await self._load_chat(room)
                 self._rooms[meeting.internal_id] = room
             return room

@@ -13,7 +13,8 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 PROTOCOL_VERSION = 1
-MAX_MESSAGE_BYTES = 16 * 1024
+MAX_MESSAGE_BYTES = 32 * 1024
+MAX_SDP_CHARS = 24 * 1024
 MAX_CHAT_CHARS = 1000
 
 
@@ -113,6 +114,91 @@ class Leave(_Message):
     type: Literal["leave"]
 
 
+# ------------------------------------------------------------------------------ media --
+Sdp = Annotated[str, Field(min_length=10, max_length=MAX_SDP_CHARS)]
+FeedKindName = Literal["camera", "screen"]
+
+
+class AudioJoin(_Message):
+    """Join the audio conference: with a microphone, or listen-only (a receive-only offer)."""
+
+    type: Literal["media.audio.join"]
+    sdp: Sdp
+    listenOnly: bool = False
+
+
+class AudioLeave(_Message):
+    type: Literal["media.audio.leave"]
+
+
+class AudioMute(_Message):
+    """Mute or unmute oneself, or (moderators) somebody else."""
+
+    type: Literal["media.audio.mute"]
+    muted: bool
+    user: str | None = Field(default=None, max_length=80)
+
+
+class MuteAll(_Message):
+    type: Literal["media.audio.mute_all"]
+    muted: bool = True
+    exceptPresenter: bool = False
+
+
+class Publish(_Message):
+    type: Literal["media.publish"]
+    kind: FeedKindName
+    sdp: Sdp
+
+
+class Unpublish(_Message):
+    """Stop one's own webcam or screen, or (moderators) eject somebody's webcam."""
+
+    type: Literal["media.unpublish"]
+    kind: FeedKindName
+    user: str | None = Field(default=None, max_length=80)
+
+
+class Subscribe(_Message):
+    type: Literal["media.subscribe"]
+    feed: int = Field(ge=1, le=2**31)
+
+
+class SubscribeAnswer(_Message):
+    type: Literal["media.answer"]
+    feed: int = Field(ge=1, le=2**31)
+    sdp: Sdp
+
+
+class Unsubscribe(_Message):
+    type: Literal["media.unsubscribe"]
+    feed: int = Field(ge=1, le=2**31)
+
+
+MediaMessage = (
+    AudioJoin
+    | AudioLeave
+    | AudioMute
+    | MuteAll
+    | Publish
+    | Unpublish
+    | Subscribe
+    | SubscribeAnswer
+    | Unsubscribe
+)
+MEDIA_MESSAGES = (
+    AudioJoin,
+    AudioLeave,
+    AudioMute,
+    MuteAll,
+    Publish,
+    Unpublish,
+    Subscribe,
+    SubscribeAnswer,
+    Unsubscribe,
+)
+
+
 ClientMessage = Annotated[
     Hello
     | Ping
@@ -127,7 +213,8 @@ ClientMessage = Annotated[
     | GuestDecide
     | LobbyMessage
     | MeetingEnd
-    | Leave,
+    | Leave
+    | MediaMessage,
     Field(discriminator="type"),
 ]
 

@@ -18,12 +18,14 @@ from typing import Any
 from sala.clock import Clock
 from sala.events import types
 from sala.events.bus import Bus
+from sala.media.engine import MediaEngine
 from sala.meetings.model import Attendee, GuestStatus, Meeting, Role
 from sala.meetings.rules import EndReason
 from sala.meetings.service import MeetingService
 from sala.room import protocol as p
 from sala.room.connection import Connection, encode
 from sala.room.markup import sanitize
+from sala.room.media import RoomMedia
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +51,10 @@ class Participant:
     hand: bool = False
     reaction: str | None = None
     away: bool = False
+    audio: str | None = None
+    """None, "mic" or "listen" (listen-only)."""
+    muted: bool = False
+    talking: bool = False
     connections: set[Connection] = field(default_factory=set)
 
     def view(self) -> dict[str, Any]:
@@ -63,6 +69,9 @@ class Participant:
             "reaction": self.reaction,
             "away": self.away,
             "avatar": a.avatar_url or None,
+            "audio": self.audio,
+            "muted": self.muted,
+            "talking": self.talking,
         }
 
 
@@ -75,6 +84,8 @@ class Room:
         clock: Clock,
         logout_url: str,
         on_empty: Callable[[Room], Awaitable[None]],
+        media_engine: MediaEngine | None = None,
+        ice_servers: Callable[[str], list[dict[str, Any]]] | None = None,
     ) -> None:
         self.meeting = meeting
         self._meetings = meetings
@@ -90,6 +101,8 @@ class Room:
         self._topic = f"room:{meeting.internal_id}"
         self._unsubscribe = bus.subscribe(self._topic, self._deliver)
         self.closed = False
+        self.media = RoomMedia(self, media_engine)
+        self._ice_servers = ice_servers or (lambda _user: [])
 
     @property
     def id(self) -> str:
@@ -108,6 +121,11 @@ class Room:
 
     def _disabled(self, feature: str) -> bool:
         return feature in self.meeting.disabled_features
+
+    # What the media rules (room/media.py) read and do through the room.
+    locked = _locked
+    disabled = _disabled
+    setting = _setting
 
     async def refresh(self) -> None:
         fresh = await self._meetings.get_by_internal_id(self.id)
@@ -200,6 +218,7 @@ class Room:
             return
         for conn in list(participant.connections):
             conn.close(4410)
+        await self.media.release(user_id)
         await self._meetings.user_disconnected(self.id, user_id)
         await self._publish({"type": "user.left", "user": user_id})
         if participant.attendee.is_presenter:
@@ -224,7 +243,12 @@ class Room:
             participant.attendee = (
                 await self._meetings.get_attendee(conn.user_id)
             ) or participant.attendee
-            await self._dispatch(conn, participant, message)
+            if not isinstance(message, p.MEDIA_MESSAGES):
+                await self._dispatch(conn, participant, message)
+                return
+        # Outside the room's lock: media requests wait on the media server, and they are
+        # serialised per participant by RoomMedia.
+        await self.media.handle(conn, participant, message)
 
     async def _dispatch(self, conn: Connection, me: Participant, message: p.ClientMessage) -> None:
         ref = message.ref
@@ -299,6 +323,7 @@ class Room:
             await self._meetings.update_settings(self.id, changes)
             await self.refresh()
             await self._publish({"type": "locks.updated", "locks": self.locks()})
+            await self.media.locks_changed()
         elif isinstance(message, p.GuestDecide):
             waiting = [message.user] if message.user else list(self.lobby)
             if message.user and message.user not in self.lobby:
@@ -336,8 +361,9 @@ class Room:
             participant.attendee = fresh
 
     async def _set_presenter(self, user_id: str) -> None:
-        for other in self.participants.values():
+        for other in list(self.participants.values()):
             if other.attendee.is_presenter and other.attendee.internal_user_id != user_id:
+                await self.media.presenter_changed(other.attendee.internal_user_id)
                 await self._meetings.update_attendee(
                     self.id,
                     other.attendee.internal_user_id,
@@ -396,6 +422,41 @@ class Room:
             await self._publish(item)
         else:
             await self._publish(item, to=[sender.internal_user_id, to.attendee.internal_user_id])
+
+    # ------------------------------------------------------------- for the media rules --
+    def participant(self, user_id: str, ref: str | None = None) -> Participant:
+        return self._target(user_id, ref)
+
+    async def log(self, participant: Participant, kind: str, data: dict[str, Any]) -> None:
+        await self._log(participant, kind, data)
+
+    async def activity(self, kind: str) -> None:
+        await self._meetings.record_activity(self.id, kind)
+
+    async def update_media_flags(
+        self, participant: Participant, changes: dict[str, Any], event: str, data: dict[str, Any]
+    ) -> None:
+        """Media state for getMeetingInfo, and its event in the log, in one transaction."""
+        await self._meetings.update_attendee(
+            self.id, participant.attendee.internal_user_id, changes, (event, data)
+        )
+
+    async def update_settings(self, changes: dict[str, Any]) -> None:
+        await self._meetings.update_settings(self.id, changes)
+        await self.refresh()
+
+    async def publish_user(self, participant: Participant) -> None:
+        await self._publish_user(participant)
+
+    async def broadcast(self, message: dict[str, Any]) -> None:
+        await self._publish(message)
+
+    def send_to(self, user_id: str, message: dict[str, Any]) -> None:
+        """To this process's connections of one participant (media answers and notices)."""
+        participant = self.participants.get(user_id)
+        if participant is not None:
+            for conn in participant.connections:
+                conn.send(message)
 
     def _remember(self, item: dict[str, Any]) -> None:
         self.chat.append({k: v for k, v in item.items() if k != "ref"})
@@ -498,6 +559,15 @@ class Room:
                 "record": self.meeting.record,
             },
             "locks": self.locks(),
+            "media": {
+                "available": self.media.available,
+                "iceServers": self._ice_servers(attendee.internal_user_id),
+                "muteOnStart": bool(settings.get("muteOnStart", False)),
+                "webcamsOnlyForModerator": bool(settings.get("webcamsOnlyForModerator", False)),
+                "allowModsToUnmuteUsers": bool(settings.get("allowModsToUnmuteUsers", False)),
+                "allowModsToEjectCameras": bool(settings.get("allowModsToEjectCameras", False)),
+            },
+            "feeds": self.media.feeds_for(me),
             "users": users,
             "chat": [
                 m
@@ -544,3 +614,7 @@ class Room:
         self.participants.clear()
         self.lobby.clear()
         self._unsubscribe()
+        try:
+            await self.media.close()
+        except Exception:
+            log.exception("closing the media of %s failed", self.id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import json
 import uuid
@@ -65,6 +66,8 @@ class RoomServer:
 class RoomClient:
     ws: ClientConnection
     inbox: list[dict[str, Any]] = field(default_factory=list)
+    me: str = ""
+    """This participant's internal user ID, once `welcomed`."""
 
     @classmethod
     async def open(cls, server: RoomServer, cookie: str, hello: bool = True) -> RoomClient:
@@ -112,6 +115,26 @@ class RoomClient:
                 return message
             self.inbox.append(message)
 
+    async def welcomed(self) -> dict[str, Any]:
+        welcome = await self.expect("welcome")
+        self.me = welcome["you"]["id"]
+        return welcome
+
+    async def expect_reply(self, ref: str, within: float = 15.0) -> dict[str, Any]:
+        """The answer (or error) to the request sent with this `ref`."""
+        for index, message in enumerate(self.inbox):
+            if message.get("ref") == ref:
+                return self.inbox.pop(index)
+        deadline = asyncio.get_running_loop().time() + within
+        while True:
+            remaining = deadline - asyncio.get_running_loop().time()
+            if remaining <= 0:
+                raise AssertionError(f"no reply to {ref} in time; got {self.inbox}")
+            message = json.loads(await asyncio.wait_for(self.ws.recv(), remaining))
+            if message.get("ref") == ref:
+                return message
+            self.inbox.append(message)
+
     async def nothing_of(self, type_: str, wait: float = 0.3) -> None:
         try:
             found = await self.expect(type_, within=wait)
@@ -123,8 +146,9 @@ class RoomClient:
         await self.ws.close()
 
 
-@pytest.fixture
-async def room_server(settings: Settings) -> AsyncIterator[RoomServer]:
+@contextlib.asynccontextmanager
+async def serve_room(settings: Settings) -> AsyncIterator[RoomServer]:
+    """sala with these settings on a free loopback port, in this event loop."""
     port = free_port()
     settings = settings.model_copy(update={"public_url": f"http://127.0.0.1:{port}"})
     app = build_app(settings, run_reaper=False)
@@ -132,8 +156,8 @@ async def room_server(settings: Settings) -> AsyncIterator[RoomServer]:
         uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
     )
     task = asyncio.create_task(server.serve())
-    for _ in range(200):
-        if server.started:
+    for _ in range(500):
+        if server.started or task.done():
             break
         await asyncio.sleep(0.02)
     async with httpx.AsyncClient(timeout=10) as http:
@@ -142,3 +166,9 @@ async def room_server(settings: Settings) -> AsyncIterator[RoomServer]:
         )
     server.should_exit = True
     await asyncio.wait_for(task, 15)
+
+
+@pytest.fixture
+async def room_server(settings: Settings) -> AsyncIterator[RoomServer]:
+    async with serve_room(settings) as server:
+        yield server

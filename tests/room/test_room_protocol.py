@@ -236,7 +236,14 @@ async def test_bad_messages_are_refused_and_the_room_stays_healthy(room_server: 
         ('{"type": "chat.send", "text": "' + "x" * 1001 + '"}', "invalid"),
         ('{"type": "chat.send", "text": "hi", "extra": 1}', "invalid"),
         ('{"type": "reaction.set", "emoji": "<script>"}', "invalid"),
-        ('{"type": "chat.send", "text": "' + "y" * 20000 + '"}', "too_large"),
+        ('{"type": "chat.send", "text": "' + "y" * 40000 + '"}', "too_large"),
+        ('{"type": "media.audio.join", "sdp": "' + "v" * 25000 + '"}', "invalid"),
+        ('{"type": "media.subscribe", "feed": "one"}', "invalid"),
+        ('{"type": "media.subscribe", "feed": 0}', "invalid"),
+        ('{"type": "media.publish", "kind": "hologram", "sdp": "v=0 xxxxxxxxxx"}', "invalid"),
+        # No media server in this test: refused, and the connection stays.
+        ('{"type": "media.subscribe", "feed": 7}', "not_found"),
+        ('{"type": "media.audio.join", "sdp": "v=0 not really sdp"}', "media_unavailable"),
     ]
     for raw, code in cases:
         await bea.send(raw)

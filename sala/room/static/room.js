@@ -2,6 +2,7 @@
 // Text from people (names, chat) is only ever written with textContent; the welcome message
 // is HTML the server has already sanitized.
 import { pick, translator } from "./i18n.js";
+import { createMedia } from "./media.js";
 
 const $ = (id) => document.getElementById(id);
 const REACTIONS = ["👍", "👏", "😂", "😮", "❤️", "🎉", "🤔", "☕"];
@@ -10,6 +11,15 @@ let t = translator(pick(null, navigator.languages));
 let socket = null;
 let retry = 0;
 let pingTimer = null;
+const media = createMedia({
+  send: (message) => send(message),
+  t: (key) => t(key),
+  toast: (text) => toast(text),
+  state,
+  el: (id) => $(id),
+  render: () => renderMedia(),
+});
+window.salaMedia = media;
 
 function applyTranslations() {
   document.documentElement.lang = t === null ? "en" : document.documentElement.lang;
@@ -78,6 +88,7 @@ function finish(key, logoutUrl) {
 }
 
 function handle(m) {
+  if (media.handle(m)) return undefined;
   switch (m.type) {
     case "welcome": return welcome(m);
     case "lobby.waiting":
@@ -87,12 +98,24 @@ function handle(m) {
     case "lobby.message": return toast(m.text);
     case "guest.denied": return finish("denied", m.logoutUrl);
     case "removed": return finish("removed", m.logoutUrl);
-    case "meeting.ended": return finish("ended", m.logoutUrl);
+    case "meeting.ended": media.leaveAll(); return finish("ended", m.logoutUrl);
     case "user.joined":
     case "user.updated":
       state.users.set(m.user.id, m.user);
-      if (state.me && m.user.id === state.me.id) state.me = m.user;
+      if (state.me && m.user.id === state.me.id) {
+        const wasPresenter = state.me.presenter;
+        state.me = m.user;
+        media.applyMute();
+        if (wasPresenter && !m.user.presenter) media.unpublish("screen", false);
+      }
       return renderUsers();
+    case "user.talking": {
+      const user = state.users.get(m.user);
+      if (user) user.talking = m.talking;
+      const li = document.querySelector(`#user-list li[data-user="${CSS.escape(m.user)}"]`);
+      if (li) li.dataset.talking = String(m.talking);
+      return undefined;
+    }
     case "user.left":
       state.users.delete(m.user);
       return renderUsers();
@@ -115,6 +138,7 @@ function welcome(m) {
   state.locks = m.locks;
   state.lobby = m.lobby;
   state.users = new Map(m.users.map((u) => [u.id, u]));
+  state.userdata = m.userdata || {};
   $("notice").hidden = true;
   $("room").hidden = false;
   document.title = m.meeting.name;
@@ -130,6 +154,7 @@ function welcome(m) {
   renderUsers();
   renderLocks();
   renderLobby();
+  media.welcome(m);
 }
 
 // BBB's userdata-bbb_* join parameters that concern this page.
@@ -189,6 +214,8 @@ function renderUsers() {
   for (const user of users) {
     const li = document.createElement("li");
     li.dataset.user = user.id;
+    li.dataset.talking = String(Boolean(user.talking));
+    li.dataset.audio = user.audio || "none";
     const name = document.createElement("span");
     name.className = "name";
     name.textContent = user.name + (state.me && user.id === state.me.id ? ` (${t("you")})` : "");
@@ -198,6 +225,7 @@ function renderUsers() {
     badges.textContent = [
       user.role === "MODERATOR" ? t("moderator") : user.guest ? t("guest") : t("viewer"),
       user.presenter ? t("presenter") : "",
+      user.audio === "listen" ? "🎧" : user.audio === "mic" ? (user.muted ? "🔇" : "🎙") : "",
       user.hand ? "✋" : "",
       user.reaction || "",
       user.away ? t("away") : "",
@@ -219,6 +247,26 @@ function renderUsers() {
     $("away").textContent = me.away ? t("back") : t("away");
     $("away").setAttribute("aria-pressed", String(me.away));
   }
+  renderMedia();
+}
+
+function renderMedia() {
+  const v = media.view();
+  const me = state.me;
+  $("audio-join").hidden = !v.available || v.audio !== null;
+  $("audio-leave").hidden = v.audio === null;
+  $("mute").hidden = v.audio !== "mic";
+  if (me) {
+    $("mute").textContent = me.muted ? t("unmute") : t("mute");
+    $("mute").setAttribute("aria-pressed", String(Boolean(me.muted)));
+  }
+  $("camera").hidden = !v.canShareCamera && !v.camera;
+  $("camera").textContent = v.camera ? t("stopCamera") : t("shareCamera");
+  $("camera").setAttribute("aria-pressed", String(v.camera));
+  $("screen").hidden = !v.canShareScreen && !v.screen;
+  $("screen").textContent = v.screen ? t("stopScreen") : t("shareScreen");
+  $("screen").setAttribute("aria-pressed", String(v.screen));
+  $("mute-all").hidden = !v.available || !isModerator();
 }
 
 function moderatorMenu(user) {
@@ -226,6 +274,11 @@ function moderatorMenu(user) {
   menu.className = "user-actions";
   if (user.hand) menu.append(button(t("lowerTheirHand"), () => send({ type: "hand.set", raised: false, user: user.id })));
   if (!user.presenter) menu.append(button(t("makePresenter"), () => send({ type: "user.presenter", user: user.id })));
+  if (user.audio === "mic" && !user.muted) menu.append(button(t("muteThem"), () => media.muteUser(user.id, true)));
+  if (user.audio === "mic" && user.muted && state.meeting.allowModsToUnmuteUsers)
+    menu.append(button(t("unmuteThem"), () => media.muteUser(user.id, false)));
+  if (state.meeting.allowModsToEjectCameras && media.feeds().some((f) => f.user === user.id && f.kind === "camera"))
+    menu.append(button(t("ejectCamera"), () => media.ejectCamera(user.id)));
   menu.append(user.role === "MODERATOR"
     ? button(t("demote"), () => send({ type: "user.role", user: user.id, role: "VIEWER" }))
     : button(t("promote"), () => send({ type: "user.role", user: user.id, role: "MODERATOR" })));
@@ -308,9 +361,22 @@ function setup() {
   for (const input of document.querySelectorAll("[data-lock]")) {
     input.addEventListener("change", () => send({ type: "lock.set", [input.dataset.lock]: input.checked }));
   }
+  $("audio-join").addEventListener("click", () => media.chooseAudio(state.userdata || {}).catch((e) => toast(e.message)));
+  $("audio-leave").addEventListener("click", () => media.leaveAudio());
+  $("mute").addEventListener("click", () => media.setMuted(!state.me.muted));
+  $("camera").addEventListener("click", () => {
+    if (media.view().camera) media.unpublish("camera");
+    else media.openCameraPreview().catch((e) => toast(e.message));
+  });
+  $("screen").addEventListener("click", () => {
+    if (media.view().screen) media.unpublish("screen");
+    else media.shareScreen().catch((e) => toast(e.message));
+  });
+  $("mute-all").addEventListener("click", () => media.muteAll());
   $("allow-all").addEventListener("click", () => send({ type: "guest.decide", allow: true }));
   $("deny-all").addEventListener("click", () => send({ type: "guest.decide", allow: false }));
   $("leave").addEventListener("click", () => {
+    media.leaveAll();
     send({ type: "leave" });
     finish("left", state.meeting && state.meeting.logoutUrl);
   });

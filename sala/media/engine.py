@@ -1,0 +1,107 @@
+"""The media engine interface: what the room needs from whatever carries audio and video.
+
+The room speaks to a `MediaEngine` and never to Janus itself, so another engine could stand
+behind this interface. An engine gives each meeting a `MeetingMedia` (an audio mix and a
+forwarding room for webcams and screens) and each participant a `ParticipantMedia`; SDP goes in
+and out whole (no trickle). What happens on the engine's side without being asked (somebody
+starts or stops talking, a participant's media was lost) comes back through `MediaListener`.
+
+`node` names the media server a meeting runs on, so meetings can later be spread over several.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Protocol
+
+
+class FeedKind(StrEnum):
+    CAMERA = "camera"
+    SCREEN = "screen"
+
+
+@dataclass(frozen=True)
+class Feed:
+    """A published webcam or screen, identified within its meeting by `id`."""
+
+    id: int
+    user_id: str
+    kind: FeedKind
+
+
+class MediaError(Exception):
+    """The engine refused or failed a request; `message` is safe to show the user."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+class MediaListener(Protocol):
+    async def talking(self, user_id: str, talking: bool) -> None: ...
+
+    async def feed_up(self, feed: Feed) -> None:
+        """A published feed's media reached the engine: others can now receive it."""
+        ...
+
+    async def media_lost(self, user_id: str, what: str) -> None:
+        """`what` is "audio", or the FeedKind of a publication, or "subscription:<feed>"."""
+        ...
+
+
+class ParticipantMedia(Protocol):
+    async def join_audio(self, offer: str, *, muted: bool) -> str:
+        """Connect to the meeting's mix; a receive-only offer joins listen-only. Returns the
+        SDP answer."""
+        ...
+
+    async def set_muted(self, muted: bool) -> None: ...
+
+    async def leave_audio(self) -> None: ...
+
+    async def publish(self, feed: Feed, offer: str) -> str:
+        """Publish a webcam or screen (video only: voices go through the mix)."""
+        ...
+
+    async def unpublish(self, kind: FeedKind) -> None: ...
+
+    async def subscribe(self, feed: Feed) -> str:
+        """Start receiving another participant's feed; returns the engine's SDP offer."""
+        ...
+
+    async def answer(self, feed_id: int, answer: str) -> None: ...
+
+    async def unsubscribe(self, feed_id: int) -> None: ...
+
+    async def close(self) -> None:
+        """Release everything this participant holds on the engine."""
+        ...
+
+
+class MeetingMedia(Protocol):
+    node: str
+
+    async def participant(self, user_id: str, display: str) -> ParticipantMedia: ...
+
+    async def mute(self, user_id: str, muted: bool) -> None:
+        """A moderator mutes (or unmutes) somebody in the mix."""
+        ...
+
+    async def close(self) -> None:
+        """The meeting ended: every participant and both rooms go."""
+        ...
+
+
+class MediaEngine(Protocol):
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+    async def open_meeting(
+        self, meeting_id: str, number: int, listener: MediaListener
+    ) -> MeetingMedia:
+        """The meeting's media, created on first use. `number` (the voice bridge) names its
+        rooms on the engine."""
+        ...

@@ -1,0 +1,413 @@
+"""The media engine on Janus: an AudioBridge room and a VideoRoom room per meeting.
+
+Voices are mixed by AudioBridge (each participant hears everybody but themselves; joining with
+a receive-only offer is listen-only). Webcams and screens are published to VideoRoom as video
+only, since voices already travel through the mix, and each subscription is a handle of its own.
+
+Every participant gets a Janus session on a WebSocket of its own, so a participant's failure or
+departure is one `close()`. Rooms are created on first use and destroyed with the meeting
+(AudioBridge runs a mixer thread per room even when idle). When Janus restarts, everything on it
+is gone: the controller reconnects, rooms are created again on next use, and every participant's
+listener hears `media_lost(..., "all")` so the room can tell the browser to negotiate again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sala.media.engine import Feed, FeedKind, MediaError, MediaListener
+from sala.media.janus.client import JanusClient, JanusError, JanusGone
+
+log = logging.getLogger(__name__)
+
+AUDIOBRIDGE = "janus.plugin.audiobridge"
+VIDEOROOM = "janus.plugin.videoroom"
+ROOM_EXISTS = {486, 427}  # AudioBridge, VideoRoom
+NO_SUCH_ROOM = {485, 426}
+
+# Talking detection: the levels that worked with real speech (see docs/decisions.md).
+TALKING = {"audiolevel_event": True, "audio_active_packets": 50, "audio_level_average": 40}
+
+
+@dataclass(frozen=True)
+class JanusNode:
+    """One Janus server: where to reach its API, and the secret it wants."""
+
+    name: str
+    ws_url: str
+    api_secret: str
+
+
+class JanusEngine:
+    def __init__(self, node: JanusNode, timeout: float = 10.0) -> None:
+        self.node = node
+        self._timeout = timeout
+        self._controller: JanusClient | None = None
+        self._handles: dict[str, int] = {}
+        self._connecting = asyncio.Lock()
+        self.generation = 0
+        """Grows each time the controller connects again (after a Janus restart): rooms made
+        in an earlier generation are gone."""
+        self._meetings: dict[str, JanusMeeting] = {}
+
+    async def start(self) -> None:
+        await self._control()
+
+    async def stop(self) -> None:
+        for meeting in list(self._meetings.values()):
+            await meeting.close()
+        if self._controller is not None:
+            await self._controller.close()
+            self._controller = None
+
+    async def open_meeting(
+        self, meeting_id: str, number: int, listener: MediaListener
+    ) -> JanusMeeting:
+        meeting = self._meetings.get(meeting_id)
+        if meeting is None:
+            meeting = JanusMeeting(self, meeting_id, number, listener)
+            self._meetings[meeting_id] = meeting
+        return meeting
+
+    def forget(self, meeting_id: str) -> None:
+        self._meetings.pop(meeting_id, None)
+
+    async def client(self) -> JanusClient:
+        """A new connection with its own session (one per participant)."""
+        try:
+            client = await JanusClient(
+                self.node.ws_url, self.node.api_secret, timeout=self._timeout
+            ).connect()
+            await client.create_session()
+        except (OSError, JanusError, TimeoutError) as exc:
+            raise MediaError("media_unavailable", "The media server cannot be reached") from exc
+        return client
+
+    async def _control(self) -> tuple[JanusClient, int]:
+        async with self._connecting:
+            client = self._controller
+            if client is None or client.closed.is_set():
+                if client is not None:
+                    await client.close()
+                    self._lost()
+                client = await self.client()
+                self._controller = client
+                self._handles = {
+                    AUDIOBRIDGE: await client.attach(AUDIOBRIDGE),
+                    VIDEOROOM: await client.attach(VIDEOROOM),
+                }
+                self.generation += 1
+            return client, self.generation
+
+    def _lost(self) -> None:
+        """Janus went away: whatever it held is gone, for every meeting."""
+        for meeting in self._meetings.values():
+            meeting.lost()
+
+    async def control(self, plugin: str, body: dict[str, Any]) -> dict[str, Any]:
+        """A plugin request that belongs to no participant (create, destroy, mute)."""
+        client, _ = await self._control()
+        answer = await client.message(self._handles[plugin], body)
+        data: dict[str, Any] = answer.get("plugindata", {}).get("data", {})
+        return data
+
+    async def ensure_rooms(self, number: int, made_in: int) -> int:
+        """Create the meeting's rooms unless they exist in this generation; returns it."""
+        _, generation = await self._control()
+        if made_in == generation:
+            return generation
+        for plugin, options in (
+            (AUDIOBRIDGE, {"sampling_rate": 48000, **TALKING}),
+            (VIDEOROOM, {"publishers": 100, "bitrate": 1_500_000, "videocodec": "vp8,h264"}),
+        ):
+            body = {"request": "create", "room": number, "permanent": False, **options}
+            try:
+                await self.control(plugin, body)
+            except JanusError as exc:
+                if exc.code not in ROOM_EXISTS:
+                    raise
+                # Left over from a meeting with the same voice bridge that did not end cleanly.
+                await self.control(plugin, {"request": "destroy", "room": number})
+                await self.control(plugin, body)
+        return generation
+
+    async def destroy_rooms(self, number: int) -> None:
+        for plugin in (AUDIOBRIDGE, VIDEOROOM):
+            with contextlib.suppress(JanusError, MediaError, TimeoutError):
+                await self.control(plugin, {"request": "destroy", "room": number})
+
+
+class JanusMeeting:
+    def __init__(
+        self, engine: JanusEngine, meeting_id: str, number: int, listener: MediaListener
+    ) -> None:
+        self._engine = engine
+        self.node = engine.node.name
+        self.meeting_id = meeting_id
+        self.number = number
+        self.listener = listener
+        self._generation = 0
+        self._ready = asyncio.Lock()
+        self._audio_ids = itertools.count(1)
+        self.participants: dict[str, JanusParticipant] = {}
+        self._talking: dict[str, bool] = {}
+
+    async def rooms(self) -> None:
+        async with self._ready:
+            self._generation = await self._engine.ensure_rooms(self.number, self._generation)
+
+    async def participant(self, user_id: str, display: str) -> JanusParticipant:
+        old = self.participants.pop(user_id, None)
+        if old is not None:
+            await old.close()
+        await self.rooms()
+        client = await self._engine.client()
+        participant = JanusParticipant(self, user_id, display, client, next(self._audio_ids))
+        self.participants[user_id] = participant
+        return participant
+
+    async def mute(self, user_id: str, muted: bool) -> None:
+        participant = self.participants.get(user_id)
+        if participant is None or participant.audio_handle is None:
+            raise MediaError("not_in_audio", "That user is not in the audio conference")
+        await self._engine.control(
+            AUDIOBRIDGE,
+            {
+                "request": "mute" if muted else "unmute",
+                "room": self.number,
+                "id": participant.audio_id,
+            },
+        )
+
+    async def talking(self, audio_id: int, talking: bool) -> None:
+        """AudioBridge tells every handle in the room; report each change once."""
+        user_id = next(
+            (p.user_id for p in self.participants.values() if p.audio_id == audio_id), None
+        )
+        if user_id is None or self._talking.get(user_id, False) == talking:
+            return
+        self._talking[user_id] = talking
+        await self.listener.talking(user_id, talking)
+
+    def forget(self, participant: JanusParticipant) -> None:
+        if self.participants.get(participant.user_id) is participant:
+            del self.participants[participant.user_id]
+        if self._talking.pop(participant.user_id, False):
+            asyncio.get_running_loop().create_task(
+                self.listener.talking(participant.user_id, False)
+            )
+
+    def lost(self) -> None:
+        self._generation = 0
+
+    async def close(self) -> None:
+        for participant in list(self.participants.values()):
+            await participant.close()
+        await self._engine.destroy_rooms(self.number)
+        self._engine.forget(self.meeting_id)
+
+
+class JanusParticipant:
+    def __init__(
+        self,
+        meeting: JanusMeeting,
+        user_id: str,
+        display: str,
+        client: JanusClient,
+        audio_id: int,
+    ) -> None:
+        self._meeting = meeting
+        self.user_id = user_id
+        self._display = display
+        self._client = client
+        self.audio_id = audio_id
+        self.audio_handle: int | None = None
+        self._publishers: dict[FeedKind, int] = {}
+        self._subscriptions: dict[int, int] = {}
+        self._lock = asyncio.Lock()
+        self._closed = False
+        self._watch = asyncio.get_running_loop().create_task(self._watch_connection())
+
+    async def _watch_connection(self) -> None:
+        await self._client.closed.wait()
+        if not self._closed:
+            self._closed = True
+            self._meeting.forget(self)
+            await self._meeting.listener.media_lost(self.user_id, "all")
+
+    async def _request(
+        self, handle: int, body: dict[str, Any], jsep: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        try:
+            return await self._client.message(handle, body, jsep)
+        except JanusGone as exc:
+            raise MediaError("media_unavailable", "The media server went away") from exc
+        except JanusError as exc:
+            log.info("Janus refused %s for %s: %s", body.get("request"), self.user_id, exc)
+            raise MediaError("media_refused", f"The media server refused: {exc.reason}") from exc
+        except TimeoutError as exc:
+            raise MediaError("media_timeout", "The media server did not answer") from exc
+
+    async def _attach(
+        self,
+        plugin: str,
+        on_hangup: Callable[[], Awaitable[None]] | None = None,
+        on_up: Callable[[], Awaitable[None]] | None = None,
+    ) -> int:
+        async def on_event(message: dict[str, Any]) -> None:
+            data = message.get("plugindata", {}).get("data", {})
+            kind = message.get("janus")
+            if data.get("audiobridge") in ("talking", "stopped-talking"):
+                await self._meeting.talking(int(data["id"]), data["audiobridge"] == "talking")
+            elif kind == "hangup" and on_hangup is not None and not self._closed:
+                await on_hangup()
+            elif kind == "webrtcup" and on_up is not None and not self._closed:
+                await on_up()
+
+        try:
+            return await self._client.attach(plugin, on_event)
+        except (JanusError, TimeoutError) as exc:
+            raise MediaError("media_unavailable", "The media server cannot be reached") from exc
+
+    # ------------------------------------------------------------------------ audio --
+    async def join_audio(self, offer: str, *, muted: bool) -> str:
+        async with self._lock:
+            await self._meeting.rooms()
+            if self.audio_handle is not None:
+                await self._detach(self.audio_handle)
+                self.audio_handle = None
+            lost = self._lost("audio")
+            handle = await self._attach(AUDIOBRIDGE, lost)
+            self.audio_handle = handle
+            await self._request(
+                handle,
+                {
+                    "request": "join",
+                    "room": self._meeting.number,
+                    "id": self.audio_id,
+                    "display": self._display,
+                    "muted": muted,
+                },
+            )
+            answer = await self._request(
+                handle, {"request": "configure", "muted": muted}, _offer(offer)
+            )
+            return _sdp(answer)
+
+    async def set_muted(self, muted: bool) -> None:
+        async with self._lock:
+            if self.audio_handle is None:
+                raise MediaError("not_in_audio", "Join the audio conference first")
+            await self._request(self.audio_handle, {"request": "configure", "muted": muted})
+
+    async def leave_audio(self) -> None:
+        async with self._lock:
+            if self.audio_handle is not None:
+                handle, self.audio_handle = self.audio_handle, None
+                await self._detach(handle)
+            await self._meeting.talking(self.audio_id, False)
+
+    # ------------------------------------------------------------------------ video --
+    async def publish(self, feed: Feed, offer: str) -> str:
+        async with self._lock:
+            await self._meeting.rooms()
+            old = self._publishers.pop(feed.kind, None)
+            if old is not None:
+                await self._detach(old)
+            listener = self._meeting.listener
+
+            async def up() -> None:
+                await listener.feed_up(feed)
+
+            handle = await self._attach(VIDEOROOM, self._lost(feed.kind.value), up)
+            self._publishers[feed.kind] = handle
+            answer = await self._request(
+                handle,
+                {
+                    "request": "joinandconfigure",
+                    "ptype": "publisher",
+                    "room": self._meeting.number,
+                    "id": feed.id,
+                    "display": self._display,
+                },
+                _offer(offer),
+            )
+            return _sdp(answer)
+
+    async def unpublish(self, kind: FeedKind) -> None:
+        async with self._lock:
+            handle = self._publishers.pop(kind, None)
+            if handle is not None:
+                await self._detach(handle)
+
+    async def subscribe(self, feed: Feed) -> str:
+        async with self._lock:
+            old = self._subscriptions.pop(feed.id, None)
+            if old is not None:
+                await self._detach(old)
+            handle = await self._attach(VIDEOROOM, self._lost(f"subscription:{feed.id}"))
+            self._subscriptions[feed.id] = handle
+            offer = await self._request(
+                handle,
+                {
+                    "request": "join",
+                    "ptype": "subscriber",
+                    "room": self._meeting.number,
+                    "streams": [{"feed": feed.id}],
+                },
+            )
+            return _sdp(offer, kind="offer")
+
+    async def answer(self, feed_id: int, answer: str) -> None:
+        async with self._lock:
+            handle = self._subscriptions.get(feed_id)
+            if handle is None:
+                raise MediaError("not_subscribed", "Subscribe to that feed first")
+            await self._request(handle, {"request": "start"}, {"type": "answer", "sdp": answer})
+
+    async def unsubscribe(self, feed_id: int) -> None:
+        async with self._lock:
+            handle = self._subscriptions.pop(feed_id, None)
+            if handle is not None:
+                await self._detach(handle)
+
+    # ----------------------------------------------------------------------- common --
+    def _lost(self, what: str) -> Callable[[], Awaitable[None]]:
+        async def lost() -> None:
+            await self._meeting.listener.media_lost(self.user_id, what)
+
+        return lost
+
+    async def _detach(self, handle: int) -> None:
+        with contextlib.suppress(JanusError, TimeoutError):
+            await self._client.detach(handle)
+
+    async def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self._watch.cancel()
+        self._meeting.forget(self)
+        # Closing the session's connection lets Janus drop its handles (and peer connections).
+        with contextlib.suppress(JanusError, TimeoutError):
+            await self._client.request({"janus": "destroy", "session_id": self._client.session_id})
+        await self._client.close()
+
+
+def _offer(sdp: str) -> dict[str, Any]:
+    if not isinstance(sdp, str) or not sdp.startswith("v=0"):
+        raise MediaError("bad_sdp", "That is not an SDP offer")
+    return {"type": "offer", "sdp": sdp}
+
+
+def _sdp(answer: dict[str, Any], kind: str = "answer") -> str:
+    jsep = answer.get("jsep") or {}
+    if jsep.get("type") != kind or not isinstance(jsep.get("sdp"), str):
+        raise MediaError("media_refused", f"The media server sent no SDP {kind}")
+    return str(jsep["sdp"])

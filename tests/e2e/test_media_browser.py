@@ -1,0 +1,325 @@
+"""Real conferences: Chromium with fake devices, sala and its Janus, in a private network namespace.
+
+Ada and Bea have a fake camera and a fake microphone playing speech (espeak-ng); Cyd's browser
+has no devices at all and listens only. What is asserted is what people would notice: audio
+arriving with energy in it, webcam and screen frames being decoded, the talking indicator, a
+muted voice going silent, and what getMeetingInfo, Janus and the analytics callback say.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.async_api import Browser, Page, async_playwright
+
+from sala.media.janus.client import JanusClient
+from tests.conftest import LiveServer, start_server, stop_server
+from tests.e2e.conftest import ARGS, CHROMIUM, HAVE_CHROMIUM, api, signed
+from tests.support.netns import NamespaceUnavailable, private_network
+from tests.support.receiver import Receiver
+from tests.xmlutil import parse
+
+MEDIA_ARGS = [
+    *ARGS,
+    "--autoplay-policy=no-user-gesture-required",
+    # Host candidates as plain addresses: Janus is configured to ignore mDNS names.
+    "--disable-features=WebRtcHideLocalIpsWithMdns",
+]
+SPEECH = (
+    "Good morning everybody. Today we look at how the conference carries voices and pictures. "
+    "Please keep your microphone open while I speak, and tell me when you can hear me clearly."
+)
+AUDIO = {
+    "userdata-bbb_listen_only_mode": "false",
+    "userdata-bbb_skip_check_audio": "true",
+}
+WEBCAM = {"userdata-bbb_auto_share_webcam": "true", "userdata-bbb_skip_video_preview": "true"}
+
+
+@pytest.fixture(scope="module")
+def namespace() -> Iterator[str]:
+    try:
+        with private_network() as address:
+            yield address
+    except NamespaceUnavailable as exc:
+        pytest.fail(f"the media tests need a private network namespace: {exc}")
+
+
+@pytest.fixture(scope="module")
+def speech(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    if shutil.which("espeak-ng") is None:
+        pytest.fail("espeak-ng is needed: run scripts/install-test-deps")
+    wav = tmp_path_factory.mktemp("speech") / "speech.wav"
+    subprocess.run(["espeak-ng", "-s", "150", "-w", str(wav), SPEECH], check=True, timeout=60)
+    return wav
+
+
+@pytest.fixture(scope="module")
+def receiver(namespace: str) -> Iterator[Receiver]:
+    r = Receiver().start()
+    yield r
+    r.stop()
+
+
+@pytest.fixture(scope="module")
+def sala(namespace: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    if shutil.which("janus") is None:
+        pytest.fail("Janus is needed: run scripts/install-test-deps")
+    data_dir = tmp_path_factory.mktemp("media") / "data"
+    data_dir.mkdir()
+    process, server = start_server(
+        data_dir,
+        {
+            "SALA_MEDIA": "true",
+            "SALA_MEDIA_IP": namespace,
+            "SALA_WEBHOOK_ALLOW": "127.0.0.1",
+        },
+    )
+    try:
+        yield server
+    finally:
+        stop_server(process)
+
+
+@pytest.fixture
+async def browsers(namespace: str, speech: Path) -> AsyncIterator[tuple[Browser, Browser]]:
+    """One browser with fake devices (speech on the microphone), one with no devices at all."""
+    if not HAVE_CHROMIUM:
+        pytest.fail("Chromium is needed for the browser tests: run scripts/install-test-deps")
+    async with async_playwright() as playwright:
+        fake = await playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                *MEDIA_ARGS,
+                "--use-fake-ui-for-media-stream",
+                "--use-fake-device-for-media-stream",
+                f"--use-file-for-fake-audio-capture={speech}",
+                "--auto-select-desktop-capture-source=Entire screen",
+            ],
+        )
+        plain = await playwright.chromium.launch(executable_path=CHROMIUM, args=MEDIA_ARGS)
+        yield fake, plain
+        await fake.close()
+        await plain.close()
+
+
+async def enter(
+    browser: Browser, server: LiveServer, meeting_id: str, name: str, role: str, **extra: str
+) -> Page:
+    context = await browser.new_context(locale="en-US")
+    page = await context.new_page()
+    page.on(
+        "console",
+        lambda m: print(f"[{name}] {m.type}: {m.text}") if m.type in ("error", "warning") else None,
+    )
+    url = signed(server, "join", {"meetingID": meeting_id, "fullName": name, "role": role, **extra})
+    await page.goto(url)
+    await page.wait_for_selector("#room:not([hidden])", timeout=15_000)
+    return page
+
+
+async def stats(page: Page) -> dict[str, Any]:
+    result: dict[str, Any] = await page.evaluate("window.salaMedia.stats()")
+    return result
+
+
+async def eventually(
+    what: str, check: Callable[[], Awaitable[bool]], within: float = 25.0, every: float = 0.5
+) -> None:
+    for _ in range(int(within / every)):
+        if await check():
+            return
+        await asyncio.sleep(every)
+    raise AssertionError(f"not within {within} s: {what}")
+
+
+async def growing(
+    page: Page, pick: Callable[[dict[str, Any]], float], what: str, by: float = 0.0
+) -> None:
+    """`pick(stats)` grows (by more than `by`) between two samples a second apart."""
+
+    async def check() -> bool:
+        try:
+            before = pick(await stats(page))
+            await asyncio.sleep(1.0)
+            return pick(await stats(page)) > before + by
+        except (KeyError, TypeError, StopIteration):
+            return False
+
+    await eventually(what, check)
+
+
+def feed_of(s: dict[str, Any], kind: str, user: str | None = None) -> dict[str, Any]:
+    return next(
+        f for f in s["feeds"].values() if f["kind"] == kind and (user is None or f["user"] == user)
+    )
+
+
+def janus_admin_secret(server: LiveServer) -> tuple[str, str]:
+    config = (server.data_dir / "janus" / "janus.jcfg").read_text()
+    secret = re.search(r'admin_secret = "([^"]+)"', config)
+    port = re.search(
+        r"admin_ws_port = (\d+)",
+        (server.data_dir / "janus" / "janus.transport.websockets.jcfg").read_text(),
+    )
+    assert secret and port
+    return f"ws://127.0.0.1:{port.group(1)}", secret.group(1)
+
+
+async def janus_handles(server: LiveServer) -> int:
+    url, secret = janus_admin_secret(server)
+    admin = await JanusClient(url, secret, admin=True).connect()
+    try:
+        total = 0
+        for session in (await admin.admin("list_sessions"))["sessions"]:
+            total += len((await admin.admin("list_handles", session_id=session))["handles"])
+        return total
+    finally:
+        await admin.close()
+
+
+def janus_pid(server: LiveServer) -> int | None:
+    folder = str(server.data_dir / "janus")
+    found = subprocess.run(["pgrep", "-f", f"janus -F {folder}"], capture_output=True, text=True)
+    pids = [int(p) for p in found.stdout.split()]
+    return pids[0] if pids else None
+
+
+async def test_three_people_hear_and_see_each_other(
+    sala: LiveServer, browsers: tuple[Browser, Browser], receiver: Receiver
+) -> None:
+    fake, plain = browsers
+    meeting_id = f"media-{uuid.uuid4()}"
+    created = parse(
+        api(
+            sala,
+            "create",
+            name="Media",
+            meetingID=meeting_id,
+            **{"meta_analytics-callback-url": receiver.url("/analytics")},
+        )
+    )
+    assert created.findtext("returncode") == "SUCCESS"
+    handles_before = await janus_handles(sala)
+
+    ada = await enter(fake, sala, meeting_id, "Ada", "MODERATOR", **AUDIO, **WEBCAM)
+    bea = await enter(fake, sala, meeting_id, "Bea", "VIEWER", **AUDIO, **WEBCAM)
+    # Cyd's browser has no microphone: listen-only, chosen in the audio dialog.
+    cyd = await enter(plain, sala, meeting_id, "Cyd", "VIEWER")
+    await cyd.click("#audio-dialog button[value=listen]")
+
+    # Everybody receives the mix, with sound in it (Cyd hears both speakers).
+    for page in (ada, bea, cyd):
+        await growing(page, lambda s: s["audio"]["bytesIn"], "audio bytes arrive")
+        await growing(page, lambda s: s["audio"]["energyIn"], "audio energy arrives", by=1e-4)
+    assert (await stats(cyd))["audio"]["mode"] == "listen"
+    # Each sees the others' webcams.
+    await growing(ada, lambda s: feed_of(s, "camera")["framesDecoded"], "Ada sees Bea")
+    await growing(bea, lambda s: feed_of(s, "camera")["framesDecoded"], "Bea sees Ada")
+    await eventually("Cyd gets two webcams", lambda: _count_feeds(cyd, "camera", 2))
+    await growing(
+        cyd, lambda s: min(f["framesDecoded"] for f in s["feeds"].values()), "Cyd sees both"
+    )
+
+    # The talking indicator lights up for a speaker.
+    await cyd.wait_for_selector('#user-list li[data-talking="true"]', timeout=30_000)
+
+    info = parse(api(sala, "getMeetingInfo", meetingID=meeting_id))
+    assert info.findtext("voiceParticipantCount") == "2"
+    assert info.findtext("listenerCount") == "1"
+    assert info.findtext("videoCount") == "2"
+
+    # The presenter (Ada, the first moderator) shares a screen; the others see it.
+    await ada.click("#screen")
+    for page in (bea, cyd):
+        await eventually("a screen feed", lambda page=page: _count_feeds(page, "screen", 1))
+        await growing(page, lambda s: feed_of(s, "screen")["framesDecoded"], "screen frames")
+
+    # Bea mutes herself: Ada (who hears only Bea) stops receiving sound.
+    await growing(ada, lambda s: s["audio"]["energyIn"], "Ada hears Bea", by=1e-4)
+    await bea.click("#mute")
+    await ada.wait_for_selector(
+        '#user-list li[data-audio="mic"] .badges:has-text("🔇")', timeout=10_000
+    )
+    await asyncio.sleep(1.5)  # the mixer's buffer drains
+    first = (await stats(ada))["audio"]["energyIn"]
+    await asyncio.sleep(3.0)
+    assert (await stats(ada))["audio"]["energyIn"] - first < 1e-4, "a muted voice is still heard"
+
+    # Bea leaves: her streams stop and Janus lets go of her handles.
+    during = await janus_handles(sala)
+    await bea.click("#leave")
+    await eventually(
+        "Bea's webcam is gone for Ada", lambda: _count_feeds(ada, "camera", 0), within=10
+    )
+    await eventually("Bea's handles are freed", lambda: _fewer_handles(sala, during - 4), within=10)
+
+    api(sala, "end", meetingID=meeting_id)
+    await eventually("all handles freed", lambda: _fewer_handles(sala, handles_before), within=10)
+
+    # The analytics callback counts the talking that happened.
+    await eventually("analytics callback", lambda: _has(receiver, "/analytics"), within=30)
+    body = json.loads(next(r for r in receiver.accepted() if r.path == "/analytics").body)
+    talks = {a["name"]: a["engagement"]["talks"] for a in body["data"]["attendees"]}
+    assert talks["Ada"] + talks["Bea"] > 0 and talks["Cyd"] == 0, talks
+
+
+async def _count_feeds(page: Page, kind: str, n: int) -> bool:
+    return sum(1 for f in (await stats(page))["feeds"].values() if f["kind"] == kind) == n
+
+
+async def _fewer_handles(server: LiveServer, at_most: int) -> bool:
+    return await janus_handles(server) <= at_most
+
+
+async def _has(receiver: Receiver, path: str) -> bool:
+    return any(r.path == path for r in receiver.accepted())
+
+
+async def test_media_comes_back_after_janus_dies(
+    sala: LiveServer, browsers: tuple[Browser, Browser]
+) -> None:
+    fake, _ = browsers
+    meeting_id = f"media-{uuid.uuid4()}"
+    api(sala, "create", name="Media", meetingID=meeting_id)
+    ada = await enter(fake, sala, meeting_id, "Ada", "MODERATOR", **AUDIO, **WEBCAM)
+    bea = await enter(fake, sala, meeting_id, "Bea", "VIEWER", **AUDIO)
+    await growing(bea, lambda s: feed_of(s, "camera")["framesDecoded"], "Bea sees Ada")
+    await growing(bea, lambda s: s["audio"]["bytesIn"], "Bea hears")
+
+    [old_feed] = [k for k, f in (await stats(bea))["feeds"].items() if f["kind"] == "camera"]
+    pid = janus_pid(sala)
+    assert pid is not None
+    os.kill(pid, signal.SIGKILL)
+    # sala notices and starts Janus again within 5 s...
+    await eventually("Janus restarted", lambda: _restarted(sala, pid), within=5, every=0.1)
+    # ...and the browsers set their media up again by themselves: Ada publishes anew.
+    await eventually(
+        "Ada's webcam published again",
+        lambda: _feed_changed(bea, old_feed),
+    )
+    await growing(bea, lambda s: feed_of(s, "camera")["framesDecoded"], "Bea sees Ada again")
+    await growing(bea, lambda s: s["audio"]["bytesIn"], "Bea hears again")
+    await growing(ada, lambda s: s["audio"]["bytesIn"], "Ada hears again")
+    api(sala, "end", meetingID=meeting_id)
+
+
+async def _feed_changed(page: Page, old: str) -> bool:
+    cameras = [k for k, f in (await stats(page))["feeds"].items() if f["kind"] == "camera"]
+    return bool(cameras) and old not in cameras
+
+
+async def _restarted(server: LiveServer, old: int) -> bool:
+    pid = janus_pid(server)
+    return pid is not None and pid != old
