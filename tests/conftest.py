@@ -25,6 +25,7 @@ from sala.clock import ManualClock, SystemClock
 from sala.config import Settings, load_settings
 from sala.store.db import Database
 from tests.support.postgres import PostgresServer, postgres_available
+from tests.support.receiver import Receiver
 
 SECRET = "639259d4-9dd8-4b25-bf01-95f9567eaf4b"
 ROOT = Path(__file__).resolve().parent.parent
@@ -242,3 +243,12 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         yield server
     finally:
         stop_server(process)
+
+
+# ------------------------------------------------------------------- webhook receivers --
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    """A real HTTP receiver on loopback that records every request."""
+    r = Receiver().start()
+    yield r
+    r.stop()

@@ -46,6 +46,11 @@ def receive_only(sdp: str) -> bool:
     return True
 
 
+def _user(attributes: dict[str, Any]) -> dict[str, Any]:
+    """Event data whose `user` attributes bbb-webhooks puts next to the user's ids."""
+    return {"user": attributes}
+
+
 def _setting_bool(value: Any) -> bool:
     return value is True or str(value).lower() == "true"
 
@@ -185,7 +190,11 @@ class RoomMedia:
                 me,
                 {"joined_voice": not listen_only, "listening_only": listen_only},
                 types.LISTEN_ONLY_ENABLED if listen_only else types.VOICE_ENABLED,
-                {} if listen_only else {"muted": muted},
+                _user(
+                    {"listening-only": True, "sharing-mic": False}
+                    if listen_only
+                    else {"sharing-mic": True, "listening-only": False, "muted": muted}
+                ),
             )
         await self._room.publish_user(me)
         return answer
@@ -197,7 +206,7 @@ class RoomMedia:
             me,
             {"joined_voice": False, "listening_only": False},
             types.LISTEN_ONLY_DISABLED if previous == "listen" else types.VOICE_DISABLED,
-            {},
+            _user({"listening-only": False} if previous == "listen" else {"sharing-mic": False}),
         )
 
     async def _leave_audio(self, me: Participant) -> None:
@@ -254,7 +263,9 @@ class RoomMedia:
         if muted:
             target.talking = False
         await self._room.log(
-            target, types.AUDIO_MUTED if muted else types.AUDIO_UNMUTED, {"by": by} if by else {}
+            target,
+            types.AUDIO_MUTED if muted else types.AUDIO_UNMUTED,
+            {**_user({"muted": muted}), **({"by": by} if by else {})},
         )
         await self._room.publish_user(target)
 
@@ -290,7 +301,7 @@ class RoomMedia:
         if replaced is None:
             if kind is FeedKind.CAMERA:
                 await self._room.update_media_flags(
-                    me, {"has_video": True}, types.CAM_STARTED, {"stream": str(feed.id)}
+                    me, {"has_video": True}, types.CAM_STARTED, _user({"stream": str(feed.id)})
                 )
             else:
                 await self._room.log(me, types.SCREENSHARE_STARTED, {"stream": str(feed.id)})
@@ -315,7 +326,10 @@ class RoomMedia:
         if participant is not None:
             if kind is FeedKind.CAMERA:
                 await self._room.update_media_flags(
-                    participant, {"has_video": False}, types.CAM_STOPPED, {"stream": str(feed.id)}
+                    participant,
+                    {"has_video": False},
+                    types.CAM_STOPPED,
+                    _user({"stream": str(feed.id)}),
                 )
             else:
                 await self._room.log(

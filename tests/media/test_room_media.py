@@ -7,6 +7,8 @@ counts, the event log, the feeds each participant is offered, and Janus' handles
 
 from __future__ import annotations
 
+import asyncio
+import json
 from typing import Any
 
 import pytest
@@ -15,6 +17,7 @@ from sala.events.log import read_events
 from tests.media.conftest import janus_handles
 from tests.media.sdp import audio_offer, video_offer
 from tests.room.conftest import RoomClient, RoomServer
+from tests.support.receiver import Receiver
 from tests.xmlutil import parse
 
 
@@ -292,3 +295,44 @@ async def test_malformed_sdp_is_refused_and_the_room_carries_on(media_server: Ro
     await ada.send({"type": "chat.send", "text": "still here"})
     assert (await bea.expect("chat.message"))["text"] == "still here"
     assert (await join_audio(ada))["type"] == "media.audio.answer"
+
+
+async def test_media_changes_reach_webhooks_as_bbb_events(
+    media_server: RoomServer, receiver: Receiver
+) -> None:
+    await media_server.api("hooks/create", callbackURL=receiver.url("/hook"))
+    meeting_id = await media_server.create()
+    ada = await joined(media_server, meeting_id, "Ada", "MODERATOR")
+    await join_audio(ada)
+    await ada.send({"type": "media.audio.mute", "muted": True, "ref": "m"})
+    await ada.expect_reply("m")
+    await publish(ada)
+    await ada.send({"type": "media.unpublish", "kind": "camera", "ref": "u"})
+    await ada.expect_reply("u")
+
+    wanted = [
+        "user-audio-voice-enabled",
+        "user-audio-muted",
+        "user-cam-broadcast-start",
+        "user-cam-broadcast-end",
+    ]
+
+    def media_events() -> list[dict[str, Any]]:
+        out = []
+        for request in receiver.accepted():
+            [event] = json.loads(request.form["event"][0])
+            if event["data"]["id"] in wanted:
+                out.append(event["data"])
+        return out
+
+    for _ in range(100):
+        if len(media_events()) == len(wanted):
+            break
+        await asyncio.sleep(0.1)
+    events = media_events()
+    assert [e["id"] for e in events] == wanted
+    users = [e["attributes"]["user"] for e in events]
+    assert all(u["internal-user-id"] == ada.me for u in users)
+    assert users[0]["sharing-mic"] is True and users[0]["listening-only"] is False
+    assert users[1]["muted"] is True
+    assert users[2]["stream"] == users[3]["stream"]
