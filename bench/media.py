@@ -35,13 +35,14 @@ import sys
 import tempfile
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import httpx
 from playwright.async_api import Browser, Page, async_playwright
 
-from bench.api import machine, process_cpu, sala_revision
+from bench.api import machine, process_cpu, sala_revision, top_frames
 from sala.api import checksum
 from tests.support.netns import private_network
 
@@ -155,7 +156,9 @@ def chromium_cpu() -> float:
     return total
 
 
-async def run_n(browser: Browser, n: int, seconds: float, workdir: Path) -> dict[str, Any]:
+async def run_n(
+    browser: Browser, n: int, seconds: float, workdir: Path, profile: Path | None
+) -> dict[str, Any]:
     data_dir = workdir / f"n{n}" / "data"
     data_dir.mkdir(parents=True)
     port = 18000 + n
@@ -180,15 +183,25 @@ async def run_n(browser: Browser, n: int, seconds: float, workdir: Path) -> dict
             await asyncio.sleep(1.0)
         await asyncio.sleep(3.0)  # everybody's subscriptions settle
         janus = await asyncio.to_thread(janus_pid, data_dir)
-        sala_pids = [sala.pid, *await asyncio.to_thread(children, sala.pid)]
-        sala_pids = [p for p in sala_pids if p != janus]
+        workers = [p for p in await asyncio.to_thread(children, sala.pid) if p != janus]
         t0 = time.monotonic()
-        sala0 = sum(process_cpu(p) for p in sala_pids)
+        server0 = process_cpu(sala.pid)
+        workers0 = sum(process_cpu(p) for p in workers)
         janus0 = process_cpu(janus)
         chromium0 = chromium_cpu()
+        if profile:
+            spy = await asyncio.create_subprocess_exec(
+                str(Path(sys.executable).parent / "py-spy"), "record", "--pid", str(sala.pid), "--duration", str(int(seconds)),
+                "--format", "raw", "--output", str(profile / f"n{n}.folded"), "--nonblocking",
+                stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+            )  # fmt: skip
         await asyncio.sleep(seconds)
         wall = time.monotonic() - t0
-        sala_pct = 100 * (sum(process_cpu(p) for p in sala_pids) - sala0) / wall
+        server_pct = 100 * (process_cpu(sala.pid) - server0) / wall
+        worker_pct = 100 * (sum(process_cpu(p) for p in workers) - workers0) / wall
+        sala_pct = server_pct + worker_pct
+        if profile:
+            await spy.wait()
         janus_pct = 100 * (process_cpu(janus) - janus0) / wall
         chromium_pct = 100 * (chromium_cpu() - chromium0) / wall
     finally:
@@ -199,7 +212,13 @@ async def run_n(browser: Browser, n: int, seconds: float, workdir: Path) -> dict
     return {
         "participants": n,
         "joins": joins,
-        "cpu": {"sala": sala_pct, "janus": janus_pct, "chromium": chromium_pct},
+        "cpu": {
+            "sala": sala_pct,
+            "server": server_pct,
+            "worker": worker_pct,
+            "janus": janus_pct,
+            "chromium": chromium_pct,
+        },
     }
 
 
@@ -228,7 +247,8 @@ def report(result: dict[str, Any]) -> None:
             f" worst {worst:.0f} ms (target <= 1000 ms) -> {verdict}"
         )
     print(
-        f"  cpu over the steady window (% of one core): sala {cpu['sala']:.1f},"
+        f"  cpu over the steady window (% of one core): sala {cpu['sala']:.1f}"
+        f" (server {cpu['server']:.1f}, delivery worker {cpu['worker']:.1f}),"
         f" Janus {cpu['janus']:.1f}, Chromium (all participants) {cpu['chromium']:.0f}"
     )
     verdict = "HOLDS" if ratio <= 0.10 else "DOES NOT HOLD"
@@ -250,6 +270,9 @@ async def amain(args: argparse.Namespace) -> int:
             subprocess.run, ["espeak-ng", "-s", "150", "-w", str(wav), SPEECH], check=True
         )
         with private_network():
+            # Threads inherit the namespace of the thread that creates them: the default
+            # executor's were made outside, and sala started from one would not be reachable.
+            asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor(max_workers=4))
             async with async_playwright() as playwright:
                 browser = await playwright.chromium.launch(
                     executable_path=CHROMIUM,
@@ -257,8 +280,11 @@ async def amain(args: argparse.Namespace) -> int:
                 )
                 try:
                     for n in counts:
-                        result = await run_n(browser, n, args.seconds, workdir)
+                        result = await run_n(browser, n, args.seconds, workdir, args.profile)
                         report(result)
+                        if args.profile:
+                            for frame, share in top_frames(args.profile / f"n{n}.folded", 15):
+                                print(f"    {share:5.1f}%  {frame}")
                         results.append(result)
                 finally:
                     await browser.close()
@@ -273,6 +299,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--participants", default="2,4,6")
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--json")
+    parser.add_argument("--profile", type=Path, help="py-spy the server into this directory")
     return asyncio.run(amain(parser.parse_args(argv)))
 
 

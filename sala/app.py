@@ -29,7 +29,7 @@ from sala.events.destinations import DestinationPolicy
 from sala.events.fanout import Fanout, FanoutSettings
 from sala.events.hooks import HookStore
 from sala.events.outbox import open_outbox, prepare_outbox
-from sala.events.worker import EventWorker
+from sala.events.worker import OUTBOX_CHANGED, EventWorker
 from sala.media.runtime import MediaRuntime
 from sala.meetings.cache import LiveMeetingCache
 from sala.meetings.history import MeetingHistory
@@ -97,7 +97,11 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
     )
     cache = LiveMeetingCache(bus) if settings.read_cache else None
     meetings = MeetingService(db, clock, bus, defaults, cache)
-    hooks = HookStore(db, clock, outbox)
+
+    async def outbox_changed() -> None:
+        await bus.publish(OUTBOX_CHANGED, {})
+
+    hooks = HookStore(db, clock, outbox, outbox_changed)
     destinations = DestinationPolicy(
         allow=settings.csv(settings.webhook_allow), deny=settings.csv(settings.webhook_deny)
     )
@@ -201,6 +205,7 @@ def build_app(
         if run_workers and worker_process:
             worker = WorkerProcess()
             await worker.start()
+            services.bus.subscribe("*", worker.on_bus)
         elif run_workers:
             services.events.start()
         recovery = asyncio.create_task(

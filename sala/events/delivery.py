@@ -75,6 +75,8 @@ class Deliverer:
         # Hooks read once per pump (the API process changes them, so never trusted longer).
         self._known_hooks: dict[int, Hook] = {}
         self._disabled_hooks: list[int] = []
+        self._next_due_at: int | None = 0
+        """When the earliest pending delivery is due, as last read (None: nothing pending)."""
         self._policy = policy
         self._http = http
         self._settings = settings
@@ -126,6 +128,16 @@ class Deliverer:
         if hook_id is not None:
             self._per_hook[hook_id] = self._per_hook.get(hook_id, 1) - 1
 
+    def changed(self) -> None:
+        """The outbox changed outside this deliverer (new deliveries, a hook enabled)."""
+        self._next_due_at = 0
+
+    def due_in_ms(self) -> int | None:
+        """From what was last read: how long until something is due (0: now; None: nothing)."""
+        if self._next_due_at is None:
+            return None
+        return max(0, self._next_due_at - self._clock.now_ms())
+
     async def next_due_in_ms(self) -> int | None:
         now = self._clock.now_ms()
         async with self._db.read() as conn:
@@ -137,6 +149,7 @@ class Deliverer:
                     .limit(1)
                 )
             ).scalar()
+        self._next_due_at = None if earliest is None else int(earliest)
         return None if earliest is None else max(0, int(earliest) - now)
 
     async def _load_hooks(self) -> None:

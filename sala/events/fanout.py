@@ -93,6 +93,11 @@ class Fanout:
         self._hooks = hooks
         self._settings = settings
         self._gap_seen_at: dict[int, float] = {}
+        self._known_position: int | None = None
+        """Where this worker last moved the log position; another worker moving it makes
+        this pass's write fail, and the position is read again."""
+        self.queued = 0
+        """Deliveries written so far (the worker pumps when this grows)."""
 
     async def run_once(self) -> int:
         """Queue deliveries for the next batch of log events; returns how many were consumed."""
@@ -109,6 +114,8 @@ class Fanout:
             users: dict[str, Mapping[Any, Any] | None] = {}
             for event in events:
                 consumed.append(event)
+                if not hooks and event.type != types.MEETING_ENDED:
+                    continue  # nothing to send: only the position moves
                 meeting = await self._meeting(conn, meetings, event.meeting_id)
                 if meeting is None:
                     continue
@@ -135,10 +142,15 @@ class Fanout:
         except _Overtaken:
             # Another worker queued these events first; rolled back, the next pass starts
             # from its position.
+            self._known_position = None
             return 0
+        self._known_position = consumed[-1].id
+        self.queued += len(rows)
         return len(consumed)
 
     async def _position(self) -> int:
+        if self._known_position is not None:
+            return self._known_position
         c = tables.log_cursors
         async with self._outbox.read() as conn:
             found = (

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -76,9 +76,16 @@ class Hook:
 
 
 class HookStore:
-    def __init__(self, db: Database, clock: Clock, outbox: Database | None = None) -> None:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        outbox: Database | None = None,
+        on_outbox_changed: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
         self._db = db
         self._outbox = outbox or db
+        self._on_outbox_changed = on_outbox_changed
         self._clock = clock
 
     async def create(
@@ -167,6 +174,8 @@ class HookStore:
                 .where(hooks_t.c.id == hook_id)
                 .values(enabled=True, disabled_reason=None)
             )
+        if self._on_outbox_changed is not None:
+            await self._on_outbox_changed()
         return changed.rowcount == 1
 
     async def disable(self, hook_id: int, reason: str) -> None:

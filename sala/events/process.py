@@ -1,6 +1,12 @@
 """Delivery in its own process: `sala serve` starts `sala worker` beside it and restarts it if it
 dies. Webhook and callback traffic then runs on the other core and never takes CPU or event-loop
 time from the API; the two meet only in the database (the outbox and its claims).
+
+The server tells its worker when to look through the worker's stdin: one byte, at most every
+WAKE_COALESCE_S, "e" for new events and "o" when the outbox changed (hooks/enable). Without
+that the worker would poll, and polling five times a second cost more CPU than a meeting's
+whole signaling. It still looks every POLL_S for what other sala processes logged, and exits
+when its stdin closes (its server is gone).
 """
 
 from __future__ import annotations
@@ -10,19 +16,21 @@ import contextlib
 import logging
 import os
 import signal
+import stat
 import sys
 
 from sala.app import build_services
 from sala.config import Settings
 from sala.events.outbox import prepare_outbox
-from sala.events.worker import EventWorker
+from sala.events.worker import OUTBOX_CHANGED, EventWorker
 
 log = logging.getLogger(__name__)
 
 WORKER_NICENESS = 10
 
-POLL_S = 0.2
-"""The worker cannot hear the API's in-process bus, so it looks for new events this often."""
+POLL_S = 5.0
+"""Besides being woken by its server, the worker looks for new events this often."""
+WAKE_COALESCE_S = 0.02
 
 
 class WorkerProcess:
@@ -32,6 +40,8 @@ class WorkerProcess:
         self._process: asyncio.subprocess.Process | None = None
         self._watch: asyncio.Task[None] | None = None
         self._stopping = False
+        self._pending: set[bytes] = set()
+        self._flush: asyncio.TimerHandle | None = None
 
     async def start(self) -> None:
         await self._spawn()
@@ -39,9 +49,26 @@ class WorkerProcess:
 
     async def _spawn(self) -> None:
         self._process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "sala", "worker", stdin=asyncio.subprocess.DEVNULL
+            sys.executable, "-m", "sala", "worker", stdin=asyncio.subprocess.PIPE
         )
         log.info("delivery worker started (pid %s)", self._process.pid)
+
+    async def on_bus(self, topic: str, _message: dict[str, object]) -> None:
+        """Something changed in this process: wake the worker (coalesced)."""
+        self._pending.add(b"o" if topic == OUTBOX_CHANGED else b"e")
+        if self._flush is None:
+            self._flush = asyncio.get_running_loop().call_later(WAKE_COALESCE_S, self._send_wake)
+
+    def _send_wake(self) -> None:
+        self._flush = None
+        pending, self._pending = self._pending, set()
+        process = self._process
+        if process is None or process.stdin is None or process.returncode is not None:
+            return
+        # A byte or two into a pipe the worker drains: never blocks in practice, and a worker
+        # that stopped reading is restarted by _supervise anyway.
+        with contextlib.suppress(OSError, RuntimeError):
+            process.stdin.write(b"".join(sorted(pending)))
 
     async def _supervise(self) -> None:
         pause = 0.5
@@ -57,6 +84,8 @@ class WorkerProcess:
 
     async def stop(self) -> None:
         self._stopping = True
+        if self._flush is not None:
+            self._flush.cancel()
         if self._watch is not None:
             self._watch.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -90,14 +119,36 @@ async def run_worker(settings: Settings) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+    wakes = asyncio.create_task(_listen_for_wakes(worker, stop), name="sala-worker-wakes")
     try:
         # A worker whose `sala serve` died (kill -9) must not linger: the next serve starts its own.
         while not stop.is_set() and os.getppid() == parent:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), 1.0)
     finally:
+        wakes.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await wakes
         await worker.stop()
         await services.http.aclose()
         await services.db.dispose()
         if services.outbox is not services.db:
             await services.outbox.dispose()
+
+
+async def _listen_for_wakes(worker: EventWorker, stop: asyncio.Event) -> None:
+    """Read the server's wake bytes from stdin; end of file means the server is gone."""
+    try:
+        if not stat.S_ISFIFO(os.fstat(sys.stdin.fileno()).st_mode):
+            return  # started by hand, not by `sala serve`: polling alone
+    except (OSError, ValueError):
+        return
+    loop = asyncio.get_running_loop()
+    reader = asyncio.StreamReader()
+    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
+    while True:
+        data = await reader.read(64)
+        if not data:
+            stop.set()
+            return
+        worker.poke(outbox_changed=b"o" in data)

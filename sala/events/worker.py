@@ -1,8 +1,11 @@
 """The background task that moves events out: log → fan-out → deliveries → receivers.
 
-It runs whenever the bus says something changed, and otherwise wakes when the next retry is due
-(at most every `idle_seconds`). Stopping it waits for the requests in flight; whatever is left
-pending stays in the outbox for the next start.
+It runs whenever it is told something changed (the bus in this process; the parent's pipe in
+`sala worker`), and otherwise wakes when the next retry is due, or every `idle_seconds` to pick
+up what other processes logged. An idle pass costs one query: the log position is kept in memory
+and the outbox is only read when deliveries were queued, the outbox changed, or one is due.
+Stopping it waits for the requests in flight; whatever is left pending stays in the outbox for
+the next start.
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ from sala.events.fanout import Fanout
 log = logging.getLogger(__name__)
 
 BATCH_DELAY_S = 0.02
+OUTBOX_CHANGED = "outbox.changed"
+"""Bus topic: deliveries changed outside the worker (hooks/enable made some due at once)."""
 
 
 class EventWorker:
@@ -32,10 +37,12 @@ class EventWorker:
         self._task: asyncio.Task[None] | None = None
         self._unsubscribe = bus.subscribe("*", self._on_bus)
 
-    async def _on_bus(self, _topic: str, _message: dict[str, Any]) -> None:
-        self._wake.set()
+    async def _on_bus(self, topic: str, _message: dict[str, Any]) -> None:
+        self.poke(outbox_changed=topic == OUTBOX_CHANGED)
 
-    def poke(self) -> None:
+    def poke(self, outbox_changed: bool = False) -> None:
+        if outbox_changed:
+            self._deliverer.changed()
         self._wake.set()
 
     def start(self) -> None:
@@ -61,8 +68,14 @@ class EventWorker:
 
         Alternating keeps deliveries flowing while a burst of events is being queued: with
         many hooks one burst can take the fan-out many seconds."""
+        queued = self.fanout.queued
         more = await self.fanout.run_once() > 0
-        await self._deliverer.pump()
+        if self.fanout.queued > queued:
+            self._deliverer.changed()
+        due = self._deliverer.due_in_ms()
+        if self._deliverer.busy or due == 0:
+            await self._deliverer.pump()
+            await self._deliverer.next_due_in_ms()
         return more
 
     async def _run(self) -> None:
@@ -73,7 +86,7 @@ class EventWorker:
             try:
                 if await self.run_step():
                     self._wake.set()
-                due = await self._deliverer.next_due_in_ms()
+                due = self._deliverer.due_in_ms()
             except Exception:
                 log.exception("event worker pass failed")
                 due = None
