@@ -191,7 +191,8 @@ async def run_n(
         chromium0 = chromium_cpu()
         if profile:
             spy = await asyncio.create_subprocess_exec(
-                str(Path(sys.executable).parent / "py-spy"), "record", "--pid", str(sala.pid), "--duration", str(int(seconds)),
+                str(Path(sys.executable).parent / "py-spy"), "record",
+                "--pid", str(sala.pid), "--duration", str(int(seconds)),
                 "--format", "raw", "--output", str(profile / f"n{n}.folded"), "--nonblocking",
                 stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
             )  # fmt: skip

@@ -30,6 +30,7 @@ from sala.room.media import RoomMedia
 log = logging.getLogger(__name__)
 
 RECONNECT_GRACE_S = 10.0
+ACTIVITY_EVERY_S = 30.0
 CHAT_HISTORY = 1000
 LOCK_KEYS = {
     "disableCam": "lockSettingsDisableCam",
@@ -102,6 +103,7 @@ class Room:
         self._unsubscribe = bus.subscribe(self._topic, self._deliver)
         self.closed = False
         self.media = RoomMedia(self, media_engine)
+        self._activity_at = 0
         self._ice_servers = ice_servers or (lambda _user: [])
 
     @property
@@ -431,6 +433,12 @@ class Room:
         await self._log(participant, kind, data)
 
     async def activity(self, kind: str) -> None:
+        """Talking and the like keep the meeting alive. The inactivity rule counts in minutes,
+        so the deadline moves at most every ACTIVITY_EVERY_S, not on every word."""
+        now = self._clock.now_ms()
+        if now - self._activity_at < ACTIVITY_EVERY_S * 1000:
+            return
+        self._activity_at = now
         await self._meetings.record_activity(self.id, kind)
 
     async def update_media_flags(

@@ -264,7 +264,10 @@ class JanusParticipant:
             data = message.get("plugindata", {}).get("data", {})
             kind = message.get("janus")
             if data.get("audiobridge") in ("talking", "stopped-talking"):
-                await self._meeting.talking(int(data["id"]), data["audiobridge"] == "talking")
+                # AudioBridge tells every participant about everybody's talking; each handle
+                # reports only its own, so N participants cost N events, not N².
+                if data.get("id") == self.audio_id:
+                    await self._meeting.talking(self.audio_id, data["audiobridge"] == "talking")
             elif kind == "hangup" and on_hangup is not None and not self._closed:
                 await on_hangup()
             elif kind == "webrtcup" and on_up is not None and not self._closed:
