@@ -192,7 +192,7 @@ async def run_n(
         if profile:
             spy = await asyncio.create_subprocess_exec(
                 str(Path(sys.executable).parent / "py-spy"), "record",
-                "--pid", str(sala.pid), "--duration", str(int(seconds)),
+                "--pid", str(sala.pid), "--duration", str(int(seconds)), "--rate", "1000",
                 "--format", "raw", "--output", str(profile / f"n{n}.folded"), "--nonblocking",
                 stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
             )  # fmt: skip

@@ -49,6 +49,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         proxy_headers=True,
         server_header=False,
         lifespan="on",
+        ws_per_message_deflate=settings.room_ws_compression,
     )
     uvicorn.Server(config).run()
     return 0

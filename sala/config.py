@@ -104,6 +104,10 @@ class Settings(BaseSettings):
     frame_ancestors: str = "*"
     """Who may embed the room in an iframe (CSP frame-ancestors), e.g.
     "https://moodle.example.edu https://*.example.edu". "*" lets any site embed it, as BBB does."""
+    room_ws_compression: bool = False
+    """permessage-deflate on the room's WebSocket. Off: room messages are small, and
+    compressing each one cost 25% more CPU per message and 51 KiB more memory per connection
+    (docs/performance.md) for bandwidth that audio and video dwarf."""
     reconnect_grace_after_restart_seconds: float = Field(default=60.0, ge=0)
     """After a restart, how long people still counted as present have to reconnect before
     they are marked as left."""
