@@ -139,7 +139,9 @@ async def run_worker(settings: Settings) -> None:
 async def _listen_for_wakes(worker: EventWorker, stop: asyncio.Event) -> None:
     """Read the server's wake bytes from stdin; end of file means the server is gone."""
     try:
-        if not stat.S_ISFIFO(os.fstat(sys.stdin.fileno()).st_mode):
+        mode = os.fstat(sys.stdin.fileno()).st_mode
+        # A pipe, or a socket pair (what uvloop gives a child for stdin).
+        if not (stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode)):
             return  # started by hand, not by `sala serve`: polling alone
     except (OSError, ValueError):
         return

@@ -136,3 +136,28 @@ def test_stopping_sala_keeps_pending_deliveries(tmp_path: Path) -> None:
         stop_server(process)
         receiver.stop()
     assert isinstance(process, subprocess.Popen)
+
+
+def test_the_server_wakes_its_worker_instead_of_waiting_for_its_poll(tmp_path: Path) -> None:
+    """`sala serve` tells its `sala worker` child about each change through a pipe: a hook's
+    delivery does not wait for the worker's 5-second look at the database."""
+    receiver = Receiver().start()
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    process, server = start_server(data_dir, ENV)
+    try:
+        call(server.base_url, "hooks/create", {"callbackURL": receiver.url("/hook")})
+        time.sleep(1.0)  # the worker's first look happened; the next one is 5 s away
+        for n in range(3):
+            meeting = f"wake-{n}"
+            call(server.base_url, "create", {"meetingID": meeting, "name": "Wake up"})
+            arrived = wait_until(
+                lambda meeting=meeting: any(
+                    e[0] == meeting for e in received_events(receiver.accepted())
+                ),
+                2.0,
+            )
+            assert arrived, f"{meeting}'s webhook waited for the worker's poll"
+    finally:
+        stop_server(process)
+        receiver.stop()
