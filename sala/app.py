@@ -37,10 +37,13 @@ from sala.meetings.reaper import Reaper
 from sala.meetings.service import MeetingService
 from sala.meetings.sessions import RoomSessions
 from sala.meetings.specs import LifecycleDefaults
+from sala.presentations.convert import Limits
+from sala.presentations.service import PresentationService
 from sala.recordings.store import RecordingStore
 from sala.room.demo import Demo
 from sala.room.handoff import STATIC_DIR, RoomHandoff
 from sala.room.hub import RoomHub
+from sala.room.slides import Slides
 from sala.room.websocket import RoomSocket
 from sala.store.db import Database
 
@@ -65,6 +68,7 @@ class Services:
     http: httpx.AsyncClient
     rooms: RoomHub
     media: MediaRuntime
+    presentations: PresentationService
 
 
 class SalaApp(Starlette):
@@ -109,6 +113,19 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         limits=httpx.Limits(max_connections=settings.webhook_concurrency * 2),
         trust_env=False,
     )
+    presentations = PresentationService(
+        db,
+        bus,
+        clock,
+        settings.data_dir / "presentations",
+        http,
+        destinations,
+        Limits(
+            max_bytes=settings.presentation_max_mb * 1024 * 1024,
+            max_pages=settings.presentation_max_pages,
+        ),
+        settings.default_presentation,
+    )
     deliverer = Deliverer(
         outbox,
         clock,
@@ -149,8 +166,10 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
             settings.logout_url,
             media.engine if media.enabled else None,
             media.ice.for_user,
+            presentations,
         ),
         media=media,
+        presentations=presentations,
         clock=clock,
         db=db,
         outbox=outbox,
@@ -184,10 +203,12 @@ def build_app(
         recordings=services.recordings,
         hooks=services.hooks,
         destinations=services.destinations,
+        presentations=services.presentations,
     )
     api = ApiEndpoint(ctx, api_calls())
     handoff = RoomHandoff(services.sessions, settings)
     socket = RoomSocket(services.sessions, services.rooms, settings.base_url)
+    slides = Slides(services.sessions, services.presentations)
 
     async def health(_: Request) -> Response:
         return JSONResponse({"status": "ok"})
@@ -199,6 +220,7 @@ def build_app(
         await services.db.migrate()
         await prepare_outbox(services.db, services.outbox)
         await services.media.start()
+        await services.presentations.resume()
         if run_reaper:
             services.reaper.start()
         worker: WorkerProcess | None = None
@@ -223,6 +245,7 @@ def build_app(
                 await worker.stop()
             await services.rooms.close_all()
             await services.media.stop()
+            await services.presentations.close()
             await services.events.stop()
             await services.http.aclose()
             await services.db.dispose()
@@ -243,6 +266,9 @@ def build_app(
             *routes,
             Route("/room/join", handoff.join, methods=["GET"]),
             WebSocketRoute("/room/ws", socket.handle),
+            Route("/room/slides/{presentation}/{page:int}", slides.page, methods=["GET"]),
+            Route("/room/documents/{presentation}", slides.download, methods=["GET"]),
+            Route("/room/upload", slides.upload, methods=["POST"]),
             Route("/room/", handoff.page, methods=["GET"]),
             Mount("/room/static", StaticFiles(directory=STATIC_DIR), name="room-static"),
             Route("/health", health, methods=["GET"]),

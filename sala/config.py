@@ -104,6 +104,10 @@ class Settings(BaseSettings):
     frame_ancestors: str = "*"
     """Who may embed the room in an iframe (CSP frame-ancestors), e.g.
     "https://moodle.example.edu https://*.example.edu". "*" lets any site embed it, as BBB does."""
+    default_presentation: Path | None = None
+    """A PDF every meeting starts with. Default: sala's own one-page welcome slide."""
+    presentation_max_mb: int = Field(default=30, ge=1, le=1024)
+    presentation_max_pages: int = Field(default=200, ge=1, le=5000)
     room_ws_compression: bool = False
     """permessage-deflate on the room's WebSocket. Off: room messages are small, and
     compressing each one cost 25% more CPU per message and 51 KiB more memory per connection

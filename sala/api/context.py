@@ -12,6 +12,7 @@ from sala.events.hooks import HookStore
 from sala.meetings.history import MeetingHistory
 from sala.meetings.service import MeetingService
 from sala.meetings.sessions import RoomSessions
+from sala.presentations.service import PresentationService
 from sala.recordings.store import RecordingStore
 
 
@@ -26,3 +27,4 @@ class ApiContext:
     recordings: RecordingStore
     hooks: HookStore
     destinations: DestinationPolicy
+    presentations: PresentationService

@@ -22,6 +22,8 @@ class DocumentSpec:
     downloadable: bool
     removable: bool
     current: bool
+    content: str | None = None
+    """The base64 text of an inline document."""
 
 
 def _flag(value: str | None, default: bool) -> bool:
@@ -56,6 +58,7 @@ def parse_documents(xml_text: str) -> list[DocumentSpec]:
                     downloadable=_flag(doc.get("downloadable"), False),
                     removable=_flag(doc.get("removable"), True),
                     current=_flag(doc.get("current"), False),
+                    content=(doc.text or "").strip() if inline else None,
                 )
             )
     return documents

@@ -30,7 +30,8 @@ WORKER_NICENESS = 10
 
 POLL_S = 5.0
 """Besides being woken by its server, the worker looks for new events this often."""
-WAKE_COALESCE_S = 0.02
+WAKE_COALESCE_S = 0.1
+"""At most ten wake-ups a second: under load each is a batch, and a webhook waits 0.1 s at most."""
 
 
 class WorkerProcess:

@@ -12,6 +12,8 @@ USER_JOINED = "user-joined"
 USER_LEFT = "user-left"
 CHAT_MESSAGE = "chat-message"
 PRESENTATION_INSERTED = "presentation-inserted"
+PRESENTATION_CHANGED = "meeting-presentation-changed"  # data: {"presentation": id}
+PAGE_CHANGED = "presentation-page-changed"  # data: {"presentation": id, "page": n}
 
 # Written by the room and media features (data: {"user_id": ..., ...}).
 TALKING_STARTED = "user-talking-started"

@@ -19,6 +19,7 @@ from sala.events.types import PUBLIC_CHAT_TOPIC
 from sala.media.engine import MediaEngine
 from sala.meetings.model import Meeting
 from sala.meetings.service import MEETING_ENDED, MeetingService
+from sala.presentations.service import PRESENTATION_TOPIC, PresentationService
 from sala.room.room import Room
 from sala.store.db import Database
 
@@ -33,8 +34,10 @@ class RoomHub:
         default_logout: str,
         media_engine: MediaEngine | None = None,
         ice_servers: Callable[[str], list[dict[str, Any]]] | None = None,
+        presentations: PresentationService | None = None,
     ) -> None:
         self._media_engine = media_engine
+        self._presentations = presentations
         self._ice_servers = ice_servers
         self._db = db
         self._meetings = meetings
@@ -45,6 +48,7 @@ class RoomHub:
         self._lock = asyncio.Lock()
         bus.subscribe(MEETING_ENDED, self._on_ended)
         bus.subscribe(PUBLIC_CHAT_TOPIC, self._on_chat)
+        bus.subscribe(PRESENTATION_TOPIC, self._on_presentation)
 
     def get(self, meeting_id: str) -> Room | None:
         return self._rooms.get(meeting_id)
@@ -63,6 +67,7 @@ class RoomHub:
                     self._forget,
                     self._media_engine,
                     self._ice_servers,
+                    self._presentations,
                 )
                 await self._load_chat(room)
                 self._rooms[meeting.internal_id] = room
@@ -94,6 +99,11 @@ class RoomHub:
         room = self._rooms.pop(str(message["internal_id"]), None)
         if room is not None:
             await room.close(str(message.get("reason", "ended")))
+
+    async def _on_presentation(self, _topic: str, message: dict[str, Any]) -> None:
+        room = self._rooms.get(str(message["meeting_id"]))
+        if room is not None:
+            await room.presentations_changed()
 
     async def _on_chat(self, _topic: str, message: dict[str, Any]) -> None:
         room = self._rooms.get(str(message["meeting_id"]))

@@ -114,6 +114,21 @@ class Leave(_Message):
     type: Literal["leave"]
 
 
+# ----------------------------------------------------------------------- presentation --
+class PresentationPage(_Message):
+    """The presenter shows another page of the current presentation."""
+
+    type: Literal["presentation.page"]
+    page: int = Field(ge=1, le=100_000)
+
+
+class PresentationShow(_Message):
+    """The presenter makes another of the meeting's presentations the current one."""
+
+    type: Literal["presentation.show"]
+    presentation: str = Field(min_length=1, max_length=36)
+
+
 # ------------------------------------------------------------------------------ media --
 Sdp = Annotated[str, Field(min_length=10, max_length=MAX_SDP_CHARS)]
 FeedKindName = Literal["camera", "screen"]
@@ -214,6 +229,8 @@ ClientMessage = Annotated[
     | LobbyMessage
     | MeetingEnd
     | Leave
+    | PresentationPage
+    | PresentationShow
     | MediaMessage,
     Field(discriminator="type"),
 ]

@@ -22,6 +22,7 @@ from sala.media.engine import MediaEngine
 from sala.meetings.model import Attendee, GuestStatus, Meeting, Role
 from sala.meetings.rules import EndReason
 from sala.meetings.service import MeetingService
+from sala.presentations.service import PresentationService
 from sala.room import protocol as p
 from sala.room.connection import Connection, encode
 from sala.room.markup import sanitize
@@ -87,6 +88,7 @@ class Room:
         on_empty: Callable[[Room], Awaitable[None]],
         media_engine: MediaEngine | None = None,
         ice_servers: Callable[[str], list[dict[str, Any]]] | None = None,
+        presentations: PresentationService | None = None,
     ) -> None:
         self.meeting = meeting
         self._meetings = meetings
@@ -103,6 +105,7 @@ class Room:
         self._unsubscribe = bus.subscribe(self._topic, self._deliver)
         self.closed = False
         self.media = RoomMedia(self, media_engine)
+        self._presentations = presentations
         self._activity_at = 0
         self._ice_servers = ice_servers or (lambda _user: [])
 
@@ -190,7 +193,7 @@ class Room:
         if pending is not None:
             pending.cancel()
         participant.connections.add(conn)
-        conn.send(self._welcome(participant))
+        conn.send({**self._welcome(participant), **await self._presentation_state()})
 
     async def detach(self, conn: Connection) -> None:
         async with self._lock:
@@ -281,6 +284,8 @@ class Room:
             await self._publish_user(me)
         elif isinstance(message, p.Leave):
             await self._drop(me.attendee.internal_user_id)
+        elif isinstance(message, p.PresentationPage | p.PresentationShow):
+            await self._present(me, message)
         elif isinstance(message, p.Hello):
             raise Refused("invalid", "The handshake was already done", ref)
         else:
@@ -311,8 +316,9 @@ class Room:
             )
             await self._reload(target)
             await self._publish_user(target)
+            state = await self._presentation_state()
             for conn in target.connections:
-                conn.send(self._welcome(target))
+                conn.send({**self._welcome(target), **state})
         elif isinstance(message, p.UserPresenter):
             self._target(message.user, ref)
             await self._set_presenter(message.user)
@@ -350,6 +356,43 @@ class Room:
             )
         elif isinstance(message, p.MeetingEnd):
             await self._meetings.end_by_internal_id(self.id, EndReason.MODERATOR)
+
+    # --------------------------------------------------------------------- presentation --
+    async def _present(
+        self, me: Participant, message: p.PresentationPage | p.PresentationShow
+    ) -> None:
+        ref = message.ref
+        if self._presentations is None or self._disabled("presentation"):
+            raise Refused("disabled", "Presentations are disabled in this meeting", ref)
+        if not me.attendee.is_presenter:
+            raise Refused("forbidden", "Only the presenter can do that", ref)
+        if isinstance(message, p.PresentationShow):
+            chosen = await self._presentations.get(message.presentation)
+            if chosen is None or chosen.meeting_id != self.id or chosen.state != "ready":
+                raise Refused("not_found", "No such presentation in this meeting", ref)
+            await self._presentations.make_current(self.id, chosen.id)
+            await self._log(me, types.PRESENTATION_CHANGED, {"presentation": chosen.id})
+            return
+        current = await self._presentations.current(self.id)
+        if current is None or message.page > current.pages:
+            raise Refused("not_found", "No such page", ref)
+        await self._presentations.set_page(current.id, message.page)
+        await self._log(me, types.PAGE_CHANGED, {"presentation": current.id, "page": message.page})
+        await self.activity("presentation")
+        await self._publish(
+            {"type": "presentation.page", "presentation": current.id, "page": message.page}
+        )
+
+    async def presentations_changed(self) -> None:
+        """A document finished converting, failed, or became current."""
+        await self._publish({"type": "presentation.updated", **await self._presentation_state()})
+
+    async def _presentation_state(self) -> dict[str, Any]:
+        if self._presentations is None or self._disabled("presentation"):
+            return {"presentations": [], "current": None}
+        documents = await self._presentations.of_meeting(self.id)
+        current = next((d.id for d in documents if d.current), None)
+        return {"presentations": [d.view() for d in documents], "current": current}
 
     def _target(self, user_id: str, ref: str | None) -> Participant:
         target = self.participants.get(user_id)

@@ -13,6 +13,7 @@ from sala.store.models import (
     HookRow,
     MeetingEventRow,
     MeetingRow,
+    PresentationRow,
     RecordingRow,
     TokenRow,
 )
@@ -25,3 +26,4 @@ recordings = cast(Table, RecordingRow.__table__)
 hooks = cast(Table, HookRow.__table__)
 deliveries = cast(Table, DeliveryRow.__table__)
 log_cursors = cast(Table, CursorRow.__table__)
+presentations = cast(Table, PresentationRow.__table__)

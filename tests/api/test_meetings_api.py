@@ -301,7 +301,7 @@ async def test_create_with_presentation_modules_body(api: Api) -> None:
     query = api.query("create", {"name": "Deck", "meetingID": meeting_id})
     body = (
         '<?xml version="1.0"?><modules><module name="presentation">'
-        '<document url="https://files.example.org/deck.pdf" filename="deck.pdf" current="true"/>'
+        '<document url="http://127.0.0.1:9/deck.pdf" filename="deck.pdf" current="true"/>'
         "</module></modules>"
     )
     response = await api.client.post(

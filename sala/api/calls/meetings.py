@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sala.api.create_params import parse_create
+from sala.api.documents import uploads_from
 from sala.api.endpoint import Answer, ApiRequest, Memo
 from sala.api.errors import ApiError, missing_meeting_id
 from sala.api.modules import parse_documents
@@ -13,6 +14,7 @@ from sala.api.xml import Fields, Repeated
 from sala.meetings.errors import MeetingNotFound
 from sala.meetings.model import Meeting
 from sala.meetings.rules import EndReason
+from sala.presentations.service import Upload
 
 DUPLICATE_MESSAGE = "This conference was already in existence and may currently be in progress."
 END_MESSAGE = (
@@ -30,15 +32,21 @@ def _meeting_id(req: ApiRequest) -> str:
 
 async def create(req: ApiRequest) -> Answer:
     modules_xml = req.xml_body
-    if modules_xml is not None:
-        parse_documents(modules_xml)  # refuse a malformed body before creating anything
+    # A malformed body or bad base64 is refused before anything is created.
+    uploads = uploads_from(parse_documents(modules_xml)) if modules_xml is not None else []
     spec = parse_create(req.params, req.ctx.settings, modules_xml)
+    pre_uploaded = req.params.nonempty("preUploadedPresentation")
+    if pre_uploaded:
+        name = req.params.nonempty("preUploadedPresentationName") or "presentation.pdf"
+        uploads.append(Upload(name=name, url=pre_uploaded, current=not uploads))
     if spec.is_breakout and not spec.parent_meeting_id:
         raise ApiError(
             "parentMeetingIDMissing", "No parent meeting ID was provided for the breakout room"
         )
     result = await req.ctx.meetings.create(spec)
     m = result.meeting
+    if not result.duplicate:
+        await _presentations_for(req, m.internal_id, m.disabled_features, uploads)
     return [
         ("returncode", "SUCCESS"),
         ("meetingID", m.external_id),
@@ -56,6 +64,21 @@ async def create(req: ApiRequest) -> Answer:
         ("messageKey", "duplicateWarning" if result.duplicate else ""),
         ("message", DUPLICATE_MESSAGE if result.duplicate else ""),
     ]
+
+
+async def _presentations_for(
+    req: ApiRequest, meeting_id: str, disabled: frozenset[str] | set[str], uploads: list[Upload]
+) -> None:
+    """The meeting's documents start converting now and show up when ready; without any (or
+    when BBB's preUploadedPresentationOverrideDefault=false asks for it) the default comes
+    first."""
+    if "presentation" in disabled:
+        return
+    keep_default = req.params.nonempty("preUploadedPresentationOverrideDefault") == "false"
+    if not uploads or keep_default:
+        await req.ctx.presentations.add_default(meeting_id)
+    if uploads:
+        await req.ctx.presentations.add(meeting_id, uploads)
 
 
 async def end(req: ApiRequest) -> Answer:

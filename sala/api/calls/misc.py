@@ -8,6 +8,7 @@ from starlette.responses import JSONResponse
 
 from sala import __version__
 from sala.api import checksum
+from sala.api.documents import uploads_from
 from sala.api.endpoint import Answer, ApiRequest
 from sala.api.errors import ApiError, missing_meeting_id
 from sala.api.modules import parse_documents
@@ -40,10 +41,10 @@ async def insert_document(req: ApiRequest) -> Answer:
     documents = parse_documents(body)
     if not documents:
         raise ApiError("missingParamDocument", "The XML body names no presentation document.")
+    uploads = uploads_from(documents)
+    await req.ctx.presentations.add(meeting.internal_id, uploads)
     await req.ctx.meetings.log_event(
-        meeting.internal_id,
-        "presentation-inserted",
-        {"modules_xml": body, "filenames": [d.filename or d.name or "" for d in documents]},
+        meeting.internal_id, "presentation-inserted", {"filenames": [u.name for u in uploads]}
     )
     return [
         ("returncode", "SUCCESS"),

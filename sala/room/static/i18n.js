@@ -33,6 +33,10 @@ export const messages = {
     screenStopped: "Your screen sharing was stopped.",
     mediaReconnecting: "Audio or video lost. Reconnecting…",
     mediaTimeout: "The media server did not answer.",
+    previousPage: "Previous page", nextPage: "Next page", presentations: "Presentations",
+    upload: "Upload a presentation", download: "Download the presentation",
+    presentationProcessing: "Preparing {name}…", presentationFailed: "{name} could not be used: {reason}",
+    slideAlt: "{name}, page {page} of {pages}",
   },
   "pt-BR": {
     connecting: "Conectando…", reconnecting: "Conexão perdida. Reconectando…",
@@ -71,6 +75,11 @@ export const messages = {
     screenStopped: "Seu compartilhamento de tela foi encerrado.",
     mediaReconnecting: "Áudio ou vídeo perdido. Reconectando…",
     mediaTimeout: "O servidor de mídia não respondeu.",
+    previousPage: "Página anterior", nextPage: "Próxima página", presentations: "Apresentações",
+    upload: "Enviar apresentação", download: "Baixar a apresentação",
+    presentationProcessing: "Preparando {name}…",
+    presentationFailed: "Não foi possível usar {name}: {reason}",
+    slideAlt: "{name}, página {page} de {pages}",
   },
 };
 

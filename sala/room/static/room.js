@@ -6,7 +6,7 @@ import { createMedia } from "./media.js";
 
 const $ = (id) => document.getElementById(id);
 const REACTIONS = ["👍", "👏", "😂", "😮", "❤️", "🎉", "🤔", "☕"];
-const state = { me: null, users: new Map(), locks: {}, meeting: null, lobby: [], final: false };
+const state = { me: null, users: new Map(), locks: {}, meeting: null, lobby: [], final: false, presentations: [], currentPresentation: null };
 let t = translator(pick(null, navigator.languages));
 let socket = null;
 let retry = 0;
@@ -107,6 +107,7 @@ function handle(m) {
         state.me = m.user;
         media.applyMute();
         if (wasPresenter && !m.user.presenter) media.unpublish("screen", false);
+        if (wasPresenter !== m.user.presenter) renderPresentation();
       }
       return renderUsers();
     case "user.talking": {
@@ -126,6 +127,15 @@ function handle(m) {
     case "lobby.updated":
       state.lobby = m.waiting;
       return renderLobby();
+    case "presentation.updated":
+      state.presentations = m.presentations;
+      state.currentPresentation = m.current;
+      return renderPresentation();
+    case "presentation.page": {
+      const shown = state.presentations.find((d) => d.id === m.presentation);
+      if (shown) shown.page = m.page;
+      return renderPresentation();
+    }
     case "error": return toast(m.message);
     default: return undefined;
   }
@@ -154,7 +164,59 @@ function welcome(m) {
   renderUsers();
   renderLocks();
   renderLobby();
+  state.presentations = m.presentations || [];
+  state.currentPresentation = m.current || null;
+  renderPresentation();
   media.welcome(m);
+}
+
+function currentPresentation() {
+  return state.presentations.find((d) => d.id === state.currentPresentation) || null;
+}
+
+function renderPresentation() {
+  const hidden = disabled("presentation") || String(state.userdata?.bbb_hide_presentation).toLowerCase() === "true";
+  const doc = currentPresentation();
+  const processing = state.presentations.filter((d) => d.state === "processing");
+  const failed = state.presentations.filter((d) => d.state === "failed");
+  $("presentation").hidden = hidden;
+  $("stage-placeholder").hidden = !hidden;
+  const status = $("presentation-status");
+  const notes = [];
+  if (processing.length) notes.push(t("presentationProcessing", { name: processing.map((d) => d.name).join(", ") }));
+  if (failed.length && state.me?.presenter) notes.push(...failed.map((d) => t("presentationFailed", { name: d.name, reason: d.error || "" })));
+  status.hidden = notes.length === 0;
+  status.textContent = notes.join(" ");
+  const slide = $("slide");
+  slide.hidden = !doc;
+  if (doc) {
+    const src = `/room/slides/${encodeURIComponent(doc.id)}/${doc.page}`;
+    if (slide.getAttribute("src") !== src) slide.src = src;
+    slide.alt = t("slideAlt", { name: doc.name, page: doc.page, pages: doc.pages });
+    slide.dataset.presentation = doc.id;
+    slide.dataset.page = String(doc.page);
+    $("page-label").textContent = `${doc.page} / ${doc.pages}`;
+  }
+  const presenter = Boolean(state.me?.presenter);
+  $("presenter-tools").hidden = !presenter;
+  $("prev-page").disabled = !doc || doc.page <= 1;
+  $("next-page").disabled = !doc || doc.page >= doc.pages;
+  const list = $("presentation-list");
+  list.replaceChildren(...state.presentations.filter((d) => d.state === "ready").map((d) => new Option(d.name, d.id, false, d.id === state.currentPresentation)));
+  const download = $("download");
+  const canDownload = doc && doc.downloadable && !disabled("downloadPresentationOriginalFile") && !disabled("downloadPresentationWithAnnotations");
+  download.hidden = !canDownload;
+  if (canDownload) download.href = `/room/documents/${encodeURIComponent(doc.id)}`;
+}
+
+async function uploadPresentation(file) {
+  const body = new FormData();
+  body.append("file", file);
+  const response = await fetch("/room/upload", { method: "POST", body, credentials: "same-origin" });
+  if (!response.ok) {
+    const problem = await response.json().catch(() => ({ message: response.statusText }));
+    toast(problem.message);
+  }
 }
 
 // BBB's userdata-bbb_* join parameters that concern this page.
@@ -373,6 +435,18 @@ function setup() {
     else media.shareScreen().catch((e) => toast(e.message));
   });
   $("mute-all").addEventListener("click", () => media.muteAll());
+  const turn = (by) => {
+    const doc = currentPresentation();
+    if (doc) send({ type: "presentation.page", page: doc.page + by });
+  };
+  $("prev-page").addEventListener("click", () => turn(-1));
+  $("next-page").addEventListener("click", () => turn(1));
+  $("presentation-list").addEventListener("change", (event) => send({ type: "presentation.show", presentation: event.target.value }));
+  $("upload").addEventListener("change", (event) => {
+    const [file] = event.target.files;
+    if (file) uploadPresentation(file);
+    event.target.value = "";
+  });
   $("allow-all").addEventListener("click", () => send({ type: "guest.decide", allow: true }));
   $("deny-all").addEventListener("click", () => send({ type: "guest.decide", allow: false }));
   $("leave").addEventListener("click", () => {

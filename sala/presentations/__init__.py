@@ -1,0 +1,1 @@
+"""Presentations: documents fetched or uploaded, converted to page images, and kept per meeting."""

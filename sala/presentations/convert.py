@@ -1,0 +1,167 @@
+"""Turning an uploaded document into page images, in subprocesses with limits.
+
+PDFs are measured with `pdfinfo` and rendered with `pdftoppm` (Debian's poppler-utils), each page
+to a slide image and a thumbnail. Images become one page, decoded by Pillow (which refuses
+decompression bombs). Office documents go through LibreOffice when it is installed. Every tool
+runs with a time limit and an address-space and CPU limit, so a broken or hostile file costs a
+failed conversion with a readable reason, never the server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import resource
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from PIL import Image, UnidentifiedImageError
+
+SLIDE_PX = 1600
+THUMB_PX = 240
+OFFICE_SUFFIXES = {".doc", ".docx", ".odt", ".rtf", ".txt", ".ppt", ".pptx", ".odp", ".xls",
+                   ".xlsx", ".ods"}  # fmt: skip
+
+
+class ConversionError(Exception):
+    """Why a document could not be used; safe to show to the user who sent it."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_bytes: int = 30 * 1024 * 1024
+    max_pages: int = 200
+    timeout_s: float = 120.0
+    memory_bytes: int = 1024 * 1024 * 1024
+    max_image_pixels: int = 40_000_000
+
+
+def kind_of(data: bytes, filename: str) -> str:
+    """ "pdf", "image" or "office", from the content first and the name second."""
+    if data.startswith(b"%PDF"):
+        return "pdf"
+    if data.startswith((b"\x89PNG", b"\xff\xd8\xff", b"GIF8")) or data[8:12] == b"WEBP":
+        return "image"
+    if Path(filename).suffix.lower() in OFFICE_SUFFIXES:
+        return "office"
+    raise ConversionError("Unsupported document type: send a PDF, an image or an Office file")
+
+
+def _limit(limits: Limits) -> None:
+    # Runs in the child before exec.
+    resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
+    cpu = int(limits.timeout_s) + 1
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu))
+
+
+async def _run(argv: list[str], limits: Limits, cwd: Path | None = None) -> str:
+    if shutil.which(argv[0]) is None:
+        raise ConversionError(f"{argv[0]} is not installed on the server")
+    process = await asyncio.create_subprocess_exec(
+        *argv,
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        cwd=cwd,
+        preexec_fn=lambda: _limit(limits),
+    )
+    try:
+        out, err = await asyncio.wait_for(process.communicate(), limits.timeout_s)
+    except TimeoutError:
+        with contextlib.suppress(ProcessLookupError):
+            process.kill()
+        await process.wait()
+        raise ConversionError("The document took too long to convert") from None
+    except asyncio.CancelledError:
+        # Shutting down: leave no converter running behind.
+        with contextlib.suppress(ProcessLookupError):
+            process.kill()
+        await process.wait()
+        raise
+    if process.returncode != 0:
+        detail = err.decode(errors="replace").strip().splitlines()[-1:] or ["no detail"]
+        raise ConversionError(f"The document could not be read ({detail[0][:200]})")
+    return out.decode(errors="replace")
+
+
+async def page_count(pdf: Path, limits: Limits) -> int:
+    info = await _run(["pdfinfo", str(pdf)], limits)
+    for line in info.splitlines():
+        if line.startswith("Pages:"):
+            return int(line.split(":", 1)[1])
+    raise ConversionError("The PDF has no pages")
+
+
+async def office_to_pdf(source: Path, workdir: Path, limits: Limits) -> Path:
+    office = shutil.which("soffice") or shutil.which("libreoffice")
+    if office is None:
+        raise ConversionError("Office documents need LibreOffice on the server; send a PDF instead")
+    profile = workdir / "lo-profile"
+    await _run(
+        [office, f"-env:UserInstallation=file://{profile}", "--headless", "--convert-to", "pdf",
+         "--outdir", str(workdir), str(source)],
+        limits,
+    )  # fmt: skip
+    converted = workdir / (source.stem + ".pdf")
+    if not converted.exists():
+        raise ConversionError("LibreOffice produced no PDF")
+    return converted
+
+
+async def render_pdf(pdf: Path, out: Path, limits: Limits) -> int:
+    """Slides `out/<n>.png` and thumbnails `out/<n>-thumb.png`, n from 1; returns the pages."""
+    pages = await page_count(pdf, limits)
+    if pages < 1:
+        raise ConversionError("The PDF has no pages")
+    if pages > limits.max_pages:
+        raise ConversionError(f"The PDF has {pages} pages; at most {limits.max_pages} are allowed")
+    for prefix, size in (("slide", SLIDE_PX), ("thumb", THUMB_PX)):
+        await _run(
+            ["pdftoppm", "-png", "-scale-to", str(size), str(pdf), str(out / prefix)], limits
+        )
+    _rename(out, "slide", "", pages)
+    _rename(out, "thumb", "-thumb", pages)
+    return pages
+
+
+def _rename(out: Path, prefix: str, suffix: str, pages: int) -> None:
+    # pdftoppm pads page numbers to the width of the page count (slide-01.png for 10+ pages).
+    for made in out.glob(f"{prefix}-*.png"):
+        number = int(made.stem.rsplit("-", 1)[1])
+        made.rename(out / f"{number}{suffix}.png")
+    if not (out / f"1{suffix}.png").exists() or not (out / f"{pages}{suffix}.png").exists():
+        raise ConversionError("Some pages could not be rendered")
+
+
+def render_image(source: Path, out: Path, limits: Limits) -> int:
+    """An image as a one-page presentation (blocking: run it in a thread)."""
+    Image.MAX_IMAGE_PIXELS = limits.max_image_pixels
+    try:
+        with Image.open(source) as image:
+            image.load()
+            slide = image.convert("RGB")
+    except (UnidentifiedImageError, OSError, Image.DecompressionBombError, ValueError) as exc:
+        raise ConversionError(f"The image could not be read ({exc})") from None
+    slide.thumbnail((SLIDE_PX, SLIDE_PX))
+    slide.save(out / "1.png")
+    slide.thumbnail((THUMB_PX, THUMB_PX))
+    slide.save(out / "1-thumb.png")
+    return 1
+
+
+async def convert(data: bytes, filename: str, out: Path, limits: Limits) -> int:
+    """Convert a document into `out`; returns its number of pages."""
+    if len(data) > limits.max_bytes:
+        raise ConversionError(
+            f"The document is larger than {limits.max_bytes // (1024 * 1024)} MiB"
+        )
+    kind = kind_of(data, filename)
+    await asyncio.to_thread(out.mkdir, parents=True, exist_ok=True)
+    suffix = ".pdf" if kind == "pdf" else Path(filename).suffix.lower() or ".bin"
+    source = out / f"source{suffix}"
+    await asyncio.to_thread(source.write_bytes, data)
+    if kind == "image":
+        return await asyncio.to_thread(render_image, source, out, limits)
+    pdf = source if kind == "pdf" else await office_to_pdf(source, out, limits)
+    return await render_pdf(pdf, out, limits)

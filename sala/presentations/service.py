@@ -1,0 +1,390 @@
+"""A meeting's presentations: accepted at once, converted in the background, kept on disk.
+
+`create` and `insertDocument` never wait for a document: the row is written as `processing`, the
+API answers, and a background task fetches (for URLs) and converts it, at most
+`concurrency` at a time. When it is ready (or has failed, with the reason) the bus topic
+PRESENTATION_TOPIC tells the room. A restart resumes whatever was still processing. A meeting
+without documents gets the default presentation.
+
+Files: `<root>/<meeting internal id>/<presentation id>/` holds `source.*`, `<n>.png` slides and
+`<n>-thumb.png` thumbnails.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import hashlib
+import logging
+import os
+import shutil
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy import select, true, update
+
+from sala.clock import Clock
+from sala.events.bus import Bus
+from sala.events.destinations import DestinationPolicy, DestinationRefused
+from sala.presentations.convert import ConversionError, Limits, convert
+from sala.presentations.default_pdf import default_pdf
+from sala.store import tables
+from sala.store.db import Database
+
+log = logging.getLogger(__name__)
+
+PRESENTATION_TOPIC = "presentation.changed"
+DEFAULT_NAME = "default.pdf"
+t = tables.presentations
+
+
+@dataclass(frozen=True)
+class Presentation:
+    id: str
+    meeting_id: str
+    name: str
+    state: str
+    error: str | None
+    pages: int
+    page: int
+    current: bool
+    downloadable: bool
+    removable: bool
+
+    @classmethod
+    def from_row(cls, row: Mapping[Any, Any]) -> Presentation:
+        return cls(
+            id=row["id"],
+            meeting_id=row["meeting_id"],
+            name=row["name"],
+            state=row["state"],
+            error=row["error"],
+            pages=row["pages"],
+            page=row["page"],
+            current=row["current"],
+            downloadable=row["downloadable"],
+            removable=row["removable"],
+        )
+
+    def view(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "state": self.state,
+            "error": self.error,
+            "pages": self.pages,
+            "page": self.page,
+            "current": self.current,
+            "downloadable": self.downloadable,
+        }
+
+
+@dataclass(frozen=True)
+class Upload:
+    """One document to add: inline bytes, or a URL to fetch."""
+
+    name: str
+    data: bytes | None = None
+    url: str | None = None
+    current: bool = False
+    downloadable: bool = False
+    removable: bool = True
+
+
+def _link_all(source: Path, target: Path) -> None:
+    """Hard links (copies across file systems) of a rendered presentation's files."""
+    target.mkdir(parents=True, exist_ok=True)
+    for item in source.iterdir():
+        if item.name == "pages":
+            continue
+        try:
+            os.link(item, target / item.name)
+        except OSError:
+            shutil.copy2(item, target / item.name)
+
+
+def decode_inline(text: str) -> bytes:
+    try:
+        return base64.b64decode("".join(text.split()), validate=True)
+    except (binascii.Error, ValueError):
+        raise ConversionError("The inline document is not valid base64") from None
+
+
+class PresentationService:
+    def __init__(
+        self,
+        db: Database,
+        bus: Bus,
+        clock: Clock,
+        root: Path,
+        http: httpx.AsyncClient,
+        policy: DestinationPolicy,
+        limits: Limits | None = None,
+        default_document: Path | None = None,
+        concurrency: int = 2,
+    ) -> None:
+        self._db = db
+        self._bus = bus
+        self._clock = clock
+        self.root = root
+        self._http = http
+        self._policy = policy
+        self._limits = limits or Limits()
+        self._default_document = default_document
+        self._slots = asyncio.Semaphore(concurrency)
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._last_created = 0
+        self._default_lock = asyncio.Lock()
+        self._default_cache: tuple[int, Path] | None = None
+
+    @property
+    def max_bytes(self) -> int:
+        return self._limits.max_bytes
+
+    # ------------------------------------------------------------------------ reading --
+    async def of_meeting(self, meeting_id: str) -> list[Presentation]:
+        async with self._db.read() as conn:
+            rows = await conn.execute(
+                select(t).where(t.c.meeting_id == meeting_id).order_by(t.c.created_at, t.c.id)
+            )
+            return [Presentation.from_row(r._mapping) for r in rows]
+
+    async def get(self, presentation_id: str) -> Presentation | None:
+        async with self._db.read() as conn:
+            row = (await conn.execute(select(t).where(t.c.id == presentation_id))).first()
+        return None if row is None else Presentation.from_row(row._mapping)
+
+    async def current(self, meeting_id: str) -> Presentation | None:
+        found = [p for p in await self.of_meeting(meeting_id) if p.current]
+        return found[0] if found else None
+
+    def folder(self, presentation: Presentation) -> Path:
+        return self.root / presentation.meeting_id / presentation.id
+
+    def page_file(self, presentation: Presentation, page: int, thumbnail: bool) -> Path | None:
+        if presentation.state != "ready" or not 1 <= page <= presentation.pages:
+            return None
+        return self.folder(presentation) / (f"{page}-thumb.png" if thumbnail else f"{page}.png")
+
+    def source_file(self, presentation: Presentation) -> Path | None:
+        return next(iter(sorted(self.folder(presentation).glob("source.*"))), None)
+
+    # ------------------------------------------------------------------------ writing --
+    async def add(self, meeting_id: str, uploads: list[Upload]) -> list[Presentation]:
+        """Accept documents at once; each converts in the background. The one marked current
+        (or else the first) becomes current when ready."""
+        added = []
+        # Strictly increasing, so documents keep the order they were given in, call after call.
+        now = max(self._clock.now_ms(), self._last_created + 1)
+        self._last_created = now + len(uploads)
+        async with self._db.write() as conn:
+            for n, upload in enumerate(uploads):
+                presentation_id = str(uuid.uuid4())
+                row = {
+                    "id": presentation_id,
+                    "meeting_id": meeting_id,
+                    "name": upload.name[:256] or "document",
+                    "source_url": upload.url,
+                    "state": "processing",
+                    "error": None,
+                    "pages": 0,
+                    "page": 1,
+                    "current": False,
+                    "downloadable": upload.downloadable,
+                    "removable": upload.removable,
+                    "created_at": now + n,  # keeps their order
+                }
+                await conn.execute(t.insert().values(**row))
+                added.append(Presentation.from_row(row))
+        for presentation, upload in zip(added, uploads, strict=True):
+            first = upload is uploads[0] and not any(u.current for u in uploads)
+            wants = "yes" if upload.current or first else "no"
+            self._start(presentation, upload.data, wants)
+        return added
+
+    async def add_default(self, meeting_id: str) -> Presentation:
+        """The default presentation, ready at once: it is converted once per data directory
+        (per content) and each meeting gets hard links to those pages."""
+        pages, rendered = await self._default_rendering()
+        presentation_id = str(uuid.uuid4())
+        now = max(self._clock.now_ms(), self._last_created + 1)
+        self._last_created = now
+        row = {
+            "id": presentation_id,
+            "meeting_id": meeting_id,
+            "name": DEFAULT_NAME,
+            "source_url": None,
+            "state": "ready",
+            "error": None,
+            "pages": pages,
+            "page": 1,
+            "current": False,
+            "downloadable": False,
+            "removable": False,
+            "created_at": now,
+        }
+        await asyncio.to_thread(_link_all, rendered, self.root / meeting_id / presentation_id)
+        async with self._db.write() as conn:
+            taken = (
+                await conn.execute(
+                    select(t.c.id).where(t.c.meeting_id == meeting_id, t.c.current == true())
+                )
+            ).first()
+            row["current"] = taken is None
+            await conn.execute(t.insert().values(**row))
+        await self._bus.publish(PRESENTATION_TOPIC, {"meeting_id": meeting_id})
+        return Presentation.from_row(row)
+
+    async def _default_rendering(self) -> tuple[int, Path]:
+        async with self._default_lock:
+            if self._default_cache is not None:
+                return self._default_cache
+            data = (
+                await asyncio.to_thread(self._default_document.read_bytes)
+                if self._default_document is not None
+                else default_pdf()
+            )
+            folder = self.root / "_default" / hashlib.sha256(data).hexdigest()[:16]
+            done = folder / "pages"
+            if await asyncio.to_thread(done.exists):
+                pages = int(await asyncio.to_thread(done.read_text))
+            else:
+                await asyncio.to_thread(shutil.rmtree, folder, True)
+                pages = await convert(data, DEFAULT_NAME, folder, self._limits)
+                await asyncio.to_thread(done.write_text, str(pages))
+            self._default_cache = (pages, folder)
+            return self._default_cache
+
+    async def set_page(self, presentation_id: str, page: int) -> Presentation | None:
+        async with self._db.write() as conn:
+            await conn.execute(
+                update(t).where(t.c.id == presentation_id, t.c.pages >= page).values(page=page)
+            )
+        return await self.get(presentation_id)
+
+    async def make_current(self, meeting_id: str, presentation_id: str) -> None:
+        async with self._db.write() as conn:
+            await conn.execute(update(t).where(t.c.meeting_id == meeting_id).values(current=False))
+            await conn.execute(update(t).where(t.c.id == presentation_id).values(current=True))
+        await self._bus.publish(PRESENTATION_TOPIC, {"meeting_id": meeting_id})
+
+    async def resume(self) -> int:
+        """After a restart: convert again whatever was still processing."""
+        async with self._db.read() as conn:
+            rows = (await conn.execute(select(t).where(t.c.state == "processing"))).all()
+        for row in rows:
+            presentation = Presentation.from_row(row._mapping)
+            source = self.source_file(presentation)
+            data = await asyncio.to_thread(source.read_bytes) if source is not None else None
+            if data is None and row.source_url is None:
+                await self._finish(presentation, 0, "The document was lost in a restart", "no")
+                continue
+            self._start(presentation, data, "if_none")
+        return len(rows)
+
+    async def close(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def wait_idle(self) -> None:
+        """Until every conversion started so far has finished (tests, shutdown)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    # --------------------------------------------------------------------- converting --
+    def _start(self, presentation: Presentation, data: bytes | None, wants_current: str) -> None:
+        """`wants_current`: "yes", "if_none" (only if no other is current when ready), "no"."""
+        task = asyncio.create_task(
+            self._convert(presentation, data, wants_current), name=f"presentation-{presentation.id}"
+        )
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _convert(
+        self, presentation: Presentation, data: bytes | None, wants_current: str
+    ) -> None:
+        async with self._slots:
+            folder = self.folder(presentation)
+            try:
+                if data is None:
+                    # A bound on the whole download, against servers that drip bytes.
+                    try:
+                        async with asyncio.timeout(self._limits.timeout_s):
+                            data = await self._fetch(presentation)
+                    except TimeoutError:
+                        raise ConversionError("The document took too long to download") from None
+                pages = await convert(data, presentation.name, folder, self._limits)
+            except ConversionError as exc:
+                log.info("presentation %s failed: %s", presentation.name, exc)
+                await self._finish(presentation, 0, str(exc), "no")
+                return
+            except Exception:
+                log.exception("presentation %s crashed the conversion", presentation.name)
+                await self._finish(presentation, 0, "The document could not be converted", "no")
+                return
+            await self._finish(presentation, pages, None, wants_current)
+
+    async def _fetch(self, presentation: Presentation) -> bytes:
+        async with self._db.read() as conn:
+            url = (
+                await conn.execute(select(t.c.source_url).where(t.c.id == presentation.id))
+            ).scalar()
+        if not url:
+            raise ConversionError("The document has no source")
+        try:
+            await self._policy.check(url)
+        except DestinationRefused as exc:
+            raise ConversionError(f"The document URL is not allowed: {exc}") from None
+        chunks = []
+        size = 0
+        try:
+            async with self._http.stream(
+                "GET", url, timeout=httpx.Timeout(self._limits.timeout_s), follow_redirects=False
+            ) as response:
+                if response.status_code != 200:
+                    raise ConversionError(f"The document URL answered HTTP {response.status_code}")
+                async for chunk in response.aiter_bytes():
+                    size += len(chunk)
+                    if size > self._limits.max_bytes:
+                        raise ConversionError("The document is too large")
+                    chunks.append(chunk)
+        except httpx.HTTPError as exc:
+            raise ConversionError(
+                f"The document could not be downloaded ({type(exc).__name__})"
+            ) from None
+        return b"".join(chunks)
+
+    async def _finish(
+        self, presentation: Presentation, pages: int, error: str | None, wants_current: str
+    ) -> None:
+        state = "failed" if error else "ready"
+        async with self._db.write() as conn:
+            await conn.execute(
+                update(t)
+                .where(t.c.id == presentation.id)
+                .values(state=state, error=error, pages=pages)
+            )
+            if state == "ready" and wants_current == "if_none":
+                taken = (
+                    await conn.execute(
+                        select(t.c.id).where(
+                            t.c.meeting_id == presentation.meeting_id, t.c.current == true()
+                        )
+                    )
+                ).first()
+                if taken is None:
+                    wants_current = "yes"
+            if state == "ready" and wants_current == "yes":
+                await conn.execute(
+                    update(t).where(t.c.meeting_id == presentation.meeting_id).values(current=False)
+                )
+                await conn.execute(update(t).where(t.c.id == presentation.id).values(current=True))
+        if error:
+            await asyncio.to_thread(shutil.rmtree, self.folder(presentation), True)
+        await self._bus.publish(PRESENTATION_TOPIC, {"meeting_id": presentation.meeting_id})

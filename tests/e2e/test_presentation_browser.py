@@ -1,0 +1,66 @@
+"""The presentation in Chromium: a PDF sent with `create` is what everybody sees, the presenter
+turns pages for everyone, and uploads a new document from the room."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import uuid
+from pathlib import Path
+from urllib.parse import urlencode
+
+import httpx
+from playwright.async_api import Browser, expect
+
+from tests.conftest import LiveServer
+from tests.e2e.conftest import open_as
+from tests.presentations import documents
+
+
+def post_create(sala: LiveServer, meeting_id: str, body: str) -> None:
+    query = urlencode({"name": "Lecture", "meetingID": meeting_id})
+    digest = hashlib.sha1(f"create{query}{sala.secret}".encode()).hexdigest()
+    response = httpx.post(
+        f"{sala.api_url}create?{query}&checksum={digest}",
+        content=body,
+        headers={"Content-Type": "application/xml"},
+        timeout=10,
+    )
+    assert "<returncode>SUCCESS</returncode>" in response.text, response.text
+
+
+async def test_pre_uploaded_pdf_pages_and_upload(
+    sala: LiveServer, browser: Browser, tmp_path: Path
+) -> None:
+    meeting_id = f"deck-{uuid.uuid4()}"
+    pdf = base64.b64encode(documents.pdf(3)).decode()
+    post_create(
+        sala,
+        meeting_id,
+        '<modules><module name="presentation">'
+        f'<document filename="lecture.pdf" downloadable="true">{pdf}</document>'
+        "</module></modules>",
+    )
+    ada = await open_as(browser, sala, meeting_id, "Ada", "MODERATOR")
+    bea = await open_as(browser, sala, meeting_id, "Bea")
+    for page in (ada, bea):
+        slide = page.locator("#slide")
+        await expect(slide).to_have_attribute("alt", "lecture.pdf, page 1 of 3", timeout=15_000)
+        # The image really loaded (a broken one has no natural width).
+        await expect(slide).to_have_js_property("complete", True)
+        assert await slide.evaluate("img => img.naturalWidth") == 1600
+    await expect(bea.locator("#presenter-tools")).to_be_hidden()
+    await expect(bea.locator("#download")).to_be_visible()
+
+    await ada.click("#next-page")
+    await expect(bea.locator("#slide")).to_have_attribute("data-page", "2")
+    await expect(bea.locator("#slide")).to_have_attribute(
+        "src", f"/room/slides/{await bea.locator('#slide').get_attribute('data-presentation')}/2"
+    )
+
+    upload = tmp_path / "week2.png"
+    upload.write_bytes(documents.png())
+    await ada.set_input_files("#upload", str(upload))
+    await expect(bea.locator("#slide")).to_have_attribute(
+        "alt", "week2.png, page 1 of 1", timeout=15_000
+    )

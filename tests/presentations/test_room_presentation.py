@@ -1,0 +1,141 @@
+"""The presentation in the room: what participants are told, who may turn pages, slide images
+behind the room cookie, and uploads from the room."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+
+from sala.config import Settings
+from tests.presentations import documents
+from tests.room.conftest import RoomClient, RoomServer, serve_room
+
+
+@pytest.fixture
+async def room_server(settings: Settings) -> AsyncIterator[RoomServer]:
+    async with serve_room(settings) as server:
+        yield server
+
+
+def as_(cookie: str) -> dict[str, str]:
+    return {"Cookie": f"sala_room={cookie}"}
+
+
+async def enter(
+    server: RoomServer, meeting_id: str, name: str, role: str
+) -> tuple[RoomClient, str]:
+    cookie = await server.session(meeting_id, name, role)
+    client = await RoomClient.open(server, cookie)
+    return client, cookie
+
+
+async def test_presenter_turns_pages_and_everyone_follows(room_server: RoomServer) -> None:
+    meeting_id = await room_server.create()
+    await room_server.services.presentations.wait_idle()
+    ada, ada_cookie = await enter(room_server, meeting_id, "Ada", "MODERATOR")
+    welcome = await ada.welcomed()
+    [default] = welcome["presentations"]
+    assert welcome["current"] == default["id"] and default["pages"] == 1
+    bea, bea_cookie = await enter(room_server, meeting_id, "Bea", "VIEWER")
+    await bea.welcomed()
+
+    # Ada uploads a 3-page PDF from the room; it becomes current when ready.
+    uploaded = await room_server.http.post(
+        f"{room_server.base}/room/upload",
+        files={"file": ("week1.pdf", documents.pdf(3), "application/pdf")},
+        headers=as_(ada_cookie),
+    )
+    assert uploaded.status_code == 202, uploaded.text
+    update = await bea.expect(
+        "presentation.updated",
+        within=15,
+        where=lambda m: any(p["state"] == "ready" and p["pages"] == 3 for p in m["presentations"]),
+    )
+    week1 = next(p for p in update["presentations"] if p["name"] == "week1.pdf")
+    assert update["current"] == week1["id"]
+
+    await ada.send({"type": "presentation.page", "page": 2})
+    turned = await bea.expect("presentation.page")
+    assert (turned["presentation"], turned["page"]) == (week1["id"], 2)
+    # A viewer cannot turn pages, nor go past the end.
+    await bea.send({"type": "presentation.page", "page": 3, "ref": "v"})
+    assert (await bea.expect_reply("v"))["code"] == "forbidden"
+    await ada.send({"type": "presentation.page", "page": 4, "ref": "p"})
+    assert (await ada.expect_reply("p"))["code"] == "not_found"
+
+    # Slides are served to participants of this meeting only.
+    slide = await room_server.http.get(
+        f"{room_server.base}/room/slides/{week1['id']}/2", headers=as_(bea_cookie)
+    )
+    assert slide.status_code == 200 and slide.content.startswith(b"\x89PNG")
+    thumb = await room_server.http.get(
+        f"{room_server.base}/room/slides/{week1['id']}/2?thumb=1", headers=as_(bea_cookie)
+    )
+    assert len(thumb.content) < len(slide.content)
+    assert (
+        await room_server.http.get(
+            f"{room_server.base}/room/slides/{week1['id']}/9", headers=as_(bea_cookie)
+        )
+    ).status_code == 404
+    async with httpx.AsyncClient() as stranger:
+        anonymous = await stranger.get(f"{room_server.base}/room/slides/{week1['id']}/1")
+    assert anonymous.status_code == 401
+    other = await room_server.create()
+    _, eve_cookie = await enter(room_server, other, "Eve", "MODERATOR")
+    stolen = await room_server.http.get(
+        f"{room_server.base}/room/slides/{week1['id']}/1", headers=as_(eve_cookie)
+    )
+    assert stolen.status_code == 404
+
+    # Viewers cannot upload; a page turn survives a reconnect.
+    refused = await room_server.http.post(
+        f"{room_server.base}/room/upload",
+        files={"file": ("x.pdf", documents.pdf(1), "application/pdf")},
+        headers=as_(bea_cookie),
+    )
+    assert refused.status_code == 403
+    again = await RoomClient.open(room_server, bea_cookie)
+    rejoined = await again.welcomed()
+    shown = next(p for p in rejoined["presentations"] if p["id"] == rejoined["current"])
+    assert (shown["name"], shown["page"]) == ("week1.pdf", 2)
+
+
+async def test_the_presenter_switches_between_presentations(room_server: RoomServer) -> None:
+    meeting_id = await room_server.create()
+    ada, ada_cookie = await enter(room_server, meeting_id, "Ada", "MODERATOR")
+    await ada.welcomed()
+    await room_server.http.post(
+        f"{room_server.base}/room/upload",
+        files={"file": ("board.png", documents.png(), "image/png")},
+        headers=as_(ada_cookie),
+    )
+    await room_server.services.presentations.wait_idle()
+    update = await ada.expect(
+        "presentation.updated",
+        where=lambda m: (
+            len(m["presentations"]) == 2 and m["current"] != m["presentations"][0]["id"]
+        ),
+    )
+    default = update["presentations"][0]
+    await ada.send({"type": "presentation.show", "presentation": default["id"]})
+    back = await ada.expect("presentation.updated", where=lambda m: m["current"] == default["id"])
+    assert back["current"] == default["id"]
+    await ada.send({"type": "presentation.show", "presentation": "nope", "ref": "s"})
+    assert (await ada.expect_reply("s"))["code"] == "not_found"
+
+
+async def test_disabled_presentation(room_server: RoomServer) -> None:
+    meeting_id = await room_server.create(disabledFeatures="presentation")
+    ada, ada_cookie = await enter(room_server, meeting_id, "Ada", "MODERATOR")
+    welcome = await ada.welcomed()
+    assert welcome["presentations"] == []
+    refused = await room_server.http.post(
+        f"{room_server.base}/room/upload",
+        files={"file": ("x.pdf", documents.pdf(1), "application/pdf")},
+        headers=as_(ada_cookie),
+    )
+    assert refused.status_code == 403
+    await ada.send({"type": "presentation.page", "page": 1, "ref": "p"})
+    assert (await ada.expect_reply("p"))["code"] == "disabled"
