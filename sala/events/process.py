@@ -3,7 +3,8 @@ dies. Webhook and callback traffic then runs on the other core and never takes C
 time from the API; the two meet only in the database (the outbox and its claims).
 
 The server tells its worker when to look through the worker's stdin: one byte, at most every
-WAKE_COALESCE_S, "e" for new events and "o" when the outbox changed (hooks/enable). Without
+WAKE_COALESCE_S (every ROOM_COALESCE_S when only rooms changed), "e" for new events and "o"
+when the outbox changed (hooks/enable). Without
 that the worker would poll, and polling five times a second cost more CPU than a meeting's
 whole signaling. It still looks every POLL_S for what other sala processes logged, and exits
 when its stdin closes (its server is gone).
@@ -32,6 +33,9 @@ POLL_S = 5.0
 """Besides being woken by its server, the worker looks for new events this often."""
 WAKE_COALESCE_S = 0.1
 """At most ten wake-ups a second: under load each is a batch, and a webhook waits 0.1 s at most."""
+ROOM_COALESCE_S = 1.0
+"""For changes announced on a room's topic: at most one wake-up a second from a busy meeting."""
+ROOM_TOPIC_PREFIX = "room:"
 
 
 class WorkerProcess:
@@ -57,8 +61,15 @@ class WorkerProcess:
     async def on_bus(self, topic: str, _message: dict[str, object]) -> None:
         """Something changed in this process: wake the worker (coalesced)."""
         self._pending.add(b"o" if topic == OUTBOX_CHANGED else b"e")
-        if self._flush is None:
-            self._flush = asyncio.get_running_loop().call_later(WAKE_COALESCE_S, self._send_wake)
+        # Room traffic (talking, hands, chat) is frequent and rarely urgent for webhooks.
+        delay = ROOM_COALESCE_S if topic.startswith(ROOM_TOPIC_PREFIX) else WAKE_COALESCE_S
+        loop = asyncio.get_running_loop()
+        due = loop.time() + delay
+        if self._flush is not None and self._flush.when() <= due:
+            return
+        if self._flush is not None:
+            self._flush.cancel()
+        self._flush = loop.call_at(due, self._send_wake)
 
     def _send_wake(self) -> None:
         self._flush = None

@@ -207,9 +207,10 @@ class PresentationService:
             self._start(presentation, upload.data, wants)
         return added
 
-    async def add_default(self, meeting_id: str) -> Presentation:
+    async def add_default(self, meeting_id: str) -> Presentation | None:
         """The default presentation, ready at once: it is converted once per data directory
-        (per content) and each meeting gets hard links to those pages."""
+        (per content) and each meeting gets hard links to those pages. None if the meeting
+        already has one (two people entering at the same moment)."""
         pages, rendered = await self._default_rendering()
         presentation_id = str(uuid.uuid4())
         now = max(self._clock.now_ms(), self._last_created + 1)
@@ -228,15 +229,20 @@ class PresentationService:
             "removable": False,
             "created_at": now,
         }
-        await asyncio.to_thread(_link_all, rendered, self.root / meeting_id / presentation_id)
-        async with self._db.write() as conn:
-            taken = (
-                await conn.execute(
-                    select(t.c.id).where(t.c.meeting_id == meeting_id, t.c.current == true())
-                )
-            ).first()
-            row["current"] = taken is None
-            await conn.execute(t.insert().values(**row))
+        async with self._default_lock:
+            async with self._db.read() as conn:
+                existing = (
+                    await conn.execute(
+                        select(t.c.name, t.c.current).where(t.c.meeting_id == meeting_id)
+                    )
+                ).all()
+            if any(r.name == DEFAULT_NAME for r in existing):
+                return None
+            row["current"] = not any(r.current for r in existing)
+            folder = self.root / meeting_id / presentation_id
+            await asyncio.to_thread(_link_all, rendered, folder)
+            async with self._db.write() as conn:
+                await conn.execute(t.insert().values(**row))
         await self._bus.publish(PRESENTATION_TOPIC, {"meeting_id": meeting_id})
         return Presentation.from_row(row)
 

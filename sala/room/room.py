@@ -391,6 +391,9 @@ class Room:
         if self._presentations is None or self._disabled("presentation"):
             return {"presentations": [], "current": None}
         documents = await self._presentations.of_meeting(self.id)
+        if not documents:
+            await self._presentations.add_default(self.id)
+            documents = await self._presentations.of_meeting(self.id)
         current = next((d.id for d in documents if d.current), None)
         return {"presentations": [d.view() for d in documents], "current": current}
 

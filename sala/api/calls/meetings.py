@@ -69,16 +69,15 @@ async def create(req: ApiRequest) -> Answer:
 async def _presentations_for(
     req: ApiRequest, meeting_id: str, disabled: frozenset[str] | set[str], uploads: list[Upload]
 ) -> None:
-    """The meeting's documents start converting now and show up when ready; without any (or
-    when BBB's preUploadedPresentationOverrideDefault=false asks for it) the default comes
-    first."""
-    if "presentation" in disabled:
+    """The meeting's documents start converting now and show up when ready. A meeting without
+    any gets the default presentation when somebody first enters the room, not here: create is
+    the call integrations poll and repeat, and most of what it would make is never looked at.
+    BBB's preUploadedPresentationOverrideDefault=false keeps the default next to them."""
+    if "presentation" in disabled or not uploads:
         return
-    keep_default = req.params.nonempty("preUploadedPresentationOverrideDefault") == "false"
-    if not uploads or keep_default:
+    if req.params.nonempty("preUploadedPresentationOverrideDefault") == "false":
         await req.ctx.presentations.add_default(meeting_id)
-    if uploads:
-        await req.ctx.presentations.add(meeting_id, uploads)
+    await req.ctx.presentations.add(meeting_id, uploads)
 
 
 async def end(req: ApiRequest) -> Answer:
