@@ -225,7 +225,7 @@ def build_app(
             services.reaper.start()
         worker: WorkerProcess | None = None
         if run_workers and worker_process:
-            worker = WorkerProcess()
+            worker = WorkerProcess(services.hooks)
             await worker.start()
             services.bus.subscribe("*", worker.on_bus)
         elif run_workers:

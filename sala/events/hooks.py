@@ -9,6 +9,7 @@ hooks/enable turns it back on.
 from __future__ import annotations
 
 import secrets
+import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -86,6 +87,7 @@ class HookStore:
         self._db = db
         self._outbox = outbox or db
         self._on_outbox_changed = on_outbox_changed
+        self._any_collecting: tuple[bool, float] | None = None
         self._clock = clock
 
     async def create(
@@ -97,6 +99,7 @@ class HookStore:
         enabled: bool,
     ) -> tuple[Hook, bool]:
         """The new hook, or the existing one for this URL (then True: a duplicate)."""
+        self._any_collecting = None
         existing = await self._by_url(callback_url)
         if existing is not None:
             return existing, True
@@ -136,6 +139,15 @@ class HookStore:
             row = (await conn.execute(select(hooks_t).where(hooks_t.c.id == hook_id))).first()
         return None if row is None else Hook.from_row(row)
 
+    async def any_collecting(self, max_age_s: float = 5.0) -> bool:
+        """Whether some hook wants events, as read at most `max_age_s` ago (hooks/create and
+        destroy in this process refresh it at once)."""
+        now = time.monotonic()
+        if self._any_collecting is None or now - self._any_collecting[1] > max_age_s:
+            collecting = any(h.collects_events for h in await self.all())
+            self._any_collecting = (collecting, now)
+        return self._any_collecting[0]
+
     async def all(self) -> tuple[Hook, ...]:
         """Every hook, ordered by ID, read fresh: the API process registers hooks and the
         delivery worker process disables them, so no process may trust a copy."""
@@ -150,6 +162,7 @@ class HookStore:
         return [h for h in hooks if h.is_global or meeting_id in h.meeting_ids]
 
     async def destroy(self, hook_id: int) -> bool:
+        self._any_collecting = None
         async with self._db.write() as conn:
             removed = await conn.execute(delete(hooks_t).where(hooks_t.c.id == hook_id))
         # After the hook is gone, so that none of its deliveries is sent after this returns; a
@@ -159,6 +172,7 @@ class HookStore:
         return removed.rowcount == 1
 
     async def enable(self, hook_id: int) -> bool:
+        self._any_collecting = None
         """Turn delivery on; deliveries held back while it was disabled go out at once."""
         now = self._clock.now_ms()
         # Deliveries first: once the hook says enabled, the worker may send them at once.
@@ -179,6 +193,7 @@ class HookStore:
         return changed.rowcount == 1
 
     async def disable(self, hook_id: int, reason: str) -> None:
+        self._any_collecting = None
         async with self._db.write() as conn:
             await conn.execute(
                 update(hooks_t)

@@ -22,6 +22,7 @@ import sys
 
 from sala.app import build_services
 from sala.config import Settings
+from sala.events.hooks import HookStore
 from sala.events.outbox import prepare_outbox
 from sala.events.worker import OUTBOX_CHANGED, EventWorker
 
@@ -41,7 +42,8 @@ ROOM_TOPIC_PREFIX = "room:"
 class WorkerProcess:
     """The `sala worker` child of `sala serve`."""
 
-    def __init__(self) -> None:
+    def __init__(self, hooks: HookStore | None = None) -> None:
+        self._hooks = hooks
         self._process: asyncio.subprocess.Process | None = None
         self._watch: asyncio.Task[None] | None = None
         self._stopping = False
@@ -60,9 +62,14 @@ class WorkerProcess:
 
     async def on_bus(self, topic: str, _message: dict[str, object]) -> None:
         """Something changed in this process: wake the worker (coalesced)."""
+        room = topic.startswith(ROOM_TOPIC_PREFIX)
+        if room and self._hooks is not None and not await self._hooks.any_collecting():
+            # Room traffic (talking, hands, chat) only matters to hooks; with none, the
+            # worker's own look every POLL_S moves the log position along.
+            return
         self._pending.add(b"o" if topic == OUTBOX_CHANGED else b"e")
-        # Room traffic (talking, hands, chat) is frequent and rarely urgent for webhooks.
-        delay = ROOM_COALESCE_S if topic.startswith(ROOM_TOPIC_PREFIX) else WAKE_COALESCE_S
+        # Frequent and rarely urgent for webhooks: at most one wake-up a second for it.
+        delay = ROOM_COALESCE_S if room else WAKE_COALESCE_S
         loop = asyncio.get_running_loop()
         due = loop.time() + delay
         if self._flush is not None and self._flush.when() <= due:
