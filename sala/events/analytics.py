@@ -134,8 +134,17 @@ def build_payload(
             who.emojis += 1
         elif event.type == types.POLL_VOTE and who:
             who.poll_votes += 1
+            voted = event.data.get("poll", {})
+            for poll in polls:
+                if poll.get("id") == voted.get("id"):
+                    keys = [str(a.get("key")) for a in poll.get("answers", [])]
+                    for answer in voted.get("answerIds", []):
+                        if 0 <= answer < len(keys):
+                            poll["votes"][keys[answer]] += 1
         elif event.type == types.POLL_STARTED:
-            polls.append(dict(event.data))
+            poll = dict(event.data.get("poll", event.data))
+            poll["votes"] = {str(a.get("key")): 0 for a in poll.get("answers", [])}
+            polls.append(poll)
         elif event.type == types.PRESENTATION_INSERTED:
             files.extend(str(n) for n in event.data.get("filenames", []))
         elif event.type == types.RECORDING_STARTED and recording_since is None:

@@ -129,6 +129,38 @@ class PresentationShow(_Message):
     presentation: str = Field(min_length=1, max_length=36)
 
 
+# ------------------------------------------------------------------------------ polls --
+PollKind = Literal["YN", "TF", "ABCD", "custom", "response"]
+
+
+class PollStart(_Message):
+    """The presenter asks: yes/no, true/false, A-D, custom options, or a typed response."""
+
+    type: Literal["poll.start"]
+    kind: PollKind
+    question: str = Field(default="", max_length=300)
+    options: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(
+        default_factory=list, max_length=10
+    )
+    anonymous: bool = False
+    multiple: bool = False
+
+
+class PollAnswer(_Message):
+    type: Literal["poll.answer"]
+    poll: str = Field(min_length=1, max_length=36)
+    choices: list[Annotated[int, Field(ge=0, le=9)]] = Field(default_factory=list, max_length=10)
+    text: str | None = Field(default=None, min_length=1, max_length=100)
+
+
+class PollStop(_Message):
+    type: Literal["poll.stop"]
+
+
+class PollPublish(_Message):
+    type: Literal["poll.publish"]
+
+
 # ------------------------------------------------------------------------------ media --
 Sdp = Annotated[str, Field(min_length=10, max_length=MAX_SDP_CHARS)]
 FeedKindName = Literal["camera", "screen"]
@@ -231,6 +263,10 @@ ClientMessage = Annotated[
     | Leave
     | PresentationPage
     | PresentationShow
+    | PollStart
+    | PollAnswer
+    | PollStop
+    | PollPublish
     | MediaMessage,
     Field(discriminator="type"),
 ]

@@ -27,6 +27,7 @@ from sala.room import protocol as p
 from sala.room.connection import Connection, encode
 from sala.room.markup import sanitize
 from sala.room.media import RoomMedia
+from sala.room.polls import Poll, PollError
 
 log = logging.getLogger(__name__)
 
@@ -106,6 +107,7 @@ class Room:
         self.closed = False
         self.media = RoomMedia(self, media_engine)
         self._presentations = presentations
+        self.poll: Poll | None = None
         self._activity_at = 0
         self._ice_servers = ice_servers or (lambda _user: [])
 
@@ -286,6 +288,8 @@ class Room:
             await self._drop(me.attendee.internal_user_id)
         elif isinstance(message, p.PresentationPage | p.PresentationShow):
             await self._present(me, message)
+        elif isinstance(message, p.PollStart | p.PollAnswer | p.PollStop | p.PollPublish):
+            await self._poll(conn, me, message)
         elif isinstance(message, p.Hello):
             raise Refused("invalid", "The handshake was already done", ref)
         else:
@@ -382,6 +386,80 @@ class Room:
         await self._publish(
             {"type": "presentation.page", "presentation": current.id, "page": message.page}
         )
+
+    # ---------------------------------------------------------------------------- polls --
+    async def _poll(
+        self,
+        conn: Connection,
+        me: Participant,
+        message: p.PollStart | p.PollAnswer | p.PollStop | p.PollPublish,
+    ) -> None:
+        ref = message.ref
+        if self._disabled("polls"):
+            raise Refused("disabled", "Polls are disabled in this meeting", ref)
+        presenter = me.attendee.is_presenter
+        try:
+            if isinstance(message, p.PollAnswer):
+                poll = self.poll
+                if poll is None or poll.id != message.poll:
+                    raise Refused("not_found", "That poll is not running", ref)
+                if presenter:
+                    raise Refused("forbidden", "The presenter does not answer their own poll", ref)
+                poll.answer(
+                    me.attendee.internal_user_id,
+                    me.attendee.full_name,
+                    message.choices,
+                    message.text,
+                )
+                await self._log(me, types.POLL_VOTE, poll.log_answer(me.attendee.internal_user_id))
+                conn.send({"type": "poll.answered", "poll": poll.id, "ref": ref})
+                await self._publish(
+                    {"type": "poll.results", **poll.results()}, to=self._presenters()
+                )
+                return
+            if not presenter:
+                raise Refused("forbidden", "Only the presenter runs polls", ref)
+            if isinstance(message, p.PollStart):
+                self.poll = Poll.start(
+                    message.kind,
+                    message.question,
+                    message.options,
+                    message.anonymous,
+                    message.multiple,
+                )
+                await self._log(me, types.POLL_STARTED, self.poll.log_started())
+                await self._publish({"type": "poll.started", "poll": self.poll.view(), "ref": ref})
+                await self._publish(
+                    {"type": "poll.results", **self.poll.results()}, to=self._presenters()
+                )
+                return
+            poll = self.poll
+            if poll is None:
+                raise Refused("not_found", "No poll is running", ref)
+            poll.open = False
+            if isinstance(message, p.PollStop):
+                await self._publish({"type": "poll.ended", "poll": poll.id, "ref": ref})
+            else:
+                await self._publish(
+                    {
+                        "type": "poll.published",
+                        "poll": poll.id,
+                        "question": poll.question,
+                        "counts": poll.counts(),
+                        "responders": len(poll.votes),
+                        "ref": ref,
+                    }
+                )
+                self.poll = None
+        except PollError as exc:
+            raise Refused(exc.code, exc.message, ref) from None
+
+    def _presenters(self) -> list[str]:
+        return [
+            q.attendee.internal_user_id
+            for q in self.participants.values()
+            if q.attendee.is_presenter
+        ]
 
     async def presentations_changed(self) -> None:
         """A document finished converting, failed, or became current."""
@@ -622,6 +700,13 @@ class Room:
                 "allowModsToEjectCameras": bool(settings.get("allowModsToEjectCameras", False)),
             },
             "feeds": self.media.feeds_for(me),
+            "poll": (
+                self.poll.view()
+                if self.poll is not None
+                and self.poll.open
+                and attendee.internal_user_id not in self.poll.votes
+                else None
+            ),
             "users": users,
             "chat": [
                 m

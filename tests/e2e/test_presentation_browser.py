@@ -64,3 +64,28 @@ async def test_pre_uploaded_pdf_pages_and_upload(
     await expect(bea.locator("#slide")).to_have_attribute(
         "alt", "week2.png, page 1 of 1", timeout=15_000
     )
+
+
+async def test_a_poll_in_the_browser(sala: LiveServer, browser: Browser) -> None:
+    meeting_id = f"poll-{uuid.uuid4()}"
+    post_create(sala, meeting_id, '<modules><module name="presentation"></module></modules>')
+    ada = await open_as(browser, sala, meeting_id, "Ada", "MODERATOR")
+    bea = await open_as(browser, sala, meeting_id, "Bea", locale="pt-BR")
+    cyd = await open_as(browser, sala, meeting_id, "Cyd")
+    await ada.click("#poll-panel summary")
+    await ada.fill("#poll-question", "Ready?")
+    await ada.click("#poll-form button[type=submit]")
+    # Bea's page speaks Portuguese: the preset answers too.
+    await expect(bea.locator("#poll-dialog")).to_be_visible()
+    await bea.get_by_role("radio", name="Sim").check()
+    await bea.click("#poll-dialog button[value=answer]")
+    await expect(cyd.locator("#poll-dialog")).to_be_visible()
+    await cyd.get_by_role("radio", name="No").check()
+    await cyd.click("#poll-dialog button[value=answer]")
+    await expect(ada.locator("#poll-live-responses li")).to_have_count(2)
+    await ada.click("#poll-publish")
+    for page in (bea, cyd):
+        await expect(page.locator("#poll-result-counts li")).to_have_count(2)
+        await expect(page.locator("#poll-result-counts li").first).to_have_attribute(
+            "data-votes", "1"
+        )

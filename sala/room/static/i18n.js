@@ -37,6 +37,12 @@ export const messages = {
     upload: "Upload a presentation", download: "Download the presentation",
     presentationProcessing: "Preparing {name}…", presentationFailed: "{name} could not be used: {reason}",
     slideAlt: "{name}, page {page} of {pages}",
+    polls: "Polls", pollKind: "Kind", pollYesNo: "Yes / No", pollTrueFalse: "True / False",
+    pollCustom: "Your own options", pollTyped: "Typed answer", pollQuestion: "Question",
+    pollOptions: "Options, one per line", pollAnonymous: "Anonymous", pollMultiple: "Several answers",
+    pollStart: "Start poll", pollPublish: "Publish results", pollStop: "End poll",
+    pollAnswer: "Answer", pollNoQuestion: "Poll", pollYes: "Yes", pollNo: "No",
+    pollTrue: "True", pollFalse: "False",
   },
   "pt-BR": {
     connecting: "Conectando…", reconnecting: "Conexão perdida. Reconectando…",
@@ -80,6 +86,12 @@ export const messages = {
     presentationProcessing: "Preparando {name}…",
     presentationFailed: "Não foi possível usar {name}: {reason}",
     slideAlt: "{name}, página {page} de {pages}",
+    polls: "Enquetes", pollKind: "Tipo", pollYesNo: "Sim / Não", pollTrueFalse: "Verdadeiro / Falso",
+    pollCustom: "Opções próprias", pollTyped: "Resposta digitada", pollQuestion: "Pergunta",
+    pollOptions: "Opções, uma por linha", pollAnonymous: "Anônima", pollMultiple: "Várias respostas",
+    pollStart: "Iniciar enquete", pollPublish: "Publicar resultados", pollStop: "Encerrar enquete",
+    pollAnswer: "Responder", pollNoQuestion: "Enquete", pollYes: "Sim", pollNo: "Não",
+    pollTrue: "Verdadeiro", pollFalse: "Falso",
   },
 };
 

@@ -136,6 +136,15 @@ function handle(m) {
       if (shown) shown.page = m.page;
       return renderPresentation();
     }
+    case "poll.started": return showPoll(m.poll);
+    case "poll.results": return renderPollResults(m);
+    case "poll.ended":
+      if ($("poll-dialog").open) $("poll-dialog").close("cancel");
+      return undefined;
+    case "poll.published":
+      if ($("poll-dialog").open) $("poll-dialog").close("cancel");
+      $("poll-live").hidden = true;
+      return renderCounts($("poll-result"), $("poll-result-question"), $("poll-result-counts"), m);
     case "error": return toast(m.message);
     default: return undefined;
   }
@@ -167,7 +176,56 @@ function welcome(m) {
   state.presentations = m.presentations || [];
   state.currentPresentation = m.current || null;
   renderPresentation();
+  if (m.poll) showPoll(m.poll);
   media.welcome(m);
+}
+
+// ----------------------------------------------------------------------------- polls --
+let openPoll = null;
+// BBB's preset answers are keys (Yes, No, True, False); each page shows them in its language.
+const PRESET_KEYS = ["Yes", "No", "True", "False"];
+const answerText = (key) => (PRESET_KEYS.includes(key) ? t(`poll${key}`) : key);
+
+function showPoll(poll) {
+  if (!poll || state.me?.presenter) return;
+  openPoll = poll;
+  $("poll-dialog-question").textContent = poll.question || t("pollNoQuestion");
+  const answers = $("poll-dialog-answers");
+  answers.replaceChildren();
+  for (const [n, key] of poll.answers.entries()) {
+    const label = document.createElement("label");
+    const input = document.createElement("input");
+    input.type = poll.multiple ? "checkbox" : "radio";
+    input.name = "poll-choice";
+    input.value = String(n);
+    label.append(input, ` ${answerText(key)}`);
+    answers.append(label);
+  }
+  $("poll-dialog-text").hidden = !poll.typed;
+  $("poll-dialog-text").value = "";
+  $("poll-dialog").showModal();
+}
+
+function renderCounts(section, title, list, poll) {
+  section.hidden = false;
+  title.textContent = poll.question || t("pollNoQuestion");
+  const total = Math.max(1, poll.responders || 0);
+  list.replaceChildren(...poll.counts.map((c) => {
+    const li = document.createElement("li");
+    li.textContent = `${answerText(c.key)}: ${c.votes} (${Math.round((100 * c.votes) / total)}%)`;
+    li.dataset.votes = String(c.votes);
+    return li;
+  }));
+}
+
+function renderPollResults(m) {
+  $("poll-live").hidden = false;
+  renderCounts($("poll-live"), $("poll-live-question"), $("poll-live-counts"), m);
+  $("poll-live-responses").replaceChildren(...m.responses.map((r) => {
+    const li = document.createElement("li");
+    li.textContent = `${r.name}: ${r.answer}`;
+    return li;
+  }));
 }
 
 function currentPresentation() {
@@ -199,6 +257,7 @@ function renderPresentation() {
   }
   const presenter = Boolean(state.me?.presenter);
   $("presenter-tools").hidden = !presenter;
+  $("poll-panel").hidden = !presenter || disabled("polls");
   $("prev-page").disabled = !doc || doc.page <= 1;
   $("next-page").disabled = !doc || doc.page >= doc.pages;
   const list = $("presentation-list");
@@ -439,6 +498,27 @@ function setup() {
     const doc = currentPresentation();
     if (doc) send({ type: "presentation.page", page: doc.page + by });
   };
+  $("poll-kind").addEventListener("change", () => {
+    $("poll-options-label").hidden = $("poll-kind").value !== "custom";
+  });
+  $("poll-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const options = $("poll-options").value.split("\n").map((o) => o.trim()).filter(Boolean);
+    send({
+      type: "poll.start", kind: $("poll-kind").value, question: $("poll-question").value,
+      options, anonymous: $("poll-anonymous").checked, multiple: $("poll-multiple").checked,
+    });
+    $("poll-result").hidden = true;
+  });
+  $("poll-publish").addEventListener("click", () => send({ type: "poll.publish" }));
+  $("poll-stop").addEventListener("click", () => send({ type: "poll.stop" }));
+  $("poll-dialog").addEventListener("close", () => {
+    if ($("poll-dialog").returnValue !== "answer" || !openPoll) return;
+    const choices = [...document.querySelectorAll("#poll-dialog-answers input:checked")].map((i) => Number(i.value));
+    const text = openPoll.typed ? $("poll-dialog-text").value : undefined;
+    send({ type: "poll.answer", poll: openPoll.id, choices, text });
+    openPoll = null;
+  });
   $("prev-page").addEventListener("click", () => turn(-1));
   $("next-page").addEventListener("click", () => turn(1));
   $("presentation-list").addEventListener("change", (event) => send({ type: "presentation.show", presentation: event.target.value }));
