@@ -14,6 +14,8 @@ CHAT_MESSAGE = "chat-message"
 PRESENTATION_INSERTED = "presentation-inserted"
 PRESENTATION_CHANGED = "meeting-presentation-changed"  # data: {"presentation": id}
 PAGE_CHANGED = "presentation-page-changed"  # data: {"presentation": id, "page": n}
+WHITEBOARD_ADDED = "whiteboard-annotation-added"  # data: {"presentation", "page", "shape"}
+WHITEBOARD_REMOVED = "whiteboard-annotations-removed"  # data: {"presentation", "page", "ids"}
 
 # Written by the room and media features (data: {"user_id": ..., ...}).
 TALKING_STARTED = "user-talking-started"

@@ -77,6 +77,9 @@ class RoomHub:
         async with self._db.read() as conn:
             events = await read_events(conn, room.id)
         for event in events:
+            if event.type in (types.WHITEBOARD_ADDED, types.WHITEBOARD_REMOVED):
+                room.whiteboard.replay(event.type, event.data)
+                continue
             if event.type != types.CHAT_MESSAGE:
                 continue
             room.chat.append(

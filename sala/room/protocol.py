@@ -129,6 +129,47 @@ class PresentationShow(_Message):
     presentation: str = Field(min_length=1, max_length=36)
 
 
+# ------------------------------------------------------------------------- whiteboard --
+Point = Annotated[list[Annotated[float, Field(ge=-0.5, le=1.5)]], Field(min_length=2, max_length=2)]
+
+
+class Shape(BaseModel):
+    """One annotation; coordinates are fractions of the slide's width and height."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    id: str = Field(min_length=1, max_length=36, pattern=r"^[A-Za-z0-9_-]+$")
+    tool: Literal["pen", "line", "rect", "ellipse", "text"]
+    points: list[Point] = Field(min_length=1, max_length=2000)
+    color: str = Field(default="#e11d48", pattern=r"^#[0-9a-fA-F]{6}$")
+    width: float = Field(default=0.004, gt=0, le=0.05)
+    text: str | None = Field(default=None, max_length=500)
+
+
+class DrawAdd(_Message):
+    type: Literal["draw.add"]
+    presentation: str = Field(min_length=1, max_length=36)
+    page: int = Field(ge=1, le=100_000)
+    shape: Shape
+
+
+class DrawErase(_Message):
+    """Erase one annotation (`shape`), undo one's last (`undo`), or clear the page."""
+
+    type: Literal["draw.erase"]
+    presentation: str = Field(min_length=1, max_length=36)
+    page: int = Field(ge=1, le=100_000)
+    shape: str | None = Field(default=None, max_length=36)
+    undo: bool = False
+    clear: bool = False
+
+
+class WhiteboardMulti(_Message):
+    """The presenter lets everybody draw, or only themselves."""
+
+    type: Literal["whiteboard.multi"]
+    enabled: bool
+
+
 # ------------------------------------------------------------------------------ polls --
 PollKind = Literal["YN", "TF", "ABCD", "custom", "response"]
 
@@ -263,6 +304,9 @@ ClientMessage = Annotated[
     | Leave
     | PresentationPage
     | PresentationShow
+    | DrawAdd
+    | DrawErase
+    | WhiteboardMulti
     | PollStart
     | PollAnswer
     | PollStop

@@ -28,6 +28,7 @@ from sala.room.connection import Connection, encode
 from sala.room.markup import sanitize
 from sala.room.media import RoomMedia
 from sala.room.polls import Poll, PollError
+from sala.room.whiteboard import Whiteboard
 
 log = logging.getLogger(__name__)
 
@@ -108,6 +109,7 @@ class Room:
         self.media = RoomMedia(self, media_engine)
         self._presentations = presentations
         self.poll: Poll | None = None
+        self.whiteboard = Whiteboard()
         self._activity_at = 0
         self._ice_servers = ice_servers or (lambda _user: [])
 
@@ -288,6 +290,8 @@ class Room:
             await self._drop(me.attendee.internal_user_id)
         elif isinstance(message, p.PresentationPage | p.PresentationShow):
             await self._present(me, message)
+        elif isinstance(message, p.DrawAdd | p.DrawErase | p.WhiteboardMulti):
+            await self._draw(me, message)
         elif isinstance(message, p.PollStart | p.PollAnswer | p.PollStop | p.PollPublish):
             await self._poll(conn, me, message)
         elif isinstance(message, p.Hello):
@@ -387,6 +391,50 @@ class Room:
             {"type": "presentation.page", "presentation": current.id, "page": message.page}
         )
 
+    # ----------------------------------------------------------------------- whiteboard --
+    async def _draw(
+        self, me: Participant, message: p.DrawAdd | p.DrawErase | p.WhiteboardMulti
+    ) -> None:
+        ref = message.ref
+        presenter = me.attendee.is_presenter
+        user_id = me.attendee.internal_user_id
+        if isinstance(message, p.WhiteboardMulti):
+            if not presenter:
+                raise Refused("forbidden", "Only the presenter can change who draws", ref)
+            await self.update_settings({"multiUserWhiteboardEnabled": message.enabled})
+            await self._publish({"type": "whiteboard.multi", "enabled": message.enabled})
+            return
+        if not presenter and not self._setting("multiUserWhiteboardEnabled", False):
+            raise Refused("forbidden", "Only the presenter draws on the slides", ref)
+        if self._presentations is None or self._disabled("presentation"):
+            raise Refused("disabled", "Presentations are disabled in this meeting", ref)
+        document = await self._presentations.get(message.presentation)
+        if document is None or document.meeting_id != self.id or message.page > document.pages:
+            raise Refused("not_found", "No such page in this meeting", ref)
+        where = {"presentation": document.id, "page": message.page}
+        if isinstance(message, p.DrawAdd):
+            shape = {**message.shape.model_dump(), "author": user_id}
+            if not self.whiteboard.add(document.id, message.page, shape):
+                raise Refused("invalid", "That annotation exists, or the page is full", ref)
+            await self._log(me, types.WHITEBOARD_ADDED, {**where, "shape": shape})
+            await self.activity("drawing")
+            await self._publish({"type": "draw.added", **where, "shape": shape})
+            return
+        # The presenter erases anything; others their own.
+        owner = None if presenter else user_id
+        if message.clear:
+            ids = self.whiteboard.remove(document.id, message.page, owner, None)
+        elif message.undo:
+            last = self.whiteboard.last_of(document.id, message.page, user_id)
+            ids = self.whiteboard.remove(document.id, message.page, owner, [last] if last else [])
+        elif message.shape is not None:
+            ids = self.whiteboard.remove(document.id, message.page, owner, [message.shape])
+        else:
+            raise Refused("invalid", "Say what to erase: shape, undo or clear", ref)
+        if ids:
+            await self._log(me, types.WHITEBOARD_REMOVED, {**where, "ids": ids})
+            await self._publish({"type": "draw.removed", **where, "ids": ids})
+
     # ---------------------------------------------------------------------------- polls --
     async def _poll(
         self,
@@ -467,13 +515,23 @@ class Room:
 
     async def _presentation_state(self) -> dict[str, Any]:
         if self._presentations is None or self._disabled("presentation"):
-            return {"presentations": [], "current": None}
+            return {
+                "presentations": [],
+                "current": None,
+                "annotations": {},
+                "multiUserWhiteboard": False,
+            }
         documents = await self._presentations.of_meeting(self.id)
         if not documents:
             await self._presentations.add_default(self.id)
             documents = await self._presentations.of_meeting(self.id)
         current = next((d.id for d in documents if d.current), None)
-        return {"presentations": [d.view() for d in documents], "current": current}
+        return {
+            "presentations": [d.view() for d in documents],
+            "current": current,
+            "annotations": self.whiteboard.of_presentation(current) if current else {},
+            "multiUserWhiteboard": bool(self._setting("multiUserWhiteboardEnabled", False)),
+        }
 
     def _target(self, user_id: str, ref: str | None) -> Participant:
         target = self.participants.get(user_id)

@@ -58,6 +58,22 @@ async def test_pre_uploaded_pdf_pages_and_upload(
         "src", f"/room/slides/{await bea.locator('#slide').get_attribute('data-presentation')}/2"
     )
 
+    # Ada draws a stroke on page 2; Bea sees it over the slide.
+    box = await ada.locator("#annotations").bounding_box()
+    assert box is not None
+    await ada.mouse.move(box["x"] + box["width"] * 0.2, box["y"] + box["height"] * 0.2)
+    await ada.mouse.down()
+    for step in range(1, 6):
+        await ada.mouse.move(
+            box["x"] + box["width"] * (0.2 + step * 0.1), box["y"] + box["height"] * 0.5
+        )
+    await ada.mouse.up()
+    await expect(bea.locator("#annotations polyline")).to_have_count(1)
+    points = await bea.locator("#annotations polyline").get_attribute("points")
+    assert points is not None and len(points.split()) >= 3
+    await ada.click("#draw-undo")
+    await expect(bea.locator("#annotations polyline")).to_have_count(0)
+
     upload = tmp_path / "week2.png"
     upload.write_bytes(documents.png())
     await ada.set_input_files("#upload", str(upload))

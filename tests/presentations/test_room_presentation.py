@@ -3,6 +3,7 @@ behind the room cookie, and uploads from the room."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import httpx
@@ -139,3 +140,60 @@ async def test_disabled_presentation(room_server: RoomServer) -> None:
     assert refused.status_code == 403
     await ada.send({"type": "presentation.page", "page": 1, "ref": "p"})
     assert (await ada.expect_reply("p"))["code"] == "disabled"
+
+
+def stroke(shape_id: str, tool: str = "pen") -> dict[str, object]:
+    return {"id": shape_id, "tool": tool, "points": [[0.1, 0.1], [0.2, 0.3], [0.4, 0.35]]}
+
+
+async def test_whiteboard_annotations(room_server: RoomServer) -> None:
+    meeting_id = await room_server.create()
+    ada, _ = await enter(room_server, meeting_id, "Ada", "MODERATOR")
+    welcome = await ada.welcomed()
+    document = welcome["current"]
+    bea, _ = await enter(room_server, meeting_id, "Bea", "VIEWER")
+    await bea.welcomed()
+    where = {"presentation": document, "page": 1}
+
+    await ada.send({"type": "draw.add", **where, "shape": stroke("a1")})
+    added = await bea.expect("draw.added")
+    assert added["shape"]["id"] == "a1" and added["shape"]["points"][2] == [0.4, 0.35]
+    # Viewers draw only when the presenter lets everybody.
+    await bea.send({"type": "draw.add", **where, "shape": stroke("b1"), "ref": "b"})
+    assert (await bea.expect_reply("b"))["code"] == "forbidden"
+    await ada.send({"type": "whiteboard.multi", "enabled": True})
+    await bea.expect("whiteboard.multi", enabled=True)
+    await bea.send({"type": "draw.add", **where, "shape": stroke("b1", "rect")})
+    await ada.expect("draw.added", where=lambda m: m["shape"]["id"] == "b1")
+    # Bad shapes are refused; the page must exist.
+    for bad in (
+        {"id": "x", "tool": "laser", "points": [[0, 0]]},
+        {"id": "x", "tool": "pen", "points": [[0, 0]], "color": "red"},
+        {"id": "x y", "tool": "pen", "points": [[0, 0]]},
+    ):
+        await bea.send({"type": "draw.add", **where, "shape": bad, "ref": "bad"})
+        assert (await bea.expect_reply("bad"))["code"] == "invalid"
+    await bea.send(
+        {"type": "draw.add", "presentation": document, "page": 9, "shape": stroke("z"), "ref": "p9"}
+    )
+    assert (await bea.expect_reply("p9"))["code"] == "not_found"
+
+    # A viewer erases only their own; undo takes one's last; the presenter clears everything.
+    await bea.send({"type": "draw.erase", **where, "shape": "a1"})
+    await bea.send({"type": "draw.erase", **where, "undo": True})
+    removed = await ada.expect("draw.removed")
+    assert removed["ids"] == ["b1"]
+    await ada.send({"type": "draw.add", **where, "shape": stroke("a2")})
+    await bea.expect("draw.added", where=lambda m: m["shape"]["id"] == "a2")
+
+    # Everybody leaves; the room is rebuilt from the log when they come back.
+    await ada.send({"type": "leave"})
+    await bea.send({"type": "leave"})
+    await asyncio.sleep(0.2)
+    again, _ = await enter(room_server, meeting_id, "Ada", "MODERATOR")
+    rejoined = await again.welcomed()
+    assert [s["id"] for s in rejoined["annotations"]["1"]] == ["a1", "a2"]
+    assert rejoined["multiUserWhiteboard"] is True
+    await again.send({"type": "draw.erase", **where, "clear": True})
+    cleared = await again.expect("draw.removed")
+    assert sorted(cleared["ids"]) == ["a1", "a2"]

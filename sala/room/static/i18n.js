@@ -43,6 +43,9 @@ export const messages = {
     pollStart: "Start poll", pollPublish: "Publish results", pollStop: "End poll",
     pollAnswer: "Answer", pollNoQuestion: "Poll", pollYes: "Yes", pollNo: "No",
     pollTrue: "True", pollFalse: "False",
+    toolPen: "Pen", toolLine: "Line", toolRect: "Rectangle", toolEllipse: "Ellipse", toolText: "Text",
+    toolEraser: "Eraser", toolColor: "Colour", toolUndo: "Undo", toolClear: "Clear page",
+    multiUser: "Everybody can draw",
   },
   "pt-BR": {
     connecting: "Conectando…", reconnecting: "Conexão perdida. Reconectando…",
@@ -92,6 +95,9 @@ export const messages = {
     pollStart: "Iniciar enquete", pollPublish: "Publicar resultados", pollStop: "Encerrar enquete",
     pollAnswer: "Responder", pollNoQuestion: "Enquete", pollYes: "Sim", pollNo: "Não",
     pollTrue: "Verdadeiro", pollFalse: "Falso",
+    toolPen: "Caneta", toolLine: "Linha", toolRect: "Retângulo", toolEllipse: "Elipse",
+    toolText: "Texto", toolEraser: "Borracha", toolColor: "Cor", toolUndo: "Desfazer",
+    toolClear: "Limpar página", multiUser: "Todos podem desenhar",
   },
 };
 

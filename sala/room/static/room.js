@@ -6,7 +6,7 @@ import { createMedia } from "./media.js";
 
 const $ = (id) => document.getElementById(id);
 const REACTIONS = ["👍", "👏", "😂", "😮", "❤️", "🎉", "🤔", "☕"];
-const state = { me: null, users: new Map(), locks: {}, meeting: null, lobby: [], final: false, presentations: [], currentPresentation: null };
+const state = { me: null, users: new Map(), locks: {}, meeting: null, lobby: [], final: false, presentations: [], currentPresentation: null, annotations: {}, multiUserWhiteboard: false };
 let t = translator(pick(null, navigator.languages));
 let socket = null;
 let retry = 0;
@@ -130,12 +130,30 @@ function handle(m) {
     case "presentation.updated":
       state.presentations = m.presentations;
       state.currentPresentation = m.current;
+      state.annotations = m.annotations || {};
+      state.multiUserWhiteboard = Boolean(m.multiUserWhiteboard);
       return renderPresentation();
     case "presentation.page": {
       const shown = state.presentations.find((d) => d.id === m.presentation);
       if (shown) shown.page = m.page;
       return renderPresentation();
     }
+    case "draw.added":
+      if (m.presentation === state.currentPresentation) {
+        const shapes = (state.annotations[m.page] ||= []);
+        if (!shapes.some((x) => x.id === m.shape.id)) shapes.push(m.shape);
+        renderAnnotations();
+      }
+      return undefined;
+    case "draw.removed":
+      if (m.presentation === state.currentPresentation && state.annotations[m.page]) {
+        state.annotations[m.page] = state.annotations[m.page].filter((x) => !m.ids.includes(x.id));
+        renderAnnotations();
+      }
+      return undefined;
+    case "whiteboard.multi":
+      state.multiUserWhiteboard = m.enabled;
+      return renderPresentation();
     case "poll.started": return showPoll(m.poll);
     case "poll.results": return renderPollResults(m);
     case "poll.ended":
@@ -175,6 +193,8 @@ function welcome(m) {
   renderLobby();
   state.presentations = m.presentations || [];
   state.currentPresentation = m.current || null;
+  state.annotations = m.annotations || {};
+  state.multiUserWhiteboard = Boolean(m.multiUserWhiteboard);
   renderPresentation();
   if (m.poll) showPoll(m.poll);
   media.welcome(m);
@@ -228,6 +248,114 @@ function renderPollResults(m) {
   }));
 }
 
+// ------------------------------------------------------------------------ whiteboard --
+const SVG = "http://www.w3.org/2000/svg";
+let tool = "pen";
+let drawing = null;
+
+function shapeElement(shape) {
+  const [first, last] = [shape.points[0], shape.points[shape.points.length - 1]];
+  let el;
+  if (shape.tool === "pen") {
+    el = document.createElementNS(SVG, "polyline");
+    el.setAttribute("points", shape.points.map((p) => p.join(",")).join(" "));
+  } else if (shape.tool === "line") {
+    el = document.createElementNS(SVG, "line");
+    el.setAttribute("x1", first[0]); el.setAttribute("y1", first[1]);
+    el.setAttribute("x2", last[0]); el.setAttribute("y2", last[1]);
+  } else if (shape.tool === "rect") {
+    el = document.createElementNS(SVG, "rect");
+    el.setAttribute("x", Math.min(first[0], last[0])); el.setAttribute("y", Math.min(first[1], last[1]));
+    el.setAttribute("width", Math.abs(last[0] - first[0])); el.setAttribute("height", Math.abs(last[1] - first[1]));
+  } else if (shape.tool === "ellipse") {
+    el = document.createElementNS(SVG, "ellipse");
+    el.setAttribute("cx", (first[0] + last[0]) / 2); el.setAttribute("cy", (first[1] + last[1]) / 2);
+    el.setAttribute("rx", Math.abs(last[0] - first[0]) / 2); el.setAttribute("ry", Math.abs(last[1] - first[1]) / 2);
+  } else {
+    el = document.createElementNS(SVG, "text");
+    el.setAttribute("x", first[0]); el.setAttribute("y", first[1]);
+    el.setAttribute("font-size", "0.04");
+    el.setAttribute("fill", shape.color);
+    el.textContent = shape.text || "";
+  }
+  if (shape.tool !== "text") {
+    el.setAttribute("fill", "none");
+    el.setAttribute("stroke", shape.color);
+    el.setAttribute("stroke-width", shape.width);
+    el.setAttribute("vector-effect", "non-scaling-stroke");
+    el.style.strokeWidth = `${Math.max(1, shape.width * 600)}px`;
+  }
+  el.dataset.shape = shape.id;
+  return el;
+}
+
+function renderAnnotations() {
+  const svg = $("annotations");
+  const doc = currentPresentation();
+  const shapes = doc ? state.annotations[doc.page] || [] : [];
+  svg.replaceChildren(...shapes.map(shapeElement));
+  if (drawing) svg.append(shapeElement(drawing));
+}
+
+function pointOf(event) {
+  const box = $("annotations").getBoundingClientRect();
+  return [(event.clientX - box.left) / box.width, (event.clientY - box.top) / box.height].map((v) => Math.round(v * 10000) / 10000);
+}
+
+function setupWhiteboard() {
+  const svg = $("annotations");
+  for (const b of document.querySelectorAll("[data-tool]")) {
+    b.addEventListener("click", () => {
+      tool = b.dataset.tool;
+      for (const other of document.querySelectorAll("[data-tool]")) other.setAttribute("aria-pressed", String(other === b));
+    });
+  }
+  const target = () => {
+    const doc = currentPresentation();
+    return doc ? { presentation: doc.id, page: doc.page } : null;
+  };
+  svg.addEventListener("pointerdown", (event) => {
+    const where = target();
+    if (!where || $("draw-tools").hidden) return;
+    if (tool === "eraser") {
+      const id = event.target.dataset?.shape;
+      if (id) send({ type: "draw.erase", ...where, shape: id });
+      return;
+    }
+    const point = pointOf(event);
+    const id = `s${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
+    if (tool === "text") {
+      const text = prompt(t("toolText"));
+      if (text) send({ type: "draw.add", ...where, shape: { id, tool, points: [point], color: $("draw-color").value, text } });
+      return;
+    }
+    drawing = { id, tool, points: [point, point], color: $("draw-color").value, width: 0.004 };
+    svg.setPointerCapture(event.pointerId);
+  });
+  svg.addEventListener("pointermove", (event) => {
+    if (!drawing) return;
+    const point = pointOf(event);
+    if (drawing.tool === "pen") {
+      if (drawing.points.length < 2000) drawing.points.push(point);
+    } else drawing.points[1] = point;
+    renderAnnotations();
+  });
+  svg.addEventListener("pointerup", () => {
+    const where = target();
+    if (drawing && where) send({ type: "draw.add", ...where, shape: drawing });
+    drawing = null;
+  });
+  $("draw-undo").addEventListener("click", () => {
+    const where = target();
+    if (where) send({ type: "draw.erase", ...where, undo: true });
+  });
+  $("draw-clear").addEventListener("click", () => {
+    const where = target();
+    if (where) send({ type: "draw.erase", ...where, clear: true });
+  });
+  $("multi-user").addEventListener("change", (event) => send({ type: "whiteboard.multi", enabled: event.target.checked }));
+}
+
 function currentPresentation() {
   return state.presentations.find((d) => d.id === state.currentPresentation) || null;
 }
@@ -257,6 +385,12 @@ function renderPresentation() {
   }
   const presenter = Boolean(state.me?.presenter);
   $("presenter-tools").hidden = !presenter;
+  const canDraw = Boolean(doc) && (presenter || state.multiUserWhiteboard);
+  $("draw-tools").hidden = !canDraw;
+  $("annotations").classList.toggle("drawing", canDraw);
+  $("multi-user-label").hidden = !presenter;
+  $("multi-user").checked = state.multiUserWhiteboard;
+  renderAnnotations();
   $("poll-panel").hidden = !presenter || disabled("polls");
   $("prev-page").disabled = !doc || doc.page <= 1;
   $("next-page").disabled = !doc || doc.page >= doc.pages;
@@ -538,6 +672,7 @@ function setup() {
   $("confirm-end").addEventListener("close", () => {
     if ($("confirm-end").returnValue === "end") send({ type: "meeting.end" });
   });
+  setupWhiteboard();
   connect();
 }
 
