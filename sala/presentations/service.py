@@ -81,6 +81,7 @@ class Presentation:
             "page": self.page,
             "current": self.current,
             "downloadable": self.downloadable,
+            "removable": self.removable,
         }
 
 
@@ -278,6 +279,12 @@ class PresentationService:
             await conn.execute(update(t).where(t.c.meeting_id == meeting_id).values(current=False))
             await conn.execute(update(t).where(t.c.id == presentation_id).values(current=True))
         await self._bus.publish(PRESENTATION_TOPIC, {"meeting_id": meeting_id})
+
+    async def remove(self, presentation: Presentation) -> None:
+        async with self._db.write() as conn:
+            await conn.execute(t.delete().where(t.c.id == presentation.id))
+        await asyncio.to_thread(shutil.rmtree, self.folder(presentation), True)
+        await self._bus.publish(PRESENTATION_TOPIC, {"meeting_id": presentation.meeting_id})
 
     async def resume(self) -> int:
         """After a restart: convert again whatever was still processing."""

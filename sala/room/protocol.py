@@ -202,6 +202,13 @@ class PollPublish(_Message):
     type: Literal["poll.publish"]
 
 
+class PresentationRemove(_Message):
+    """The presenter removes a removable document that is not the one shown."""
+
+    type: Literal["presentation.remove"]
+    presentation: str = Field(min_length=1, max_length=36)
+
+
 # ------------------------------------------------------------------------------ media --
 Sdp = Annotated[str, Field(min_length=10, max_length=MAX_SDP_CHARS)]
 FeedKindName = Literal["camera", "screen"]
@@ -304,6 +311,7 @@ ClientMessage = Annotated[
     | Leave
     | PresentationPage
     | PresentationShow
+    | PresentationRemove
     | DrawAdd
     | DrawErase
     | WhiteboardMulti

@@ -288,7 +288,7 @@ class Room:
             await self._publish_user(me)
         elif isinstance(message, p.Leave):
             await self._drop(me.attendee.internal_user_id)
-        elif isinstance(message, p.PresentationPage | p.PresentationShow):
+        elif isinstance(message, p.PresentationPage | p.PresentationShow | p.PresentationRemove):
             await self._present(me, message)
         elif isinstance(message, p.DrawAdd | p.DrawErase | p.WhiteboardMulti):
             await self._draw(me, message)
@@ -367,13 +367,23 @@ class Room:
 
     # --------------------------------------------------------------------- presentation --
     async def _present(
-        self, me: Participant, message: p.PresentationPage | p.PresentationShow
+        self,
+        me: Participant,
+        message: p.PresentationPage | p.PresentationShow | p.PresentationRemove,
     ) -> None:
         ref = message.ref
         if self._presentations is None or self._disabled("presentation"):
             raise Refused("disabled", "Presentations are disabled in this meeting", ref)
         if not me.attendee.is_presenter:
             raise Refused("forbidden", "Only the presenter can do that", ref)
+        if isinstance(message, p.PresentationRemove):
+            doomed = await self._presentations.get(message.presentation)
+            if doomed is None or doomed.meeting_id != self.id:
+                raise Refused("not_found", "No such presentation in this meeting", ref)
+            if not doomed.removable or doomed.current:
+                raise Refused("forbidden", "This presentation cannot be removed", ref)
+            await self._presentations.remove(doomed)
+            return
         if isinstance(message, p.PresentationShow):
             chosen = await self._presentations.get(message.presentation)
             if chosen is None or chosen.meeting_id != self.id or chosen.state != "ready":

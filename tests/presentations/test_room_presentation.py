@@ -197,3 +197,35 @@ async def test_whiteboard_annotations(room_server: RoomServer) -> None:
     await again.send({"type": "draw.erase", **where, "clear": True})
     cleared = await again.expect("draw.removed")
     assert sorted(cleared["ids"]) == ["a1", "a2"]
+
+
+async def test_removing_a_document(room_server: RoomServer) -> None:
+    meeting_id = await room_server.create()
+    ada, ada_cookie = await enter(room_server, meeting_id, "Ada", "MODERATOR")
+    welcome = await ada.welcomed()
+    default = welcome["current"]
+    await room_server.http.post(
+        f"{room_server.base}/room/upload",
+        files={"file": ("notes.png", documents.png(), "image/png")},
+        headers=as_(ada_cookie),
+    )
+    update = await ada.expect(
+        "presentation.updated", within=15, where=lambda m: m["current"] not in (None, default)
+    )
+    notes = update["current"]
+    # Not the one shown, and not the default (it is not removable).
+    await ada.send({"type": "presentation.remove", "presentation": notes, "ref": "r1"})
+    assert (await ada.expect_reply("r1"))["code"] == "forbidden"
+    await ada.send({"type": "presentation.remove", "presentation": default, "ref": "r2"})
+    assert (await ada.expect_reply("r2"))["code"] == "forbidden"
+    await ada.send({"type": "presentation.show", "presentation": default})
+    await ada.expect("presentation.updated", where=lambda m: m["current"] == default)
+    await ada.send({"type": "presentation.remove", "presentation": notes})
+    gone = await ada.expect(
+        "presentation.updated", where=lambda m: all(p["id"] != notes for p in m["presentations"])
+    )
+    assert [p["id"] for p in gone["presentations"]] == [default]
+    slide = await room_server.http.get(
+        f"{room_server.base}/room/slides/{notes}/1", headers=as_(ada_cookie)
+    )
+    assert slide.status_code == 404

@@ -45,7 +45,8 @@ export const messages = {
     pollTrue: "True", pollFalse: "False",
     toolPen: "Pen", toolLine: "Line", toolRect: "Rectangle", toolEllipse: "Ellipse", toolText: "Text",
     toolEraser: "Eraser", toolColor: "Colour", toolUndo: "Undo", toolClear: "Clear page",
-    multiUser: "Everybody can draw",
+    multiUser: "Everybody can draw", removePresentation: "Remove",
+    removePresentationNamed: "Remove {name}",
   },
   "pt-BR": {
     connecting: "Conectando…", reconnecting: "Conexão perdida. Reconectando…",
@@ -97,7 +98,8 @@ export const messages = {
     pollTrue: "Verdadeiro", pollFalse: "Falso",
     toolPen: "Caneta", toolLine: "Linha", toolRect: "Retângulo", toolEllipse: "Elipse",
     toolText: "Texto", toolEraser: "Borracha", toolColor: "Cor", toolUndo: "Desfazer",
-    toolClear: "Limpar página", multiUser: "Todos podem desenhar",
+    toolClear: "Limpar página", multiUser: "Todos podem desenhar", removePresentation: "Remover",
+    removePresentationNamed: "Remover {name}",
   },
 };
 

@@ -396,6 +396,11 @@ function renderPresentation() {
   $("next-page").disabled = !doc || doc.page >= doc.pages;
   const list = $("presentation-list");
   list.replaceChildren(...state.presentations.filter((d) => d.state === "ready").map((d) => new Option(d.name, d.id, false, d.id === state.currentPresentation)));
+  const others = state.presentations.filter((d) => d.state !== "processing" && d.id !== state.currentPresentation && d.removable);
+  const remove = $("presentation-remove");
+  remove.hidden = !presenter || others.length === 0;
+  remove.dataset.presentation = others.length ? others[others.length - 1].id : "";
+  remove.textContent = others.length ? t("removePresentationNamed", { name: others[others.length - 1].name }) : "";
   const download = $("download");
   const canDownload = doc && doc.downloadable && !disabled("downloadPresentationOriginalFile") && !disabled("downloadPresentationWithAnnotations");
   download.hidden = !canDownload;
@@ -656,6 +661,10 @@ function setup() {
   $("prev-page").addEventListener("click", () => turn(-1));
   $("next-page").addEventListener("click", () => turn(1));
   $("presentation-list").addEventListener("change", (event) => send({ type: "presentation.show", presentation: event.target.value }));
+  $("presentation-remove").addEventListener("click", (event) => {
+    const id = event.currentTarget.dataset.presentation;
+    if (id) send({ type: "presentation.remove", presentation: id });
+  });
   $("upload").addEventListener("change", (event) => {
     const [file] = event.target.files;
     if (file) uploadPresentation(file);
