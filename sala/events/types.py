@@ -14,6 +14,7 @@ CHAT_MESSAGE = "chat-message"
 PRESENTATION_INSERTED = "presentation-inserted"
 PRESENTATION_CHANGED = "meeting-presentation-changed"  # data: {"presentation": id}
 PAGE_CHANGED = "presentation-page-changed"  # data: {"presentation": id, "page": n}
+ZOOM_CHANGED = "presentation-zoom-changed"  # data: {"x", "y", "w", "h"} in slide fractions
 WHITEBOARD_ADDED = "whiteboard-annotation-added"  # data: {"presentation", "page", "shape"}
 WHITEBOARD_REMOVED = "whiteboard-annotations-removed"  # data: {"presentation", "page", "ids"}
 

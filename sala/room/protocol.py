@@ -202,6 +202,17 @@ class PollPublish(_Message):
     type: Literal["poll.publish"]
 
 
+class PresentationZoom(_Message):
+    """The presenter's view of the page: a rectangle in fractions of the slide (x, y, w, h);
+    w = h = 1 shows the whole page."""
+
+    type: Literal["presentation.zoom"]
+    x: float = Field(ge=0, le=1)
+    y: float = Field(ge=0, le=1)
+    w: float = Field(ge=0.1, le=1)
+    h: float = Field(ge=0.1, le=1)
+
+
 class PresentationRemove(_Message):
     """The presenter removes a removable document that is not the one shown."""
 
@@ -312,6 +323,7 @@ ClientMessage = Annotated[
     | PresentationPage
     | PresentationShow
     | PresentationRemove
+    | PresentationZoom
     | DrawAdd
     | DrawErase
     | WhiteboardMulti

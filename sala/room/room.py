@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 
 RECONNECT_GRACE_S = 10.0
 ACTIVITY_EVERY_S = 30.0
+WHOLE_PAGE = {"x": 0.0, "y": 0.0, "w": 1.0, "h": 1.0}
 CHAT_HISTORY = 1000
 LOCK_KEYS = {
     "disableCam": "lockSettingsDisableCam",
@@ -110,6 +111,8 @@ class Room:
         self._presentations = presentations
         self.poll: Poll | None = None
         self.whiteboard = Whiteboard()
+        self.view: dict[str, float] = dict(WHOLE_PAGE)
+        """The presenter's zoom on the current page (fractions of the slide)."""
         self._activity_at = 0
         self._ice_servers = ice_servers or (lambda _user: [])
 
@@ -288,7 +291,10 @@ class Room:
             await self._publish_user(me)
         elif isinstance(message, p.Leave):
             await self._drop(me.attendee.internal_user_id)
-        elif isinstance(message, p.PresentationPage | p.PresentationShow | p.PresentationRemove):
+        elif isinstance(
+            message,
+            p.PresentationPage | p.PresentationShow | p.PresentationRemove | p.PresentationZoom,
+        ):
             await self._present(me, message)
         elif isinstance(message, p.DrawAdd | p.DrawErase | p.WhiteboardMulti):
             await self._draw(me, message)
@@ -369,13 +375,29 @@ class Room:
     async def _present(
         self,
         me: Participant,
-        message: p.PresentationPage | p.PresentationShow | p.PresentationRemove,
+        message: p.PresentationPage
+        | p.PresentationShow
+        | p.PresentationRemove
+        | p.PresentationZoom,
     ) -> None:
         ref = message.ref
         if self._presentations is None or self._disabled("presentation"):
             raise Refused("disabled", "Presentations are disabled in this meeting", ref)
         if not me.attendee.is_presenter:
             raise Refused("forbidden", "Only the presenter can do that", ref)
+        if isinstance(message, p.PresentationZoom):
+            # The view never leaves the page.
+            w, h = message.w, message.h
+            view = {
+                "x": round(min(message.x, 1 - w), 4),
+                "y": round(min(message.y, 1 - h), 4),
+                "w": round(w, 4),
+                "h": round(h, 4),
+            }
+            self.view = view
+            await self._log(me, types.ZOOM_CHANGED, view)
+            await self._publish({"type": "presentation.zoom", **view})
+            return
         if isinstance(message, p.PresentationRemove):
             doomed = await self._presentations.get(message.presentation)
             if doomed is None or doomed.meeting_id != self.id:
@@ -388,6 +410,7 @@ class Room:
             chosen = await self._presentations.get(message.presentation)
             if chosen is None or chosen.meeting_id != self.id or chosen.state != "ready":
                 raise Refused("not_found", "No such presentation in this meeting", ref)
+            self.view = dict(WHOLE_PAGE)
             await self._presentations.make_current(self.id, chosen.id)
             await self._log(me, types.PRESENTATION_CHANGED, {"presentation": chosen.id})
             return
@@ -397,6 +420,7 @@ class Room:
         await self._presentations.set_page(current.id, message.page)
         await self._log(me, types.PAGE_CHANGED, {"presentation": current.id, "page": message.page})
         await self.activity("presentation")
+        self.view = dict(WHOLE_PAGE)
         await self._publish(
             {"type": "presentation.page", "presentation": current.id, "page": message.page}
         )
@@ -530,6 +554,7 @@ class Room:
                 "current": None,
                 "annotations": {},
                 "multiUserWhiteboard": False,
+                "view": WHOLE_PAGE,
             }
         documents = await self._presentations.of_meeting(self.id)
         if not documents:
@@ -541,6 +566,7 @@ class Room:
             "current": current,
             "annotations": self.whiteboard.of_presentation(current) if current else {},
             "multiUserWhiteboard": bool(self._setting("multiUserWhiteboardEnabled", False)),
+            "view": self.view,
         }
 
     def _target(self, user_id: str, ref: str | None) -> Participant:

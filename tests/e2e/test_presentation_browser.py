@@ -73,6 +73,9 @@ async def test_pre_uploaded_pdf_pages_and_upload(
     assert points is not None and len(points.split()) >= 3
     await ada.click("#draw-undo")
     await expect(bea.locator("#annotations polyline")).to_have_count(0)
+    # Ada zooms in: Bea's view follows.
+    await ada.click("#zoom-in")
+    await expect(bea.locator("#slide-view")).to_have_attribute("data-view", "0.1,0.1,0.8,0.8")
 
     upload = tmp_path / "week2.png"
     upload.write_bytes(documents.png())

@@ -229,3 +229,22 @@ async def test_removing_a_document(room_server: RoomServer) -> None:
         f"{room_server.base}/room/slides/{notes}/1", headers=as_(ada_cookie)
     )
     assert slide.status_code == 404
+
+
+async def test_the_presenters_zoom_is_everybodys_view(room_server: RoomServer) -> None:
+    meeting_id = await room_server.create()
+    ada, _ = await enter(room_server, meeting_id, "Ada", "MODERATOR")
+    assert (await ada.welcomed())["view"] == {"x": 0.0, "y": 0.0, "w": 1.0, "h": 1.0}
+    bea, bea_cookie = await enter(room_server, meeting_id, "Bea", "VIEWER")
+    await bea.welcomed()
+    # The view is kept within the page.
+    await ada.send({"type": "presentation.zoom", "x": 0.9, "y": 0.2, "w": 0.5, "h": 0.5})
+    zoom = await bea.expect("presentation.zoom")
+    assert (zoom["x"], zoom["y"], zoom["w"], zoom["h"]) == (0.5, 0.2, 0.5, 0.5)
+    await bea.send({"type": "presentation.zoom", "x": 0, "y": 0, "w": 1, "h": 1, "ref": "z"})
+    assert (await bea.expect_reply("z"))["code"] == "forbidden"
+    await ada.send({"type": "presentation.zoom", "x": 0, "y": 0, "w": 0.01, "h": 1, "ref": "t"})
+    assert (await ada.expect_reply("t"))["code"] == "invalid"
+    # Somebody entering now sees the same part of the page.
+    late = await RoomClient.open(room_server, bea_cookie)
+    assert (await late.welcomed())["view"] == {"x": 0.5, "y": 0.2, "w": 0.5, "h": 0.5}

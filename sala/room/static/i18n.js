@@ -45,7 +45,8 @@ export const messages = {
     pollTrue: "True", pollFalse: "False",
     toolPen: "Pen", toolLine: "Line", toolRect: "Rectangle", toolEllipse: "Ellipse", toolText: "Text",
     toolEraser: "Eraser", toolColor: "Colour", toolUndo: "Undo", toolClear: "Clear page",
-    multiUser: "Everybody can draw", removePresentation: "Remove",
+    multiUser: "Everybody can draw", removePresentation: "Remove", toolPan: "Move",
+    zoomIn: "Zoom in", zoomOut: "Zoom out",
     removePresentationNamed: "Remove {name}",
   },
   "pt-BR": {
@@ -99,6 +100,7 @@ export const messages = {
     toolPen: "Caneta", toolLine: "Linha", toolRect: "Retângulo", toolEllipse: "Elipse",
     toolText: "Texto", toolEraser: "Borracha", toolColor: "Cor", toolUndo: "Desfazer",
     toolClear: "Limpar página", multiUser: "Todos podem desenhar", removePresentation: "Remover",
+    toolPan: "Mover", zoomIn: "Aproximar", zoomOut: "Afastar",
     removePresentationNamed: "Remover {name}",
   },
 };

@@ -132,10 +132,12 @@ function handle(m) {
       state.currentPresentation = m.current;
       state.annotations = m.annotations || {};
       state.multiUserWhiteboard = Boolean(m.multiUserWhiteboard);
+      state.view = m.view || WHOLE;
       return renderPresentation();
     case "presentation.page": {
       const shown = state.presentations.find((d) => d.id === m.presentation);
       if (shown) shown.page = m.page;
+      state.view = WHOLE;
       return renderPresentation();
     }
     case "draw.added":
@@ -151,6 +153,9 @@ function handle(m) {
         renderAnnotations();
       }
       return undefined;
+    case "presentation.zoom":
+      state.view = { x: m.x, y: m.y, w: m.w, h: m.h };
+      return applyView();
     case "whiteboard.multi":
       state.multiUserWhiteboard = m.enabled;
       return renderPresentation();
@@ -195,6 +200,7 @@ function welcome(m) {
   state.currentPresentation = m.current || null;
   state.annotations = m.annotations || {};
   state.multiUserWhiteboard = Boolean(m.multiUserWhiteboard);
+  state.view = m.view || WHOLE;
   renderPresentation();
   if (m.poll) showPoll(m.poll);
   media.welcome(m);
@@ -248,10 +254,35 @@ function renderPollResults(m) {
   }));
 }
 
+// --------------------------------------------------------------------------- zoom --
+const WHOLE = { x: 0, y: 0, w: 1, h: 1 };
+
+// The presenter's view: the part of the slide (x, y, w, h in fractions) everybody sees.
+function applyView() {
+  const v = state.view || WHOLE;
+  $("slide-view").style.transform = `scale(${1 / v.w}, ${1 / v.h}) translate(${-v.x * 100}%, ${-v.y * 100}%)`;
+  $("slide-view").dataset.view = [v.x, v.y, v.w, v.h].join(",");
+}
+
+function zoomBy(factor) {
+  const v = state.view || WHOLE;
+  const w = Math.min(1, Math.max(0.1, v.w * factor));
+  const h = Math.min(1, Math.max(0.1, v.h * factor));
+  const cx = v.x + v.w / 2;
+  const cy = v.y + v.h / 2;
+  sendView({ x: cx - w / 2, y: cy - h / 2, w, h });
+}
+
+function sendView(v) {
+  const clamp = (value, size) => Math.min(Math.max(0, value), 1 - size);
+  send({ type: "presentation.zoom", x: clamp(v.x, v.w), y: clamp(v.y, v.h), w: v.w, h: v.h });
+}
+
 // ------------------------------------------------------------------------ whiteboard --
 const SVG = "http://www.w3.org/2000/svg";
 let tool = "pen";
 let drawing = null;
+let panning = null;
 
 function shapeElement(shape) {
   const [first, last] = [shape.points[0], shape.points[shape.points.length - 1]];
@@ -317,6 +348,11 @@ function setupWhiteboard() {
   svg.addEventListener("pointerdown", (event) => {
     const where = target();
     if (!where || $("draw-tools").hidden) return;
+    if (tool === "pan") {
+      panning = { from: [event.clientX, event.clientY], view: { ...(state.view || WHOLE) } };
+      svg.setPointerCapture(event.pointerId);
+      return;
+    }
     if (tool === "eraser") {
       const id = event.target.dataset?.shape;
       if (id) send({ type: "draw.erase", ...where, shape: id });
@@ -333,6 +369,15 @@ function setupWhiteboard() {
     svg.setPointerCapture(event.pointerId);
   });
   svg.addEventListener("pointermove", (event) => {
+    if (panning) {
+      const frame = $("slide-frame").getBoundingClientRect();
+      const v = panning.view;
+      const dx = ((event.clientX - panning.from[0]) / frame.width) * v.w;
+      const dy = ((event.clientY - panning.from[1]) / frame.height) * v.h;
+      state.view = { ...v, x: Math.min(Math.max(0, v.x - dx), 1 - v.w), y: Math.min(Math.max(0, v.y - dy), 1 - v.h) };
+      applyView();
+      return;
+    }
     if (!drawing) return;
     const point = pointOf(event);
     if (drawing.tool === "pen") {
@@ -341,6 +386,11 @@ function setupWhiteboard() {
     renderAnnotations();
   });
   svg.addEventListener("pointerup", () => {
+    if (panning) {
+      panning = null;
+      sendView(state.view);
+      return;
+    }
     const where = target();
     if (drawing && where) send({ type: "draw.add", ...where, shape: drawing });
     drawing = null;
@@ -389,6 +439,8 @@ function renderPresentation() {
   $("draw-tools").hidden = !canDraw;
   $("annotations").classList.toggle("drawing", canDraw);
   $("multi-user-label").hidden = !presenter;
+  $("pan-tool").hidden = !presenter;
+  applyView();
   $("multi-user").checked = state.multiUserWhiteboard;
   renderAnnotations();
   $("poll-panel").hidden = !presenter || disabled("polls");
@@ -658,6 +710,8 @@ function setup() {
     send({ type: "poll.answer", poll: openPoll.id, choices, text });
     openPoll = null;
   });
+  $("zoom-in").addEventListener("click", () => zoomBy(0.8));
+  $("zoom-out").addEventListener("click", () => zoomBy(1.25));
   $("prev-page").addEventListener("click", () => turn(-1));
   $("next-page").addEventListener("click", () => turn(1));
   $("presentation-list").addEventListener("change", (event) => send({ type: "presentation.show", presentation: event.target.value }));
