@@ -8,6 +8,8 @@ import zlib
 
 from PIL import Image, ImageDraw
 
+from sala.presentations.default_pdf import write_pdf
+
 
 def pdf(pages: int, size: tuple[int, int] = (320, 180)) -> bytes:
     """A PDF whose page n shows the number n (Pillow writes it)."""
@@ -52,16 +54,4 @@ def stream_bomb_pdf() -> bytes:
         + packed
         + b"\nendstream",
     ]
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += f"{number} 0 obj\n".encode() + body + b"\nendobj\n"
-    xref = len(out)
-    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
-    for offset in offsets:
-        out += f"{offset:010d} 00000 n \n".encode()
-    out += (
-        f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
-    )
-    return bytes(out)
+    return write_pdf(objects)
