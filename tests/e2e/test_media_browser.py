@@ -23,9 +23,9 @@ from typing import Any
 import pytest
 from playwright.async_api import Browser, Page, async_playwright
 
-from sala.media.janus.client import JanusClient
 from tests.conftest import LiveServer, start_server, stop_server
 from tests.e2e.conftest import ARGS, CHROMIUM, HAVE_CHROMIUM, api, signed
+from tests.support.janus import count_handles
 from tests.support.netns import NamespaceUnavailable, private_network
 from tests.support.receiver import Receiver
 from tests.xmlutil import parse
@@ -178,15 +178,7 @@ def janus_admin_secret(server: LiveServer) -> tuple[str, str]:
 
 
 async def janus_handles(server: LiveServer) -> int:
-    url, secret = janus_admin_secret(server)
-    admin = await JanusClient(url, secret, admin=True).connect()
-    try:
-        total = 0
-        for session in (await admin.admin("list_sessions"))["sessions"]:
-            total += len((await admin.admin("list_handles", session_id=session))["handles"])
-        return total
-    finally:
-        await admin.close()
+    return await count_handles(*janus_admin_secret(server))
 
 
 def janus_pid(server: LiveServer) -> int | None:
