@@ -180,26 +180,15 @@ class PresentationService:
         """Accept documents at once; each converts in the background. The one marked current
         (or else the first) becomes current when ready."""
         added = []
-        # Strictly increasing, so documents keep the order they were given in, call after call.
-        now = max(self._clock.now_ms(), self._last_created + 1)
-        self._last_created = now + len(uploads)
         async with self._db.write() as conn:
-            for n, upload in enumerate(uploads):
-                presentation_id = str(uuid.uuid4())
-                row = {
-                    "id": presentation_id,
-                    "meeting_id": meeting_id,
-                    "name": upload.name[:256] or "document",
-                    "source_url": upload.url,
-                    "state": "processing",
-                    "error": None,
-                    "pages": 0,
-                    "page": 1,
-                    "current": False,
-                    "downloadable": upload.downloadable,
-                    "removable": upload.removable,
-                    "created_at": now + n,  # keeps their order
-                }
+            for upload in uploads:
+                row = self._new_row(
+                    meeting_id,
+                    upload.name[:256] or "document",
+                    source_url=upload.url,
+                    downloadable=upload.downloadable,
+                    removable=upload.removable,
+                )
                 await conn.execute(t.insert().values(**row))
                 added.append(Presentation.from_row(row))
         for presentation, upload in zip(added, uploads, strict=True):
@@ -213,23 +202,7 @@ class PresentationService:
         (per content) and each meeting gets hard links to those pages. None if the meeting
         already has one (two people entering at the same moment)."""
         pages, rendered = await self._default_rendering()
-        presentation_id = str(uuid.uuid4())
-        now = max(self._clock.now_ms(), self._last_created + 1)
-        self._last_created = now
-        row = {
-            "id": presentation_id,
-            "meeting_id": meeting_id,
-            "name": DEFAULT_NAME,
-            "source_url": None,
-            "state": "ready",
-            "error": None,
-            "pages": pages,
-            "page": 1,
-            "current": False,
-            "downloadable": False,
-            "removable": False,
-            "created_at": now,
-        }
+        row = self._new_row(meeting_id, DEFAULT_NAME, state="ready", pages=pages, removable=False)
         async with self._default_lock:
             async with self._db.read() as conn:
                 existing = (
@@ -240,12 +213,41 @@ class PresentationService:
             if any(r.name == DEFAULT_NAME for r in existing):
                 return None
             row["current"] = not any(r.current for r in existing)
-            folder = self.root / meeting_id / presentation_id
+            folder = self.root / meeting_id / row["id"]
             await asyncio.to_thread(_link_all, rendered, folder)
             async with self._db.write() as conn:
                 await conn.execute(t.insert().values(**row))
         await self._bus.publish(PRESENTATION_TOPIC, {"meeting_id": meeting_id})
         return Presentation.from_row(row)
+
+    def _new_row(
+        self,
+        meeting_id: str,
+        name: str,
+        *,
+        state: str = "processing",
+        pages: int = 0,
+        source_url: str | None = None,
+        downloadable: bool = False,
+        removable: bool = True,
+    ) -> dict[str, Any]:
+        # created_at strictly increases, so documents keep the order they were given in.
+        created_at = max(self._clock.now_ms(), self._last_created + 1)
+        self._last_created = created_at
+        return {
+            "id": str(uuid.uuid4()),
+            "meeting_id": meeting_id,
+            "name": name,
+            "source_url": source_url,
+            "state": state,
+            "error": None,
+            "pages": pages,
+            "page": 1,
+            "current": False,
+            "downloadable": downloadable,
+            "removable": removable,
+            "created_at": created_at,
+        }
 
     async def _default_rendering(self) -> tuple[int, Path]:
         async with self._default_lock:
