@@ -17,6 +17,7 @@ PAGE_CHANGED = "presentation-page-changed"  # data: {"presentation": id, "page":
 ZOOM_CHANGED = "presentation-zoom-changed"  # data: {"x", "y", "w", "h"} in slide fractions
 WHITEBOARD_ADDED = "whiteboard-annotation-added"  # data: {"presentation", "page", "shape"}
 WHITEBOARD_REMOVED = "whiteboard-annotations-removed"  # data: {"presentation", "page", "ids"}
+NOTES_UPDATED = "shared-notes-updated"  # data: {"update": a Yjs update, base64}
 
 # Written by the room and media features (data: {"user_id": ..., ...}).
 TALKING_STARTED = "user-talking-started"

@@ -1,6 +1,7 @@
 """The rooms of this process: one Room per meeting with connections here, made on demand.
 
-A new room loads its chat history from the meeting's event log, so a restart keeps the chat.
+A new room loads its chat history, whiteboard and shared notes from the meeting's event log, so
+a restart keeps them.
 The hub closes rooms when their meeting ends, whatever ended it (the end call, a moderator, a
 lifecycle rule), and hands chat from sendChatMessage to the room.
 """
@@ -79,6 +80,9 @@ class RoomHub:
         for event in events:
             if event.type in (types.WHITEBOARD_ADDED, types.WHITEBOARD_REMOVED):
                 room.whiteboard.replay(event.type, event.data)
+                continue
+            if event.type == types.NOTES_UPDATED:
+                room.notes.replay(str(event.data["update"]))
                 continue
             if event.type != types.CHAT_MESSAGE:
                 continue

@@ -16,6 +16,7 @@ PROTOCOL_VERSION = 1
 MAX_MESSAGE_BYTES = 32 * 1024
 MAX_SDP_CHARS = 24 * 1024
 MAX_CHAT_CHARS = 1000
+MAX_NOTES_UPDATE_CHARS = 30 * 1024
 
 
 class ProtocolError(Exception):
@@ -220,6 +221,20 @@ class PresentationRemove(_Message):
     presentation: str = Field(min_length=1, max_length=36)
 
 
+class NotesUpdate(_Message):
+    """A Yjs update of the shared notes, base64 (room/notes.py)."""
+
+    type: Literal["notes.update"]
+    update: str = Field(min_length=4, max_length=MAX_NOTES_UPDATE_CHARS)
+
+
+class NotesSync(_Message):
+    """Asks for the whole notes document again, answered with `notes.state` (a client whose
+    edit was refused drops its copy and starts over from the room's)."""
+
+    type: Literal["notes.sync"]
+
+
 # ------------------------------------------------------------------------------ media --
 Sdp = Annotated[str, Field(min_length=10, max_length=MAX_SDP_CHARS)]
 FeedKindName = Literal["camera", "screen"]
@@ -331,6 +346,8 @@ ClientMessage = Annotated[
     | PollAnswer
     | PollStop
     | PollPublish
+    | NotesUpdate
+    | NotesSync
     | MediaMessage,
     Field(discriminator="type"),
 ]

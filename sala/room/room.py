@@ -27,6 +27,7 @@ from sala.room import protocol as p
 from sala.room.connection import Connection, encode
 from sala.room.markup import sanitize
 from sala.room.media import RoomMedia
+from sala.room.notes import NotesError, SharedNotes, decode_update, encode_update
 from sala.room.polls import Poll, PollError
 from sala.room.whiteboard import Whiteboard
 
@@ -111,6 +112,7 @@ class Room:
         self._presentations = presentations
         self.poll: Poll | None = None
         self.whiteboard = Whiteboard()
+        self.notes = SharedNotes()
         self.view: dict[str, float] = dict(WHOLE_PAGE)
         """The presenter's zoom on the current page (fractions of the slide)."""
         self._activity_at = 0
@@ -300,6 +302,14 @@ class Room:
             await self._draw(me, message)
         elif isinstance(message, p.PollStart | p.PollAnswer | p.PollStop | p.PollPublish):
             await self._poll(conn, me, message)
+        elif isinstance(message, p.NotesUpdate):
+            await self._edit_notes(me, message)
+        elif isinstance(message, p.NotesSync):
+            if self._disabled("sharedNotes"):
+                raise Refused("disabled", "Shared notes are disabled in this meeting", ref)
+            conn.send(
+                {"type": "notes.state", "update": encode_update(self.notes.state()), "ref": ref}
+            )
         elif isinstance(message, p.Hello):
             raise Refused("invalid", "The handshake was already done", ref)
         else:
@@ -468,6 +478,25 @@ class Room:
         if ids:
             await self._log(me, types.WHITEBOARD_REMOVED, {**where, "ids": ids})
             await self._publish({"type": "draw.removed", **where, "ids": ids})
+
+    # --------------------------------------------------------------------- shared notes --
+    async def _edit_notes(self, me: Participant, message: p.NotesUpdate) -> None:
+        ref = message.ref
+        if self._disabled("sharedNotes"):
+            raise Refused("disabled", "Shared notes are disabled in this meeting", ref)
+        if self._locked(me.attendee, "disableNotes"):
+            raise Refused("locked", "A moderator has locked the shared notes", ref)
+        try:
+            update = decode_update(message.update)
+            self.notes.apply(update)
+        except NotesError as exc:
+            raise Refused(exc.code, str(exc), ref) from None
+        encoded = encode_update(update)
+        await self._log(me, types.NOTES_UPDATED, {"update": encoded})
+        await self.activity("notes")
+        await self._publish(
+            {"type": "notes.update", "update": encoded, "from": me.attendee.internal_user_id}
+        )
 
     # ---------------------------------------------------------------------------- polls --
     async def _poll(
@@ -794,6 +823,7 @@ class Room:
                 "allowModsToEjectCameras": bool(settings.get("allowModsToEjectCameras", False)),
             },
             "feeds": self.media.feeds_for(me),
+            "notes": (None if self._disabled("sharedNotes") else encode_update(self.notes.state())),
             "poll": (
                 self.poll.view()
                 if self.poll is not None

@@ -3,6 +3,7 @@
 // is HTML the server has already sanitized.
 import { pick, translator } from "./i18n.js";
 import { createMedia } from "./media.js";
+import { createNotes } from "./notes.js";
 
 const $ = (id) => document.getElementById(id);
 const REACTIONS = ["👍", "👏", "😂", "😮", "❤️", "🎉", "🤔", "☕"];
@@ -20,6 +21,12 @@ const media = createMedia({
   render: () => renderMedia(),
 });
 window.salaMedia = media;
+const notes = createNotes({
+  send: (message) => send(message),
+  el: (id) => $(id),
+  canEdit: () => Boolean(state.me) && !(state.me.role === "VIEWER" && state.locks.disableNotes),
+});
+window.salaNotes = notes;
 
 function applyTranslations() {
   document.documentElement.lang = t === null ? "en" : document.documentElement.lang;
@@ -159,6 +166,8 @@ function handle(m) {
     case "whiteboard.multi":
       state.multiUserWhiteboard = m.enabled;
       return renderPresentation();
+    case "notes.update": return notes.update(m.update);
+    case "notes.state": return notes.state(m.update);
     case "poll.started": return showPoll(m.poll);
     case "poll.results": return renderPollResults(m);
     case "poll.ended":
@@ -168,7 +177,9 @@ function handle(m) {
       if ($("poll-dialog").open) $("poll-dialog").close("cancel");
       $("poll-live").hidden = true;
       return renderCounts($("poll-result"), $("poll-result-question"), $("poll-result-counts"), m);
-    case "error": return toast(m.message);
+    case "error":
+      if (m.ref?.startsWith("notes-") && m.ref !== "notes-sync") notes.refused();
+      return toast(m.message);
     default: return undefined;
   }
 }
@@ -203,6 +214,7 @@ function welcome(m) {
   state.view = m.view || WHOLE;
   renderPresentation();
   if (m.poll) showPoll(m.poll);
+  notes.welcome(m.notes ?? null);
   media.welcome(m);
 }
 
@@ -605,6 +617,7 @@ function renderLocks() {
   const publicLocked = state.me && state.me.role === "VIEWER" && state.locks.disablePublicChat;
   $("chat-form").hidden = disabled("chat");
   $("chat-text").disabled = Boolean(publicLocked) && $("chat-to").value === "";
+  notes.refresh();
   renderUsers();
 }
 

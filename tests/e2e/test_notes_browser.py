@@ -1,0 +1,58 @@
+"""Shared notes in Chromium: two people type at the same time and both pages end with the same
+merged text; a reload shows it again; a lock makes the notes read-only for viewers."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+from playwright.async_api import Browser, Page, expect
+
+from tests.conftest import LiveServer
+from tests.e2e.conftest import api, open_as
+
+
+async def type_at(page: Page, where: str, words: str) -> None:
+    notes = page.locator("#notes")
+    await notes.focus()
+    await page.keyboard.press(f"Control+{where}")
+    await page.keyboard.type(words, delay=25)
+
+
+async def test_two_people_type_at_once_and_see_the_same_text(
+    sala: LiveServer, browser: Browser
+) -> None:
+    meeting_id = f"notes-{uuid.uuid4()}"
+    assert "SUCCESS" in api(sala, "create", name="Notes", meetingID=meeting_id)
+    ada = await open_as(browser, sala, meeting_id, "Ada", "MODERATOR")
+    bea = await open_as(browser, sala, meeting_id, "Bea", locale="pt-BR")
+    errors: list[str] = []
+    for page in (ada, bea):
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        await expect(page.locator("#notes")).to_be_visible(timeout=15_000)
+    await expect(bea.locator("#notes-panel summary")).to_have_text("Notas compartilhadas")
+
+    await type_at(ada, "Home", "middle")
+    await expect(bea.locator("#notes")).to_have_value("middle")
+
+    # Ada writes before the text while Bea writes after it, keystroke against keystroke: each
+    # page merges the other's typing while its own caret stays where its writer put it.
+    await asyncio.gather(
+        type_at(ada, "Home", "Ada first. "),
+        type_at(bea, "End", " Bea last."),
+    )
+    merged = "Ada first. middle Bea last."
+    await expect(ada.locator("#notes")).to_have_value(merged)
+    await expect(bea.locator("#notes")).to_have_value(merged)
+
+    await bea.reload()
+    await expect(bea.locator("#notes")).to_have_value(merged, timeout=15_000)
+
+    # Locking the notes makes them read-only for Bea, not for Ada.
+    await ada.locator("#locks summary").click()
+    await ada.locator('[data-lock="disableNotes"]').check()
+    await expect(bea.locator("#notes")).to_have_js_property("readOnly", True)
+    await expect(ada.locator("#notes")).to_have_js_property("readOnly", False)
+    await type_at(ada, "End", "!")
+    await expect(bea.locator("#notes")).to_have_value(merged + "!")
+    assert errors == []
