@@ -1,12 +1,13 @@
 """Presentations: conversion time per page, and how fast a whiteboard stroke reaches 100 viewers.
 
     .venv/bin/python -m bench.presentation [--pages 50] [--viewers 100] [--strokes 50]
-        [--json out.json]
+        [--office-slides 20] [--json out.json]
 
 1. Conversion: a PDF of `--pages` pages (each a 1280×720 image with text, written by Pillow) is
    converted the way sala converts uploads (pdfinfo, then pdftoppm for slides and thumbnails),
    three times; the median wall time is printed in total and per page, with the CPU the
-   converters used.
+   converters used. When LibreOffice is installed, the same for an OpenDocument presentation of
+   `--office-slides` slides (LibreOffice to PDF, then the same rendering).
 2. Stroke fan-out: a fresh `sala serve` on loopback, one meeting, the presenter and `--viewers`
    viewers on the room WebSocket (the same client the room tests use). The presenter sends
    `--strokes` pen strokes (60 points each), one at a time; for each, the time from sending it to
@@ -19,6 +20,7 @@ import argparse
 import asyncio
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -29,20 +31,19 @@ from typing import Any
 
 from bench.api import process_cpu, sala_revision
 from sala.presentations.convert import Limits, convert
-from tests.presentations.documents import pdf
+from tests.presentations.documents import odp, pdf
 
 REPO = Path(__file__).resolve().parent.parent
 SECRET = "bench-presentation-secret"
 
 
-async def conversion(pages: int, workdir: Path) -> dict[str, Any]:
-    document = await asyncio.to_thread(pdf, pages, (1280, 720))
+async def conversion(document: bytes, name: str, pages: int, workdir: Path) -> dict[str, Any]:
     times = []
     cpu = []
     for run in range(3):
         before = os.times()
         started = time.perf_counter()
-        made = await convert(document, "bench.pdf", workdir / f"run{run}", Limits())
+        made = await convert(document, name, workdir / f"{name}-{run}", Limits())
         times.append(time.perf_counter() - started)
         after = os.times()
         cpu.append(
@@ -145,12 +146,23 @@ async def amain(args: argparse.Namespace) -> int:
     print(f"command: {' '.join(sys.argv)}")
     print(f"sala: {sala_revision()}; {os.cpu_count()} CPUs")
     with tempfile.TemporaryDirectory(prefix="sala-bench-presentation-") as tmp:
-        converted = await conversion(args.pages, Path(tmp))
+        document = await asyncio.to_thread(pdf, args.pages, (1280, 720))
+        converted = await conversion(document, "bench.pdf", args.pages, Path(tmp))
         print(
             f"\nconversion of a {converted['pages']}-page PDF ({converted['bytes'] // 1024} KiB):"
             f" {converted['seconds']:.2f} s = {converted['per_page_ms']:.0f} ms per page"
             f" (median of 3; converters' CPU {converted['cpu_seconds']:.2f} s)"
         )
+        office = None
+        if shutil.which("soffice") and args.office_slides:
+            office = await conversion(
+                odp(args.office_slides), "bench.odp", args.office_slides, Path(tmp)
+            )
+            print(
+                f"conversion of a {office['pages']}-slide ODP through LibreOffice:"
+                f" {office['seconds']:.2f} s = {office['per_page_ms']:.0f} ms per slide"
+                f" (median of 3; converters' CPU {office['cpu_seconds']:.2f} s)"
+            )
         spread = await fan_out(args.viewers, args.strokes, Path(tmp))
         print(
             f"stroke fan-out to {spread['viewers']} viewers ({spread['strokes']} strokes of 60"
@@ -160,7 +172,7 @@ async def amain(args: argparse.Namespace) -> int:
     if args.json:
         await asyncio.to_thread(
             Path(args.json).write_text,
-            json.dumps({"conversion": converted, "fan_out": spread}, indent=2),
+            json.dumps({"conversion": converted, "office": office, "fan_out": spread}, indent=2),
         )
     return 0
 
@@ -170,6 +182,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pages", type=int, default=50)
     parser.add_argument("--viewers", type=int, default=100)
     parser.add_argument("--strokes", type=int, default=50)
+    parser.add_argument("--office-slides", type=int, default=20)
     parser.add_argument("--json")
     return asyncio.run(amain(parser.parse_args(argv)))
 

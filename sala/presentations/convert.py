@@ -13,6 +13,8 @@ import asyncio
 import contextlib
 import resource
 import shutil
+import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +22,11 @@ from PIL import Image, UnidentifiedImageError
 
 SLIDE_PX = 1600
 THUMB_PX = 240
+PAGES_PER_RUN = 10
+"""Slides are rendered this many pages per pdftoppm run, so progress can be told between runs."""
+
+Progress = Callable[[int, int], Awaitable[None]]
+"""Told (pages rendered, pages in all) while a document converts."""
 OFFICE_SUFFIXES = {".doc", ".docx", ".odt", ".rtf", ".txt", ".ppt", ".pptx", ".odp", ".xls",
                    ".xlsx", ".ods"}  # fmt: skip
 
@@ -55,7 +62,9 @@ def _limit(limits: Limits) -> None:
     resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu))
 
 
-async def _run(argv: list[str], limits: Limits, cwd: Path | None = None) -> str:
+async def _run(
+    argv: list[str], limits: Limits, cwd: Path | None = None, timeout_s: float | None = None
+) -> str:
     if shutil.which(argv[0]) is None:
         raise ConversionError(f"{argv[0]} is not installed on the server")
     process = await asyncio.create_subprocess_exec(
@@ -67,7 +76,9 @@ async def _run(argv: list[str], limits: Limits, cwd: Path | None = None) -> str:
         preexec_fn=lambda: _limit(limits),
     )
     try:
-        out, err = await asyncio.wait_for(process.communicate(), limits.timeout_s)
+        out, err = await asyncio.wait_for(
+            process.communicate(), limits.timeout_s if timeout_s is None else max(timeout_s, 0.1)
+        )
     except TimeoutError:
         with contextlib.suppress(ProcessLookupError):
             process.kill()
@@ -109,17 +120,30 @@ async def office_to_pdf(source: Path, workdir: Path, limits: Limits) -> Path:
     return converted
 
 
-async def render_pdf(pdf: Path, out: Path, limits: Limits) -> int:
-    """Slides `out/<n>.png` and thumbnails `out/<n>-thumb.png`, n from 1; returns the pages."""
+async def render_pdf(pdf: Path, out: Path, limits: Limits, progress: Progress | None = None) -> int:
+    """Slides `out/<n>.png` and thumbnails `out/<n>-thumb.png`, n from 1; returns the pages.
+    The time limit bounds the whole rendering, however many runs it takes."""
+    deadline = time.monotonic() + limits.timeout_s
     pages = await page_count(pdf, limits)
     if pages < 1:
         raise ConversionError("The PDF has no pages")
     if pages > limits.max_pages:
         raise ConversionError(f"The PDF has {pages} pages; at most {limits.max_pages} are allowed")
-    for prefix, size in (("slide", SLIDE_PX), ("thumb", THUMB_PX)):
+    if progress is not None:
+        await progress(0, pages)
+    for first in range(1, pages + 1, PAGES_PER_RUN):
+        last = min(first + PAGES_PER_RUN - 1, pages)
         await _run(
-            ["pdftoppm", "-png", "-scale-to", str(size), str(pdf), str(out / prefix)], limits
-        )
+            ["pdftoppm", "-png", "-scale-to", str(SLIDE_PX), "-f", str(first), "-l", str(last),
+             str(pdf), str(out / "slide")],
+            limits, timeout_s=deadline - time.monotonic(),
+        )  # fmt: skip
+        if progress is not None:
+            await progress(last, pages)
+    await _run(
+        ["pdftoppm", "-png", "-scale-to", str(THUMB_PX), str(pdf), str(out / "thumb")],
+        limits, timeout_s=deadline - time.monotonic(),
+    )  # fmt: skip
     _rename(out, "slide", "", pages)
     _rename(out, "thumb", "-thumb", pages)
     return pages
@@ -150,7 +174,9 @@ def render_image(source: Path, out: Path, limits: Limits) -> int:
     return 1
 
 
-async def convert(data: bytes, filename: str, out: Path, limits: Limits) -> int:
+async def convert(
+    data: bytes, filename: str, out: Path, limits: Limits, progress: Progress | None = None
+) -> int:
     """Convert a document into `out`; returns its number of pages."""
     if len(data) > limits.max_bytes:
         raise ConversionError(
@@ -164,4 +190,4 @@ async def convert(data: bytes, filename: str, out: Path, limits: Limits) -> int:
     if kind == "image":
         return await asyncio.to_thread(render_image, source, out, limits)
     pdf = source if kind == "pdf" else await office_to_pdf(source, out, limits)
-    return await render_pdf(pdf, out, limits)
+    return await render_pdf(pdf, out, limits, progress)

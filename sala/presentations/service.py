@@ -3,8 +3,9 @@
 `create` and `insertDocument` never wait for a document: the row is written as `processing`, the
 API answers, and a background task fetches (for URLs) and converts it, at most
 `concurrency` at a time. When it is ready (or has failed, with the reason) the bus topic
-PRESENTATION_TOPIC tells the room. A restart resumes whatever was still processing. A meeting
-without documents gets the default presentation.
+PRESENTATION_TOPIC tells the room; meanwhile PROGRESS_TOPIC tells it how many pages are done
+(at most every PROGRESS_EVERY_S per document). A restart resumes whatever was still processing.
+A meeting without documents gets the default presentation.
 
 Files: `<root>/<meeting internal id>/<presentation id>/` holds `source.*`, `<n>.png` slides and
 `<n>-thumb.png` thumbnails.
@@ -31,7 +32,7 @@ from sqlalchemy import select, true, update
 from sala.clock import Clock
 from sala.events.bus import Bus
 from sala.events.destinations import DestinationPolicy, DestinationRefused
-from sala.presentations.convert import ConversionError, Limits, convert
+from sala.presentations.convert import ConversionError, Limits, Progress, convert
 from sala.presentations.default_pdf import default_pdf
 from sala.store import tables
 from sala.store.db import Database
@@ -39,6 +40,8 @@ from sala.store.db import Database
 log = logging.getLogger(__name__)
 
 PRESENTATION_TOPIC = "presentation.changed"
+PROGRESS_TOPIC = "presentation.progress"
+PROGRESS_EVERY_S = 0.5
 DEFAULT_NAME = "default.pdf"
 t = tables.presentations
 
@@ -142,6 +145,8 @@ class PresentationService:
         self._last_created = 0
         self._default_lock = asyncio.Lock()
         self._default_cache: tuple[int, Path] | None = None
+        self._progress: dict[str, tuple[int, int]] = {}
+        """Pages done and in all, of the documents converting now (this process's)."""
 
     @property
     def max_bytes(self) -> int:
@@ -163,6 +168,10 @@ class PresentationService:
     async def current(self, meeting_id: str) -> Presentation | None:
         found = [p for p in await self.of_meeting(meeting_id) if p.current]
         return found[0] if found else None
+
+    def progress_of(self, presentation_id: str) -> dict[str, int] | None:
+        done = self._progress.get(presentation_id)
+        return None if done is None else {"done": done[0], "total": done[1]}
 
     def folder(self, presentation: Presentation) -> Path:
         return self.root / presentation.meeting_id / presentation.id
@@ -334,16 +343,41 @@ class PresentationService:
                             data = await self._fetch(presentation)
                     except TimeoutError:
                         raise ConversionError("The document took too long to download") from None
-                pages = await convert(data, presentation.name, folder, self._limits)
+                pages = await convert(
+                    data, presentation.name, folder, self._limits, self._reporter(presentation)
+                )
+                error = None
             except ConversionError as exc:
                 log.info("presentation %s failed: %s", presentation.name, exc)
-                await self._finish(presentation, 0, str(exc), "no")
-                return
+                pages, error, wants_current = 0, str(exc), "no"
             except Exception:
                 log.exception("presentation %s crashed the conversion", presentation.name)
-                await self._finish(presentation, 0, "The document could not be converted", "no")
-                return
-            await self._finish(presentation, pages, None, wants_current)
+                pages, error, wants_current = 0, "The document could not be converted", "no"
+            finally:
+                self._progress.pop(presentation.id, None)
+            await self._finish(presentation, pages, error, wants_current)
+
+    def _reporter(self, presentation: Presentation) -> Progress:
+        told_at = -PROGRESS_EVERY_S
+
+        async def tell(done: int, total: int) -> None:
+            nonlocal told_at
+            self._progress[presentation.id] = (done, total)
+            now = asyncio.get_running_loop().time()
+            if now - told_at < PROGRESS_EVERY_S or done == total:
+                return  # the finished document is announced by _finish
+            told_at = now
+            await self._bus.publish(
+                PROGRESS_TOPIC,
+                {
+                    "meeting_id": presentation.meeting_id,
+                    "presentation": presentation.id,
+                    "done": done,
+                    "total": total,
+                },
+            )
+
+        return tell
 
     async def _fetch(self, presentation: Presentation) -> bytes:
         async with self._db.read() as conn:

@@ -20,7 +20,7 @@ from sala.events.types import PUBLIC_CHAT_TOPIC
 from sala.media.engine import MediaEngine
 from sala.meetings.model import Meeting
 from sala.meetings.service import MEETING_ENDED, MeetingService
-from sala.presentations.service import PRESENTATION_TOPIC, PresentationService
+from sala.presentations.service import PRESENTATION_TOPIC, PROGRESS_TOPIC, PresentationService
 from sala.room.room import Room
 from sala.store.db import Database
 
@@ -50,6 +50,7 @@ class RoomHub:
         bus.subscribe(MEETING_ENDED, self._on_ended)
         bus.subscribe(PUBLIC_CHAT_TOPIC, self._on_chat)
         bus.subscribe(PRESENTATION_TOPIC, self._on_presentation)
+        bus.subscribe(PROGRESS_TOPIC, self._on_progress)
 
     def get(self, meeting_id: str) -> Room | None:
         return self._rooms.get(meeting_id)
@@ -111,6 +112,18 @@ class RoomHub:
         room = self._rooms.get(str(message["meeting_id"]))
         if room is not None:
             await room.presentations_changed()
+
+    async def _on_progress(self, _topic: str, message: dict[str, Any]) -> None:
+        room = self._rooms.get(str(message["meeting_id"]))
+        if room is not None:
+            await room.broadcast(
+                {
+                    "type": "presentation.progress",
+                    "presentation": message["presentation"],
+                    "done": message["done"],
+                    "total": message["total"],
+                }
+            )
 
     async def _on_chat(self, _topic: str, message: dict[str, Any]) -> None:
         room = self._rooms.get(str(message["meeting_id"]))

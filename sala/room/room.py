@@ -562,8 +562,36 @@ class Room:
                     }
                 )
                 self.poll = None
+                await self._poll_on_whiteboard(me, poll)
         except PollError as exc:
             raise Refused(exc.code, exc.message, ref) from None
+
+    async def _poll_on_whiteboard(self, me: Participant, poll: Poll) -> None:
+        """A published poll's result goes on the current page, as in BBB: an annotation like any
+        other (logged, replayed, erasable by the presenter)."""
+        if self._presentations is None or self._disabled("presentation"):
+            return
+        document = await self._presentations.current(self.id)
+        if document is None:
+            return
+        where = {"presentation": document.id, "page": document.page}
+        shape = {
+            "id": f"poll-{poll.id}",
+            "tool": "poll",
+            "points": [[0.6, 0.55], [0.97, 0.95]],
+            "color": "#1f2937",
+            "width": 0.002,
+            "text": poll.question,
+            # Typed answers can be many: the board shows the ten most given.
+            "result": sorted(poll.counts(), key=lambda c: -c["votes"])[:10]
+            if poll.typed
+            else poll.counts(),
+            "responders": len(poll.votes),
+            "author": me.attendee.internal_user_id,
+        }
+        if self.whiteboard.add(document.id, document.page, shape):
+            await self._log(me, types.WHITEBOARD_ADDED, {**where, "shape": shape})
+            await self._publish({"type": "draw.added", **where, "shape": shape})
 
     def _presenters(self) -> list[str]:
         return [
@@ -591,7 +619,9 @@ class Room:
             documents = await self._presentations.of_meeting(self.id)
         current = next((d.id for d in documents if d.current), None)
         return {
-            "presentations": [d.view() for d in documents],
+            "presentations": [
+                {**d.view(), "progress": self._presentations.progress_of(d.id)} for d in documents
+            ],
             "current": current,
             "annotations": self.whiteboard.of_presentation(current) if current else {},
             "multiUserWhiteboard": bool(self._setting("multiUserWhiteboardEnabled", False)),

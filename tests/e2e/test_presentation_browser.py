@@ -3,22 +3,26 @@ turns pages for everyone, and uploads a new document from the room."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
+import json
 import uuid
 from pathlib import Path
 from urllib.parse import urlencode
 
 import httpx
+from PIL import Image
 from playwright.async_api import Browser, expect
 
 from tests.conftest import LiveServer
-from tests.e2e.conftest import open_as
+from tests.e2e.conftest import api, open_as
 from tests.presentations import documents
+from tests.support.receiver import Receiver
 
 
-def post_create(sala: LiveServer, meeting_id: str, body: str) -> None:
-    query = urlencode({"name": "Lecture", "meetingID": meeting_id})
+def post_create(sala: LiveServer, meeting_id: str, body: str, **params: str) -> None:
+    query = urlencode({"name": "Lecture", "meetingID": meeting_id, **params})
     digest = hashlib.sha1(f"create{query}{sala.secret}".encode()).hexdigest()
     response = httpx.post(
         f"{sala.api_url}create?{query}&checksum={digest}",
@@ -71,6 +75,22 @@ async def test_pre_uploaded_pdf_pages_and_upload(
     await expect(bea.locator("#annotations polyline")).to_have_count(1)
     points = await bea.locator("#annotations polyline").get_attribute("points")
     assert points is not None and len(points.split()) >= 3
+    # Bea saves the slide with the stroke on it as a PNG (BBB's snapshotOfCurrentSlide).
+    async with bea.expect_download() as saving:
+        await bea.click("#snapshot")
+    download = await saving.value
+    assert download.suggested_filename == "lecture-2.png"
+    with Image.open(await download.path()) as snapshot:
+        assert snapshot.size[0] == 1600
+        rgb = snapshot.convert("RGB")
+        # The pen's red (#e11d48) is only in the stroke: the slide is grey and dark blue.
+        pixels = rgb.resize((400, 225)).tobytes()
+        reds = sum(
+            1
+            for i in range(0, len(pixels), 3)
+            if pixels[i] > 170 and pixels[i + 1] < 90 and pixels[i + 2] < 130
+        )
+        assert reds > 20
     await ada.click("#draw-undo")
     await expect(bea.locator("#annotations polyline")).to_have_count(0)
     # Ada zooms in: Bea's view follows.
@@ -85,9 +105,16 @@ async def test_pre_uploaded_pdf_pages_and_upload(
     )
 
 
-async def test_a_poll_in_the_browser(sala: LiveServer, browser: Browser) -> None:
+async def test_a_poll_in_the_browser(
+    sala: LiveServer, browser: Browser, receiver: Receiver
+) -> None:
     meeting_id = f"poll-{uuid.uuid4()}"
-    post_create(sala, meeting_id, '<modules><module name="presentation"></module></modules>')
+    post_create(
+        sala,
+        meeting_id,
+        '<modules><module name="presentation"></module></modules>',
+        **{"meta_analytics-callback-url": receiver.url("/analytics")},
+    )
     ada = await open_as(browser, sala, meeting_id, "Ada", "MODERATOR")
     bea = await open_as(browser, sala, meeting_id, "Bea", locale="pt-BR")
     cyd = await open_as(browser, sala, meeting_id, "Cyd")
@@ -108,3 +135,23 @@ async def test_a_poll_in_the_browser(sala: LiveServer, browser: Browser) -> None
         await expect(page.locator("#poll-result-counts li").first).to_have_attribute(
             "data-votes", "1"
         )
+    # The result is drawn on the slide, in each page's language.
+    await expect(bea.locator("#annotations .poll-board text")).to_contain_text(
+        ["Ready?", "Sim: 1 (50%)", "Não: 1 (50%)"]
+    )
+    await expect(cyd.locator("#annotations .poll-board text")).to_contain_text(
+        ["Ready?", "Yes: 1 (50%)", "No: 1 (50%)"]
+    )
+
+    # The votes reach the analytics callback when the meeting ends.
+    assert "SUCCESS" in api(sala, "end", meetingID=meeting_id)
+    for _ in range(100):
+        if receiver.accepted("/analytics"):
+            break
+        await asyncio.sleep(0.1)
+    [callback] = receiver.accepted("/analytics")
+    data = json.loads(callback.body)["data"]
+    assert data["polls"][0]["question"] == "Ready?"
+    assert data["polls"][0]["votes"] == {"Yes": 1, "No": 1}
+    votes = {a["name"]: a["engagement"]["poll_votes"] for a in data["attendees"]}
+    assert votes == {"Ada": 0, "Bea": 1, "Cyd": 1}

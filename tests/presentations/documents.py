@@ -4,6 +4,7 @@ broken or hostile files."""
 from __future__ import annotations
 
 import io
+import zipfile
 import zlib
 
 from PIL import Image, ImageDraw
@@ -55,3 +56,69 @@ def stream_bomb_pdf() -> bytes:
         + b"\nendstream",
     ]
     return write_pdf(objects)
+
+
+_ODF_NS = (
+    'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+    'xmlns:style="urn:oasis:names:tc:opendocument:xmlns:style:1.0" '
+    'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" '
+    'xmlns:draw="urn:oasis:names:tc:opendocument:xmlns:drawing:1.0" '
+    'xmlns:svg="urn:oasis:names:tc:opendocument:xmlns:svg-compatible:1.0" '
+    'xmlns:fo="urn:oasis:names:tc:opendocument:xmlns:xsl-fo-compatible:1.0" '
+    'office:version="1.3"'
+)
+
+
+def _odf(mimetype: str, body: str, styles: str = "") -> bytes:
+    """An OpenDocument package: the mimetype stored first, a manifest and content.xml."""
+    manifest = (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        '<manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" '
+        'manifest:version="1.3">'
+        f'<manifest:file-entry manifest:full-path="/" manifest:media-type="{mimetype}"/>'
+        '<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/>'
+        "</manifest:manifest>"
+    )
+    content = (
+        f'<?xml version="1.0" encoding="UTF-8"?><office:document-content {_ODF_NS}>'
+        f"<office:automatic-styles>{styles}</office:automatic-styles>"
+        f"<office:body>{body}</office:body></office:document-content>"
+    )
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as package:
+        package.writestr("mimetype", mimetype, compress_type=zipfile.ZIP_STORED)
+        package.writestr("META-INF/manifest.xml", manifest, compress_type=zipfile.ZIP_DEFLATED)
+        package.writestr("content.xml", content, compress_type=zipfile.ZIP_DEFLATED)
+    return out.getvalue()
+
+
+def odt(pages: int) -> bytes:
+    """A text document of `pages` pages, each starting with a page break."""
+    paragraphs = "".join(
+        f'<text:p text:style-name="{"Break" if n > 1 else "Plain"}">Chapter {n}</text:p>'
+        for n in range(1, pages + 1)
+    )
+    styles = (
+        '<style:style style:name="Break" style:family="paragraph">'
+        '<style:paragraph-properties fo:break-before="page"/></style:style>'
+        '<style:style style:name="Plain" style:family="paragraph"/>'
+    )
+    return _odf(
+        "application/vnd.oasis.opendocument.text",
+        f"<office:text>{paragraphs}</office:text>",
+        styles,
+    )
+
+
+def odp(slides: int) -> bytes:
+    """A presentation of `slides` slides with a title each."""
+    pages = "".join(
+        f'<draw:page draw:name="s{n}"><draw:frame svg:x="2cm" svg:y="2cm" svg:width="20cm" '
+        f'svg:height="3cm"><draw:text-box><text:p>Slide {n}</text:p></draw:text-box>'
+        "</draw:frame></draw:page>"
+        for n in range(1, slides + 1)
+    )
+    return _odf(
+        "application/vnd.oasis.opendocument.presentation",
+        f"<office:presentation>{pages}</office:presentation>",
+    )

@@ -58,6 +58,21 @@ async def test_bad_documents_fail_with_a_reason(
         await convert(make(), name, tmp_path, Limits(timeout_s=3))  # type: ignore[operator]
 
 
+@pytest.mark.parametrize(
+    ("make", "name", "pages"),
+    [(lambda: documents.odt(2), "handout.odt", 2), (lambda: documents.odp(3), "talk.odp", 3)],
+)
+async def test_office_documents_become_pages_through_libreoffice(
+    tmp_path: Path, make: object, name: str, pages: int
+) -> None:
+    assert await convert(make(), name, tmp_path, Limits(timeout_s=60)) == pages  # type: ignore[operator]
+    with Image.open(tmp_path / f"{pages}.png") as last:
+        # A page with text on it, not a blank render.
+        darkest, lightest = last.convert("L").getextrema()
+        assert lightest - darkest > 100
+    assert not (tmp_path / f"{pages + 1}.png").exists()
+
+
 async def test_office_documents_need_libreoffice(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -248,3 +248,36 @@ async def test_the_presenters_zoom_is_everybodys_view(room_server: RoomServer) -
     # Somebody entering now sees the same part of the page.
     late = await RoomClient.open(room_server, bea_cookie)
     assert (await late.welcomed())["view"] == {"x": 0.5, "y": 0.2, "w": 0.5, "h": 0.5}
+
+
+async def test_the_room_sees_a_long_document_progress_page_by_page(
+    room_server: RoomServer,
+) -> None:
+    meeting_id = await room_server.create()
+    ada, ada_cookie = await enter(room_server, meeting_id, "Ada", "MODERATOR")
+    await ada.welcomed()
+    bea, _ = await enter(room_server, meeting_id, "Bea", "VIEWER")
+    await bea.welcomed()
+
+    uploaded = await room_server.http.post(
+        f"{room_server.base}/room/upload",
+        files={"file": ("long.pdf", documents.pdf(25, (64, 36)), "application/pdf")},
+        headers=as_(ada_cookie),
+    )
+    document = uploaded.json()["id"]
+    first = await bea.expect("presentation.progress", within=15, presentation=document)
+    assert (first["done"], first["total"]) == (0, 25)
+    ready = await bea.expect(
+        "presentation.updated",
+        within=30,
+        where=lambda m: any(
+            p["id"] == document and p["state"] == "ready" for p in m["presentations"]
+        ),
+    )
+    [entry] = [p for p in ready["presentations"] if p["id"] == document]
+    assert (entry["pages"], entry["progress"]) == (25, None)
+    # Progress only ever goes forward.
+    told = [first["done"]] + [
+        m["done"] for m in bea.inbox if m.get("type") == "presentation.progress"
+    ]
+    assert told == sorted(told) and all(n < 25 for n in told)

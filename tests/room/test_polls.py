@@ -68,6 +68,18 @@ async def test_a_poll_from_start_to_analytics(room_server: RoomServer, receiver:
     await ada.send({"type": "poll.publish"})
     published = await cyd.expect("poll.published")
     assert [c["votes"] for c in published["counts"]] == [0, 2, 1]
+    # The result is also drawn on the current slide, where latecomers see it too.
+    board = await cyd.expect("draw.added", where=lambda m: m["shape"]["tool"] == "poll")
+    assert board["shape"]["text"] == "Best day?"
+    assert [(c["key"], c["votes"]) for c in board["shape"]["result"]] == [
+        ("Mon", 0),
+        ("Wed", 2),
+        ("Fri", 1),
+    ]
+    late = await room_server.client(meeting_id, "Dee")
+    welcome = await late.welcomed()
+    assert welcome["current"] == board["presentation"]
+    assert board["shape"] in welcome["annotations"][str(board["page"])]
 
     await room_server.api("end", meetingID=meeting_id)
     for _ in range(100):
@@ -80,7 +92,7 @@ async def test_a_poll_from_start_to_analytics(room_server: RoomServer, receiver:
     assert summary["question"] == "Best day?"
     assert summary["votes"] == {"Mon": 0, "Wed": 2, "Fri": 1}
     votes = {a["name"]: a["engagement"]["poll_votes"] for a in data["attendees"]}
-    assert votes == {"Ada": 0, "Bea": 1, "Cyd": 1}
+    assert votes == {"Ada": 0, "Bea": 1, "Cyd": 1, "Dee": 0}
 
 
 async def test_typed_answers_anonymous_polls_and_disabled(room_server: RoomServer) -> None:

@@ -141,6 +141,11 @@ function handle(m) {
       state.multiUserWhiteboard = Boolean(m.multiUserWhiteboard);
       state.view = m.view || WHOLE;
       return renderPresentation();
+    case "presentation.progress": {
+      const converting = state.presentations.find((d) => d.id === m.presentation);
+      if (converting) converting.progress = { done: m.done, total: m.total };
+      return renderPresentation();
+    }
     case "presentation.page": {
       const shown = state.presentations.find((d) => d.id === m.presentation);
       if (shown) shown.page = m.page;
@@ -296,9 +301,50 @@ let tool = "pen";
 let drawing = null;
 let panning = null;
 
+// A published poll's result, drawn by the server on the page: a panel with a bar per answer.
+function pollElement(shape) {
+  const [[x0, y0], [x1, y1]] = shape.points;
+  const g = document.createElementNS(SVG, "g");
+  g.classList.add("poll-board");
+  const panel = document.createElementNS(SVG, "rect");
+  // Attributes rather than CSS: the slide snapshot draws this SVG without the page's styles.
+  Object.entries({ x: x0, y: y0, width: x1 - x0, height: y1 - y0, rx: 0.01, fill: "#ffffff",
+    "fill-opacity": 0.92, stroke: shape.color, "stroke-width": 1, "vector-effect": "non-scaling-stroke" })
+    .forEach(([k, v]) => panel.setAttribute(k, v));
+  g.append(panel);
+  const rows = shape.result.length + 1;
+  const line = (y1 - y0) / rows;
+  const most = Math.max(1, ...shape.result.map((c) => c.votes));
+  const label = (y, text) => {
+    const el = document.createElementNS(SVG, "text");
+    el.setAttribute("x", x0 + 0.01); el.setAttribute("y", y);
+    el.setAttribute("font-size", String(Math.min(0.035, line * 0.6)));
+    el.setAttribute("fill", shape.color);
+    el.textContent = text;
+    g.append(el);
+  };
+  label(y0 + line * 0.7, shape.text || t("polls"));
+  shape.result.forEach((c, i) => {
+    const top = y0 + line * (i + 1);
+    const pct = shape.responders ? Math.round((100 * c.votes) / shape.responders) : 0;
+    const bar = document.createElementNS(SVG, "rect");
+    Object.entries({ x: x0 + (x1 - x0) * 0.45, y: top + line * 0.2, height: line * 0.6,
+      width: Math.max(0.002, ((x1 - x0) * 0.5 * c.votes) / most), fill: "#2563eb" }).forEach(([k, v]) => bar.setAttribute(k, v));
+    bar.classList.add("poll-bar");
+    g.append(bar);
+    label(top + line * 0.7, `${answerText(c.key)}: ${c.votes} (${pct}%)`);
+  });
+  return g;
+}
+
 function shapeElement(shape) {
   const [first, last] = [shape.points[0], shape.points[shape.points.length - 1]];
   let el;
+  if (shape.tool === "poll") {
+    el = pollElement(shape);
+    el.dataset.shape = shape.id;
+    return el;
+  }
   if (shape.tool === "pen") {
     el = document.createElementNS(SVG, "polyline");
     el.setAttribute("points", shape.points.map((p) => p.join(",")).join(" "));
@@ -431,7 +477,11 @@ function renderPresentation() {
   $("stage-placeholder").hidden = !hidden;
   const status = $("presentation-status");
   const notes = [];
-  if (processing.length) notes.push(t("presentationProcessing", { name: processing.map((d) => d.name).join(", ") }));
+  for (const d of processing) {
+    notes.push(d.progress?.total
+      ? t("presentationProgress", { name: d.name, done: d.progress.done, total: d.progress.total })
+      : t("presentationProcessing", { name: d.name }));
+  }
   if (failed.length && state.me?.presenter) notes.push(...failed.map((d) => t("presentationFailed", { name: d.name, reason: d.error || "" })));
   status.hidden = notes.length === 0;
   status.textContent = notes.join(" ");
@@ -469,6 +519,40 @@ function renderPresentation() {
   const canDownload = doc && doc.downloadable && !disabled("downloadPresentationOriginalFile") && !disabled("downloadPresentationWithAnnotations");
   download.hidden = !canDownload;
   if (canDownload) download.href = `/room/documents/${encodeURIComponent(doc.id)}`;
+  $("snapshot").hidden = !doc || disabled("snapshotOfCurrentSlide");
+}
+
+// BBB's "snapshot of the current slide": the page image with its annotations, as a PNG.
+async function snapshotSlide() {
+  const slide = $("slide");
+  const doc = currentPresentation();
+  if (!doc || !slide.naturalWidth) return;
+  const [width, height] = [slide.naturalWidth, slide.naturalHeight];
+  const canvas = document.createElement("canvas");
+  canvas.width = width;
+  canvas.height = height;
+  const context = canvas.getContext("2d");
+  context.drawImage(slide, 0, 0, width, height);
+  const board = $("annotations").cloneNode(true);
+  board.setAttribute("xmlns", SVG);
+  board.setAttribute("width", width);
+  board.setAttribute("height", height);
+  // Strokes keep their on-screen thickness in the page; scale it to the image.
+  const scale = width / Math.max(1, $("annotations").getBoundingClientRect().width);
+  for (const el of board.querySelectorAll("[style]")) {
+    const px = parseFloat(el.style.strokeWidth);
+    if (px) el.style.strokeWidth = `${px * scale}px`;
+  }
+  const overlay = new Image();
+  overlay.src = `data:image/svg+xml;charset=utf-8,${encodeURIComponent(new XMLSerializer().serializeToString(board))}`;
+  await overlay.decode();
+  context.drawImage(overlay, 0, 0, width, height);
+  const blob = await new Promise((resolve) => canvas.toBlob(resolve, "image/png"));
+  const a = document.createElement("a");
+  a.href = URL.createObjectURL(blob);
+  a.download = `${doc.name.replace(/\.[^.]+$/, "")}-${doc.page}.png`;
+  a.click();
+  setTimeout(() => URL.revokeObjectURL(a.href), 1000);
 }
 
 async function uploadPresentation(file) {
@@ -749,6 +833,7 @@ function setup() {
     if ($("confirm-end").returnValue === "end") send({ type: "meeting.end" });
   });
   setupWhiteboard();
+  $("snapshot").addEventListener("click", () => snapshotSlide().catch((error) => toast(String(error))));
   connect();
 }
 
