@@ -82,6 +82,9 @@ class RoomHub:
             if event.type in (types.WHITEBOARD_ADDED, types.WHITEBOARD_REMOVED):
                 room.whiteboard.replay(event.type, event.data)
                 continue
+            if event.type in (types.RECORDING_STARTED, types.RECORDING_STOPPED):
+                room.replay_recording_mark(event.type)
+                continue
             if event.type == types.NOTES_UPDATED:
                 room.notes.replay(str(event.data["update"]))
                 continue

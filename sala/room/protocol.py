@@ -115,6 +115,13 @@ class Leave(_Message):
     type: Literal["leave"]
 
 
+class RecordingSet(_Message):
+    """A moderator starts or stops the recording (BBB's recording marks)."""
+
+    type: Literal["recording.set"]
+    recording: bool
+
+
 # ----------------------------------------------------------------------- presentation --
 class PresentationPage(_Message):
     """The presenter shows another page of the current presentation."""
@@ -348,6 +355,7 @@ ClientMessage = Annotated[
     | PollPublish
     | NotesUpdate
     | NotesSync
+    | RecordingSet
     | MediaMessage,
     Field(discriminator="type"),
 ]

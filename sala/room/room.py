@@ -113,6 +113,9 @@ class Room:
         self.poll: Poll | None = None
         self.whiteboard = Whiteboard()
         self.notes = SharedNotes()
+        self.recording = False
+        """Whether the meeting is recording now (between a started and a stopped mark)."""
+        self.recording_ever = False
         self.view: dict[str, float] = dict(WHOLE_PAGE)
         """The presenter's zoom on the current page (fractions of the slide)."""
         self._activity_at = 0
@@ -197,6 +200,12 @@ class Room:
                 await self._set_presenter(user_id)
             if pending is None:
                 await self._publish({"type": "user.joined", "user": participant.view()})
+            if (
+                self.meeting.record
+                and self._setting("autoStartRecording", False)
+                and not self.recording_ever
+            ):
+                await self._set_recording(participant, True)
         else:
             participant.attendee = conn.attendee
         if pending is not None:
@@ -304,6 +313,15 @@ class Room:
             await self._poll(conn, me, message)
         elif isinstance(message, p.NotesUpdate):
             await self._edit_notes(me, message)
+        elif isinstance(message, p.RecordingSet):
+            if not moderator:
+                raise Refused("forbidden", "Only moderators start and stop the recording", ref)
+            if not self.meeting.record:
+                raise Refused("disabled", "This meeting is not recorded", ref)
+            if not self._setting("allowStartStopRecording", True):
+                raise Refused("forbidden", "The recording cannot be started or stopped here", ref)
+            if message.recording != self.recording:
+                await self._set_recording(me, message.recording)
         elif isinstance(message, p.NotesSync):
             if self._disabled("sharedNotes"):
                 raise Refused("disabled", "Shared notes are disabled in this meeting", ref)
@@ -478,6 +496,21 @@ class Room:
         if ids:
             await self._log(me, types.WHITEBOARD_REMOVED, {**where, "ids": ids})
             await self._publish({"type": "draw.removed", **where, "ids": ids})
+
+    # ------------------------------------------------------------------------ recording --
+    async def _set_recording(self, by: Participant, recording: bool) -> None:
+        """A recording mark: only what lies between a start and a stop ends up in the playback
+        (the recording pipeline and the analytics callback read the marks from the log)."""
+        self.recording = recording
+        self.recording_ever = self.recording_ever or recording
+        await self._log(by, types.RECORDING_STARTED if recording else types.RECORDING_STOPPED, {})
+        await self._publish(
+            {"type": "recording.updated", "recording": recording, "by": by.attendee.full_name}
+        )
+
+    def replay_recording_mark(self, kind: str) -> None:
+        self.recording = kind == types.RECORDING_STARTED
+        self.recording_ever = self.recording_ever or self.recording
 
     # --------------------------------------------------------------------- shared notes --
     async def _edit_notes(self, me: Participant, message: p.NotesUpdate) -> None:
@@ -842,6 +875,8 @@ class Room:
                 "logoutUrl": self._logout_url,
                 "disabledFeatures": sorted(self.meeting.disabled_features),
                 "record": self.meeting.record,
+                "recording": self.recording,
+                "allowStartStopRecording": bool(self._setting("allowStartStopRecording", True)),
             },
             "locks": self.locks(),
             "media": {

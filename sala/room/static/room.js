@@ -171,6 +171,10 @@ function handle(m) {
     case "whiteboard.multi":
       state.multiUserWhiteboard = m.enabled;
       return renderPresentation();
+    case "recording.updated":
+      if (state.meeting) state.meeting.recording = m.recording;
+      toast(t(m.recording ? "recordingStarted" : "recordingStopped", { name: m.by }));
+      return renderRecording();
     case "notes.update": return notes.update(m.update);
     case "notes.state": return notes.state(m.update);
     case "poll.started": return showPoll(m.poll);
@@ -598,7 +602,16 @@ function renderBranding(meeting) {
     banner.style.color = "#fff";
   }
   $("end").hidden = !isModerator();
-  $("recording").hidden = true;
+  renderRecording();
+}
+
+function renderRecording() {
+  const meeting = state.meeting;
+  $("recording").hidden = !meeting?.recording;
+  const toggle = $("record");
+  toggle.hidden = !(meeting?.record && meeting.allowStartStopRecording && isModerator());
+  toggle.textContent = t(meeting?.recording ? "stopRecording" : "startRecording");
+  toggle.setAttribute("aria-pressed", String(Boolean(meeting?.recording)));
 }
 
 function button(label, onClick, extra = {}) {
@@ -833,6 +846,7 @@ function setup() {
     if ($("confirm-end").returnValue === "end") send({ type: "meeting.end" });
   });
   setupWhiteboard();
+  $("record").addEventListener("click", () => send({ type: "recording.set", recording: !state.meeting?.recording }));
   $("snapshot").addEventListener("click", () => snapshotSlide().catch((error) => toast(String(error))));
   connect();
 }
