@@ -167,6 +167,7 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
             media.engine if media.enabled else None,
             media.ice.for_user,
             presentations,
+            settings.recordings_root,
         ),
         media=media,
         presentations=presentations,

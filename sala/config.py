@@ -68,6 +68,13 @@ class Settings(BaseSettings):
     the API's write lock; with PostgreSQL, the main database."""
     log_level: str = "info"
 
+    # --- Recordings -------------------------------------------------------------------------
+    recordings_dir: Path | None = None
+    """Where recordings live: what Janus captured, and the playback files made from it
+    (`<dir>/<record id>/`). Default: data_dir/recordings."""
+    recording_workers: int = Field(default=1, ge=1, le=16)
+    """How many recordings are processed at the same time (each runs ffmpeg)."""
+
     # --- API security -------------------------------------------------------------------------
     secret: SecretStr | None = None
     """Shared secret. When unset, one is generated once and kept in data_dir/secret."""
@@ -256,6 +263,10 @@ class Settings(BaseSettings):
     @staticmethod
     def csv(value: str) -> list[str]:
         return [item.strip() for item in value.split(",") if item.strip()]
+
+    @property
+    def recordings_root(self) -> Path:
+        return self.recordings_dir or self.data_dir / "recordings"
 
     @property
     def sqlalchemy_url(self) -> str:

@@ -55,3 +55,13 @@ async def read_events(
         .limit(limit)
     )
     return [MeetingEvent(**row._mapping) for row in rows]
+
+
+async def read_all_events(conn: AsyncConnection, meeting_id: str) -> list[MeetingEvent]:
+    """Every event of one meeting, in order, however many (read a page at a time)."""
+    found: list[MeetingEvent] = []
+    while True:
+        page = await read_events(conn, meeting_id, after_id=found[-1].id if found else 0)
+        found.extend(page)
+        if len(page) < 10_000:
+            return found

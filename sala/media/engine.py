@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from pathlib import Path
 from typing import Protocol
 
 
@@ -100,8 +101,13 @@ class MediaEngine(Protocol):
     async def stop(self) -> None: ...
 
     async def open_meeting(
-        self, meeting_id: str, number: int, listener: MediaListener
+        self,
+        meeting_id: str,
+        number: int,
+        listener: MediaListener,
+        record_dir: Path | None = None,
     ) -> MeetingMedia:
         """The meeting's media, created on first use. `number` (the voice bridge) names its
-        rooms on the engine."""
+        rooms on the engine. With `record_dir`, every voice, webcam and screen is written
+        there as it arrives (recordings/capture.py names the files)."""
         ...

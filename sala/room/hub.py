@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from sala.clock import Clock
 from sala.events import types
 from sala.events.bus import Bus
-from sala.events.log import read_events
+from sala.events.log import read_all_events
 from sala.events.types import PUBLIC_CHAT_TOPIC
 from sala.media.engine import MediaEngine
 from sala.meetings.model import Meeting
@@ -36,8 +37,10 @@ class RoomHub:
         media_engine: MediaEngine | None = None,
         ice_servers: Callable[[str], list[dict[str, Any]]] | None = None,
         presentations: PresentationService | None = None,
+        recordings_root: Path | None = None,
     ) -> None:
         self._media_engine = media_engine
+        self._recordings_root = recordings_root
         self._presentations = presentations
         self._ice_servers = ice_servers
         self._db = db
@@ -70,6 +73,7 @@ class RoomHub:
                     self._media_engine,
                     self._ice_servers,
                     self._presentations,
+                    self._recordings_root,
                 )
                 await self._load_chat(room)
                 self._rooms[meeting.internal_id] = room
@@ -77,7 +81,7 @@ class RoomHub:
 
     async def _load_chat(self, room: Room) -> None:
         async with self._db.read() as conn:
-            events = await read_events(conn, room.id)
+            events = await read_all_events(conn, room.id)
         for event in events:
             if event.type in (types.WHITEBOARD_ADDED, types.WHITEBOARD_REMOVED):
                 room.whiteboard.replay(event.type, event.data)

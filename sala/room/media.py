@@ -80,7 +80,9 @@ class RoomMedia:
         async with self._opening:
             if self._media is None:
                 number = int(self._room.meeting.voice_bridge)
-                self._media = await self._engine.open_meeting(self._room.id, number, self)
+                self._media = await self._engine.open_meeting(
+                    self._room.id, number, self, self._room.capture_dir
+                )
             return self._media
 
     async def _session(self, me: Participant) -> Any:

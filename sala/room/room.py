@@ -13,6 +13,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from sala.clock import Clock
@@ -23,6 +24,7 @@ from sala.meetings.model import Attendee, GuestStatus, Meeting, Role
 from sala.meetings.rules import EndReason
 from sala.meetings.service import MeetingService
 from sala.presentations.service import PresentationService
+from sala.recordings.capture import raw_dir
 from sala.room import protocol as p
 from sala.room.connection import Connection, encode
 from sala.room.markup import sanitize
@@ -93,8 +95,10 @@ class Room:
         media_engine: MediaEngine | None = None,
         ice_servers: Callable[[str], list[dict[str, Any]]] | None = None,
         presentations: PresentationService | None = None,
+        recordings_root: Path | None = None,
     ) -> None:
         self.meeting = meeting
+        self._recordings_root = recordings_root
         self._meetings = meetings
         self._bus = bus
         self._clock = clock
@@ -498,6 +502,13 @@ class Room:
             await self._publish({"type": "draw.removed", **where, "ids": ids})
 
     # ------------------------------------------------------------------------ recording --
+    @property
+    def capture_dir(self) -> Path | None:
+        """Where the media server writes this meeting's media, if it is recorded."""
+        if not self.meeting.record or self._recordings_root is None:
+            return None
+        return raw_dir(self._recordings_root, self.id)
+
     async def _set_recording(self, by: Participant, recording: bool) -> None:
         """A recording mark: only what lies between a start and a stop ends up in the playback
         (the recording pipeline and the analytics callback read the marks from the log)."""

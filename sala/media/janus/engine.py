@@ -17,12 +17,15 @@ import asyncio
 import contextlib
 import itertools
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from sala.media.engine import Feed, FeedKind, MediaError, MediaListener
 from sala.media.janus.client import JanusClient, JanusError, JanusGone
+from sala.recordings.capture import capture_name
 
 log = logging.getLogger(__name__)
 
@@ -67,11 +70,15 @@ class JanusEngine:
             self._controller = None
 
     async def open_meeting(
-        self, meeting_id: str, number: int, listener: MediaListener
+        self,
+        meeting_id: str,
+        number: int,
+        listener: MediaListener,
+        record_dir: Path | None = None,
     ) -> JanusMeeting:
         meeting = self._meetings.get(meeting_id)
         if meeting is None:
-            meeting = JanusMeeting(self, meeting_id, number, listener)
+            meeting = JanusMeeting(self, meeting_id, number, listener, record_dir)
             self._meetings[meeting_id] = meeting
         return meeting
 
@@ -117,15 +124,19 @@ class JanusEngine:
         data: dict[str, Any] = answer.get("plugindata", {}).get("data", {})
         return data
 
-    async def ensure_rooms(self, number: int, made_in: int) -> int:
-        """Create the meeting's rooms unless they exist in this generation; returns it."""
+    async def ensure_rooms(self, number: int, made_in: int, record_dir: Path | None) -> int:
+        """Create the meeting's rooms unless they exist in this generation; returns it.
+        With `record_dir`, Janus writes each voice, webcam and screen there (.mjr files)."""
         _, generation = await self._control()
         if made_in == generation:
             return generation
-        for plugin, options in (
-            (AUDIOBRIDGE, {"sampling_rate": 48000, **TALKING}),
-            (VIDEOROOM, {"publishers": 100, "bitrate": 1_500_000, "videocodec": "vp8,h264"}),
-        ):
+        audio: dict[str, Any] = {"sampling_rate": 48000, **TALKING}
+        video: dict[str, Any] = {"publishers": 100, "bitrate": 1_500_000, "videocodec": "vp8,h264"}
+        if record_dir is not None:
+            await asyncio.to_thread(record_dir.mkdir, parents=True, exist_ok=True)
+            audio["mjrs_dir"] = str(record_dir)
+            video["rec_dir"] = str(record_dir)
+        for plugin, options in ((AUDIOBRIDGE, audio), (VIDEOROOM, video)):
             body = {"request": "create", "room": number, "permanent": False, **options}
             try:
                 await self.control(plugin, body)
@@ -145,9 +156,15 @@ class JanusEngine:
 
 class JanusMeeting:
     def __init__(
-        self, engine: JanusEngine, meeting_id: str, number: int, listener: MediaListener
+        self,
+        engine: JanusEngine,
+        meeting_id: str,
+        number: int,
+        listener: MediaListener,
+        record_dir: Path | None = None,
     ) -> None:
         self._engine = engine
+        self.record_dir = record_dir
         self.node = engine.node.name
         self.meeting_id = meeting_id
         self.number = number
@@ -160,7 +177,16 @@ class JanusMeeting:
 
     async def rooms(self) -> None:
         async with self._ready:
-            self._generation = await self._engine.ensure_rooms(self.number, self._generation)
+            self._generation = await self._engine.ensure_rooms(
+                self.number, self._generation, self.record_dir
+            )
+
+    def recording(self, kind: str, user_id: str) -> dict[str, Any]:
+        """What a join or publish adds to be recorded: a file name saying whose media it is
+        and since when (recordings/capture.py reads it back)."""
+        if self.record_dir is None:
+            return {}
+        return {"record": True, "filename": capture_name(kind, user_id, time.time_ns() // 10**6)}
 
     async def participant(self, user_id: str, display: str) -> JanusParticipant:
         old = self.participants.pop(user_id, None)
@@ -296,6 +322,7 @@ class JanusParticipant:
                     "id": self.audio_id,
                     "display": self._display,
                     "muted": muted,
+                    **self._meeting.recording("voice", self.user_id),
                 },
             )
             answer = await self._request(
@@ -338,6 +365,7 @@ class JanusParticipant:
                     "room": self._meeting.number,
                     "id": feed.id,
                     "display": self._display,
+                    **self._meeting.recording(feed.kind.value, self.user_id),
                 },
                 _offer(offer),
             )
