@@ -28,10 +28,13 @@ from typing import Any
 
 import httpx
 from sqlalchemy import select, true, update
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from sala.clock import Clock
+from sala.events import types
 from sala.events.bus import Bus
 from sala.events.destinations import DestinationPolicy, DestinationRefused
+from sala.events.log import append_event
 from sala.presentations.convert import ConversionError, Limits, Progress, convert
 from sala.presentations.default_pdf import default_pdf
 from sala.store import tables
@@ -226,6 +229,8 @@ class PresentationService:
             await asyncio.to_thread(_link_all, rendered, folder)
             async with self._db.write() as conn:
                 await conn.execute(t.insert().values(**row))
+                if row["current"]:
+                    await self._log_current(conn, meeting_id, row["id"], 1)
         await self._bus.publish(PRESENTATION_TOPIC, {"meeting_id": meeting_id})
         return Presentation.from_row(row)
 
@@ -287,14 +292,35 @@ class PresentationService:
 
     async def make_current(self, meeting_id: str, presentation_id: str) -> None:
         async with self._db.write() as conn:
-            await conn.execute(update(t).where(t.c.meeting_id == meeting_id).values(current=False))
-            await conn.execute(update(t).where(t.c.id == presentation_id).values(current=True))
+            await self._set_current(conn, meeting_id, presentation_id)
         await self._bus.publish(PRESENTATION_TOPIC, {"meeting_id": meeting_id})
 
-    async def remove(self, presentation: Presentation) -> None:
+    async def _set_current(
+        self, conn: AsyncConnection, meeting_id: str, presentation_id: str
+    ) -> None:
+        await conn.execute(update(t).where(t.c.meeting_id == meeting_id).values(current=False))
+        await conn.execute(update(t).where(t.c.id == presentation_id).values(current=True))
+        page = (await conn.execute(select(t.c.page).where(t.c.id == presentation_id))).scalar()
+        await self._log_current(conn, meeting_id, presentation_id, page or 1)
+
+    async def _log_current(
+        self, conn: AsyncConnection, meeting_id: str, presentation_id: str, page: int
+    ) -> None:
+        """Which document everybody sees, in the meeting's log (recordings replay it)."""
+        await append_event(
+            conn,
+            meeting_id,
+            types.PRESENTATION_CHANGED,
+            self._clock.now_ms(),
+            data={"presentation": presentation_id, "page": page},
+        )
+
+    async def remove(self, presentation: Presentation, keep_files: bool = False) -> None:
+        """`keep_files`: the meeting is recorded, and its recording may show this document."""
         async with self._db.write() as conn:
             await conn.execute(t.delete().where(t.c.id == presentation.id))
-        await asyncio.to_thread(shutil.rmtree, self.folder(presentation), True)
+        if not keep_files:
+            await asyncio.to_thread(shutil.rmtree, self.folder(presentation), True)
         await self._bus.publish(PRESENTATION_TOPIC, {"meeting_id": presentation.meeting_id})
 
     async def resume(self) -> int:
@@ -430,10 +456,7 @@ class PresentationService:
                 if taken is None:
                     wants_current = "yes"
             if state == "ready" and wants_current == "yes":
-                await conn.execute(
-                    update(t).where(t.c.meeting_id == presentation.meeting_id).values(current=False)
-                )
-                await conn.execute(update(t).where(t.c.id == presentation.id).values(current=True))
+                await self._set_current(conn, presentation.meeting_id, presentation.id)
         if error:
             await asyncio.to_thread(shutil.rmtree, self.folder(presentation), True)
         await self._bus.publish(PRESENTATION_TOPIC, {"meeting_id": presentation.meeting_id})

@@ -436,7 +436,7 @@ class Room:
                 raise Refused("not_found", "No such presentation in this meeting", ref)
             if not doomed.removable or doomed.current:
                 raise Refused("forbidden", "This presentation cannot be removed", ref)
-            await self._presentations.remove(doomed)
+            await self._presentations.remove(doomed, keep_files=self.meeting.record)
             return
         if isinstance(message, p.PresentationShow):
             chosen = await self._presentations.get(message.presentation)
@@ -444,7 +444,6 @@ class Room:
                 raise Refused("not_found", "No such presentation in this meeting", ref)
             self.view = dict(WHOLE_PAGE)
             await self._presentations.make_current(self.id, chosen.id)
-            await self._log(me, types.PRESENTATION_CHANGED, {"presentation": chosen.id})
             return
         current = await self._presentations.current(self.id)
         if current is None or message.page > current.pages:

@@ -6,10 +6,13 @@ own browser context, so cookies are separate as on separate machines.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import shutil
-from collections.abc import AsyncIterator, Iterator
+import subprocess
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlencode
 
 import httpx
@@ -17,6 +20,7 @@ import pytest
 from playwright.async_api import Browser, Page, async_playwright
 
 from tests.conftest import LiveServer, start_server, stop_server
+from tests.support.netns import NamespaceUnavailable, private_network
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 HAVE_CHROMIUM = Path(CHROMIUM).exists()
@@ -77,3 +81,107 @@ async def open_as(
     url = signed(server, "join", {"meetingID": meeting_id, "fullName": name, "role": role, **extra})
     await page.goto(url)
     return page
+
+
+# ---------------------------------------------------------------- media in a namespace --
+MEDIA_ARGS = [
+    *ARGS,
+    "--autoplay-policy=no-user-gesture-required",
+    # Host candidates as plain addresses: Janus is configured to ignore mDNS names.
+    "--disable-features=WebRtcHideLocalIpsWithMdns",
+]
+SPEECH = (
+    "Good morning everybody. Today we look at how the conference carries voices and pictures. "
+    "Please keep your microphone open while I speak, and tell me when you can hear me clearly."
+)
+AUDIO = {
+    "userdata-bbb_listen_only_mode": "false",
+    "userdata-bbb_skip_check_audio": "true",
+}
+WEBCAM = {"userdata-bbb_auto_share_webcam": "true", "userdata-bbb_skip_video_preview": "true"}
+
+
+@pytest.fixture(scope="module")
+def namespace() -> Iterator[str]:
+    try:
+        with private_network() as address:
+            yield address
+    except NamespaceUnavailable as exc:
+        pytest.fail(f"the media tests need a private network namespace: {exc}")
+
+
+@pytest.fixture(scope="module")
+def speech(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    if shutil.which("espeak-ng") is None:
+        pytest.fail("espeak-ng is needed: run scripts/install-test-deps")
+    wav = tmp_path_factory.mktemp("speech") / "speech.wav"
+    subprocess.run(["espeak-ng", "-s", "150", "-w", str(wav), SPEECH], check=True, timeout=60)
+    return wav
+
+
+@pytest.fixture
+async def browsers(namespace: str, speech: Path) -> AsyncIterator[tuple[Browser, Browser]]:
+    """One browser with fake devices (speech on the microphone), one with no devices at all."""
+    if not HAVE_CHROMIUM:
+        pytest.fail("Chromium is needed for the browser tests: run scripts/install-test-deps")
+    async with async_playwright() as playwright:
+        fake = await playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                *MEDIA_ARGS,
+                "--use-fake-ui-for-media-stream",
+                "--use-fake-device-for-media-stream",
+                f"--use-file-for-fake-audio-capture={speech}",
+                "--auto-select-desktop-capture-source=Entire screen",
+            ],
+        )
+        plain = await playwright.chromium.launch(executable_path=CHROMIUM, args=MEDIA_ARGS)
+        yield fake, plain
+        await fake.close()
+        await plain.close()
+
+
+async def enter(
+    browser: Browser, server: LiveServer, meeting_id: str, name: str, role: str, **extra: str
+) -> Page:
+    context = await browser.new_context(locale="en-US")
+    page = await context.new_page()
+    page.on(
+        "console",
+        lambda m: print(f"[{name}] {m.type}: {m.text}") if m.type in ("error", "warning") else None,
+    )
+    url = signed(server, "join", {"meetingID": meeting_id, "fullName": name, "role": role, **extra})
+    await page.goto(url)
+    await page.wait_for_selector("#room:not([hidden])", timeout=15_000)
+    return page
+
+
+async def stats(page: Page) -> dict[str, Any]:
+    result: dict[str, Any] = await page.evaluate("window.salaMedia.stats()")
+    return result
+
+
+async def eventually(
+    what: str, check: Callable[[], Awaitable[bool]], within: float = 25.0, every: float = 0.5
+) -> None:
+    for _ in range(int(within / every)):
+        if await check():
+            return
+        await asyncio.sleep(every)
+    raise AssertionError(f"not within {within} s: {what}")
+
+
+async def growing(
+    page: Page, pick: Callable[[dict[str, Any]], float], what: str, by: float = 0.0
+) -> None:
+    """`pick(stats)` grows (by more than `by`) between two samples a second apart."""
+
+    async def check() -> bool:
+        try:
+            before = pick(await stats(page))
+            await asyncio.sleep(1.0)
+            return pick(await stats(page)) > before + by
+        except (KeyError, TypeError, StopIteration):
+            return False
+
+    await eventually(what, check)
