@@ -39,6 +39,9 @@ from sala.meetings.sessions import RoomSessions
 from sala.meetings.specs import LifecycleDefaults
 from sala.presentations.convert import Limits
 from sala.presentations.service import PresentationService
+from sala.recordings.pipeline import RecordingPipeline
+from sala.recordings.playback import STATIC_DIR as PLAYER_DIR
+from sala.recordings.playback import Playback
 from sala.recordings.store import RecordingStore
 from sala.room.demo import Demo
 from sala.room.handoff import STATIC_DIR, RoomHandoff
@@ -60,6 +63,7 @@ class Services:
     sessions: RoomSessions
     history: MeetingHistory
     recordings: RecordingStore
+    pipeline: RecordingPipeline
     reaper: Reaper
     hooks: HookStore
     destinations: DestinationPolicy
@@ -178,7 +182,15 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         meetings=meetings,
         sessions=RoomSessions(db, clock, defaults),
         history=MeetingHistory(db),
-        recordings=RecordingStore(db, clock),
+        recordings=RecordingStore(db, clock, settings.recordings_root),
+        pipeline=RecordingPipeline(
+            db,
+            clock,
+            settings.recordings_root,
+            settings.data_dir / "presentations",
+            settings.base_url,
+            settings.recording_workers,
+        ),
         reaper=Reaper(meetings, settings.lifecycle_check_interval_seconds),
     )
 
@@ -210,6 +222,7 @@ def build_app(
     handoff = RoomHandoff(services.sessions, settings)
     socket = RoomSocket(services.sessions, services.rooms, settings.base_url)
     slides = Slides(services.sessions, services.presentations)
+    playback = Playback(services.recordings, settings.recordings_root, settings.frame_ancestors)
 
     async def health(_: Request) -> Response:
         return JSONResponse({"status": "ok"})
@@ -226,11 +239,12 @@ def build_app(
             services.reaper.start()
         worker: WorkerProcess | None = None
         if run_workers and worker_process:
-            worker = WorkerProcess(services.hooks)
+            worker = WorkerProcess(services.hooks, settings.base_url)
             await worker.start()
             services.bus.subscribe("*", worker.on_bus)
         elif run_workers:
             services.events.start()
+            services.pipeline.start()
         recovery = asyncio.create_task(
             services.rooms.release_stale_presence(settings.reconnect_grace_after_restart_seconds)
         )
@@ -248,6 +262,7 @@ def build_app(
             await services.media.stop()
             await services.presentations.close()
             await services.events.stop()
+            await services.pipeline.stop()
             await services.http.aclose()
             await services.db.dispose()
             if services.outbox is not services.db:
@@ -272,6 +287,19 @@ def build_app(
             Route("/room/upload", slides.upload, methods=["POST"]),
             Route("/room/", handoff.page, methods=["GET"]),
             Mount("/room/static", StaticFiles(directory=STATIC_DIR), name="room-static"),
+            Route(
+                "/playback/presentation/2.3/{record_id}",
+                playback.presentation_page,
+                methods=["GET"],
+            ),
+            Route(
+                "/playback/presentation/2.3/{record_id}/{path:path}",
+                playback.presentation_file,
+                methods=["GET"],
+            ),
+            Route("/playback/video/{record_id}/", playback.video_page, methods=["GET"]),
+            Route("/playback/video/{record_id}/video.mp4", playback.video_file, methods=["GET"]),
+            Mount("/playback/static", StaticFiles(directory=PLAYER_DIR), name="playback-static"),
             Route("/health", health, methods=["GET"]),
         ],
         lifespan=lifespan,

@@ -42,8 +42,11 @@ ROOM_TOPIC_PREFIX = "room:"
 class WorkerProcess:
     """The `sala worker` child of `sala serve`."""
 
-    def __init__(self, hooks: HookStore | None = None) -> None:
+    def __init__(self, hooks: HookStore | None = None, base_url: str | None = None) -> None:
         self._hooks = hooks
+        self._base_url = base_url
+        """What the server is reached at (the worker writes it into playback links); its host
+        and port may have come from `sala serve`'s flags, which the worker does not get."""
         self._process: asyncio.subprocess.Process | None = None
         self._watch: asyncio.Task[None] | None = None
         self._stopping = False
@@ -55,8 +58,11 @@ class WorkerProcess:
         self._watch = asyncio.create_task(self._supervise(), name="sala-worker-watch")
 
     async def _spawn(self) -> None:
+        env = dict(os.environ)
+        if self._base_url:
+            env["SALA_PUBLIC_URL"] = self._base_url
         self._process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "sala", "worker", stdin=asyncio.subprocess.PIPE
+            sys.executable, "-m", "sala", "worker", stdin=asyncio.subprocess.PIPE, env=env
         )
         log.info("delivery worker started (pid %s)", self._process.pid)
 
@@ -133,6 +139,8 @@ async def run_worker(settings: Settings) -> None:
         services.events.fanout, services.deliverer, services.bus, idle_seconds=POLL_S
     )
     worker.start()
+    # Recordings are processed here too: outside the API's process, at the worker's niceness.
+    services.pipeline.start()
     parent = os.getppid()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -149,6 +157,7 @@ async def run_worker(settings: Settings) -> None:
         with contextlib.suppress(asyncio.CancelledError):
             await wakes
         await worker.stop()
+        await services.pipeline.stop()
         await services.http.aclose()
         await services.db.dispose()
         if services.outbox is not services.db:

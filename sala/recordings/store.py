@@ -8,6 +8,7 @@ default to published and unpublished, and `meta_*` filters accept `%` wildcards.
 from __future__ import annotations
 
 import asyncio
+import shutil
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +25,7 @@ from sala.store.db import Database
 
 recordings_t = tables.recordings
 
-STATES = ("processing", "processed", "published", "unpublished", "deleted")
+STATES = ("processing", "processed", "published", "unpublished", "deleted", "failed")
 DEFAULT_STATES = frozenset({"published", "unpublished"})
 
 
@@ -100,9 +101,11 @@ def wildcard_match(pattern: str, value: str) -> bool:
 
 
 class RecordingStore:
-    def __init__(self, db: Database, clock: Clock) -> None:
+    def __init__(self, db: Database, clock: Clock, root: Path | None = None) -> None:
         self._db = db
         self._clock = clock
+        self._root = root
+        """Where recordings' files live; deleting a recording removes its folder there."""
 
     async def find(self, query: RecordingQuery) -> list[Recording]:
         conditions: list[ColumnElement[bool]] = []
@@ -208,6 +211,10 @@ class RecordingStore:
                         self._clock.now_ms(),
                         data={"record_id": record_id},
                     )
+        if self._root is not None:
+            for record_id in found:
+                # Record IDs come from the database, never from the request: no path tricks.
+                await asyncio.to_thread(shutil.rmtree, self._root / record_id, True)
         return list(found)
 
     async def update_metadata(self, record_ids: Iterable[str], changes: dict[str, str]) -> int:

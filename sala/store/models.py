@@ -270,3 +270,20 @@ class PresentationRow(Base):
     downloadable: Mapped[bool] = mapped_column(Boolean, default=False)
     removable: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[int] = mapped_column(BigInteger)
+
+
+class RecordingJobRow(Base):
+    """A recording's way through the pipeline (archive, sanity, process, publish): the step it
+    is at, so a restart resumes there, and why it failed if it did."""
+
+    __tablename__ = "recording_jobs"
+
+    record_id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    step: Mapped[str] = mapped_column(String(16))  # archive, sanity, process, publish, done
+    state: Mapped[str] = mapped_column(String(12))  # queued, running, failed, done
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    updated_at: Mapped[int] = mapped_column(BigInteger)
+
+    __table_args__ = (Index("ix_recording_jobs_state", "state"),)

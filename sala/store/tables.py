@@ -14,6 +14,7 @@ from sala.store.models import (
     MeetingEventRow,
     MeetingRow,
     PresentationRow,
+    RecordingJobRow,
     RecordingRow,
     TokenRow,
 )
@@ -27,3 +28,4 @@ hooks = cast(Table, HookRow.__table__)
 deliveries = cast(Table, DeliveryRow.__table__)
 log_cursors = cast(Table, CursorRow.__table__)
 presentations = cast(Table, PresentationRow.__table__)
+recording_jobs = cast(Table, RecordingJobRow.__table__)

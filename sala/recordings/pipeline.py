@@ -1,0 +1,485 @@
+"""The recording pipeline: after a recorded meeting ends, archive → sanity → process → publish.
+
+Finding work is durable: the pipeline reads the event log from its own position (log cursor
+`recordings`), and for each `meeting-ended` of a meeting with `record=true` that was recorded at
+least once, writes the recording (state `processing`) and its job in the same transaction as the
+new position. A job is claimed with a conditional update, runs its steps in order and stores each
+step done, so a restart resumes at the step it was in (steps are idempotent: they rewrite their
+own output). A failure stops the job with its reason (state `failed`, visible in getRecordings
+with `state=failed` or `any`, and in `sala recordings list`); `sala recordings reprocess` queues it
+again. Each step tells integrators through the `rap-*` events of the log, which the webhook
+fan-out delivers like any other.
+
+At most `workers` recordings are processed at once; the heavy work is in ffmpeg subprocesses,
+run from the `sala worker` process (niced), never from the API's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import shutil
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from sala.clock import Clock
+from sala.events import types
+from sala.events.log import append_event
+from sala.recordings import streams
+from sala.recordings.archive import archive, recorded_ms
+from sala.recordings.capture import raw_dir
+from sala.recordings.formats import presentation, video
+from sala.recordings.formats.common import Material, gather
+from sala.recordings.tools import RecordingError
+from sala.store import tables
+from sala.store.db import Database
+
+log = logging.getLogger(__name__)
+
+CURSOR = "recordings"
+STEPS = ("archive", "sanity", "process", "publish", "done")
+FORMATS: dict[str, Callable[[Material, Path], Awaitable[dict[str, Any]]]] = {
+    presentation.FORMAT: presentation.build,
+    video.FORMAT: video.build,
+}
+POLL_S = 2.0
+EVENTS_PER_PASS = 5000
+PREVIEW_SIZE = (176, 136)
+
+jobs = tables.recording_jobs
+recordings = tables.recordings
+
+
+def playback_url(base_url: str, fmt: str, record_id: str) -> str:
+    if fmt == presentation.FORMAT:
+        return f"{base_url}/playback/presentation/2.3/{record_id}"
+    return f"{base_url}/playback/{fmt}/{record_id}/"
+
+
+class RecordingPipeline:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        root: Path,
+        presentations_root: Path,
+        base_url: str,
+        workers: int = 1,
+    ) -> None:
+        self._db = db
+        self._clock = clock
+        self.root = root
+        self._presentations_root = presentations_root
+        self._base_url = base_url.rstrip("/")
+        self._slots = asyncio.Semaphore(workers)
+        self._running: set[asyncio.Task[None]] = set()
+        self._loop_task: asyncio.Task[None] | None = None
+        self._wake = asyncio.Event()
+
+    # ------------------------------------------------------------------------ the loop --
+    def start(self) -> None:
+        self._loop_task = asyncio.create_task(self._loop(), name="sala-recordings")
+
+    def poke(self) -> None:
+        self._wake.set()
+
+    async def stop(self) -> None:
+        tasks = [t for t in (self._loop_task, *self._running) if t is not None]
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def _loop(self) -> None:
+        await self.recover()
+        while True:
+            try:
+                await self.run_once()
+            except Exception:
+                log.exception("the recording pipeline failed to look for work")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), POLL_S)
+            self._wake.clear()
+
+    async def recover(self) -> int:
+        """Jobs left running by a process that died go back to the queue."""
+        async with self._db.write() as conn:
+            result = await conn.execute(
+                update(jobs).where(jobs.c.state == "running").values(state="queued")
+            )
+        return int(result.rowcount or 0)
+
+    async def run_once(self) -> int:
+        """Find ended meetings, and start what the free slots allow; returns jobs started."""
+        while await self.discover() == EVENTS_PER_PASS:
+            pass
+        started = 0
+        while not self._slots.locked():
+            record_id = await self._claim()
+            if record_id is None:
+                break
+            await self._slots.acquire()
+            task = asyncio.create_task(self._run(record_id), name=f"recording-{record_id}")
+            self._running.add(task)
+            task.add_done_callback(self._running.discard)
+            started += 1
+        return started
+
+    async def idle(self) -> None:
+        """Until no job runs (tests and the CLI)."""
+        while self._running:
+            await asyncio.gather(*list(self._running), return_exceptions=True)
+
+    # --------------------------------------------------------------------- discovering --
+    async def discover(self) -> int:
+        """Read the log past our position; queue the recordings of meetings that ended."""
+        c = tables.log_cursors
+        e = tables.meeting_events
+        async with self._db.write() as conn:
+            position = (
+                await conn.execute(select(c.c.last_event_id).where(c.c.name == CURSOR))
+            ).scalar()
+            if position is None:
+                position = 0
+                await conn.execute(insert(c).values(name=CURSOR, last_event_id=0))
+            rows = (
+                await conn.execute(
+                    select(e.c.id, e.c.type, e.c.meeting_id)
+                    .where(e.c.id > position)
+                    .order_by(e.c.id)
+                    .limit(EVENTS_PER_PASS)
+                )
+            ).all()
+            if not rows:
+                return 0
+            for row in rows:
+                if row.type == types.MEETING_ENDED:
+                    await self._queue_if_recorded(conn, row.meeting_id)
+            claimed = await conn.execute(
+                update(c)
+                .where(c.c.name == CURSOR, c.c.last_event_id == position)
+                .values(last_event_id=rows[-1].id)
+            )
+            if claimed.rowcount != 1:
+                # Another process moved first; its transaction queued these meetings.
+                await conn.rollback()
+                return 0
+        return len(rows)
+
+    async def _queue_if_recorded(self, conn: AsyncConnection, meeting_id: str) -> None:
+        m = tables.meetings
+        meeting = (await conn.execute(select(m).where(m.c.internal_id == meeting_id))).first()
+        if meeting is None or not meeting.record:
+            return
+        e = tables.meeting_events
+        marked = (
+            await conn.execute(
+                select(e.c.id)
+                .where(e.c.meeting_id == meeting_id, e.c.type == types.RECORDING_STARTED)
+                .limit(1)
+            )
+        ).first()
+        if marked is None:
+            return  # BBB: no playback unless the recording was started at least once
+        exists = (
+            await conn.execute(select(jobs.c.record_id).where(jobs.c.record_id == meeting_id))
+        ).first()
+        if exists is not None:
+            return
+        now = self._clock.now_ms()
+        a = tables.attendees
+        participants = len(
+            (
+                await conn.execute(
+                    select(a.c.external_user_id)
+                    .where(a.c.meeting_id == meeting_id, a.c.joined_at.is_not(None))
+                    .distinct()
+                )
+            ).all()
+        )
+        metadata = {
+            **(meeting.metadata or {}),
+            "isBreakout": str(bool(meeting.is_breakout)).lower(),
+            "meetingId": meeting.external_id,
+            "meetingName": meeting.name,
+        }
+        await conn.execute(
+            insert(recordings).values(
+                record_id=meeting_id,
+                meeting_id=meeting.external_id,
+                internal_meeting_id=meeting_id,
+                name=meeting.name,
+                is_breakout=meeting.is_breakout,
+                state="processing",
+                start_time=meeting.start_time,
+                end_time=meeting.end_time or now,
+                participants=participants,
+                raw_size=0,
+                size=0,
+                metadata=metadata,
+                formats=[],
+                text_tracks=[],
+            )
+        )
+        await conn.execute(
+            insert(jobs).values(
+                record_id=meeting_id,
+                step="archive",
+                state="queued",
+                error=None,
+                attempts=0,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+
+    async def _claim(self) -> str | None:
+        async with self._db.write() as conn:
+            row = (
+                await conn.execute(
+                    select(jobs.c.record_id)
+                    .where(jobs.c.state == "queued")
+                    .order_by(jobs.c.created_at)
+                    .limit(1)
+                )
+            ).first()
+            if row is None:
+                return None
+            taken = await conn.execute(
+                update(jobs)
+                .where(jobs.c.record_id == row.record_id, jobs.c.state == "queued")
+                .values(
+                    state="running", attempts=jobs.c.attempts + 1, updated_at=self._clock.now_ms()
+                )
+            )
+            return str(row.record_id) if taken.rowcount == 1 else None
+
+    # ------------------------------------------------------------------------- running --
+    async def _run(self, record_id: str) -> None:
+        try:
+            step = await self._step_of(record_id)
+            while step != "done":
+                await getattr(self, f"_{step}")(record_id)
+                step = STEPS[STEPS.index(step) + 1]
+                await self._set_job(record_id, step=step, state="done" if step == "done" else None)
+        except RecordingError as exc:
+            await self._fail(record_id, str(exc))
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.exception("recording %s failed", record_id)
+            await self._fail(record_id, f"unexpected {type(exc).__name__}: {exc}")
+        finally:
+            self._slots.release()
+
+    async def _step_of(self, record_id: str) -> str:
+        async with self._db.read() as conn:
+            step = (
+                await conn.execute(select(jobs.c.step).where(jobs.c.record_id == record_id))
+            ).scalar()
+        return str(step or "archive")
+
+    async def _set_job(self, record_id: str, *, step: str, state: str | None) -> None:
+        values: dict[str, Any] = {"step": step, "updated_at": self._clock.now_ms()}
+        if state is not None:
+            values["state"] = state
+        async with self._db.write() as conn:
+            await conn.execute(update(jobs).where(jobs.c.record_id == record_id).values(**values))
+
+    async def _fail(self, record_id: str, reason: str) -> None:
+        log.warning("recording %s failed: %s", record_id, reason)
+        async with self._db.write() as conn:
+            await conn.execute(
+                update(jobs)
+                .where(jobs.c.record_id == record_id)
+                .values(state="failed", error=reason, updated_at=self._clock.now_ms())
+            )
+            await conn.execute(
+                update(recordings)
+                .where(recordings.c.record_id == record_id, recordings.c.state == "processing")
+                .values(state="failed")
+            )
+
+    async def _event(self, record_id: str, kind: str, **data: Any) -> None:
+        async with self._db.write() as conn:
+            await append_event(
+                conn,
+                record_id,
+                kind,
+                self._clock.now_ms(),
+                data={"record_id": record_id, **data},
+            )
+
+    # --------------------------------------------------------------------------- steps --
+    async def _archive(self, record_id: str) -> None:
+        started = time.monotonic()
+        await self._event(record_id, "rap-archive-started")
+        folder = await archive(self._db, self.root, self._presentations_root, record_id)
+        size = await asyncio.to_thread(_size_of, folder)
+        async with self._db.write() as conn:
+            await conn.execute(
+                update(recordings).where(recordings.c.record_id == record_id).values(raw_size=size)
+            )
+        await self._event(
+            record_id,
+            "rap-archive-ended",
+            success=True,
+            step_time=_ms_since(started),
+            recorded=True,
+            duration=await asyncio.to_thread(recorded_ms, folder),
+        )
+
+    async def _sanity(self, record_id: str) -> None:
+        started = time.monotonic()
+        await self._event(record_id, "rap-sanity-started")
+        try:
+            await streams.sanity(raw_dir(self.root, record_id))
+        except RecordingError:
+            await self._event(
+                record_id, "rap-sanity-ended", success=False, step_time=_ms_since(started)
+            )
+            raise
+        await self._event(record_id, "rap-sanity-ended", success=True, step_time=_ms_since(started))
+
+    async def _process(self, record_id: str) -> None:
+        material = await gather(self.root, record_id)
+        made = []
+        for fmt, build in FORMATS.items():
+            started = time.monotonic()
+            await self._event(record_id, "rap-process-started", workflow=fmt)
+            out = self.root / record_id / fmt
+            await asyncio.to_thread(shutil.rmtree, out, True)
+            try:
+                info = await build(material, out)
+            except RecordingError:
+                await self._event(
+                    record_id,
+                    "rap-process-ended",
+                    workflow=fmt,
+                    success=False,
+                    step_time=_ms_since(started),
+                )
+                raise
+            elapsed = _ms_since(started)
+            made.append({"type": fmt, "processing_time": elapsed, **info})
+            await self._event(
+                record_id, "rap-process-ended", workflow=fmt, success=True, step_time=elapsed
+            )
+        await asyncio.to_thread(
+            (self.root / record_id / "formats.json").write_text, json.dumps(made), "utf-8"
+        )
+
+    async def _publish(self, record_id: str) -> None:
+        made = json.loads(
+            await asyncio.to_thread((self.root / record_id / "formats.json").read_text, "utf-8")
+        )
+        formats = []
+        for info in made:
+            fmt = info["type"]
+            started = time.monotonic()
+            await self._event(record_id, "rap-publish-started", workflow=fmt)
+            url = playback_url(self._base_url, fmt, record_id)
+            previews = [
+                {
+                    "url": f"{url}/{p}" if fmt == presentation.FORMAT else f"{url}{p}",
+                    "width": PREVIEW_SIZE[0],
+                    "height": PREVIEW_SIZE[1],
+                    "alt": "",
+                }
+                for p in info.get("preview", [])
+            ]
+            entry = {
+                "type": fmt,
+                "url": url,
+                "processing_time": info["processing_time"],
+                "length_ms": info["length_ms"],
+                "size": info["size"],
+                "preview": previews,
+            }
+            formats.append(entry)
+            recording = await self._publish_format(record_id, formats)
+            await self._event(
+                record_id,
+                "rap-publish-ended",
+                workflow=fmt,
+                success=True,
+                step_time=_ms_since(started),
+                recording=recording,
+            )
+
+    async def _publish_format(
+        self, record_id: str, formats: list[dict[str, Any]]
+    ) -> dict[str, Any]:
+        async with self._db.write() as conn:
+            await conn.execute(
+                update(recordings)
+                .where(recordings.c.record_id == record_id)
+                .values(
+                    formats=formats,
+                    size=sum(int(f["size"]) for f in formats),
+                    state="published",
+                )
+            )
+            row = (
+                await conn.execute(select(recordings).where(recordings.c.record_id == record_id))
+            ).one()
+        last = formats[-1]
+        return {
+            "name": row.name,
+            "is-breakout": row.is_breakout,
+            "start-time": row.start_time,
+            "end-time": row.end_time,
+            "size": row.size,
+            "raw-size": row.raw_size,
+            "metadata": row.metadata,
+            "playback": {
+                "format": last["type"],
+                "link": last["url"],
+                "processing_time": last["processing_time"],
+                "duration": last["length_ms"],
+                "size": last["size"],
+            },
+            "download": {},
+        }
+
+    # ------------------------------------------------------------------------ operators --
+    async def reprocess(self, record_id: str) -> bool:
+        """Queue a recording again from its processing step (its archive is kept)."""
+        async with self._db.write() as conn:
+            job = (await conn.execute(select(jobs).where(jobs.c.record_id == record_id))).first()
+            if job is None or job.state == "running":
+                return False
+            step = "process" if STEPS.index(job.step) >= STEPS.index("process") else job.step
+            await conn.execute(
+                update(jobs)
+                .where(jobs.c.record_id == record_id)
+                .values(state="queued", step=step, error=None, updated_at=self._clock.now_ms())
+            )
+            await conn.execute(
+                update(recordings)
+                .where(recordings.c.record_id == record_id, recordings.c.state != "deleted")
+                .values(state="processing")
+            )
+        self.poke()
+        return True
+
+    async def list_jobs(self) -> list[dict[str, Any]]:
+        async with self._db.read() as conn:
+            rows = (await conn.execute(select(jobs).order_by(jobs.c.created_at))).all()
+        return [dict(r._mapping) for r in rows]
+
+
+def _ms_since(started: float) -> int:
+    return int((time.monotonic() - started) * 1000)
+
+
+def _size_of(folder: Path) -> int:
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())

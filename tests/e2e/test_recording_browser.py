@@ -1,0 +1,234 @@
+"""A recorded meeting end to end: two Chromium participants with fake camera and microphone in a
+private network namespace, sala with its Janus capturing the media, chat, a page turn and a
+drawing, the recording started and stopped by the moderator; after `end`, the pipeline's rap-*
+webhooks in order, the playback page in Chromium, the MP4 checked by ffprobe, and unpublish and
+delete doing what they say."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import json
+import time
+import uuid
+from collections.abc import Iterator
+from urllib.parse import urlencode
+
+import httpx
+import pytest
+from playwright.async_api import Browser, expect
+
+from tests.conftest import LiveServer, start_server, stop_server
+from tests.e2e.conftest import AUDIO, WEBCAM, api, enter, growing
+from tests.presentations import documents
+from tests.support.receiver import Receiver
+from tests.xmlutil import parse
+
+PIPELINE = [
+    "rap-archive-started",
+    "rap-archive-ended",
+    "rap-sanity-started",
+    "rap-sanity-ended",
+    "rap-process-started",
+    "rap-process-ended",
+    "rap-process-started",
+    "rap-process-ended",
+    "rap-publish-started",
+    "rap-publish-ended",
+    "rap-publish-started",
+    "rap-publish-ended",
+]
+
+
+@pytest.fixture(scope="module")
+def receiver(namespace: str) -> Iterator[Receiver]:
+    r = Receiver().start()
+    yield r
+    r.stop()
+
+
+@pytest.fixture(scope="module")
+def sala(namespace: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    data_dir = tmp_path_factory.mktemp("recording") / "data"
+    data_dir.mkdir()
+    process, server = start_server(
+        data_dir,
+        {"SALA_MEDIA": "true", "SALA_MEDIA_IP": namespace, "SALA_WEBHOOK_ALLOW": "127.0.0.1"},
+    )
+    try:
+        yield server
+    finally:
+        stop_server(process)
+
+
+def post_create(sala: LiveServer, meeting_id: str, body: str, **params: str) -> None:
+    query = urlencode({"name": "Recorded lecture", "meetingID": meeting_id, **params})
+    digest = hashlib.sha1(f"create{query}{sala.secret}".encode()).hexdigest()
+    response = httpx.post(
+        f"{sala.api_url}create?{query}&checksum={digest}",
+        content=body,
+        headers={"Content-Type": "application/xml"},
+        timeout=10,
+    )
+    assert "<returncode>SUCCESS</returncode>" in response.text, response.text
+
+
+def rap_events(receiver: Receiver, record_id: str) -> list[str]:
+    found = []
+    for request in receiver.accepted("/hooks"):
+        for event in json.loads(request.form["event"][0]):
+            data = event["data"]
+            if data["id"].startswith("rap-") and (data["attributes"].get("record-id") == record_id):
+                found.append(data["id"])
+    return found
+
+
+async def recording_state(sala: LiveServer, meeting_id: str) -> tuple[str, object]:
+    answer = parse(api(sala, "getRecordings", meetingID=meeting_id, state="any"))
+    recording = answer.find("recordings/recording")
+    if recording is None:
+        return "none", answer
+    return str(recording.findtext("state")), recording
+
+
+async def test_a_recorded_meeting_becomes_a_playback_and_an_mp4(
+    sala: LiveServer, browsers: tuple[Browser, Browser], receiver: Receiver
+) -> None:
+    fake, _ = browsers
+    hooked = parse(api(sala, "hooks/create", callbackURL=receiver.url("/hooks")))
+    assert hooked.findtext("returncode") == "SUCCESS"
+    meeting_id = f"rec-{uuid.uuid4()}"
+    pdf = base64.b64encode(documents.pdf(2)).decode()
+    post_create(
+        sala,
+        meeting_id,
+        '<modules><module name="presentation">'
+        f'<document filename="lecture.pdf">{pdf}</document></module></modules>',
+        record="true",
+        **{"meta_course": "physics-101"},
+    )
+    ada = await enter(fake, sala, meeting_id, "Ada", "MODERATOR", **AUDIO, **WEBCAM)
+    bea = await enter(fake, sala, meeting_id, "Bea", "VIEWER", **AUDIO, **WEBCAM)
+    await growing(ada, lambda s: s["audio"]["bytesIn"], "audio flows")
+    await expect(ada.locator("#slide")).to_have_attribute(
+        "alt", "lecture.pdf, page 1 of 2", timeout=15_000
+    )
+    await expect(bea.locator("#recording")).to_be_hidden()
+
+    # Before the recording starts: said, but not recorded.
+    await bea.fill("#chat-text", "before the recording")
+    await bea.press("#chat-text", "Enter")
+    await asyncio.sleep(2)
+
+    await ada.click("#record")
+    await expect(bea.locator("#recording")).to_be_visible()
+    marked_at = time.monotonic()
+    await bea.fill("#chat-text", "hello recording")
+    await bea.press("#chat-text", "Enter")
+    await asyncio.sleep(2)
+    await ada.click("#next-page")
+    box = await ada.locator("#annotations").bounding_box()
+    assert box is not None
+    await ada.mouse.move(box["x"] + box["width"] * 0.2, box["y"] + box["height"] * 0.3)
+    await ada.mouse.down()
+    for step in range(1, 6):
+        await ada.mouse.move(
+            box["x"] + box["width"] * (0.2 + step * 0.1), box["y"] + box["height"] * 0.6
+        )
+    await ada.mouse.up()
+    await asyncio.sleep(4)
+    await ada.click("#record")
+    marked_s = time.monotonic() - marked_at
+    await expect(bea.locator("#recording")).to_be_hidden()
+    await asyncio.sleep(1)
+    assert "SUCCESS" in api(sala, "end", meetingID=meeting_id)
+
+    # Processing, then published, with the pipeline's webhooks in order.
+    state, recording = "none", None
+    for _ in range(240):
+        state, recording = await recording_state(sala, meeting_id)
+        if state in ("published", "failed"):
+            break
+        await asyncio.sleep(0.5)
+    assert state == "published", state
+    assert recording is not None
+    record_id = recording.findtext("recordID")  # type: ignore[attr-defined]
+    for _ in range(100):
+        if rap_events(receiver, record_id)[: len(PIPELINE)] == PIPELINE:
+            break
+        await asyncio.sleep(0.2)
+    assert rap_events(receiver, record_id) == PIPELINE
+    assert recording.findtext("metadata/course") == "physics-101"  # type: ignore[attr-defined]
+    formats = {
+        f.findtext("type"): f
+        for f in recording.findall("playback/format")  # type: ignore[attr-defined]
+    }
+    assert set(formats) == {"presentation", "video"}
+    length_marked = marked_s
+
+    # The playback page in Chromium: slides, the drawing, the chat, and media that plays.
+    viewer = await (await fake.new_context(locale="en-US")).new_page()
+    errors: list[str] = []
+    viewer.on("pageerror", lambda e: errors.append(str(e)))
+    url = formats["presentation"].findtext("url")
+    assert url is not None
+    await viewer.goto(url)
+    await expect(viewer.locator("#slide")).to_have_attribute("data-page", "1", timeout=15_000)
+    chat = viewer.locator("#chat li")
+    await expect(chat).to_have_count(1)  # the message before the recording is not in it
+    await expect(chat.first).to_contain_text("hello recording")
+    await expect(viewer.locator("#thumbnails li")).to_have_count(2)
+    await viewer.locator("#thumbnails li").nth(1).click()
+    await expect(viewer.locator("#slide")).to_have_attribute("data-page", "2")
+    await expect(viewer.locator("#drawings polyline")).to_have_count(0)
+    # Ada drew after turning the page: at the end of the recording the stroke is there.
+    await viewer.evaluate("window.salaPlayer.seek(window.salaPlayer.data.duration - 200)")
+    await expect(viewer.locator("#drawings polyline")).to_have_count(1, timeout=10_000)
+    played = await viewer.evaluate(
+        """async () => {
+            const audio = document.getElementById("audio");
+            audio.muted = true;
+            audio.currentTime = 0.5;
+            await audio.play();
+            await new Promise((r) => setTimeout(r, 1500));
+            const cams = [...document.querySelectorAll("#cameras video")];
+            return { audio: audio.currentTime, duration: audio.duration,
+                     cams: cams.map((v) => v.readyState >= 2 && !v.hidden) };
+        }"""
+    )
+    assert played["audio"] > 1.0
+    assert abs(played["duration"] - length_marked) < 2.5
+    assert any(played["cams"])
+    await viewer.locator("#search").fill("recording")
+    await expect(viewer.locator("#results li")).to_have_count(1)
+    assert errors == []
+
+    # The MP4: H.264 and AAC, as long as the marked part.
+    mp4 = sala.data_dir / "recordings" / record_id / "video" / "video.mp4"
+    ffprobe = await asyncio.create_subprocess_exec(
+        "ffprobe", "-v", "error", "-show_streams", "-show_format", "-of", "json", str(mp4),
+        stdout=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    out, _ = await asyncio.wait_for(ffprobe.communicate(), 30)
+    probe = json.loads(out)
+    codecs = {s["codec_type"]: s["codec_name"] for s in probe["streams"]}
+    assert codecs == {"video": "h264", "audio": "aac"}
+    assert abs(float(probe["format"]["duration"]) - length_marked) < 2.5
+    video_url = formats["video"].findtext("url")
+    assert video_url is not None
+    async with httpx.AsyncClient(timeout=10) as http:
+        served = await http.get(video_url + "video.mp4", headers={"Range": "bytes=0-99"})
+        assert served.status_code == 206 and len(served.content) == 100
+
+        # Unpublished: unreachable. Deleted: files and entry gone.
+        unpublish = {"recordID": record_id, "publish": "false"}
+        assert "SUCCESS" in api(sala, "publishRecordings", **unpublish)
+        assert (await http.get(url)).status_code == 404
+        assert (await http.get(f"{url}/recording.json")).status_code == 404
+        assert "SUCCESS" in api(sala, "publishRecordings", recordID=record_id, publish="true")
+        assert (await http.get(url)).status_code == 200
+        assert "SUCCESS" in api(sala, "deleteRecordings", recordID=record_id)
+        assert (await http.get(url)).status_code == 404
+    assert not (sala.data_dir / "recordings" / record_id).exists()
+    assert (await recording_state(sala, meeting_id))[0] == "deleted"
