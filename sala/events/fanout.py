@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
+import jwt
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -47,6 +48,11 @@ class _Overtaken(Exception):
 
 
 GAP_PATIENCE_S = 1.0
+
+
+READY_EVENT = "rap-publish-ended"
+READY_FORMAT = "presentation"
+READY_META_KEY = "bbb-recording-ready-url"
 
 
 @dataclass(frozen=True)
@@ -114,7 +120,7 @@ class Fanout:
             users: dict[str, Mapping[Any, Any] | None] = {}
             for event in events:
                 consumed.append(event)
-                if not hooks and event.type != types.MEETING_ENDED:
+                if not hooks and event.type not in (types.MEETING_ENDED, READY_EVENT):
                     continue  # nothing to send: only the position moves
                 meeting = await self._meeting(conn, meetings, event.meeting_id)
                 if meeting is None:
@@ -123,6 +129,8 @@ class Fanout:
                 rows += self._hook_deliveries(event, meeting, user, hooks, now)
                 if event.type == types.MEETING_ENDED:
                     rows += await self._end_deliveries(conn, event, meeting, now)
+                elif event.type == READY_EVENT:
+                    rows += self._ready_deliveries(event, meeting, now)
                 if len(rows) >= ROWS_PER_TRANSACTION:
                     break
         try:
@@ -245,6 +253,36 @@ class Fanout:
                 )
             )
         return rows
+
+    def _ready_deliveries(
+        self, event: MeetingEvent, meeting: Mapping[Any, Any], now: int
+    ) -> list[dict[str, Any]]:
+        """`meta_bbb-recording-ready-url` (Greenlight's): once the presentation format is
+        published, a POST of `signed_parameters`, a JWT (HS256, the shared secret) naming the
+        meeting and the recording."""
+        url = (meeting["metadata"] or {}).get(READY_META_KEY)
+        if not url or event.data.get("workflow") != READY_FORMAT:
+            return []
+        record_id = str(event.data.get("record_id") or meeting["internal_id"])
+        token = jwt.encode(
+            {"meeting_id": meeting["external_id"], "record_id": record_id},
+            self._settings.secret,
+            algorithm="HS256",
+        )
+        return [
+            _delivery(
+                kind="recording_ready",
+                hook_id=None,
+                ordering_key=f"ready:{record_id}",
+                url=url,
+                method="POST",
+                content_type="application/x-www-form-urlencoded",
+                body=urlencode({"signed_parameters": token}),
+                event_id="recording-ready",
+                meeting_id=meeting["internal_id"],
+                now=now,
+            )
+        ]
 
     async def _end_deliveries(
         self, conn: AsyncConnection, event: MeetingEvent, meeting: Mapping[Any, Any], now: int

@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import jwt
 from sqlalchemy import select, update
 
 from sala.clock import ManualClock
@@ -20,19 +21,29 @@ from sala.recordings.capture import capture_name, raw_dir
 from sala.recordings.formats.common import gather
 from sala.store import tables
 from tests.conftest import Api
+from tests.events.test_webhooks import deliver
 from tests.support import mjr
+from tests.support.receiver import Receiver
 from tests.xmlutil import parse
 
 
 async def recorded_meeting(
-    api: Api, clock: ManualClock, meeting_id: str, *, marks: bool = True, camera: bool = True
+    api: Api,
+    clock: ManualClock,
+    meeting_id: str,
+    *,
+    marks: bool = True,
+    camera: bool = True,
+    **params: str,
 ) -> str:
     """A meeting with a voice from its start and a webcam from 0.5 s, recorded from 1 s to 4 s,
     ended at 5 s; returns the record ID."""
     meetings = api.services.meetings
     created = parse(
         (
-            await api.get("create", {"meetingID": meeting_id, "name": "Lecture", "record": "true"})
+            await api.get(
+                "create", {"meetingID": meeting_id, "name": "Lecture", "record": "true", **params}
+            )
         ).text
     )
     assert created.findtext("returncode") == "SUCCESS"
@@ -79,9 +90,12 @@ async def get_recording(api: Api, record_id: str) -> Any:
 
 
 async def test_a_recorded_meeting_is_published_in_both_formats(
-    api: Api, clock: ManualClock
+    api: Api, clock: ManualClock, receiver: Receiver
 ) -> None:
-    record_id = await recorded_meeting(api, clock, "lecture")
+    ready = receiver.url("/ready")
+    record_id = await recorded_meeting(
+        api, clock, "lecture", **{"meta_bbb-recording-ready-url": ready}
+    )
     assert await get_recording(api, record_id) is None
     await api.services.pipeline.discover()
     recording = await get_recording(api, record_id)
@@ -115,6 +129,13 @@ async def test_a_recorded_meeting_is_published_in_both_formats(
     assert camera["pieces"] == [{"from": 0, "to": 3000, "offset": 500}]
     material = await gather(api.services.settings.recordings_root, record_id)
     assert abs(await _duration(material.mix) - 3.0) < 0.05
+
+    # Greenlight's recording-ready callback: a JWT naming the meeting and the recording.
+    await deliver(api)
+    [call] = receiver.accepted("/ready")
+    token = call.form["signed_parameters"][0]
+    claims = jwt.decode(token, api.secret, algorithms=["HS256"])
+    assert claims == {"meeting_id": "lecture", "record_id": record_id}
 
 
 async def _duration(path: Path) -> float:
