@@ -122,12 +122,56 @@ def cmd_check(args: argparse.Namespace) -> int:
     for program, purpose in (
         ("janus", "media server (audio, video, screen sharing)"),
         ("ffmpeg", "recording processing"),
+        ("janus-pp-rec", "recording processing (Debian's janus-tools)"),
+        ("soffice", "Office documents as presentations"),
     ):
         found = shutil.which(program)
         print(f"{program}: {'ok ' + found if found else 'missing'} ({purpose})")
     for problem in problems:
         print(problem, file=sys.stderr)
     return 1 if problems else 0
+
+
+def cmd_recordings(args: argparse.Namespace) -> int:
+    """Operators' view of recordings: list them with their pipeline state, reprocess, delete."""
+    from sala.app import build_services
+
+    settings = _settings(args)
+
+    async def run() -> int:
+        services = build_services(settings)
+        await services.db.migrate()
+        try:
+            pipeline, store = services.pipeline, services.recordings
+            if args.action == "list":
+                jobs = {j["record_id"]: j for j in await pipeline.list_jobs()}
+                from sala.recordings.store import RecordingQuery
+
+                for rec in await store.find(RecordingQuery(states=frozenset({"any"}))):
+                    job = jobs.get(rec.record_id, {})
+                    step = f"{job.get('step', '-')}/{job.get('state', '-')}"
+                    reason = f"  {job['error']}" if job.get("error") else ""
+                    print(f"{rec.record_id}  {rec.state:<11} {step:<16} {rec.name}{reason}")
+                return 0
+            if not args.record_ids:
+                print("sala: name the recordings (record IDs)", file=sys.stderr)
+                return 2
+            status = 0
+            for record_id in args.record_ids:
+                if args.action == "reprocess":
+                    done = await pipeline.reprocess(record_id)
+                else:
+                    done = bool(await store.delete([record_id]))
+                print(f"{record_id}: {'ok' if done else 'not found (or being processed now)'}")
+                status = status or (0 if done else 1)
+            return status
+        finally:
+            await services.http.aclose()
+            await services.db.dispose()
+            if services.outbox is not services.db:
+                await services.outbox.dispose()
+
+    return asyncio.run(run())
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -149,6 +193,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     sub.add_parser(
         "worker", help="deliver webhooks and callbacks (sala serve starts one itself)"
     ).set_defaults(func=cmd_worker)
+    recordings = sub.add_parser(
+        "recordings", help="list recordings, reprocess or delete them (sala worker processes)"
+    )
+    recordings.add_argument("action", choices=("list", "reprocess", "delete"))
+    recordings.add_argument("record_ids", nargs="*", metavar="RECORD_ID")
+    recordings.set_defaults(func=cmd_recordings)
     args = parser.parse_args(argv)
     try:
         result: int = args.func(args)

@@ -7,7 +7,11 @@ recording's marks cut them exactly where a real meeting would."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -228,3 +232,43 @@ async def test_each_ended_meeting_is_queued_once(api: Api, clock: ManualClock) -
         )
     await pipeline.discover()
     assert [j["record_id"] for j in await pipeline.list_jobs()] == [record_id]
+
+
+async def test_operators_list_reprocess_and_delete_from_the_command_line(
+    api: Api, clock: ManualClock
+) -> None:
+    settings = api.services.settings
+    broken = await recorded_meeting(api, clock, "cli", camera=False)
+    raw = raw_dir(settings.recordings_root, broken)
+    mjr.corrupt(raw / f"{capture_name('camera', 'w_bea', clock.now_ms())}-video-0.mjr")
+    await run_pipeline(api)
+
+    def sala(*args: str) -> subprocess.CompletedProcess[str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("SALA_")}
+        env.update(SALA_DATA_DIR=str(settings.data_dir), SALA_SECRET=api.secret)
+        if settings.database_url:
+            env["SALA_DATABASE_URL"] = settings.database_url
+        return subprocess.run(
+            [sys.executable, "-m", "sala", "recordings", *args],
+            capture_output=True, text=True, env=env, timeout=60,
+        )  # fmt: skip
+
+    listed = await asyncio.to_thread(sala, "list")
+    assert listed.returncode == 0, listed.stderr
+    [line] = listed.stdout.splitlines()
+    assert line.startswith(f"{broken}  failed")
+    assert "not a readable Janus recording" in line
+
+    for bad in raw.glob("camera-*.mjr"):
+        bad.unlink()
+    requeued = await asyncio.to_thread(sala, "reprocess", broken)
+    assert requeued.returncode == 0 and "ok" in requeued.stdout
+    await run_pipeline(api)
+    assert (await get_recording(api, broken)).findtext("state") == "published"
+
+    unknown = await asyncio.to_thread(sala, "delete", "no-such-recording")
+    assert unknown.returncode == 1 and "not found" in unknown.stdout
+    deleted = await asyncio.to_thread(sala, "delete", broken)
+    assert deleted.returncode == 0
+    assert not (settings.recordings_root / broken).exists()
+    assert (await get_recording(api, broken)).findtext("state") == "deleted"
