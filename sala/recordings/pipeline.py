@@ -350,7 +350,7 @@ class RecordingPipeline:
         await self._event(record_id, "rap-sanity-ended", success=True, step_time=_ms_since(started))
 
     async def _process(self, record_id: str) -> None:
-        material = await gather(self.root, record_id)
+        material: Material | None = None
         made = []
         for fmt, build in FORMATS.items():
             started = time.monotonic()
@@ -358,6 +358,9 @@ class RecordingPipeline:
             out = self.root / record_id / fmt
             await asyncio.to_thread(shutil.rmtree, out, True)
             try:
+                # Extracting the streams and mixing the voices is shared by the formats; it
+                # counts in the first one's processing time.
+                material = material or await gather(self.root, record_id)
                 info = await build(material, out)
             except RecordingError:
                 await self._event(

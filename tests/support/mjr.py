@@ -63,7 +63,8 @@ def video(path: Path, start_ms: int, seconds: float, size: str = "320x240", fps:
     ivf = subprocess.run(
         ["ffmpeg", "-nostdin", "-loglevel", "error", "-f", "lavfi", "-i",
          f"testsrc2=size={size}:rate={fps}", "-t", str(seconds), "-c:v", "libvpx",
-         "-deadline", "realtime", "-cpu-used", "8", "-b:v", "300k", "-g", str(fps * 2),
+         "-deadline", "good", "-cpu-used", "16", "-threads", "1", "-b:v", "300k",
+         "-g", str(fps * 2),
          "-f", "ivf", "-"],
         capture_output=True, check=True, timeout=600,
     ).stdout  # fmt: skip
