@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Union
 
 Scalar = str | int | bool | None
-Value = Union[Scalar, "Fields", "Repeated"]
+Value = Union[Scalar, "Fields", "Repeated", "Attributed"]
 Fields = Sequence[tuple[str, Value]]
 
 _INVALID_XML_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -38,7 +38,16 @@ class Repeated:
     """`<name><item>…</item><item>…</item></name>`; a JSON array."""
 
     item: str
-    items: Sequence[Fields | Scalar]
+    items: Sequence[Fields | Scalar | Attributed]
+
+
+@dataclass(frozen=True)
+class Attributed:
+    """Text with attributes, as BBB writes preview images
+    (`<image width="176" height="136" alt="…">url</image>`); JSON gets the text alone."""
+
+    text: str
+    attributes: Sequence[tuple[str, str]]
 
 
 @functools.lru_cache(maxsize=4096)
@@ -67,6 +76,13 @@ def _write(out: list[str], name: str, value: Value) -> None:
         for item in value.items:
             _write(out, value.item, item)
         out.append(f"</{name}>")
+    elif isinstance(value, Attributed):
+        attributes = "".join(
+            f' {key}="{escape_text(text).replace(chr(34), "&quot;")}"'
+            for key, text in value.attributes
+            if is_xml_name(key)
+        )
+        out.append(f"<{name}{attributes}>{escape_text(value.text)}</{name}>")
     elif isinstance(value, Cdata):
         out.append(f"<{name}>{_cdata(value)}</{name}>")
     elif isinstance(value, (str, int, bool)):
@@ -92,6 +108,8 @@ def _json_value(value: Value) -> object:
         return [_json_value(item) for item in value.items]
     if value is None or isinstance(value, (str, int, bool)):
         return value
+    if isinstance(value, Attributed):
+        return value.text
     return {name: _json_value(child) for name, child in value if child is not None}
 
 

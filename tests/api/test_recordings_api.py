@@ -93,6 +93,9 @@ async def test_recording_xml_shape(api: Api) -> None:
     assert fmt.findtext("length") == "60"
     assert fmt.findtext("processingTime") == "4100"
     assert fmt.findtext("preview/images/image") == "https://sala.test/thumb-1.png"
+    image = fmt.find("preview/images/image")
+    assert image is not None
+    assert (image.get("width"), image.get("height"), image.get("alt")) == ("176", "136", "Slide 1")
 
 
 async def test_filters(api: Api) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sala.api.create_params import parse_metadata
 from sala.api.endpoint import Answer, ApiRequest
 from sala.api.errors import ApiError, validation_error
-from sala.api.xml import Fields, Repeated, Value
+from sala.api.xml import Attributed, Fields, Repeated, Value
 from sala.recordings.store import DEFAULT_STATES, STATES, Recording, RecordingQuery
 
 NOT_FOUND = "We could not find recordings"
@@ -39,7 +39,19 @@ def format_fields(fmt: dict[str, object]) -> Fields:
                     (
                         "images",
                         Repeated(
-                            "image", [str(i.get("url", "")) for i in images if isinstance(i, dict)]
+                            "image",
+                            [
+                                Attributed(
+                                    str(i.get("url", "")),
+                                    [
+                                        ("width", str(i.get("width", 176))),
+                                        ("height", str(i.get("height", 136))),
+                                        ("alt", str(i.get("alt", ""))),
+                                    ],
+                                )
+                                for i in images
+                                if isinstance(i, dict)
+                            ],
                         ),
                     )
                 ],
