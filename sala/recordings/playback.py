@@ -13,7 +13,7 @@ import html
 from pathlib import Path
 
 from starlette.requests import Request
-from starlette.responses import FileResponse, HTMLResponse, Response
+from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Response
 
 from sala.recordings.store import RecordingStore
 
@@ -68,17 +68,35 @@ class Playback:
         return FileResponse(STATIC_DIR / "player.html", headers=self._headers)
 
     async def presentation_file(self, request: Request) -> Response:
-        folder = await self._published(request.path_params["record_id"], "presentation")
+        record_id = request.path_params["record_id"]
+        folder = await self._published(record_id, "presentation")
         if folder is None:
             return self._missing()
+        if request.path_params["path"] == "metadata.json":
+            return await self._metadata(record_id)
         return self._file(folder, request.path_params["path"])
+
+    async def _metadata(self, record_id: str) -> Response:
+        """The recording's metadata as it is now (updateRecordings changes it after
+        processing; the page takes its title from here)."""
+        recording = await self._store.get(record_id)
+        if recording is None:
+            return self._missing()
+        return JSONResponse(
+            {
+                "name": recording.metadata.get("meetingName") or recording.name,
+                "metadata": recording.metadata,
+            },
+            headers={**self._headers, "Cache-Control": "no-store"},
+        )
 
     async def video_page(self, request: Request) -> Response:
         record_id = request.path_params["record_id"]
         if await self._published(record_id, "video") is None:
             return self._missing()
         recording = await self._store.get(record_id)
-        title = html.escape(recording.name if recording else record_id)
+        name = recording.metadata.get("meetingName") or recording.name if recording else record_id
+        title = html.escape(name)
         return HTMLResponse(
             "<!doctype html><html><head><meta charset='utf-8'>"
             "<meta name='viewport' content='width=device-width,initial-scale=1'>"

@@ -221,6 +221,12 @@ async def test_a_recorded_meeting_becomes_a_playback_and_an_mp4(
         served = await http.get(video_url + "video.mp4", headers={"Range": "bytes=0-99"})
         assert served.status_code == 206 and len(served.content) == 100
 
+        # updateRecordings changes what getRecordings and the playback say of it.
+        assert "SUCCESS" in api(sala, "updateRecordings", recordID=record_id, meta_course="chem-2")
+        assert (await http.get(f"{url}/metadata.json")).json()["metadata"]["course"] == "chem-2"
+        updated = (await recording_state(sala, meeting_id))[1]
+        assert updated.findtext("metadata/course") == "chem-2"  # type: ignore[attr-defined]
+
         # Unpublished: unreachable. Deleted: files and entry gone.
         unpublish = {"recordID": record_id, "publish": "false"}
         assert "SUCCESS" in api(sala, "publishRecordings", **unpublish)

@@ -227,8 +227,10 @@ async function start() {
   const response = await fetch(`${base}/recording.json`);
   if (!response.ok) throw new Error(String(response.status));
   data = await response.json();
-  document.title = data.name;
-  $("title").textContent = data.name;
+  // The title as the recording's metadata says now (updateRecordings may have changed it).
+  const meta = await fetch(`${base}/metadata.json`).then((r) => (r.ok ? r.json() : {})).catch(() => ({}));
+  document.title = meta.name || data.name;
+  $("title").textContent = meta.name || data.name;
   $("notes").textContent = data.notes;
   $("audio").src = `${base}/${data.audio}`;
   buildThumbnails();
