@@ -1,7 +1,7 @@
 """A recorded meeting end to end: two Chromium participants with fake camera and microphone in a
 private network namespace, sala with its Janus capturing the media, chat, a page turn and a
 drawing, the recording started and stopped by the moderator; after `end`, the pipeline's rap-*
-webhooks in order, the playback page in Chromium, the MP4 checked by ffprobe, and unpublish and
+webhooks in order, the playback page in Chromium and in Firefox, the MP4 checked by ffprobe, and unpublish and
 delete doing what they say."""
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from playwright.async_api import Browser, expect
 from tests.conftest import LiveServer, start_server, stop_server
 from tests.e2e.conftest import AUDIO, WEBCAM, api, enter, growing
 from tests.presentations import documents
+from tests.support.firefox import firefox
 from tests.support.receiver import Receiver
 from tests.xmlutil import parse
 
@@ -203,6 +204,26 @@ async def test_a_recorded_meeting_becomes_a_playback_and_an_mp4(
     await viewer.locator("#search").fill("recording")
     await expect(viewer.locator("#results li")).to_have_count(1)
     assert errors == []
+
+    # The same page in Firefox (Debian's, over WebDriver BiDi): slides, chat, media playing.
+    async with firefox() as fox:
+        await fox.goto(url)
+        await fox.wait_for("document.getElementById('slide').dataset.page === '1'")
+        assert await fox.evaluate("document.querySelectorAll('#chat li').length") == 1
+        assert await fox.evaluate("document.getElementById('slide').naturalWidth") == 1600
+        in_firefox = await fox.evaluate(
+            """(async () => {
+                const audio = document.getElementById("audio");
+                audio.muted = true;
+                await audio.play();
+                await new Promise((r) => setTimeout(r, 1500));
+                const cams = [...document.querySelectorAll("#cameras video")];
+                return { audio: audio.currentTime,
+                         cams: cams.map((v) => v.readyState >= 2 && !v.hidden) };
+            })()"""
+        )
+        assert in_firefox["audio"] > 0.8
+        assert any(in_firefox["cams"])
 
     # The MP4: H.264 and AAC, as long as the marked part.
     mp4 = sala.data_dir / "recordings" / record_id / "video" / "video.mp4"
