@@ -417,6 +417,8 @@ class RecordingPipeline:
                 step_time=_ms_since(started),
                 recording=recording,
             )
+        # As RaP's `published`: the recording is now listed as published, in every format.
+        await self._event(record_id, "rap-published")
 
     async def _publish_format(
         self, record_id: str, formats: list[dict[str, Any]]

@@ -39,6 +39,7 @@ PIPELINE = [
     "rap-publish-ended",
     "rap-publish-started",
     "rap-publish-ended",
+    "rap-published",
 ]
 
 

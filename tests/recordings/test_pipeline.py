@@ -120,6 +120,7 @@ async def test_a_recorded_meeting_is_published_in_both_formats(
         "rap-archive-started", "rap-archive-ended", "rap-sanity-started", "rap-sanity-ended",
         "rap-process-started", "rap-process-ended", "rap-process-started", "rap-process-ended",
         "rap-publish-started", "rap-publish-ended", "rap-publish-started", "rap-publish-ended",
+        "rap-published",
     ]  # fmt: skip
     ended = dict(await rap_events(api, record_id))["rap-archive-ended"]
     assert ended["duration"] == 3000 and ended["success"] is True
