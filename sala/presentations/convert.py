@@ -10,7 +10,6 @@ failed conversion with a readable reason, never the server.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import resource
 import shutil
 import time
@@ -19,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from PIL import Image, UnidentifiedImageError
+
+from sala.subprocesses import ProgramMissing, ProgramTimedOut, run_program
 
 SLIDE_PX = 1600
 THUMB_PX = 240
@@ -65,35 +66,16 @@ def _limit(limits: Limits) -> None:
 async def _run(
     argv: list[str], limits: Limits, cwd: Path | None = None, timeout_s: float | None = None
 ) -> str:
-    if shutil.which(argv[0]) is None:
-        raise ConversionError(f"{argv[0]} is not installed on the server")
-    process = await asyncio.create_subprocess_exec(
-        *argv,
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        cwd=cwd,
-        preexec_fn=lambda: _limit(limits),
-    )
+    limit = limits.timeout_s if timeout_s is None else max(timeout_s, 0.1)
     try:
-        out, err = await asyncio.wait_for(
-            process.communicate(), limits.timeout_s if timeout_s is None else max(timeout_s, 0.1)
-        )
-    except TimeoutError:
-        with contextlib.suppress(ProcessLookupError):
-            process.kill()
-        await process.wait()
+        done = await run_program(argv, limit, cwd=cwd, preexec_fn=lambda: _limit(limits))
+    except ProgramMissing:
+        raise ConversionError(f"{argv[0]} is not installed on the server") from None
+    except ProgramTimedOut:
         raise ConversionError("The document took too long to convert") from None
-    except asyncio.CancelledError:
-        # Shutting down: leave no converter running behind.
-        with contextlib.suppress(ProcessLookupError):
-            process.kill()
-        await process.wait()
-        raise
-    if process.returncode != 0:
-        detail = err.decode(errors="replace").strip().splitlines()[-1:] or ["no detail"]
-        raise ConversionError(f"The document could not be read ({detail[0][:200]})")
-    return out.decode(errors="replace")
+    if done.returncode != 0:
+        raise ConversionError(f"The document could not be read ({done.last_error_line(200)})")
+    return done.stdout.decode(errors="replace")
 
 
 async def page_count(pdf: Path, limits: Limits) -> int:

@@ -7,12 +7,13 @@ operator can act on.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from sala.subprocesses import ProgramMissing, ProgramTimedOut, run_program
 
 
 class RecordingError(Exception):
@@ -20,29 +21,16 @@ class RecordingError(Exception):
 
 
 async def run(argv: list[str], timeout_s: float, cwd: Path | None = None) -> str:
-    if shutil.which(argv[0]) is None:
-        raise RecordingError(f"{argv[0]} is not installed (scripts/bootstrap installs it)")
-    process = await asyncio.create_subprocess_exec(
-        *argv,
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        cwd=cwd,
-    )
+    name = Path(argv[0]).name
     try:
-        out, err = await asyncio.wait_for(process.communicate(), timeout_s)
-    except (TimeoutError, asyncio.CancelledError) as exc:
-        with contextlib.suppress(ProcessLookupError):
-            process.kill()
-        await process.wait()
-        if isinstance(exc, asyncio.CancelledError):
-            raise
-        raise RecordingError(f"{Path(argv[0]).name} took longer than {timeout_s:.0f} s") from None
-    if process.returncode != 0:
-        lines = err.decode(errors="replace").strip().splitlines()
-        detail = lines[-1][:300] if lines else "no detail"
-        raise RecordingError(f"{Path(argv[0]).name} failed ({process.returncode}): {detail}")
-    return out.decode(errors="replace")
+        done = await run_program(argv, timeout_s, cwd=cwd)
+    except ProgramMissing:
+        raise RecordingError(f"{name} is not installed (scripts/bootstrap installs it)") from None
+    except ProgramTimedOut:
+        raise RecordingError(f"{name} took longer than {timeout_s:.0f} s") from None
+    if done.returncode != 0:
+        raise RecordingError(f"{name} failed ({done.returncode}): {done.last_error_line()}")
+    return done.stdout.decode(errors="replace")
 
 
 @dataclass(frozen=True)

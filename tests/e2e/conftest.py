@@ -67,6 +67,19 @@ def api(server: LiveServer, call: str, **params: str) -> str:
     return httpx.get(signed(server, call, params), timeout=10).text
 
 
+def post_create(server: LiveServer, meeting_id: str, body: str, **params: str) -> None:
+    """create with an XML body (pre-uploaded presentations), as integrations send it."""
+    query = urlencode({"name": "Lecture", "meetingID": meeting_id, **params})
+    digest = hashlib.sha1(f"create{query}{server.secret}".encode()).hexdigest()
+    response = httpx.post(
+        f"{server.api_url}create?{query}&checksum={digest}",
+        content=body,
+        headers={"Content-Type": "application/xml"},
+        timeout=10,
+    )
+    assert "<returncode>SUCCESS</returncode>" in response.text, response.text
+
+
 async def open_as(
     browser: Browser,
     server: LiveServer,

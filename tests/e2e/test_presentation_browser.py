@@ -5,32 +5,17 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import hashlib
 import json
 import uuid
 from pathlib import Path
-from urllib.parse import urlencode
 
-import httpx
 from PIL import Image
 from playwright.async_api import Browser, expect
 
 from tests.conftest import LiveServer
-from tests.e2e.conftest import api, open_as
+from tests.e2e.conftest import api, open_as, post_create
 from tests.presentations import documents
 from tests.support.receiver import Receiver
-
-
-def post_create(sala: LiveServer, meeting_id: str, body: str, **params: str) -> None:
-    query = urlencode({"name": "Lecture", "meetingID": meeting_id, **params})
-    digest = hashlib.sha1(f"create{query}{sala.secret}".encode()).hexdigest()
-    response = httpx.post(
-        f"{sala.api_url}create?{query}&checksum={digest}",
-        content=body,
-        headers={"Content-Type": "application/xml"},
-        timeout=10,
-    )
-    assert "<returncode>SUCCESS</returncode>" in response.text, response.text
 
 
 async def test_pre_uploaded_pdf_pages_and_upload(

@@ -8,19 +8,17 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import hashlib
 import json
 import time
 import uuid
 from collections.abc import Iterator
-from urllib.parse import urlencode
 
 import httpx
 import pytest
 from playwright.async_api import Browser, expect
 
 from tests.conftest import LiveServer, start_server, stop_server
-from tests.e2e.conftest import AUDIO, WEBCAM, api, enter, growing
+from tests.e2e.conftest import AUDIO, WEBCAM, api, enter, growing, post_create
 from tests.presentations import documents
 from tests.support.firefox import firefox
 from tests.support.receiver import Receiver
@@ -62,18 +60,6 @@ def sala(namespace: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[L
         yield server
     finally:
         stop_server(process)
-
-
-def post_create(sala: LiveServer, meeting_id: str, body: str, **params: str) -> None:
-    query = urlencode({"name": "Recorded lecture", "meetingID": meeting_id, **params})
-    digest = hashlib.sha1(f"create{query}{sala.secret}".encode()).hexdigest()
-    response = httpx.post(
-        f"{sala.api_url}create?{query}&checksum={digest}",
-        content=body,
-        headers={"Content-Type": "application/xml"},
-        timeout=10,
-    )
-    assert "<returncode>SUCCESS</returncode>" in response.text, response.text
 
 
 def rap_events(receiver: Receiver, record_id: str) -> list[str]:
