@@ -419,6 +419,9 @@ class RecordingPipeline:
             )
         # As RaP's `published`: the recording is now listed as published, in every format.
         await self._event(record_id, "rap-published")
+        # The intermediate files: the formats hold hard links to what they use, and reprocessing
+        # makes the rest again from raw/.
+        await asyncio.to_thread(shutil.rmtree, self.root / record_id / "work", True)
 
     async def _publish_format(
         self, record_id: str, formats: list[dict[str, Any]]

@@ -190,6 +190,12 @@ async def test_a_recorded_meeting_becomes_a_playback_and_an_mp4(
     assert any(played["cams"])
     await viewer.locator("#search").fill("recording")
     await expect(viewer.locator("#results li")).to_have_count(1)
+    # l=media: the media alone, no slides or chat.
+    await viewer.goto(f"{url}?l=media")
+    await expect(viewer.locator("#cameras video").first).to_be_attached(timeout=15_000)
+    await expect(viewer.locator(".stage")).to_be_hidden()
+    await expect(viewer.locator("#chat")).to_be_hidden()
+    await expect(viewer.locator("#audio")).to_be_visible()
     assert errors == []
 
     # The same page in Firefox (Debian's, over WebDriver BiDi): slides, chat, media playing.

@@ -22,7 +22,6 @@ from sala.clock import ManualClock
 from sala.events import types
 from sala.events.log import read_all_events
 from sala.recordings.capture import capture_name, raw_dir
-from sala.recordings.formats.common import gather
 from sala.store import tables
 from tests.conftest import Api
 from tests.events.test_webhooks import deliver
@@ -38,6 +37,7 @@ async def recorded_meeting(
     *,
     marks: bool = True,
     camera: bool = True,
+    voice: bool = True,
     **params: str,
 ) -> str:
     """A meeting with a voice from its start and a webcam from 0.5 s, recorded from 1 s to 4 s,
@@ -55,7 +55,8 @@ async def recorded_meeting(
     origin = clock.now_ms()
     raw = raw_dir(api.services.settings.recordings_root, record_id)
     raw.mkdir(parents=True)
-    mjr.voice(raw / f"{capture_name('voice', 'w_ada', origin)}-audio.mjr", origin, 6)
+    if voice:
+        mjr.voice(raw / f"{capture_name('voice', 'w_ada', origin)}-audio.mjr", origin, 6)
     if camera:
         mjr.video(
             raw / f"{capture_name('camera', 'w_ada', origin + 500)}-video-0.mjr", origin + 500, 5
@@ -132,8 +133,8 @@ async def test_a_recorded_meeting_is_published_in_both_formats(
     [camera] = document["videos"]
     # The webcam ran from 0.5 s to 5.5 s; recorded from 1 s to 4 s: the piece that shows.
     assert camera["pieces"] == [{"from": 0, "to": 3000, "offset": 500}]
-    material = await gather(api.services.settings.recordings_root, record_id)
-    assert abs(await _duration(material.mix) - 3.0) < 0.05
+    presentation = api.services.settings.recordings_root / record_id / "presentation"
+    assert abs(await _duration(presentation / "audio.ogg") - 3.0) < 0.05
 
     # Greenlight's recording-ready callback: a JWT naming the meeting and the recording.
     await deliver(api)
@@ -147,6 +148,21 @@ async def _duration(path: Path) -> float:
     from sala.recordings.tools import duration_ms
 
     return await duration_ms(path) / 1000
+
+
+async def test_a_meeting_without_any_media_still_gets_its_playback(
+    api: Api, clock: ManualClock
+) -> None:
+    """Media off, or nobody with a microphone or camera: slides and chat, over silence."""
+    record_id = await recorded_meeting(api, clock, "silent", camera=False, voice=False)
+    await run_pipeline(api)
+    assert (await get_recording(api, record_id)).findtext("state") == "published"
+    folder = api.services.settings.recordings_root / record_id
+    document = json.loads((folder / "presentation" / "recording.json").read_text())
+    assert document["videos"] == [] and document["duration"] == 3000
+    assert abs(await _duration(folder / "presentation" / "audio.ogg") - 3.0) < 0.1
+    assert (folder / "video" / "video.mp4").exists()
+    assert not (folder / "work").exists()  # intermediate files go once published
 
 
 async def test_meetings_not_marked_are_not_recorded(api: Api, clock: ManualClock) -> None:
