@@ -9,6 +9,7 @@ only (an unpublished or deleted recording answers 404 at every URL, as in BBB).
 
 from __future__ import annotations
 
+import asyncio
 import html
 from pathlib import Path
 
@@ -72,9 +73,36 @@ class Playback:
         folder = await self._published(record_id, "presentation")
         if folder is None:
             return self._missing()
-        if request.path_params["path"] == "metadata.json":
+        path = request.path_params["path"]
+        if path == "metadata.json":
             return await self._metadata(record_id)
-        return self._file(folder, request.path_params["path"])
+        if path == "captions.json" or path.startswith("captions/"):
+            return await self._captions(record_id, path)
+        return self._file(folder, path)
+
+    async def _captions(self, record_id: str, path: str) -> Response:
+        """Captions uploaded with putRecordingTextTrack: the list, and each WebVTT file."""
+        recording = await self._store.get(record_id)
+        tracks = recording.text_tracks if recording else []
+        if path == "captions.json":
+            return JSONResponse(
+                [
+                    {
+                        "kind": t["kind"],
+                        "lang": t["lang"],
+                        "label": t.get("label") or t["lang"],
+                        "url": f"captions/{t['kind']}_{t['lang']}.vtt",
+                    }
+                    for t in tracks
+                ],
+                headers={**self._headers, "Cache-Control": "no-store"},
+            )
+        for track in tracks:
+            if path == f"captions/{track['kind']}_{track['lang']}.vtt":
+                file = Path(str(track.get("file", "")))
+                if await asyncio.to_thread(file.is_file):
+                    return FileResponse(file, media_type="text/vtt", headers=self._headers)
+        return self._missing()
 
     async def _metadata(self, record_id: str) -> Response:
         """The recording's metadata as it is now (updateRecordings changes it after

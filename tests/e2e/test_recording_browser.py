@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import hashlib
 import json
 import time
 import uuid
 from collections.abc import Iterator
+from urllib.parse import urlencode
 
 import httpx
 import pytest
@@ -190,6 +192,21 @@ async def test_a_recorded_meeting_becomes_a_playback_and_an_mp4(
     assert any(played["cams"])
     await viewer.locator("#search").fill("recording")
     await expect(viewer.locator("#results li")).to_have_count(1)
+    # Captions uploaded with putRecordingTextTrack play along.
+    vtt = b"WEBVTT\n\n00:00:00.000 --> 00:01:00.000\nBom dia a todos\n"
+    query = urlencode({"recordID": record_id, "kind": "captions", "lang": "pt-BR"})
+    digest = hashlib.sha1(f"putRecordingTextTrack{query}{sala.secret}".encode()).hexdigest()
+    async with httpx.AsyncClient(timeout=10) as http:
+        put = await http.post(
+            f"{sala.api_url}putRecordingTextTrack?{query}&checksum={digest}",
+            files={"file": ("captions.vtt", vtt)},
+        )
+    assert put.json()["response"]["returncode"] == "SUCCESS", put.text
+    await viewer.reload()
+    await viewer.locator("#captions").select_option(label="pt-BR")
+    await viewer.evaluate("window.salaPlayer.seek(1000)")
+    await expect(viewer.locator("#caption")).to_have_text("Bom dia a todos")
+
     # l=media: the media alone, no slides or chat.
     await viewer.goto(f"{url}?l=media")
     await expect(viewer.locator("#cameras video").first).to_be_attached(timeout=15_000)

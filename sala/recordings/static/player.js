@@ -4,8 +4,8 @@
 import { shapeElement } from "/room/static/shapes.js";
 
 const WORDS = {
-  "en-US": { search: "Search slides and chat", chat: "Chat", notes: "Shared notes", missing: "This recording cannot be played.", slide: "Slide {n}", noResults: "Nothing found", poll: "Poll" },
-  "pt-BR": { search: "Buscar nos slides e no chat", chat: "Bate-papo", notes: "Notas compartilhadas", missing: "Esta gravação não pode ser reproduzida.", slide: "Slide {n}", noResults: "Nada encontrado", poll: "Enquete" },
+  "en-US": { captions: "Captions", captionsOff: "Off", search: "Search slides and chat", chat: "Chat", notes: "Shared notes", missing: "This recording cannot be played.", slide: "Slide {n}", noResults: "Nothing found", poll: "Poll" },
+  "pt-BR": { captions: "Legendas", captionsOff: "Desligadas", search: "Buscar nos slides e no chat", chat: "Bate-papo", notes: "Notas compartilhadas", missing: "Esta gravação não pode ser reproduzida.", slide: "Slide {n}", noResults: "Nada encontrado", poll: "Enquete" },
 };
 const locale = navigator.languages.some((l) => l.toLowerCase().startsWith("pt")) ? "pt-BR" : "en-US";
 const t = (key, values = {}) => WORDS[locale][key].replace(/\{(\w+)\}/g, (_, k) => String(values[k] ?? ""));
@@ -165,6 +165,42 @@ function renderVideos(ms, playing) {
   $("screens").hidden = !players.some(({ video, el }) => video.kind === "screen" && !el.hidden);
 }
 
+// ---------------------------------------------------------------------------- captions --
+let cues = [];
+
+// WebVTT cues: "hh:mm:ss.ttt --> hh:mm:ss.ttt" (hours optional), then the text lines.
+function parseVtt(text) {
+  const time = (t) => t.split(":").reduce((sum, part) => sum * 60 + parseFloat(part), 0) * 1000;
+  const found = [];
+  for (const block of text.replace(/\r/g, "").split(/\n\n+/)) {
+    const lines = block.split("\n");
+    const at = lines.findIndex((l) => l.includes("-->"));
+    if (at < 0) continue;
+    const [from, to] = lines[at].split("-->").map((x) => time(x.trim().split(/\s+/)[0]));
+    found.push({ from, to, text: lines.slice(at + 1).join("\n").replace(/<[^>]*>/g, "") });
+  }
+  return found;
+}
+
+async function buildCaptions() {
+  const tracks = await fetch(`${base}/captions.json`).then((r) => (r.ok ? r.json() : [])).catch(() => []);
+  if (!tracks.length) return;
+  const select = $("captions");
+  for (const track of tracks) select.append(new Option(track.label, track.url));
+  $("captions-label").hidden = false;
+  select.addEventListener("change", async () => {
+    cues = select.value ? parseVtt(await (await fetch(`${base}/${select.value}`)).text()) : [];
+    render();
+  });
+}
+
+function renderCaption(ms) {
+  const cue = cues.find((c) => c.from <= ms && ms < c.to);
+  const el = $("caption");
+  el.hidden = !cue;
+  el.textContent = cue ? cue.text : "";
+}
+
 // ------------------------------------------------------------------------------ search --
 function search(words) {
   const results = $("results");
@@ -211,6 +247,7 @@ function render() {
     renderSlide(ms);
     renderChat(ms);
   }
+  renderCaption(ms);
   renderVideos(ms, !audio.paused);
 }
 
@@ -236,6 +273,7 @@ async function start() {
   buildThumbnails();
   buildChat();
   buildVideos();
+  await buildCaptions();
   const audio = $("audio");
   audio.addEventListener("play", () => requestAnimationFrame(loop));
   for (const event of ["pause", "seeked", "timeupdate", "loadedmetadata"]) audio.addEventListener(event, render);
