@@ -297,8 +297,9 @@ class Deliverer:
             values.update(status="dropped", last_error=error)
         elif error is None:
             values.update(status="delivered", delivered_at=now, last_error=None)
-        elif status == 401:
+        elif status == 401 or (status == 410 and row["kind"] == "recording_ready"):
             # bbb-webhooks' rule: the receiver refused this request on purpose; stop retrying.
+            # For the recording-ready callback BBB also takes 410 as "no longer wanted".
             values.update(status="rejected", delivered_at=now, last_error=error)
         elif now - row["retry_since"] >= self._settings.retry_window_ms:
             values["last_error"] = error

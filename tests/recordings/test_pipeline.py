@@ -289,3 +289,32 @@ async def test_operators_list_reprocess_and_delete_from_the_command_line(
     assert deleted.returncode == 0
     assert not (settings.recordings_root / broken).exists()
     assert (await get_recording(api, broken)).findtext("state") == "deleted"
+
+
+async def test_a_recording_no_longer_wanted_is_not_announced_again(
+    api: Api, clock: ManualClock, receiver: Receiver
+) -> None:
+    """BBB's rule for the recording-ready callback: 410 means the caller does not want it."""
+    calls: list[str] = []
+    receiver.respond = lambda r: calls.append(r.path) or 410
+    await recorded_meeting(
+        api, clock, "unwanted", camera=False, **{"meta_bbb-recording-ready-url": receiver.url("/r")}
+    )
+    await run_pipeline(api)
+    await deliver(api)
+    clock.advance(hours=1)
+    await deliver(api)
+    assert calls.count("/r") == 1
+    async with api.services.outbox.read() as conn:
+        statuses = (
+            (
+                await conn.execute(
+                    select(tables.deliveries.c.status).where(
+                        tables.deliveries.c.kind == "recording_ready"
+                    )
+                )
+            )
+            .scalars()
+            .all()
+        )
+    assert statuses == ["rejected"]
