@@ -392,10 +392,10 @@ class RecordingPipeline:
             url = playback_url(self._base_url, fmt, record_id)
             previews = [
                 {
-                    "url": f"{url}/{p}" if fmt == presentation.FORMAT else f"{url}{p}",
+                    "url": f"{url}/{p['path']}" if fmt == presentation.FORMAT else url + p["path"],
                     "width": PREVIEW_SIZE[0],
                     "height": PREVIEW_SIZE[1],
-                    "alt": "",
+                    "alt": p.get("alt", ""),
                 }
                 for p in info.get("preview", [])
             ]

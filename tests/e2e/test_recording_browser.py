@@ -155,6 +155,11 @@ async def test_a_recorded_meeting_becomes_a_playback_and_an_mp4(
         for f in recording.findall("playback/format")  # type: ignore[attr-defined]
     }
     assert set(formats) == {"presentation", "video"}
+    images = formats["presentation"].findall("preview/images/image")
+    assert [i.get("alt") for i in images] == ["lecture.pdf, 1", "lecture.pdf, 2"]
+    async with httpx.AsyncClient(timeout=10) as http:
+        thumb = await http.get(str(images[0].text))
+    assert thumb.status_code == 200 and thumb.headers["content-type"] == "image/png"
     length_marked = marked_s
 
     # The playback page in Chromium: slides, the drawing, the chat, and media that plays.

@@ -23,7 +23,7 @@ PREVIEW_IMAGES = 3
 
 
 async def build(material: Material, out: Path) -> dict[str, Any]:
-    """Write the format into `out`; returns {length_ms, size, preview: [thumbnail paths]}."""
+    """Write the format into `out`; returns {length_ms, size, preview: [{path, alt}]}."""
     await asyncio.to_thread(out.mkdir, parents=True, exist_ok=True)
     await run_tool(
         ["ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-y", "-i",
@@ -78,11 +78,12 @@ async def build(material: Material, out: Path) -> dict[str, Any]:
         "notes": timeline.notes,
     }
     await asyncio.to_thread((out / "recording.json").write_text, json.dumps(document), "utf-8")
-    preview = []
+    preview: list[dict[str, str]] = []
     for change in timeline.slides:
         thumb = f"slides/{change['presentation']}/{change['page']}-thumb.png"
-        if thumb not in preview and (out / thumb).exists():
-            preview.append(thumb)
+        if all(p["path"] != thumb for p in preview) and (out / thumb).exists():
+            name = documents.get(change["presentation"], {}).get("name", "")
+            preview.append({"path": thumb, "alt": f"{name}, {change['page']}".strip(", ")})
         if len(preview) == PREVIEW_IMAGES:
             break
     return {
