@@ -186,12 +186,13 @@ async def amain(args: argparse.Namespace) -> int:
             ratio = steps[f"process:{fmt}"] / 1000 / length_s
             result[f"{fmt}_ratio"] = ratio
             print(f"{fmt}: {ratio:.4f}× the recording's length")
+        folder = services.settings.recordings_root / record_id
         size = {
-            p.parent.name: p.stat().st_size
-            for p in (services.settings.recordings_root / record_id).glob("*/*")
-            if p.name in ("video.mp4", "audio.ogg")
+            part: sum(f.stat().st_size for f in (folder / part).rglob("*") if f.is_file())
+            for part in ("raw", "presentation", "video")
         }
-        print(f"sizes: {size}")
+        result["bytes"] = size
+        print("sizes: " + ", ".join(f"{k} {v / 1e6:.1f} MB" for k, v in size.items()))
         if args.json:
             await asyncio.to_thread(Path(args.json).write_text, json.dumps(result, indent=2))
     finally:
