@@ -267,6 +267,11 @@ class RecordingPipeline:
         try:
             step = await self._step_of(record_id)
             while step != "done":
+                if await self._deleted(record_id):
+                    # deleteRecordings while it waited or ran: stop, and leave no files behind.
+                    await asyncio.to_thread(shutil.rmtree, self.root / record_id, True)
+                    await self._set_job(record_id, step=step, state="done")
+                    return
                 await getattr(self, f"_{step}")(record_id)
                 step = STEPS[STEPS.index(step) + 1]
                 await self._set_job(record_id, step=step, state="done" if step == "done" else None)
@@ -279,6 +284,15 @@ class RecordingPipeline:
             await self._fail(record_id, f"unexpected {type(exc).__name__}: {exc}")
         finally:
             self._slots.release()
+
+    async def _deleted(self, record_id: str) -> bool:
+        async with self._db.read() as conn:
+            state = (
+                await conn.execute(
+                    select(recordings.c.state).where(recordings.c.record_id == record_id)
+                )
+            ).scalar()
+        return state is None or state == "deleted"
 
     async def _step_of(self, record_id: str) -> str:
         async with self._db.read() as conn:
@@ -429,7 +443,7 @@ class RecordingPipeline:
         async with self._db.write() as conn:
             await conn.execute(
                 update(recordings)
-                .where(recordings.c.record_id == record_id)
+                .where(recordings.c.record_id == record_id, recordings.c.state != "deleted")
                 .values(
                     formats=formats,
                     size=sum(int(f["size"]) for f in formats),

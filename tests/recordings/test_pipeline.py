@@ -318,3 +318,18 @@ async def test_a_recording_no_longer_wanted_is_not_announced_again(
             .all()
         )
     assert statuses == ["rejected"]
+
+
+async def test_a_recording_deleted_before_processing_stays_deleted(
+    api: Api, clock: ManualClock
+) -> None:
+    record_id = await recorded_meeting(api, clock, "regretted", camera=False)
+    await api.services.pipeline.discover()
+    assert "SUCCESS" in (await api.get("deleteRecordings", {"recordID": record_id})).text
+    await run_pipeline(api)
+    assert (await get_recording(api, record_id)).findtext("state") == "deleted"
+    assert not (api.services.settings.recordings_root / record_id).exists()
+    [job] = await api.services.pipeline.list_jobs()
+    assert (job["state"], job["step"]) == ("done", "archive")
+    kinds = [kind for kind, _ in await rap_events(api, record_id)]
+    assert kinds == ["rap-deleted"]
