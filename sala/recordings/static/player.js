@@ -74,7 +74,11 @@ function renderSlide(ms) {
   const view = $("slide-view");
   view.style.transform = `scale(${1 / zoom.w}) translate(${-zoom.x * 100}%, ${-zoom.y * 100}%)`;
   view.dataset.view = [zoom.x, zoom.y, zoom.w, zoom.h].join(",");
-  for (const li of $("thumbnails").children) li.classList.toggle("current", Number(li.dataset.t) === shown.t);
+  for (const li of $("thumbnails").children) {
+    const current = Number(li.dataset.t) === shown.t;
+    if (current && !li.classList.contains("current")) li.scrollIntoView({ block: "nearest", inline: "nearest" });
+    li.classList.toggle("current", current);
+  }
 }
 
 function buildThumbnails() {
@@ -121,6 +125,11 @@ function renderChat(ms) {
     if (!future) latest = li;
   }
   if (latest) latest.classList.add("current");
+  // Keep the latest message in sight as the recording plays (not while the viewer searches).
+  if (latest && latest !== renderChat.shown) {
+    renderChat.shown = latest;
+    latest.scrollIntoView({ block: "nearest" });
+  }
 }
 
 // ------------------------------------------------------------------------------ videos --
