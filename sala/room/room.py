@@ -887,6 +887,7 @@ class Room:
                 "record": self.meeting.record,
                 "recording": self.recording,
                 "allowStartStopRecording": bool(self._setting("allowStartStopRecording", True)),
+                "notifyRecordingIsOn": bool(self._setting("notifyRecordingIsOn", False)),
             },
             "locks": self.locks(),
             "media": {

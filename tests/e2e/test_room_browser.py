@@ -147,3 +147,38 @@ async def test_userdata_shapes_the_page(browser: Browser, sala: LiveServer) -> N
     await expect(page.locator("#reactions")).to_be_hidden()
     await expect(page.locator("#hand")).to_be_hidden()
     await expect(page.locator(".chat")).to_be_visible()
+
+
+async def test_people_are_told_the_meeting_is_recorded_and_may_leave(
+    browser: Browser, sala: LiveServer
+) -> None:
+    """notifyRecordingIsOn: a recording meeting asks everyone to stay (and be recorded) or go."""
+    meeting_id = f"consent-{uuid.uuid4()}"
+    api(
+        sala,
+        "create",
+        name="Aula gravada",
+        meetingID=meeting_id,
+        record="true",
+        autoStartRecording="true",
+        notifyRecordingIsOn="true",
+    )
+    ada = await open_as(browser, sala, meeting_id, "Ada", "MODERATOR")
+    await expect(ada.locator("#recording-notice")).to_be_visible(timeout=15_000)
+    await ada.locator("#recording-notice button[value=stay]").click()
+    await expect(ada.locator("#recording-notice")).to_be_hidden()
+    await expect(ada.locator("#recording")).to_be_visible()
+
+    bea = await open_as(browser, sala, meeting_id, "Bea", locale="pt-BR")
+    notice = bea.locator("#recording-notice")
+    await expect(notice).to_contain_text("Esta sessão está sendo gravada", timeout=15_000)
+    await bea.locator("#recording-notice button[value=leave]").click()
+    await expect(bea.locator("#notice-text")).to_be_visible()
+    await expect(ada.locator("#user-list li")).to_have_count(1)
+
+    # Without notifyRecordingIsOn nobody is asked.
+    quiet = f"quiet-{uuid.uuid4()}"
+    api(sala, "create", name="Quiet", meetingID=quiet, record="true", autoStartRecording="true")
+    cyd = await open_as(browser, sala, quiet, "Cyd", "MODERATOR")
+    await expect(cyd.locator("#recording")).to_be_visible(timeout=15_000)
+    await expect(cyd.locator("#recording-notice")).to_be_hidden()

@@ -175,6 +175,7 @@ function handle(m) {
     case "recording.updated":
       if (state.meeting) state.meeting.recording = m.recording;
       toast(t(m.recording ? "recordingStarted" : "recordingStopped", { name: m.by }));
+      if (!m.recording || m.by !== state.me?.name) noticeRecording();
       return renderRecording();
     case "notes.update": return notes.update(m.update);
     case "notes.state": return notes.state(m.update);
@@ -224,6 +225,7 @@ function welcome(m) {
   state.view = m.view || WHOLE;
   renderPresentation();
   if (m.poll) showPoll(m.poll);
+  noticeRecording();
   notes.welcome(m.notes ?? null);
   media.welcome(m);
 }
@@ -529,6 +531,22 @@ function renderBranding(meeting) {
   renderRecording();
 }
 
+// notifyRecordingIsOn (BBB 2.6): whoever is in a meeting that records is asked to stay or leave,
+// once per recording stretch.
+let recordingNoticed = false;
+function noticeRecording() {
+  if (!state.meeting?.recording) recordingNoticed = false;
+  if (recordingNoticed || !state.meeting?.notifyRecordingIsOn || !state.meeting.recording) return;
+  recordingNoticed = true;
+  $("recording-notice").showModal();
+}
+
+function leave() {
+  media.leaveAll();
+  send({ type: "leave" });
+  finish("left", state.meeting && state.meeting.logoutUrl);
+}
+
 function renderRecording() {
   const meeting = state.meeting;
   $("recording").hidden = !meeting?.recording;
@@ -760,10 +778,9 @@ function setup() {
   });
   $("allow-all").addEventListener("click", () => send({ type: "guest.decide", allow: true }));
   $("deny-all").addEventListener("click", () => send({ type: "guest.decide", allow: false }));
-  $("leave").addEventListener("click", () => {
-    media.leaveAll();
-    send({ type: "leave" });
-    finish("left", state.meeting && state.meeting.logoutUrl);
+  $("leave").addEventListener("click", leave);
+  $("recording-notice").addEventListener("close", () => {
+    if ($("recording-notice").returnValue === "leave") leave();
   });
   $("end").addEventListener("click", () => $("confirm-end").showModal());
   $("confirm-end").addEventListener("close", () => {
