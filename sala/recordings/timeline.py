@@ -6,7 +6,7 @@ turns a moment of the meeting (epoch ms) into a moment of the recording (ms from
 a moment between segments belongs to the start of the next one, so the state shown after a gap
 is the state at the end of the gap. `build_timeline` replays the log into what the playback
 formats show: which page of which document, its annotations and zoom, the public chat, the
-published polls, and the shared notes as they stood at the end.
+published polls, and the shared notes as they changed.
 """
 
 from __future__ import annotations
@@ -23,6 +23,8 @@ from sala.events import types
 from sala.events.log import MeetingEvent
 
 WHOLE = {"x": 0.0, "y": 0.0, "w": 1.0, "h": 1.0}
+NOTES_EVERY_MS = 5000
+"""Typing sends an update per pause: the playback keeps the notes' text at most every 5 s."""
 
 
 def segments_of(events: Sequence[MeetingEvent], end_ms: int) -> list[tuple[int, int]]:
@@ -91,6 +93,8 @@ class Timeline:
     polls: list[dict[str, Any]] = field(default_factory=list)
     notes: str = ""
     """The shared notes as they stood at the end of the meeting."""
+    notes_history: list[dict[str, Any]] = field(default_factory=list)
+    """[{t, text}]: the notes as they stood from t on (one entry per NOTES_EVERY_MS at most)."""
     participants: set[str] = field(default_factory=set)
 
 
@@ -128,6 +132,12 @@ def build_timeline(events: Sequence[MeetingEvent], end_ms: int) -> Timeline:
             )
         elif event.type == types.NOTES_UPDATED:
             notes.apply_update(base64.b64decode(str(data["update"])))
+            history = timeline.notes_history
+            snapshot = {"t": t, "text": str(notes_text)}
+            if history and t - history[-1]["t"] < NOTES_EVERY_MS:
+                history[-1] = {"t": history[-1]["t"], "text": snapshot["text"]}
+            else:
+                history.append(snapshot)
         elif event.type == types.POLL_STARTED and recorded:
             poll = data.get("poll", {})
             timeline.polls.append(

@@ -80,3 +80,29 @@ def test_the_timeline_shows_what_was_recorded() -> None:
         {"t": 3000, "presentation": "deck", "page": 4, "add": {"id": "s1"}}
     ]
     assert timeline.notes == "agenda"
+    # Written while not recording: shown from where the recording resumed.
+    assert timeline.notes_history == [{"t": 2000, "text": "agenda"}]
+
+
+def notes_edits(*texts: str) -> list[str]:
+    """Successive updates of one document: each appends its text."""
+    doc: Doc[Text] = Doc()
+    text = doc.get("notes", type=Text)
+    found = []
+    for piece in texts:
+        before = doc.get_state()
+        text.insert(len(text), piece)
+        found.append(base64.b64encode(doc.get_update(before)).decode())
+    return found
+
+
+def test_the_notes_history_keeps_a_text_every_few_seconds() -> None:
+    first, second, third = notes_edits("a", "b", "c")
+    events = log(
+        (0, START, {}),
+        (1000, types.NOTES_UPDATED, {"update": first}),
+        (3000, types.NOTES_UPDATED, {"update": second}),
+        (9000, types.NOTES_UPDATED, {"update": third}),
+    )
+    timeline = build_timeline(events, T0 + 10_000)
+    assert timeline.notes_history == [{"t": 1000, "text": "ab"}, {"t": 9000, "text": "abc"}]

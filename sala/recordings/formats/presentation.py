@@ -76,6 +76,7 @@ async def build(material: Material, out: Path) -> dict[str, Any]:
         "chat": timeline.chat,
         "polls": timeline.polls,
         "notes": timeline.notes,
+        "notesHistory": timeline.notes_history,
     }
     await asyncio.to_thread((out / "recording.json").write_text, json.dumps(document), "utf-8")
     preview: list[dict[str, str]] = []

@@ -174,6 +174,14 @@ function renderVideos(ms, playing) {
   $("screens").hidden = !players.some(({ video, el }) => video.kind === "screen" && !el.hidden);
 }
 
+// ------------------------------------------------------------------------------- notes --
+function renderNotes(ms) {
+  const history = data.notesHistory || [];
+  const shown = history.length ? (lastBefore(history, ms)?.text ?? "") : data.notes;
+  const el = $("notes");
+  if (el.textContent !== shown) el.textContent = shown;
+}
+
 // ---------------------------------------------------------------------------- captions --
 let cues = [];
 
@@ -257,6 +265,7 @@ function render() {
     renderChat(ms);
   }
   renderCaption(ms);
+  renderNotes(ms);
   renderVideos(ms, !audio.paused);
 }
 
