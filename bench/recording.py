@@ -113,12 +113,9 @@ async def generate(services: Any, clock: ManualClock, minutes: float) -> tuple[s
     where = {"presentation": document.id}
     for second in range(1, int(seconds)):
         clock.advance(seconds=1)
+        page = 1 + (second // 30) % 20
         if second % 30 == 0:
-            page = 1 + (second // 30) % 20
             await meetings.log_event(record_id, types.PAGE_CHANGED, {**where, "page": page})
-            current_page = page
-        else:
-            current_page = 1 + (second // 30) % 20 if second >= 30 else 1
         if second % 10 == 0:
             shape = {
                 "id": f"s{second}",
@@ -131,7 +128,7 @@ async def generate(services: Any, clock: ManualClock, minutes: float) -> tuple[s
             await meetings.log_event(
                 record_id,
                 types.WHITEBOARD_ADDED,
-                {**where, "page": current_page, "shape": shape},
+                {**where, "page": page, "shape": shape},
             )
         if second % 15 == 0:
             await meetings.log_event(

@@ -14,7 +14,7 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from sala.meetings.errors import InvalidSession
 from sala.meetings.sessions import RoomSessions
 from sala.meetings.specs import RoomSession
-from sala.presentations.service import PresentationService, Upload
+from sala.presentations.service import Presentation, PresentationService, Upload
 from sala.room.handoff import COOKIE
 
 DOWNLOAD_FEATURES = ("downloadPresentationWithAnnotations", "downloadPresentationOriginalFile")
@@ -32,13 +32,23 @@ class Slides:
         except InvalidSession:
             return None
 
-    async def page(self, request: Request) -> Response:
+    async def _presentation(
+        self, request: Request
+    ) -> tuple[RoomSession, Presentation] | JSONResponse:
+        """The session's meeting's presentation named in the path, or the error to answer."""
         session = await self._session(request)
         if session is None:
             return _error(401, "not_in_meeting", "Join the meeting first")
         presentation = await self._presentations.get(request.path_params["presentation"])
         if presentation is None or presentation.meeting_id != session.meeting.internal_id:
             return _error(404, "not_found", "No such presentation in this meeting")
+        return session, presentation
+
+    async def page(self, request: Request) -> Response:
+        found = await self._presentation(request)
+        if isinstance(found, Response):
+            return found
+        _, presentation = found
         path = self._presentations.page_file(
             presentation, int(request.path_params["page"]), request.query_params.get("thumb") == "1"
         )
@@ -50,12 +60,10 @@ class Slides:
         )
 
     async def download(self, request: Request) -> Response:
-        session = await self._session(request)
-        if session is None:
-            return _error(401, "not_in_meeting", "Join the meeting first")
-        presentation = await self._presentations.get(request.path_params["presentation"])
-        if presentation is None or presentation.meeting_id != session.meeting.internal_id:
-            return _error(404, "not_found", "No such presentation in this meeting")
+        found = await self._presentation(request)
+        if isinstance(found, Response):
+            return found
+        session, presentation = found
         disabled = session.meeting.disabled_features
         if not presentation.downloadable or any(f in disabled for f in DOWNLOAD_FEATURES):
             return _error(403, "forbidden", "This presentation cannot be downloaded")

@@ -21,6 +21,7 @@ from playwright.async_api import Browser, Page, async_playwright
 
 from tests.conftest import LiveServer, start_server, stop_server
 from tests.support.netns import NamespaceUnavailable, private_network
+from tests.support.receiver import Receiver
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 HAVE_CHROMIUM = Path(CHROMIUM).exists()
@@ -65,6 +66,19 @@ def signed(server: LiveServer, call: str, params: dict[str, str]) -> str:
 
 def api(server: LiveServer, call: str, **params: str) -> str:
     return httpx.get(signed(server, call, params), timeout=10).text
+
+
+async def draw_stroke(page: Page) -> None:
+    """A pen stroke across the slide with the mouse, as a presenter draws one."""
+    box = await page.locator("#annotations").bounding_box()
+    assert box is not None
+    await page.mouse.move(box["x"] + box["width"] * 0.2, box["y"] + box["height"] * 0.2)
+    await page.mouse.down()
+    for step in range(1, 6):
+        await page.mouse.move(
+            box["x"] + box["width"] * (0.2 + step * 0.1), box["y"] + box["height"] * 0.5
+        )
+    await page.mouse.up()
 
 
 def post_create(server: LiveServer, meeting_id: str, body: str, **params: str) -> None:
@@ -198,3 +212,28 @@ async def growing(
             return False
 
     await eventually(what, check)
+
+
+@pytest.fixture(scope="module")
+def media_receiver(namespace: str) -> Iterator[Receiver]:
+    """A webhook receiver made inside the namespace, for the media modules' sala."""
+    r = Receiver().start()
+    yield r
+    r.stop()
+
+
+@pytest.fixture(scope="module")
+def media_sala(namespace: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """sala with its own Janus on the namespace's address, hooks allowed to loopback."""
+    if shutil.which("janus") is None:
+        pytest.fail("Janus is needed: run scripts/install-test-deps")
+    data_dir = tmp_path_factory.mktemp("media") / "data"
+    data_dir.mkdir()
+    process, server = start_server(
+        data_dir,
+        {"SALA_MEDIA": "true", "SALA_MEDIA_IP": namespace, "SALA_WEBHOOK_ALLOW": "127.0.0.1"},
+    )
+    try:
+        yield server
+    finally:
+        stop_server(process)

@@ -12,17 +12,15 @@ import asyncio
 import json
 import os
 import re
-import shutil
 import signal
 import subprocess
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from playwright.async_api import Browser, Page
 
-from tests.conftest import LiveServer, start_server, stop_server
+from tests.conftest import LiveServer
 from tests.e2e.conftest import AUDIO, WEBCAM, api, enter, eventually, growing, stats
 from tests.support.janus import count_handles
 from tests.support.receiver import Receiver
@@ -30,30 +28,13 @@ from tests.xmlutil import parse
 
 
 @pytest.fixture(scope="module")
-def receiver(namespace: str) -> Iterator[Receiver]:
-    r = Receiver().start()
-    yield r
-    r.stop()
+def receiver(media_receiver: Receiver) -> Receiver:
+    return media_receiver
 
 
 @pytest.fixture(scope="module")
-def sala(namespace: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    if shutil.which("janus") is None:
-        pytest.fail("Janus is needed: run scripts/install-test-deps")
-    data_dir = tmp_path_factory.mktemp("media") / "data"
-    data_dir.mkdir()
-    process, server = start_server(
-        data_dir,
-        {
-            "SALA_MEDIA": "true",
-            "SALA_MEDIA_IP": namespace,
-            "SALA_WEBHOOK_ALLOW": "127.0.0.1",
-        },
-    )
-    try:
-        yield server
-    finally:
-        stop_server(process)
+def sala(media_sala: LiveServer) -> LiveServer:
+    return media_sala
 
 
 def feed_of(s: dict[str, Any], kind: str, user: str | None = None) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from PIL import Image
 from playwright.async_api import Browser, expect
 
 from tests.conftest import LiveServer
-from tests.e2e.conftest import api, open_as, post_create
+from tests.e2e.conftest import api, draw_stroke, open_as, post_create
 from tests.presentations import documents
 from tests.support.receiver import Receiver
 
@@ -48,15 +48,7 @@ async def test_pre_uploaded_pdf_pages_and_upload(
     )
 
     # Ada draws a stroke on page 2; Bea sees it over the slide.
-    box = await ada.locator("#annotations").bounding_box()
-    assert box is not None
-    await ada.mouse.move(box["x"] + box["width"] * 0.2, box["y"] + box["height"] * 0.2)
-    await ada.mouse.down()
-    for step in range(1, 6):
-        await ada.mouse.move(
-            box["x"] + box["width"] * (0.2 + step * 0.1), box["y"] + box["height"] * 0.5
-        )
-    await ada.mouse.up()
+    await draw_stroke(ada)
     await expect(bea.locator("#annotations polyline")).to_have_count(1)
     points = await bea.locator("#annotations polyline").get_attribute("points")
     assert points is not None and len(points.split()) >= 3

@@ -12,15 +12,14 @@ import hashlib
 import json
 import time
 import uuid
-from collections.abc import Iterator
 from urllib.parse import urlencode
 
 import httpx
 import pytest
 from playwright.async_api import Browser, expect
 
-from tests.conftest import LiveServer, start_server, stop_server
-from tests.e2e.conftest import AUDIO, WEBCAM, api, enter, growing, post_create
+from tests.conftest import LiveServer
+from tests.e2e.conftest import AUDIO, WEBCAM, api, draw_stroke, enter, growing, post_create
 from tests.presentations import documents
 from tests.support.firefox import firefox
 from tests.support.receiver import Receiver
@@ -44,24 +43,13 @@ PIPELINE = [
 
 
 @pytest.fixture(scope="module")
-def receiver(namespace: str) -> Iterator[Receiver]:
-    r = Receiver().start()
-    yield r
-    r.stop()
+def receiver(media_receiver: Receiver) -> Receiver:
+    return media_receiver
 
 
 @pytest.fixture(scope="module")
-def sala(namespace: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    data_dir = tmp_path_factory.mktemp("recording") / "data"
-    data_dir.mkdir()
-    process, server = start_server(
-        data_dir,
-        {"SALA_MEDIA": "true", "SALA_MEDIA_IP": namespace, "SALA_WEBHOOK_ALLOW": "127.0.0.1"},
-    )
-    try:
-        yield server
-    finally:
-        stop_server(process)
+def sala(media_sala: LiveServer) -> LiveServer:
+    return media_sala
 
 
 def rap_events(receiver: Receiver, record_id: str) -> list[str]:
@@ -118,15 +106,7 @@ async def test_a_recorded_meeting_becomes_a_playback_and_an_mp4(
     await bea.press("#chat-text", "Enter")
     await asyncio.sleep(2)
     await ada.click("#next-page")
-    box = await ada.locator("#annotations").bounding_box()
-    assert box is not None
-    await ada.mouse.move(box["x"] + box["width"] * 0.2, box["y"] + box["height"] * 0.3)
-    await ada.mouse.down()
-    for step in range(1, 6):
-        await ada.mouse.move(
-            box["x"] + box["width"] * (0.2 + step * 0.1), box["y"] + box["height"] * 0.6
-        )
-    await ada.mouse.up()
+    await draw_stroke(ada)
     await asyncio.sleep(4)
     await ada.click("#record")
     marked_s = time.monotonic() - marked_at

@@ -21,14 +21,6 @@ from tests.support.receiver import Receiver
 from tests.xmlutil import parse
 
 
-async def joined(
-    server: RoomServer, meeting_id: str, name: str, role: str = "VIEWER"
-) -> RoomClient:
-    client = await server.client(meeting_id, name, role)
-    await client.welcomed()
-    return client
-
-
 async def join_audio(client: RoomClient, listen_only: bool = False) -> dict[str, Any]:
     offer = audio_offer("recvonly" if listen_only else "sendrecv")
     await client.send(
@@ -74,8 +66,8 @@ async def test_microphone_and_listen_only_are_counted_and_logged(
     media_server: RoomServer,
 ) -> None:
     meeting_id = await media_server.create()
-    ada = await joined(media_server, meeting_id, "Ada", "MODERATOR")
-    bea = await joined(media_server, meeting_id, "Bea")
+    ada = await media_server.joined(meeting_id, "Ada", "MODERATOR")
+    bea = await media_server.joined(meeting_id, "Bea")
 
     answer = await join_audio(ada)
     assert answer["type"] == "media.audio.answer" and answer["sdp"].startswith("v=0")
@@ -118,8 +110,8 @@ async def test_microphone_and_listen_only_are_counted_and_logged(
 
 async def test_mute_on_start_locks_and_moderators(media_server: RoomServer) -> None:
     meeting_id = await media_server.create(muteOnStart="true")
-    ada = await joined(media_server, meeting_id, "Ada", "MODERATOR")
-    bea = await joined(media_server, meeting_id, "Bea")
+    ada = await media_server.joined(meeting_id, "Ada", "MODERATOR")
+    bea = await media_server.joined(meeting_id, "Bea")
     await join_audio(ada)
     await join_audio(bea)
     who = lambda name: lambda m: m["user"]["name"] == name  # noqa: E731
@@ -154,9 +146,9 @@ async def test_mute_on_start_locks_and_moderators(media_server: RoomServer) -> N
 
 async def test_webcams_follow_locks_caps_and_visibility(media_server: RoomServer) -> None:
     meeting_id = await media_server.create(webcamsOnlyForModerator="true", meetingCameraCap="2")
-    ada = await joined(media_server, meeting_id, "Ada", "MODERATOR")
-    bea = await joined(media_server, meeting_id, "Bea")
-    cyd = await joined(media_server, meeting_id, "Cyd")
+    ada = await media_server.joined(meeting_id, "Ada", "MODERATOR")
+    bea = await media_server.joined(meeting_id, "Bea")
+    cyd = await media_server.joined(meeting_id, "Cyd")
 
     published = await publish(bea)
     assert published["type"] == "media.published" and published["sdp"].startswith("v=0")
@@ -194,8 +186,8 @@ async def test_webcams_follow_locks_caps_and_visibility(media_server: RoomServer
 async def test_moderator_ejects_a_webcam_only_when_allowed(media_server: RoomServer) -> None:
     for allowed in ("false", "true"):
         meeting_id = await media_server.create(allowModsToEjectCameras=allowed)
-        ada = await joined(media_server, meeting_id, "Ada", "MODERATOR")
-        bea = await joined(media_server, meeting_id, "Bea")
+        ada = await media_server.joined(meeting_id, "Ada", "MODERATOR")
+        bea = await media_server.joined(meeting_id, "Bea")
         await publish(bea)
         await ada.send({"type": "media.unpublish", "kind": "camera", "user": bea.me, "ref": "e"})
         reply = await ada.expect_reply("e")
@@ -210,8 +202,8 @@ async def test_moderator_ejects_a_webcam_only_when_allowed(media_server: RoomSer
 
 async def test_only_the_presenter_shares_a_screen(media_server: RoomServer) -> None:
     meeting_id = await media_server.create()
-    ada = await joined(media_server, meeting_id, "Ada", "MODERATOR")  # the first moderator presents
-    bea = await joined(media_server, meeting_id, "Bea")
+    ada = await media_server.joined(meeting_id, "Ada", "MODERATOR")  # the first moderator presents
+    bea = await media_server.joined(meeting_id, "Bea")
     assert (await publish(bea, "screen"))["code"] == "forbidden"
     shared = await publish(ada, "screen")
     assert shared["type"] == "media.published"
@@ -225,15 +217,15 @@ async def test_only_the_presenter_shares_a_screen(media_server: RoomServer) -> N
     assert "meeting-screenshare-stopped" in await logged(media_server, meeting_id)
 
     disabled = await media_server.create(disabledFeatures="screenshare")
-    dan = await joined(media_server, disabled, "Dan", "MODERATOR")
+    dan = await media_server.joined(disabled, "Dan", "MODERATOR")
     assert (await publish(dan, "screen"))["code"] == "disabled"
 
 
 async def test_leaving_and_ending_free_janus_handles(media_server: RoomServer) -> None:
     before = await janus_handles(media_server)
     meeting_id = await media_server.create()
-    ada = await joined(media_server, meeting_id, "Ada", "MODERATOR")
-    bea = await joined(media_server, meeting_id, "Bea")
+    ada = await media_server.joined(meeting_id, "Ada", "MODERATOR")
+    bea = await media_server.joined(meeting_id, "Bea")
     await join_audio(ada)
     await publish(ada)
     await join_audio(bea, listen_only=True)
@@ -255,8 +247,8 @@ async def test_a_vanished_client_is_cleaned_up(
     monkeypatch.setattr("sala.room.room.RECONNECT_GRACE_S", 0.2)
     before = await janus_handles(media_server)
     meeting_id = await media_server.create()
-    ada = await joined(media_server, meeting_id, "Ada", "MODERATOR")
-    bea = await joined(media_server, meeting_id, "Bea")
+    ada = await media_server.joined(meeting_id, "Ada", "MODERATOR")
+    bea = await media_server.joined(meeting_id, "Bea")
     await join_audio(bea)
     await publish(bea)
     assert await janus_handles(media_server) == before + 2
@@ -271,8 +263,8 @@ async def test_a_vanished_client_is_cleaned_up(
 async def test_another_meetings_feed_is_out_of_reach(media_server: RoomServer) -> None:
     first = await media_server.create()
     second = await media_server.create()
-    ada = await joined(media_server, first, "Ada", "MODERATOR")
-    eve = await joined(media_server, second, "Eve", "MODERATOR")
+    ada = await media_server.joined(first, "Ada", "MODERATOR")
+    eve = await media_server.joined(second, "Eve", "MODERATOR")
     feed = (await publish(ada))["feed"]
     await eve.send({"type": "media.subscribe", "feed": feed, "ref": "s"})
     assert (await eve.expect_reply("s"))["code"] == "not_found"
@@ -282,8 +274,8 @@ async def test_another_meetings_feed_is_out_of_reach(media_server: RoomServer) -
 
 async def test_malformed_sdp_is_refused_and_the_room_carries_on(media_server: RoomServer) -> None:
     meeting_id = await media_server.create()
-    ada = await joined(media_server, meeting_id, "Ada", "MODERATOR")
-    bea = await joined(media_server, meeting_id, "Bea")
+    ada = await media_server.joined(meeting_id, "Ada", "MODERATOR")
+    bea = await media_server.joined(meeting_id, "Bea")
     for sdp in ("v=0\r\nthis is not sdp at all\r\n", "hello, Janus" + "!" * 20):
         await ada.send({"type": "media.publish", "kind": "camera", "sdp": sdp, "ref": "p"})
         reply = await ada.expect_reply("p")
@@ -302,7 +294,7 @@ async def test_media_changes_reach_webhooks_as_bbb_events(
 ) -> None:
     await media_server.api("hooks/create", callbackURL=receiver.url("/hook"))
     meeting_id = await media_server.create()
-    ada = await joined(media_server, meeting_id, "Ada", "MODERATOR")
+    ada = await media_server.joined(meeting_id, "Ada", "MODERATOR")
     await join_audio(ada)
     await ada.send({"type": "media.audio.mute", "muted": True, "ref": "m"})
     await ada.expect_reply("m")

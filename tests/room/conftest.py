@@ -61,6 +61,12 @@ class RoomServer:
     ) -> RoomClient:
         return await RoomClient.open(self, await self.session(meeting_id, name, role, **extra))
 
+    async def joined(self, meeting_id: str, name: str, role: str = "VIEWER") -> RoomClient:
+        """A client past its welcome."""
+        client = await self.client(meeting_id, name, role)
+        await client.welcomed()
+        return client
+
 
 @dataclass
 class RoomClient:

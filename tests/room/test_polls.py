@@ -7,25 +7,17 @@ import asyncio
 import json
 from typing import Any
 
-from tests.room.conftest import RoomClient, RoomServer
+from tests.room.conftest import RoomServer
 from tests.support.receiver import Receiver
-
-
-async def joined(
-    server: RoomServer, meeting_id: str, name: str, role: str = "VIEWER"
-) -> RoomClient:
-    client = await server.client(meeting_id, name, role)
-    await client.welcomed()
-    return client
 
 
 async def test_a_poll_from_start_to_analytics(room_server: RoomServer, receiver: Receiver) -> None:
     meeting_id = await room_server.create(
         **{"meta_analytics-callback-url": receiver.url("/analytics")}
     )
-    ada = await joined(room_server, meeting_id, "Ada", "MODERATOR")  # presenter
-    bea = await joined(room_server, meeting_id, "Bea")
-    cyd = await joined(room_server, meeting_id, "Cyd")
+    ada = await room_server.joined(meeting_id, "Ada", "MODERATOR")  # presenter
+    bea = await room_server.joined(meeting_id, "Bea")
+    cyd = await room_server.joined(meeting_id, "Cyd")
 
     await bea.send({"type": "poll.start", "kind": "YN", "ref": "x"})
     assert (await bea.expect_reply("x"))["code"] == "forbidden"
@@ -97,8 +89,8 @@ async def test_a_poll_from_start_to_analytics(room_server: RoomServer, receiver:
 
 async def test_typed_answers_anonymous_polls_and_disabled(room_server: RoomServer) -> None:
     meeting_id = await room_server.create()
-    ada = await joined(room_server, meeting_id, "Ada", "MODERATOR")
-    bea = await joined(room_server, meeting_id, "Bea")
+    ada = await room_server.joined(meeting_id, "Ada", "MODERATOR")
+    bea = await room_server.joined(meeting_id, "Bea")
     await ada.send(
         {"type": "poll.start", "kind": "response", "question": "One word?", "anonymous": True}
     )
@@ -114,6 +106,6 @@ async def test_typed_answers_anonymous_polls_and_disabled(room_server: RoomServe
     assert (await bea.expect_reply("l"))["code"] == "closed"
 
     off = await room_server.create(disabledFeatures="polls")
-    dan = await joined(room_server, off, "Dan", "MODERATOR")
+    dan = await room_server.joined(off, "Dan", "MODERATOR")
     await dan.send({"type": "poll.start", "kind": "TF", "ref": "d"})
     assert (await dan.expect_reply("d"))["code"] == "disabled"
