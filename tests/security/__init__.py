@@ -1,0 +1,1 @@
+"""Security tests: each class of attack an outside probe tried, kept so it stays fixed."""
