@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import os
 import shutil
 import sys
@@ -12,6 +11,7 @@ from collections.abc import Sequence
 
 from sala import __version__
 from sala.config import ConfigError, Settings, load_settings
+from sala.logs import setup_logging
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -34,16 +34,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from sala.app import build_app
 
     settings = _settings(args)
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    # Alembic narrates every plugin it loads; only its warnings matter to an operator.
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    setup_logging(settings)
+    # stdout, not the log (stderr): the console shows the secret as `bbb-conf --secret` does.
     print(_banner(settings), flush=True)
     config = uvicorn.Config(
         build_app(settings, worker_process=settings.delivery_worker_process),
         host=settings.host,
         port=settings.port,
+        # uvicorn's loggers keep no handlers of their own: they go through the redacting one.
+        log_config=None,
         log_level=settings.log_level,
         access_log=False,
         proxy_headers=True,
@@ -60,10 +59,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     from sala.events.process import run_worker
 
     settings = _settings(args)
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    setup_logging(settings)
     asyncio.run(run_worker(settings))
     return 0
 

@@ -20,6 +20,7 @@ import random
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 from sqlalchemy import or_, select, true, update
@@ -49,6 +50,13 @@ class DeliverySettings:
     max_backoff_ms: int = 15 * 60_000
     concurrency: int = 32
     per_hook: int = 4
+
+
+def without_query(url: str) -> str:
+    """A delivery URL as logged: its query holds the `checksum` (and whatever credentials the
+    integrator put there), so it stays out."""
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
 
 
 def backoff_ms(attempts: int, settings: DeliverySettings, rng: random.Random) -> int:
@@ -282,7 +290,12 @@ class Deliverer:
                 if reason is not None:
                     disable[row["hook_id"]] = reason
                 elif error is not None:
-                    log.info("delivery %s to %s failed: %s", row["delivery_id"], row["url"], error)
+                    log.info(
+                        "delivery %s to %s failed: %s",
+                        row["delivery_id"],
+                        without_query(row["url"]),
+                        error,
+                    )
         for hook_id, reason in disable.items():
             log.warning("hook %s disabled: %s", hook_id, reason)
             await self._hooks.disable(hook_id, reason)
