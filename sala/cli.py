@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 from sala import __version__
 from sala.config import ConfigError, Settings, load_settings
+from sala.filemodes import audit, prepare_data_dir
 from sala.logs import setup_logging
 
 
@@ -35,6 +36,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     setup_logging(settings)
+    prepare_data_dir(settings)
     # stdout, not the log (stderr): the console shows the secret as `bbb-conf --secret` does.
     print(_banner(settings), flush=True)
     config = uvicorn.Config(
@@ -60,6 +62,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     setup_logging(settings)
+    prepare_data_dir(settings)
     asyncio.run(run_worker(settings))
     return 0
 
@@ -101,6 +104,10 @@ def cmd_check(args: argparse.Namespace) -> int:
     settings = _settings(args)
     problems: list[str] = []
     print(f"configuration: ok (data dir {settings.data_dir}, API at {settings.base_url})")
+    modes, loose = audit(settings)
+    for line in modes:
+        print(line)
+    problems += loose
 
     async def probe_db() -> None:
         db = Database(settings.sqlalchemy_url)

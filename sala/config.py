@@ -25,6 +25,7 @@ from pydantic_settings import (
 from sqlalchemy.engine import make_url
 
 from sala.events.destinations import DEFAULT_DENY
+from sala.filemodes import PRIVATE_FILE, private_dir
 
 CHECKSUM_ALGORITHMS = ("sha1", "sha256", "sha384", "sha512")
 
@@ -334,13 +335,14 @@ def _stored_or_new_secret(data_dir: Path) -> str:
         if not value:
             raise ConfigError(f"SALA_SECRET: the stored secret file {path} is empty")
         return value
-    data_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(data_dir)
     value = secrets.token_hex(32)
     # O_EXCL: two processes starting at once must not each write a different secret.
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE)
     except FileExistsError:
         return _stored_or_new_secret(data_dir)
+    os.fchmod(fd, PRIVATE_FILE)  # exactly 0600, whatever the umask took away
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write(value + "\n")
     return value

@@ -18,6 +18,8 @@ from sqlalchemy import Connection, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from sala.filemodes import private_dir, private_file, sqlite_file
+
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
@@ -30,8 +32,13 @@ class Database:
         # out of its statement log and out of the text of its errors (which sala logs).
         kwargs: dict[str, Any] = {"echo": echo, "hide_parameters": True}
         if self.is_sqlite:
-            if parsed.database and parsed.database != ":memory:":
-                Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            file = sqlite_file(url)
+            if file is not None:
+                # 0700 directory, and the database created empty and 0600 before SQLite opens
+                # it, so its -wal/-shm/-journal files get 0600 too (sala/filemodes.py). A few
+                # system calls, done once per database.
+                private_dir(file.parent)
+                private_file(file)
             kwargs["connect_args"] = {"timeout": 30}
         else:
             kwargs.update(pool_size=10, max_overflow=20, pool_pre_ping=True)
