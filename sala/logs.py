@@ -46,11 +46,13 @@ would garble every line, and a secret that short is no secret anyway."""
 _KEY = (
     r"[A-Za-z0-9_.\-]*?"
     r"(?:checksum|password|passwd|pwd|pw|token|secret|session|credential|signed_parameters"
-    r"|sala_room|api_?key|jwt)"
+    r"|sala_room|api_?key|jwt|signature|sig)"
 )
 """Names whose values are credentials: BBB's checksum, passwords (password, moderatorPW,
 attendeePW), tokens (sessionToken, authToken, token), the room session (`session`, the
-`sala_room` cookie), secrets (secret, apisecret, admin_secret, turn_secret), signed_parameters."""
+`sala_room` cookie), secrets (secret, apisecret, admin_secret, turn_secret), signed_parameters,
+and the signatures of pre-signed URLs an integrator may give as a presentation (S3's
+X-Amz-Signature and X-Amz-Credential, Azure's sig)."""
 
 _HEADER = r"(?:set-)?cookie|(?:proxy-)?authorization|x-api-key"
 

@@ -99,6 +99,11 @@ from tests.support.receiver import Receiver
             ["postgresql+asyncpg://sala:", "@127.0.0.1/sala"],
         ),
         ("the secret is THE-SHARED-SECRET-VALUE, really", ["THE-SHARED-SECRET-VALUE"], ["really"]),
+        (
+            "GET https://s3.example/deck.pdf?X-Amz-Credential=AKIAEXAMPLE%2F1&X-Amz-Signature=9f8e7d6c",
+            ["AKIAEXAMPLE", "9f8e7d6c"],
+            ["https://s3.example/deck.pdf?X-Amz-Credential=***"],
+        ),
     ],
 )
 def test_redactor(text: str, gone: list[str], kept: list[str]) -> None:
