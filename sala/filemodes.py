@@ -117,17 +117,27 @@ def prepare_data_dir(settings: Settings) -> list[str]:
     # it is when it exists (an external Janus may write into it as another user).
     private_dir(settings.recordings_root)
     tightened: list[str] = []
+    refused: list[str] = []
     where = guarded(settings)
     for path in [*where.dirs, *where.files]:
         mode = _mode(path)
         if mode is None or not mode & OTHERS:
             continue
-        os.chmod(path, mode & ~OTHERS)
+        try:
+            os.chmod(path, mode & ~OTHERS)
+        except OSError as exc:  # not sala's own file (a shared mount): say so, keep serving
+            refused.append(f"{path} ({mode:04o}: {exc.strerror})")
+            continue
         tightened.append(f"{path} ({mode:04o} -> {mode & ~OTHERS:04o})")
     if tightened:
         log.warning(
             "sala's data was readable by other users; now only by its own: %s",
             ", ".join(tightened),
+        )
+    if refused:
+        log.warning(
+            "sala's data is readable by other users and sala cannot change it: %s",
+            ", ".join(refused),
         )
     return tightened
 
