@@ -1,21 +1,36 @@
-"""Where sala agrees to send HTTP requests on an integrator's behalf (webhooks, callbacks).
+"""Where sala agrees to send HTTP requests on an integrator's behalf (webhooks, callbacks,
+presentation downloads).
 
 A callback URL comes from whoever holds the shared secret, but sala sends from inside the
 operator's network, so by default it refuses loopback, private, link-local and other internal
 addresses (a hook aimed at a metadata service or an admin port would otherwise be a way in).
 Operators list exceptions in `SALA_WEBHOOK_ALLOW` (an LMS on the campus network, say). The address
-is checked after name resolution, at every delivery.
+is checked after name resolution, at every delivery, in every form it can take: an IPv6 address
+that carries an IPv4 one (mapped, compatible, 6to4, NAT64, Teredo) is refused if either the outer
+or the embedded address is denied (and not explicitly allowed), and IPv4 literals other than
+dotted quads (`2130706433`, `0x7f.1`, `127.1`) and zone ids are refused outright.
+
+`check` returns the `Destination` it approved: the URL and the addresses it may be reached at.
+sala/events/outbound.py connects to exactly those addresses, so a DNS answer that changes after
+the check (rebinding) cannot steer the request elsewhere.
 """
 
 from __future__ import annotations
 
 import asyncio
 import ipaddress
+import re
 import socket
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+import httpx
+
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+Resolver = Callable[[str], Awaitable[Sequence[str]]]
+"""A name's addresses as strings (an IPv6 one may carry a %zone); raises OSError if none."""
 
 DEFAULT_DENY = (
     "0.0.0.0/8,10.0.0.0/8,100.64.0.0/10,127.0.0.0/8,169.254.0.0/16,172.16.0.0/12,"
@@ -25,9 +40,32 @@ DEFAULT_DENY = (
 # RFC 6761 names that never resolve on the internet: refused without asking a resolver.
 _NEVER_RESOLVES = (".invalid", ".test", ".example", ".localhost")
 
+# The last label of a host decides whether it is an IPv4 literal (as the WHATWG URL standard
+# and inet_aton see it): all digits, or 0x and hex digits.
+_NUMERIC_LABEL = re.compile(r"(?:[0-9]+|0x[0-9a-f]*)\Z")
+
+_IPV4_COMPATIBLE = ipaddress.IPv6Network("::/96")
+_IPV4_TRANSLATED = ipaddress.IPv6Network("::ffff:0:0:0/96")  # RFC 2765 (SIIT)
+_NAT64_WELL_KNOWN = ipaddress.IPv6Network("64:ff9b::/96")  # RFC 6052
+_NAT64_LOCAL_USE = ipaddress.IPv6Network("64:ff9b:1::/48")  # RFC 8215
+# RFC 6052 layouts a local-use NAT64 prefix may use: (prefix length, where the IPv4 address
+# starts once byte 8, the reserved "u" octet, is taken out).
+_NAT64_LAYOUTS = ((48, 6), (56, 7), (64, 8))
+
 
 class DestinationRefused(Exception):
     pass
+
+
+@dataclass(frozen=True)
+class Destination:
+    """A URL the policy approved, and the only addresses a connection to it may use."""
+
+    url: str
+    host: str
+    """The URL's host as the connection names it (IDNA, lower case): Host header and TLS SNI."""
+    addresses: tuple[str, ...]
+    """In the resolver's order; empty when the name did not resolve (`unresolvable_ok`)."""
 
 
 def _parse(entries: Iterable[str]) -> tuple[list[IPNetwork], list[str]]:
@@ -39,18 +77,107 @@ def _parse(entries: Iterable[str]) -> tuple[list[IPNetwork], list[str]]:
         try:
             networks.append(ipaddress.ip_network(entry, strict=False))
         except ValueError:
-            names.append(entry.lower())
+            names.append(_ascii_name(entry.lower().removesuffix(".")))
     return networks, names
 
 
-def _name_matches(host: str, patterns: list[str]) -> bool:
-    return any(host == p or (p.startswith("*.") and host.endswith(p[1:])) for p in patterns)
+def _ascii_name(pattern: str) -> str:
+    """A name pattern as connections spell hosts (IDNA), so `bücher.example` in a list matches."""
+    wildcard, bare = ("*.", pattern[2:]) if pattern.startswith("*.") else ("", pattern)
+    try:
+        return wildcard + _connection_host(f"http://{bare}/")
+    except DestinationRefused:
+        return pattern
+
+
+def _name_matches(hosts: Iterable[str], patterns: list[str]) -> bool:
+    return any(
+        host == p or (p.startswith("*.") and host.endswith(p[1:]))
+        for host in hosts
+        for p in patterns
+    )
+
+
+def _nat64_local_use(ip: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """The IPv4 addresses a local-use NAT64 prefix may carry. The operator chooses the layout,
+    so every layout whose suffix is zero (as RFC 6052 requires) counts, and /96 always does."""
+    packed = ip.packed
+    found = [ipaddress.IPv4Address(packed[12:])]
+    without_u = packed[:8] + packed[9:]
+    for _length, start in _NAT64_LAYOUTS:
+        if not any(without_u[start + 4 :]):
+            found.append(ipaddress.IPv4Address(without_u[start : start + 4]))
+    return found
+
+
+def embedded_ipv4(ip: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """The IPv4 addresses a packet sent to `ip` may end up at, through the host's own dual stack
+    (mapped, compatible), a translator (SIIT, NAT64) or a tunnel (6to4, Teredo)."""
+    found: list[ipaddress.IPv4Address] = []
+    if ip.ipv4_mapped is not None:
+        found.append(ip.ipv4_mapped)
+    if ip in _IPV4_COMPATIBLE or ip in _IPV4_TRANSLATED or ip in _NAT64_WELL_KNOWN:
+        found.append(ipaddress.IPv4Address(ip.packed[12:]))
+    if ip in _NAT64_LOCAL_USE:
+        found += _nat64_local_use(ip)
+    if ip.sixtofour is not None:
+        found.append(ip.sixtofour)
+    if ip.teredo is not None:
+        found += ip.teredo  # the server and the (de-obfuscated) client
+    return found
+
+
+def address_forms(ip: IPAddress) -> list[IPAddress]:
+    """`ip` and every IPv4 address embedded in it."""
+    if isinstance(ip, ipaddress.IPv6Address):
+        return [ip, *embedded_ipv4(ip)]
+    return [ip]
+
+
+def _literal(host: str) -> IPAddress | None:
+    """The address a literal host names; None for a name. Raises for the spellings resolvers
+    accept but people do not write (so they are refused, not interpreted)."""
+    if ":" in host:  # only IPv6 literals have colons (the port is not part of the host)
+        if "%" in host:
+            raise DestinationRefused("zone identifiers are not accepted in URLs")
+        try:
+            return ipaddress.IPv6Address(host)
+        except ValueError:
+            raise DestinationRefused(f"{host} is not a valid IPv6 address") from None
+    if _NUMERIC_LABEL.match(host.removesuffix(".").rsplit(".", 1)[-1]):
+        try:
+            return ipaddress.IPv4Address(host)
+        except ValueError:
+            raise DestinationRefused(
+                f"{host} is not an IPv4 address written as four decimal numbers (a.b.c.d)"
+            ) from None
+    return None
+
+
+def _connection_host(url: str) -> str:
+    """The host as httpx will name it when it connects: IDNA-encoded, lower case."""
+    try:
+        return httpx.URL(url).raw_host.decode("ascii").lower()
+    except (httpx.InvalidURL, UnicodeError) as exc:
+        raise DestinationRefused(f"malformed URL: {exc}") from None
+
+
+async def system_resolver(host: str) -> list[str]:
+    """The system's resolver, off the event loop (asyncio runs getaddrinfo in a thread)."""
+    infos = await asyncio.get_running_loop().getaddrinfo(host, None, type=socket.SOCK_STREAM)
+    return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
 class DestinationPolicy:
-    def __init__(self, allow: Iterable[str] = (), deny: Iterable[str] = DEFAULT_DENY.split(",")):
+    def __init__(
+        self,
+        allow: Iterable[str] = (),
+        deny: Iterable[str] = DEFAULT_DENY.split(","),
+        resolver: Resolver | None = None,
+    ) -> None:
         self._allow_nets, self._allow_names = _parse(allow)
         self._deny_nets, self._deny_names = _parse(deny)
+        self._resolve = resolver or system_resolver
 
     @staticmethod
     def check_syntax(url: str) -> str:
@@ -69,35 +196,58 @@ class DestinationPolicy:
             raise DestinationRefused("credentials in the URL are not accepted")
         return host.lower()
 
-    def _address_allowed(self, address: str) -> bool:
-        ip = ipaddress.ip_address(address.split("%")[0])
+    def _form_allowed(self, ip: IPAddress) -> bool:
         if any(ip in net for net in self._allow_nets):
             return True
         return not any(ip in net for net in self._deny_nets)
 
-    async def check(self, url: str, *, unresolvable_ok: bool = False) -> None:
-        """Raise DestinationRefused unless every address `url` resolves to may be contacted."""
-        host = self.check_syntax(url)
-        if _name_matches(host, self._allow_names):
-            return
-        if _name_matches(host, self._deny_names):
-            raise DestinationRefused(f"{host} is on the deny list")
+    def address_allowed(self, address: str) -> bool:
+        """Whether `address` (as a resolver gives it, maybe with a %zone) may be contacted: each
+        of its forms must be explicitly allowed or not denied."""
         try:
-            addresses = [str(ipaddress.ip_address(host))]
+            # A zone says which interface, not which address: the address alone is judged.
+            ip = ipaddress.ip_address(address.split("%", 1)[0])
         except ValueError:
-            if host.endswith(_NEVER_RESOLVES) or host in ("localhost",):
-                raise DestinationRefused(f"{host} is a reserved name") from None
-            try:
-                infos = await asyncio.get_running_loop().getaddrinfo(
-                    host, None, type=socket.SOCK_STREAM
-                )
-            except OSError as exc:
-                if unresolvable_ok:
-                    return
-                raise DestinationRefused(f"cannot resolve {host}: {exc}") from None
-            addresses = sorted({str(info[4][0]) for info in infos})
-        refused = [a for a in addresses if not self._address_allowed(a)]
+            return False
+        return all(self._form_allowed(form) for form in address_forms(ip))
+
+    async def check(self, url: str, *, unresolvable_ok: bool = False) -> Destination:
+        """The addresses `url` may be reached at; raises DestinationRefused unless every address
+        it resolves to may be contacted. `unresolvable_ok`: a name that does not resolve gives a
+        Destination without addresses (nothing can connect to it) instead of a refusal."""
+        name = self.check_syntax(url)
+        host = _connection_host(url)
+        literal = _literal(host)
+        if literal is not None:
+            addresses: Sequence[str] = [str(literal)]
+        else:
+            # Names are compared without the root's trailing dot. An allowed name must be the
+            # host the connection names; a denied one is refused in either spelling.
+            names = {name.removesuffix("."), host.removesuffix(".")}
+            if _name_matches([host.removesuffix(".")], self._allow_names):
+                # The operator trusts the name, whatever it resolves to; still pinned to that.
+                return Destination(url, host, await self._addresses(host, unresolvable_ok))
+            if _name_matches(names, self._deny_names):
+                raise DestinationRefused(f"{host} is on the deny list")
+            if any(n.endswith(_NEVER_RESOLVES) or n == "localhost" for n in names):
+                raise DestinationRefused(f"{host} is a reserved name")
+            addresses = await self._addresses(host, unresolvable_ok)
+        refused = [a for a in addresses if not self.address_allowed(a)]
+        if refused and literal is not None:
+            raise DestinationRefused(f"{host} is an address this server does not deliver to")
         if refused:
             raise DestinationRefused(
                 f"{host} resolves to {', '.join(refused)}, which this server does not deliver to"
             )
+        return Destination(url, host, tuple(addresses))
+
+    async def _addresses(self, host: str, unresolvable_ok: bool) -> tuple[str, ...]:
+        try:
+            addresses = tuple(dict.fromkeys(await self._resolve(host)))
+        except OSError as exc:
+            if unresolvable_ok:
+                return ()
+            raise DestinationRefused(f"cannot resolve {host}: {exc}") from None
+        if not addresses and not unresolvable_ok:
+            raise DestinationRefused(f"cannot resolve {host}: no addresses")
+        return addresses
