@@ -8,7 +8,6 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.gzip import GZipMiddleware
@@ -28,6 +27,7 @@ from sala.events.delivery import Deliverer, DeliverySettings
 from sala.events.destinations import DestinationPolicy
 from sala.events.fanout import Fanout, FanoutSettings
 from sala.events.hooks import HookStore
+from sala.events.outbound import OutboundHttp
 from sala.events.outbox import open_outbox, prepare_outbox
 from sala.events.worker import OUTBOX_CHANGED, EventWorker
 from sala.media.runtime import MediaRuntime
@@ -69,7 +69,7 @@ class Services:
     destinations: DestinationPolicy
     deliverer: Deliverer
     events: EventWorker
-    http: httpx.AsyncClient
+    http: OutboundHttp
     rooms: RoomHub
     media: MediaRuntime
     presentations: PresentationService
@@ -113,10 +113,8 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
     destinations = DestinationPolicy(
         allow=settings.csv(settings.webhook_allow), deny=settings.csv(settings.webhook_deny)
     )
-    http = httpx.AsyncClient(
-        limits=httpx.Limits(max_connections=settings.webhook_concurrency * 2),
-        trust_env=False,
-    )
+    # Webhooks, callbacks and document downloads: connects only to what `destinations` approved.
+    http = OutboundHttp(max_connections=settings.webhook_concurrency * 2)
     presentations = PresentationService(
         db,
         bus,

@@ -30,6 +30,7 @@ from sala.clock import Clock
 from sala.events.analytics import bearer_token
 from sala.events.destinations import DestinationPolicy, DestinationRefused
 from sala.events.hooks import Hook, HookStore
+from sala.events.outbound import OutboundHttp
 from sala.store import tables
 from sala.store.db import Database
 
@@ -73,7 +74,7 @@ class Deliverer:
         clock: Clock,
         hooks: HookStore,
         policy: DestinationPolicy,
-        http: httpx.AsyncClient,
+        http: OutboundHttp,
         settings: DeliverySettings,
         rng: random.Random | None = None,
     ) -> None:
@@ -241,7 +242,7 @@ class Deliverer:
 
     async def _attempt(self, row: Mapping[Any, Any]) -> tuple[int | None, str | None]:
         try:
-            await self._policy.check(row["url"])
+            destination = await self._policy.check(row["url"])
         except DestinationRefused as exc:
             return None, f"destination refused: {exc}"
         headers = {
@@ -261,13 +262,13 @@ class Deliverer:
                 f"Bearer {bearer_token(self._settings.secret, self._clock.now_ms())}"
             )
         try:
+            # Sent to the addresses just checked, not to whatever the name resolves to now.
             response = await self._http.request(
+                destination,
                 row["method"],
-                row["url"],
                 content=row["body"].encode("utf-8") if row["body"] else None,
                 headers=headers,
-                timeout=self._settings.timeout_s,
-                follow_redirects=False,
+                timeout_s=self._settings.timeout_s,
             )
         except httpx.HTTPError as exc:
             return None, f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__

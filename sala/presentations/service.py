@@ -35,6 +35,7 @@ from sala.events import types
 from sala.events.bus import Bus
 from sala.events.destinations import DestinationPolicy, DestinationRefused
 from sala.events.log import append_event
+from sala.events.outbound import OutboundHttp
 from sala.presentations.convert import ConversionError, Limits, Progress, convert
 from sala.presentations.default_pdf import default_pdf
 from sala.store import tables
@@ -129,7 +130,7 @@ class PresentationService:
         bus: Bus,
         clock: Clock,
         root: Path,
-        http: httpx.AsyncClient,
+        http: OutboundHttp,
         policy: DestinationPolicy,
         limits: Limits | None = None,
         default_document: Path | None = None,
@@ -413,14 +414,15 @@ class PresentationService:
         if not url:
             raise ConversionError("The document has no source")
         try:
-            await self._policy.check(url)
+            destination = await self._policy.check(url)
         except DestinationRefused as exc:
             raise ConversionError(f"The document URL is not allowed: {exc}") from None
         chunks = []
         size = 0
         try:
+            # Connects to the addresses just checked; redirects are not followed.
             async with self._http.stream(
-                "GET", url, timeout=httpx.Timeout(self._limits.timeout_s), follow_redirects=False
+                destination, "GET", timeout_s=self._limits.timeout_s
             ) as response:
                 if response.status_code != 200:
                     raise ConversionError(f"The document URL answered HTTP {response.status_code}")
