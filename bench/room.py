@@ -91,7 +91,7 @@ CLK_TCK = os.sysconf("SC_CLK_TCK")
 TARGET_CLIENTS = 500
 TARGET_RATE = 10.0
 TARGET_P99_MS = 100.0
-CHAT_LIMIT_PER_S = 3.0  # sala/room/connection.py: chats TokenBucket(3, 10)
+CHAT_LIMIT_PER_S = 3.0  # sala/room/limits.py: USER_CHATS, Rate(3, 10) per user
 SENDER_RATE = 2.0  # what one sender is given by default, safely under CHAT_LIMIT_PER_S
 OTHER_PCT = 15.0  # busy CPU outside server + this process above this: the machine was shared
 

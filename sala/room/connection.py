@@ -1,7 +1,8 @@
 """One browser connection to a room: who it is, and a bounded queue of messages to send it.
 
 A slow client never slows the room: messages go to its queue, and a client whose queue fills
-up (it stopped reading) is disconnected instead of buffering without end.
+up (it stopped reading) is disconnected instead of buffering without end. How much a connection
+may send is counted per user and per meeting, not here (room/limits.py).
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sala.meetings.model import Attendee
-from sala.room.ratelimit import TokenBucket
 
 OUTBOX_SIZE = 512
 _ids = itertools.count(1)
@@ -30,8 +30,6 @@ class Connection:
     outbox: asyncio.Queue[str | None] = field(
         default_factory=lambda: asyncio.Queue(maxsize=OUTBOX_SIZE)
     )
-    messages: TokenBucket = field(default_factory=lambda: TokenBucket(20, 40))
-    chats: TokenBucket = field(default_factory=lambda: TokenBucket(3, 10))
     refused_in_a_row: int = 0
     closed: bool = False
     close_code: int = 1000

@@ -1,4 +1,5 @@
-"""Token buckets: how many messages a connection may send, so one client cannot flood a room."""
+"""Token buckets: how much a user or a meeting may send, so one client cannot flood a room
+(room/limits.py holds the rates)."""
 
 from __future__ import annotations
 
@@ -24,3 +25,7 @@ class TokenBucket:
             self._tokens -= cost
             return True
         return False
+
+    def full(self) -> bool:
+        """Whether the bucket has filled up again (it is then as good as a new one)."""
+        return self._tokens + (self._now() - self._last) * self._rate >= self._burst

@@ -3,6 +3,8 @@
 Two tasks per connection: this one reads, validates and rate-limits what the browser sends;
 a writer drains the connection's bounded outbox. A bad message gets an error back and the
 connection stays; a client that keeps flooding, or goes silent past the heartbeat, is closed.
+Connections are counted, and messages rate-limited, per session, user and meeting
+(room/limits.py) before anything else is done with them.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from sala.room import protocol as p
 from sala.room.connection import Connection
 from sala.room.handoff import COOKIE
 from sala.room.hub import RoomHub
+from sala.room.limits import CLOSE_TOO_MANY_CONNECTS, ConnectionLimits, Lease, Limited
 from sala.room.room import Room
 
 log = logging.getLogger(__name__)
@@ -29,12 +32,21 @@ IDLE_TIMEOUT_S = 60.0
 """Clients ping every 20 s; a connection silent for this long is gone."""
 FLOOD_LIMIT = 50
 """Refused messages in a row before the connection is closed."""
+_GONE = (TimeoutError, WebSocketDisconnect, RuntimeError, KeyError)
+"""What receiving raises once the peer left, went silent, or our writer closed the socket."""
 
 
 class RoomSocket:
-    def __init__(self, sessions: RoomSessions, hub: RoomHub, public_url: str) -> None:
+    def __init__(
+        self,
+        sessions: RoomSessions,
+        hub: RoomHub,
+        public_url: str,
+        limits: ConnectionLimits | None = None,
+    ) -> None:
         self._sessions = sessions
         self._hub = hub
+        self.limits = limits or ConnectionLimits()
         public = urlsplit(public_url)
         self._public_origin = f"{public.scheme}://{public.netloc}"
 
@@ -57,57 +69,72 @@ class RoomSocket:
         except InvalidSession:
             await websocket.close(code=4401)
             return
-        await websocket.accept()
-        try:
-            raw = await asyncio.wait_for(websocket.receive_text(), HELLO_TIMEOUT_S)
-            hello = p.parse(raw)
-            if not isinstance(hello, p.Hello) or hello.version != p.PROTOCOL_VERSION:
-                raise p.ProtocolError(
-                    "bad_handshake",
-                    f'Start with {{"type": "hello", "version": {p.PROTOCOL_VERSION}}}',
-                )
-        except (TimeoutError, WebSocketDisconnect, p.ProtocolError) as exc:
-            if isinstance(exc, p.ProtocolError):
-                await _send_error(websocket, exc)
-            await _close(websocket, 4400)
+        user_id = session.attendee.internal_user_id
+        if not self.limits.may_connect(user_id):
+            # Accepted only to be closed: a browser sees a close code, never an HTTP status.
+            await websocket.accept()
+            await _close(websocket, CLOSE_TOO_MANY_CONNECTS)
             return
-
         conn = Connection(session.attendee)
-        room = await self._hub.room(session.meeting)
-        writer = asyncio.create_task(_write(websocket, conn))
+        # Counted before the handshake, so sockets that never say hello count too.
+        lease = self.limits.admit(conn, token, user_id, session.meeting.internal_id)
+        room: Room | None = None
+        writer: asyncio.Task[None] | None = None
         try:
+            await websocket.accept()
+            writer = asyncio.create_task(_write(websocket, conn))
+            try:
+                raw = await asyncio.wait_for(websocket.receive_text(), HELLO_TIMEOUT_S)
+                hello = p.parse(raw)
+                if not isinstance(hello, p.Hello) or hello.version != p.PROTOCOL_VERSION:
+                    raise p.ProtocolError(
+                        "bad_handshake",
+                        f'Start with {{"type": "hello", "version": {p.PROTOCOL_VERSION}}}',
+                    )
+            except (*_GONE, p.ProtocolError) as exc:
+                if isinstance(exc, p.ProtocolError):
+                    conn.send(_error(exc))
+                conn.close(4400)
+                return
+            if conn.closed:  # replaced by a newer connection while it shook hands
+                return
+            room = await self._hub.room(session.meeting)
             try:
                 await room.attach(conn)
             except p.ProtocolError as exc:
                 conn.send(_error(exc))
                 conn.close(4403)
                 return
-            await self._read(websocket, conn, room)
+            await self._read(websocket, conn, room, lease)
         finally:
+            self.limits.release(lease)
             conn.close(conn.close_code if conn.closed else 1000)
-            await room.detach(conn)
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await asyncio.wait_for(writer, 5)
+            if room is not None:
+                await room.detach(conn)
+            if writer is not None:
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await asyncio.wait_for(writer, 5)
 
-    async def _read(self, websocket: WebSocket, conn: Connection, room: Room) -> None:
+    async def _read(self, websocket: WebSocket, conn: Connection, room: Room, lease: Lease) -> None:
         while not conn.closed:
             try:
                 raw = await asyncio.wait_for(websocket.receive_text(), IDLE_TIMEOUT_S)
-            except (TimeoutError, WebSocketDisconnect, RuntimeError, KeyError):
+            except _GONE:
                 return
             try:
-                if not conn.messages.take():
-                    raise p.ProtocolError("rate_limited", "Slow down")
+                lease.check_message()
                 message = p.parse(raw)
-                if isinstance(message, p.ChatSend) and not conn.chats.take():
-                    raise p.ProtocolError("rate_limited", "Too many chat messages", message.ref)
+                if isinstance(message, p.ChatSend):
+                    lease.check_chat(message.ref)
                 await room.handle(conn, message)
                 conn.refused_in_a_row = 0
             except p.ProtocolError as exc:
-                conn.refused_in_a_row += 1
-                if conn.refused_in_a_row >= FLOOD_LIMIT:
-                    conn.close(4429)  # it keeps sending what it is told is refused
-                    return
+                # A meeting's budget running out is not this sender's doing.
+                if not isinstance(exc, Limited) or exc.own_fault:
+                    conn.refused_in_a_row += 1
+                    if conn.refused_in_a_row >= FLOOD_LIMIT:
+                        conn.close(4429)  # it keeps sending what it is told is refused
+                        return
                 conn.send(_error(exc))
             except Exception:
                 log.exception("room action failed")
@@ -118,11 +145,6 @@ class RoomSocket:
 
 def _error(exc: p.ProtocolError) -> dict[str, object]:
     return {"type": "error", "code": exc.code, "message": exc.message, "ref": exc.ref}
-
-
-async def _send_error(websocket: WebSocket, exc: p.ProtocolError) -> None:
-    with contextlib.suppress(Exception):
-        await websocket.send_json(_error(exc))
 
 
 async def _close(websocket: WebSocket, code: int) -> None:

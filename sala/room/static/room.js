@@ -81,6 +81,7 @@ function connect() {
     clearInterval(pingTimer);
     if (state.final) return;
     if (event.code === 4401) return notice("loggedOut");
+    if (event.code === 4409) return notice("replaced"); // a newer tab took over: do not fight it
     if ([4403, 4410].includes(event.code)) return;
     notice("reconnecting");
     retry = Math.min(retry + 1, 6);
