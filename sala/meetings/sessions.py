@@ -1,4 +1,5 @@
-"""Room sessions: the one-time join token and the room session it is exchanged for."""
+"""Room sessions: the one-time join token and the room session it is exchanged for, and the
+end of a user's sessions when a moderator removes them."""
 
 from __future__ import annotations
 
@@ -14,6 +15,27 @@ from sala.store.db import Database
 meetings_t = tables.meetings
 attendees_t = tables.attendees
 tokens_t = tables.tokens
+
+
+async def end_user_sessions(db: Database, clock: Clock, meeting_id: str, user_id: str) -> int:
+    """End every session one user has in one meeting: room sessions and join links not used yet.
+
+    What a removal does: as in BBB, a removed user comes back only through a new join (the
+    integrator's), never by reloading the page with the cookie they had. It is stored, so a
+    restart keeps it. Returns how many sessions ended.
+    """
+    now = clock.now_ms()
+    async with db.write() as conn:
+        ended = await conn.execute(
+            update(tokens_t)
+            .where(
+                tokens_t.c.meeting_id == meeting_id,
+                tokens_t.c.user_id == user_id,
+                tokens_t.c.expires_at > now,
+            )
+            .values(expires_at=now)
+        )
+    return int(ended.rowcount)
 
 
 class RoomSessions:
@@ -109,3 +131,7 @@ class RoomSessions:
         return RoomSession(
             token, meeting, Attendee.from_row(attendee_row._mapping), token_row.expires_at
         )
+
+    async def end_user_sessions(self, meeting_id: str, user_id: str) -> int:
+        """See `end_user_sessions`."""
+        return await end_user_sessions(self._db, self._clock, meeting_id, user_id)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from sala.events.types import PUBLIC_CHAT_TOPIC
 from sala.media.engine import MediaEngine
 from sala.meetings.model import Meeting
 from sala.meetings.service import MEETING_ENDED, MeetingService
+from sala.meetings.sessions import end_user_sessions
 from sala.presentations.service import PRESENTATION_TOPIC, PROGRESS_TOPIC, PresentationService
 from sala.room.room import Room
 from sala.store.db import Database
@@ -74,6 +76,7 @@ class RoomHub:
                     self._ice_servers,
                     self._presentations,
                     self._recordings_root,
+                    end_sessions=partial(end_user_sessions, self._db, self._clock),
                 )
                 await self._load_chat(room)
                 self._rooms[meeting.internal_id] = room

@@ -96,8 +96,12 @@ class Room:
         ice_servers: Callable[[str], list[dict[str, Any]]] | None = None,
         presentations: PresentationService | None = None,
         recordings_root: Path | None = None,
+        *,
+        end_sessions: Callable[[str, str], Awaitable[int]] | None = None,
     ) -> None:
         self.meeting = meeting
+        self._end_sessions = end_sessions
+        """Ends a user's room sessions in the store (meetings/sessions.py): a removal."""
         self._recordings_root = recordings_root
         self._meetings = meetings
         self._bus = bus
@@ -349,6 +353,9 @@ class Room:
                 banned = [*self._setting("removedUserIds", []), target.attendee.external_user_id]
                 await self._meetings.update_settings(self.id, {"removedUserIds": banned})
                 await self.refresh()
+            if self._end_sessions is not None:
+                # Before anyone is told: a reload racing the notice finds its cookie dead.
+                await self._end_sessions(self.id, target.attendee.internal_user_id)
             for conn in list(target.connections):
                 conn.send({"type": "removed", "reason": "moderator", "logoutUrl": self._logout_url})
             await self._drop(target.attendee.internal_user_id)
