@@ -12,7 +12,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.types import Receive, Scope, Send
@@ -43,6 +43,7 @@ from sala.recordings.pipeline import RecordingPipeline
 from sala.recordings.playback import STATIC_DIR as PLAYER_DIR
 from sala.recordings.playback import Playback
 from sala.recordings.store import RecordingStore
+from sala.request_limits import BodyTooLarge, limit_body
 from sala.room.demo import Demo
 from sala.room.handoff import STATIC_DIR, RoomHandoff
 from sala.room.hub import RoomHub
@@ -75,21 +76,40 @@ class Services:
     presentations: PresentationService
 
 
-class SalaApp(Starlette):
-    """Starlette for pages and the room; the BBB API goes straight to its own ASGI endpoint."""
+PAGE_BODY_LIMIT = 64 * 1024
+"""Bodies of everything but the API and uploads: the demo's form is the only other POST."""
 
-    def __init__(self, api: ApiEndpoint, **kwargs: Any) -> None:
+
+class SalaApp(Starlette):
+    """Starlette for pages and the room; the BBB API goes straight to its own ASGI endpoint.
+
+    Every request body is bounded while it is read (sala/request_limits.py): the API by
+    SALA_MAX_REQUEST_BYTES, presentation uploads by the document size limit, the rest by
+    PAGE_BODY_LIMIT.
+    """
+
+    def __init__(self, api: ApiEndpoint, upload_limit: int, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.api = api
+        self._upload_limit = upload_limit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"].startswith(API_PREFIX):
+        if scope["type"] == "http":
             path = scope["path"]
-            if len(path) == len(API_PREFIX) or path[len(API_PREFIX)] == "/":
+            if path.startswith(API_PREFIX) and (
+                len(path) == len(API_PREFIX) or path[len(API_PREFIX)] == "/"
+            ):
                 scope["app"] = self
-                await self.api(scope, receive, send)
+                limit = self.api.body_limit
+                await self.api(scope, limit_body(scope, receive, limit), send)
                 return
+            limit = self._upload_limit if path == "/room/upload" else PAGE_BODY_LIMIT
+            receive = limit_body(scope, receive, limit)
         await super().__call__(scope, receive, send)
+
+
+async def _too_large(_: Request, exc: Exception) -> Response:
+    return PlainTextResponse(str(exc), status_code=413)
 
 
 def build_services(settings: Settings, clock: Clock | None = None) -> Services:
@@ -125,6 +145,7 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         Limits(
             max_bytes=settings.presentation_max_mb * 1024 * 1024,
             max_pages=settings.presentation_max_pages,
+            max_documents=settings.presentation_max_documents,
         ),
         settings.default_presentation,
     )
@@ -267,8 +288,14 @@ def build_app(
                 await services.outbox.dispose()
 
     routes: list[BaseRoute] = []
-    if settings.demo_enabled:
-        demo = Demo(services.meetings, settings.base_url, settings.shared_secret)
+    if settings.demo:
+        passphrase = settings.demo_passphrase
+        demo = Demo(
+            services.meetings,
+            settings.base_url,
+            settings.shared_secret,
+            passphrase.get_secret_value() if passphrase else None,
+        )
         routes += [
             Route("/demo", demo.form, methods=["GET"]),
             Route("/demo", demo.create, methods=["POST"]),
@@ -276,6 +303,9 @@ def build_app(
         ]
     app = SalaApp(
         api,
+        # Room uploads check the document limit themselves; this bounds the multipart around it.
+        services.presentations.max_bytes + 64 * 1024,
+        exception_handlers={BodyTooLarge: _too_large},
         routes=[
             *routes,
             Route("/room/join", handoff.join, methods=["GET"]),

@@ -116,6 +116,10 @@ class Settings(BaseSettings):
     """A PDF every meeting starts with. Default: sala's own one-page welcome slide."""
     presentation_max_mb: int = Field(default=30, ge=1, le=1024)
     presentation_max_pages: int = Field(default=200, ge=1, le=5000)
+    presentation_max_documents_per_request: int = Field(default=50, ge=1, le=10_000)
+    """Documents one create or insertDocument may name; more are refused before any is read."""
+    presentation_max_documents: int = Field(default=100, ge=1, le=100_000)
+    """Documents one meeting may hold (the default one included); the next is refused."""
     room_ws_compression: bool = False
     """permessage-deflate on the room's WebSocket. Off: room messages are small, and
     compressing each one cost 25% more CPU per message and 51 KiB more memory per connection
@@ -123,9 +127,12 @@ class Settings(BaseSettings):
     reconnect_grace_after_restart_seconds: float = Field(default=60.0, ge=0)
     """After a restart, how long people still counted as present have to reconnect before
     they are marked as left."""
-    demo: bool | None = None
+    demo: bool = False
     """The demo page at /demo (create a meeting and join from a browser, the secret staying on
-    the server). Default: on only when sala listens on a loopback address."""
+    the server). Off unless turned on: anyone who reaches it can create (small, short) meetings,
+    and a loopback listener behind a reverse proxy is public."""
+    demo_passphrase: SecretStr | None = None
+    """When set, the demo asks for it before creating a meeting."""
 
     # --- webhooks and callbacks --------------------------------------------------------------
     delivery_worker_process: bool = True
@@ -249,12 +256,6 @@ class Settings(BaseSettings):
     @property
     def server_disabled_features(self) -> list[str]:
         return [f.strip() for f in self.disabled_features.split(",") if f.strip()]
-
-    @property
-    def demo_enabled(self) -> bool:
-        if self.demo is not None:
-            return self.demo
-        return self.host in ("127.0.0.1", "::1", "localhost")
 
     @property
     def domain(self) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping, Sequence
 from urllib.parse import quote_plus
 
 ALGORITHM_BY_LENGTH = {40: "sha1", 64: "sha256", 96: "sha384", 128: "sha512"}
@@ -30,24 +30,37 @@ def compute(call: str, query: str, secret: str, algorithm: str) -> str:
     return hashlib.new(algorithm, (call + query + secret).encode("utf-8")).hexdigest()
 
 
+def matching(
+    call: str,
+    candidates: Sequence[str],
+    supplied: str,
+    secret: str,
+    accepted: frozenset[str],
+) -> int | None:
+    """The index of the candidate string `supplied` is the checksum of (by an accepted
+    algorithm), or None. The caller acts only on the parameters that candidate covers."""
+    algorithm = ALGORITHM_BY_LENGTH.get(len(supplied))
+    if algorithm is None or algorithm not in accepted:
+        return None
+    supplied_bytes = supplied.lower().encode("ascii", "replace")
+    found: int | None = None
+    for index, query in enumerate(candidates):
+        expected = compute(call, query, secret, algorithm).encode("ascii")
+        # Every candidate is compared, so timing does not reveal which one matched.
+        if hmac.compare_digest(expected, supplied_bytes) and found is None:
+            found = index
+    return found
+
+
 def matches(
     call: str,
-    candidates: Iterable[str],
+    candidates: Sequence[str],
     supplied: str,
     secret: str,
     accepted: frozenset[str],
 ) -> bool:
     """True if `supplied` is the checksum of any candidate string, by an accepted algorithm."""
-    algorithm = ALGORITHM_BY_LENGTH.get(len(supplied))
-    if algorithm is None or algorithm not in accepted:
-        return False
-    supplied_bytes = supplied.lower().encode("ascii", "replace")
-    found = False
-    for query in candidates:
-        expected = compute(call, query, secret, algorithm).encode("ascii")
-        # Every candidate is compared, so timing does not reveal which one matched.
-        found |= hmac.compare_digest(expected, supplied_bytes)
-    return found
+    return matching(call, candidates, supplied, secret, accepted) is not None
 
 
 def canonical_form_string(params: Mapping[str, list[str]]) -> str:

@@ -10,20 +10,23 @@ from __future__ import annotations
 
 import functools
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from starlette.datastructures import FormData, Headers, UploadFile
+from starlette.formparsers import MultiPartException, MultiPartParser
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from sala.api import checksum
 from sala.api.context import ApiContext
-from sala.api.errors import ApiError, checksum_error
-from sala.api.params import Params
+from sala.api.errors import ApiError, checksum_error, validation_error
+from sala.api.params import MAX_PARAMETERS, Params
 from sala.api.xml import Fields, to_json, to_xml
 from sala.meetings.errors import MeetingError
+from sala.request_limits import BodyTooLarge
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +46,7 @@ class Memo:
 
 Answer = Fields | Response | Memo
 MEMO_ENTRIES = 4096
+TRACEBACK_EVERY_S = 60.0
 VERIFIED_ENTRIES = 8192
 
 
@@ -137,6 +141,11 @@ class ApiEndpoint:
         self._calls = calls
         self._memo: dict[tuple[str, bool], tuple[object, RawResponse]] = {}
         self._verified: dict[tuple[str, str], None] = {}
+        self._traced: dict[tuple[str, str], float] = {}
+
+    @property
+    def body_limit(self) -> int:
+        return self._ctx.settings.max_request_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive)
@@ -158,10 +167,12 @@ class ApiEndpoint:
             return self._failure(call, exc.key, exc.message, as_json, exc.status)
         except MeetingError as exc:
             return self._failure(call, exc.key, exc.message, as_json)
+        except BodyTooLarge as exc:
+            return self._failure(call, "sizeError", str(exc), as_json)
         except ClientDisconnect:
             return Response(status_code=499)
-        except Exception:
-            log.exception("API call %s failed", call_name)
+        except Exception as exc:
+            self._log_unexpected(call_name, exc)
             return self._failure(
                 call, "internalError", "An unexpected error happened; it was logged.", as_json
             )
@@ -170,6 +181,17 @@ class ApiEndpoint:
         if isinstance(answer, Memo):
             return self._memoized(answer, as_json)
         return render(answer, as_json)
+
+    def _log_unexpected(self, call_name: str, exc: Exception) -> None:
+        """One line per failure; the traceback once a minute per call and kind of error, so
+        requests that keep failing the same way cannot flood the log."""
+        key = (call_name, type(exc).__name__)
+        now = time.monotonic()
+        if now - self._traced.get(key, -TRACEBACK_EVERY_S) >= TRACEBACK_EVERY_S:
+            self._traced[key] = now
+            log.error("API call %s failed", call_name, exc_info=exc)
+        else:
+            log.error("API call %s failed: %s", call_name, type(exc).__name__)
 
     def _memoized(self, memo: Memo, as_json: bool) -> RawResponse:
         key = (memo.key, as_json)
@@ -197,52 +219,73 @@ class ApiEndpoint:
         query_params = _parsed_query(raw_query)
         body, form = await self._read_body(request, call, content_type)
 
-        params = query_params
         body_params = Params(())
         if form is not None:
             body_params = Params((k, v) for k, v in form.multi_items() if isinstance(v, str))
-            params = query_params.merged(body_params)
+        params = query_params.merged(body_params)
 
+        bodiless = not body and form is None
         if call.checksummed:
             try:
-                if body or (call_name, raw_query) not in self._verified:
-                    self._verify(call_name, raw_query, body, content_type, body_params)
-                    if not body:
+                if not bodiless or (call_name, raw_query) not in self._verified:
+                    params = self._verify(
+                        call_name, raw_query, query_params, body, content_type, body_params
+                    )
+                    if bodiless:
                         self._remember_verified(call_name, raw_query)
+                else:
+                    params = query_params
             except ApiError as exc:
                 exc.status = call.checksum_status
                 raise
-        return await call.handler(
-            ApiRequest(
-                call=call_name,
-                method=method,
-                params=params,
-                headers=request.headers,
-                body=body,
-                content_type=content_type,
-                ctx=self._ctx,
-                form=form,
+        try:
+            return await call.handler(
+                ApiRequest(
+                    call=call_name,
+                    method=method,
+                    params=params,
+                    headers=request.headers,
+                    body=body,
+                    content_type=content_type,
+                    ctx=self._ctx,
+                    form=form,
+                )
             )
-        )
+        finally:
+            if form is not None:
+                await form.close()  # uploaded parts spooled to temporary files
 
     async def _read_body(
         self, request: Request, call: Call, content_type: str
     ) -> tuple[bytes, FormData | None]:
+        """The body, bounded while it is read (app.py wraps `receive` with the size limit, so
+        chunked bodies and multipart parts count too)."""
         if request.method != "POST":
             return b"", None
         limit = self._ctx.settings.max_request_bytes
-        declared = request.headers.get("content-length")
-        if declared is not None and declared.isdigit() and int(declared) > limit:
-            raise ApiError("sizeError", f"The request body is larger than {limit} bytes")
         if content_type == "multipart/form-data" and "multipart/form-data" in call.body_types:
-            form = await request.form(max_files=4, max_fields=2000, max_part_size=limit)
+            # The parser itself, not request.form(), which turns its errors into HTTP 400s.
+            parser = MultiPartParser(
+                request.headers,
+                request.stream(),
+                max_files=4,
+                max_fields=MAX_PARAMETERS,
+                max_part_size=limit,
+            )
+            try:
+                form = await parser.parse()
+            except MultiPartException as exc:
+                if "Too many" in exc.message:
+                    raise ApiError("sizeError", exc.message) from None
+                raise validation_error(f"The multipart body is malformed: {exc.message}") from None
+            except (ValueError, KeyError) as exc:
+                # python-multipart's parse errors (ValueErrors) and a missing boundary.
+                raise validation_error(
+                    f"The multipart body is malformed ({type(exc).__name__})"
+                ) from None
             return b"", form
         chunks: list[bytes] = []
-        size = 0
         async for chunk in request.stream():
-            size += len(chunk)
-            if size > limit:
-                raise ApiError("sizeError", f"The request body is larger than {limit} bytes")
             chunks.append(chunk)
         body = b"".join(chunks)
         if not body.strip():
@@ -267,33 +310,38 @@ class ApiEndpoint:
         self,
         call_name: str,
         raw_query: str,
+        query_params: Params,
         body: bytes,
         content_type: str,
         body_params: Params,
-    ) -> None:
+    ) -> Params:
+        """Check the checksum and answer the parameters it covers, the only ones the call may
+        act on: a checksum over the query string signs the query's parameters, not a body's.
+
+        Candidates, as bbb-web hashes them: the query string without the checksum; and, when
+        the query string carries nothing else, the form body as sent or bbb-web's canonical
+        rebuild of its parameters (sorted keys, Java-style encoding).
+        """
         query_without, supplied = checksum.split_checksum(raw_query)
-        candidates = [query_without]
-        if content_type == "application/x-www-form-urlencoded" and body:
-            body_text = body.decode("utf-8", "replace")
-            body_without, body_supplied = checksum.split_checksum(body_text)
-            supplied = supplied or body_supplied
-            if not query_without:
-                # Checksum over the body as sent, or over bbb-web's canonical rebuild of it.
-                candidates += [
-                    body_without,
-                    checksum.canonical_form_string(body_params.all_values()),
-                ]
-        elif body_params and not query_without:
+        signed_body = Params(p for p in body_params.all_pairs() if p[0] != "checksum")
+        candidates: list[tuple[str, Params]] = [(query_without, query_params)]
+        if signed_body and not query_without:
             supplied = supplied or body_params.get("checksum")
-            candidates.append(checksum.canonical_form_string(body_params.all_values()))
+            if content_type == "application/x-www-form-urlencoded" and body:
+                body_without, _ = checksum.split_checksum(body.decode("utf-8", "replace"))
+                candidates.append((body_without, signed_body))
+            candidates.append(
+                (checksum.canonical_form_string(signed_body.all_values()), signed_body)
+            )
         if not supplied:
             raise checksum_error("You must provide the checksum")
-        ok = checksum.matches(
+        index = checksum.matching(
             call_name,
-            candidates,
+            [text for text, _ in candidates],
             supplied,
             self._ctx.settings.shared_secret,
             self._ctx.settings.accepted_algorithms,
         )
-        if not ok:
+        if index is None:
             raise checksum_error()
+        return candidates[index][1]

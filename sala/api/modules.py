@@ -30,8 +30,13 @@ def _flag(value: str | None, default: bool) -> bool:
     return default if value is None else value.strip().lower() == "true"
 
 
-def parse_documents(xml_text: str) -> list[DocumentSpec]:
-    """The documents of the presentation module, in order; [] when there is none."""
+class TooManyDocumentsInRequest(Exception):
+    pass
+
+
+def parse_documents(xml_text: str, limit: int | None = None) -> list[DocumentSpec]:
+    """The documents of the presentation module, in order; [] when there is none. Raises
+    TooManyDocumentsInRequest as soon as there are more than `limit`."""
     try:
         root = SafeET.fromstring(xml_text)
     except (SafeET.ParseError, DefusedXmlException, ValueError) as exc:
@@ -43,6 +48,8 @@ def parse_documents(xml_text: str) -> list[DocumentSpec]:
         if module.get("name") != "presentation":
             continue
         for doc in module.findall("document"):
+            if limit is not None and len(documents) >= limit:
+                raise TooManyDocumentsInRequest()
             url = doc.get("url")
             inline = bool((doc.text or "").strip())
             if url is None and not inline:

@@ -17,6 +17,9 @@ from sala.api.errors import ApiError, validation_error
 
 _CONTROL = re.compile("[\x00-\x1f\x7f]")
 _INTEGER = re.compile(r"^\d{1,18}$")
+MAX_PARAMETERS = 10_000
+"""Parameters in one query string or body: Tomcat's default maxParameterCount, which bbb-web
+runs under, so no request BBB reads is refused."""
 
 E = TypeVar("E", bound=Enum)
 
@@ -42,7 +45,13 @@ class Params(Mapping[str, str]):
 
     @classmethod
     def from_query(cls, raw_query: str) -> Params:
-        return cls(parse_qsl(raw_query, keep_blank_values=True, max_num_fields=2000))
+        try:
+            pairs = parse_qsl(raw_query, keep_blank_values=True, max_num_fields=MAX_PARAMETERS)
+        except ValueError:
+            raise ApiError(
+                "sizeError", f"The request carries more than {MAX_PARAMETERS} parameters"
+            ) from None
+        return cls(pairs)
 
     def __getitem__(self, name: str) -> str:
         return self._values[name]

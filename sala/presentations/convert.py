@@ -43,6 +43,8 @@ class Limits:
     timeout_s: float = 120.0
     memory_bytes: int = 1024 * 1024 * 1024
     max_image_pixels: int = 40_000_000
+    max_documents: int = 100
+    """Documents per meeting."""
 
 
 def kind_of(data: bytes, filename: str) -> str:

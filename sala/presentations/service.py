@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy import select, true, update
+from sqlalchemy import func, select, true, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from sala.clock import Clock
@@ -123,6 +123,12 @@ def decode_inline(text: str) -> bytes:
         raise ConversionError("The inline document is not valid base64") from None
 
 
+class TooManyDocuments(Exception):
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"A meeting holds at most {limit} documents")
+        self.limit = limit
+
+
 class PresentationService:
     def __init__(
         self,
@@ -191,9 +197,17 @@ class PresentationService:
     # ------------------------------------------------------------------------ writing --
     async def add(self, meeting_id: str, uploads: list[Upload]) -> list[Presentation]:
         """Accept documents at once; each converts in the background. The one marked current
-        (or else the first) becomes current when ready."""
+        (or else the first) becomes current when ready. Raises TooManyDocuments, adding none,
+        when the meeting would hold more than the limit."""
         added = []
         async with self._db.write() as conn:
+            held = (
+                await conn.execute(
+                    select(func.count()).select_from(t).where(t.c.meeting_id == meeting_id)
+                )
+            ).scalar_one()
+            if held + len(uploads) > self._limits.max_documents:
+                raise TooManyDocuments(self._limits.max_documents)
             for upload in uploads:
                 row = self._new_row(
                     meeting_id,

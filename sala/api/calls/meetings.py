@@ -5,10 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sala.api.create_params import parse_create
-from sala.api.documents import uploads_from
+from sala.api.documents import add_documents, uploads_from_xml
 from sala.api.endpoint import Answer, ApiRequest, Memo
 from sala.api.errors import ApiError, missing_meeting_id
-from sala.api.modules import parse_documents
 from sala.api.render import java_date, meeting_fields
 from sala.api.xml import Fields, Repeated
 from sala.meetings.errors import MeetingNotFound
@@ -33,7 +32,8 @@ def _meeting_id(req: ApiRequest) -> str:
 async def create(req: ApiRequest) -> Answer:
     modules_xml = req.xml_body
     # A malformed body or bad base64 is refused before anything is created.
-    uploads = uploads_from(parse_documents(modules_xml)) if modules_xml is not None else []
+    limit = req.ctx.settings.presentation_max_documents_per_request
+    uploads = await uploads_from_xml(modules_xml, limit) if modules_xml is not None else []
     spec = parse_create(req.params, req.ctx.settings, modules_xml)
     pre_uploaded = req.params.nonempty("preUploadedPresentation")
     if pre_uploaded:
@@ -77,7 +77,7 @@ async def _presentations_for(
         return
     if req.params.nonempty("preUploadedPresentationOverrideDefault") == "false":
         await req.ctx.presentations.add_default(meeting_id)
-    await req.ctx.presentations.add(meeting_id, uploads)
+    await add_documents(req.ctx.presentations, meeting_id, uploads)
 
 
 async def end(req: ApiRequest) -> Answer:

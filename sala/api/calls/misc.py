@@ -8,10 +8,9 @@ from starlette.responses import JSONResponse
 
 from sala import __version__
 from sala.api import checksum
-from sala.api.documents import uploads_from
+from sala.api.documents import add_documents, uploads_from_xml
 from sala.api.endpoint import Answer, ApiRequest
 from sala.api.errors import ApiError, missing_meeting_id
-from sala.api.modules import parse_documents
 from sala.events.types import PUBLIC_CHAT_TOPIC
 from sala.meetings.errors import InvalidSession
 
@@ -38,11 +37,10 @@ async def insert_document(req: ApiRequest) -> Answer:
     body = req.xml_body
     if body is None:
         raise ApiError("missingParamDocument", "Send the documents as a <modules> XML body.")
-    documents = parse_documents(body)
-    if not documents:
+    uploads = await uploads_from_xml(body, req.ctx.settings.presentation_max_documents_per_request)
+    if not uploads:
         raise ApiError("missingParamDocument", "The XML body names no presentation document.")
-    uploads = uploads_from(documents)
-    await req.ctx.presentations.add(meeting.internal_id, uploads)
+    await add_documents(req.ctx.presentations, meeting.internal_id, uploads)
     await req.ctx.meetings.log_event(
         meeting.internal_id, "presentation-inserted", {"filenames": [u.name for u in uploads]}
     )
