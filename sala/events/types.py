@@ -18,6 +18,9 @@ ZOOM_CHANGED = "presentation-zoom-changed"  # data: {"x", "y", "w", "h"} in slid
 WHITEBOARD_ADDED = "whiteboard-annotation-added"  # data: {"presentation", "page", "shape"}
 WHITEBOARD_REMOVED = "whiteboard-annotations-removed"  # data: {"presentation", "page", "ids"}
 NOTES_UPDATED = "shared-notes-updated"  # data: {"update": a Yjs update, base64}
+# The whole notes document so far, so a replay can start there (data: {"update", "generation"}).
+NOTES_SNAPSHOT = "shared-notes-snapshot"
+NOTES_RESET = "shared-notes-reset"  # a moderator emptied the notes; data: {"generation": n}
 
 # Written by the room and media features (data: {"user_id": ..., ...}).
 TALKING_STARTED = "user-talking-started"

@@ -130,8 +130,13 @@ def build_timeline(events: Sequence[MeetingEvent], end_ms: int) -> Timeline:
             timeline.chat.append(
                 {"t": t, "name": data.get("sender_name", ""), "text": data.get("message", "")}
             )
-        elif event.type == types.NOTES_UPDATED:
-            notes.apply_update(base64.b64decode(str(data["update"])))
+        elif event.type in (types.NOTES_UPDATED, types.NOTES_RESET):
+            if event.type == types.NOTES_RESET:
+                # A moderator emptied the notes: a new document from here on.
+                notes = Doc()
+                notes_text = notes.get("notes", type=Text)
+            else:
+                notes.apply_update(base64.b64decode(str(data["update"])))
             history = timeline.notes_history
             snapshot = {"t": t, "text": str(notes_text)}
             if history and t - history[-1]["t"] < NOTES_EVERY_MS:

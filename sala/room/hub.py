@@ -1,7 +1,7 @@
 """The rooms of this process: one Room per meeting with connections here, made on demand.
 
-A new room loads its chat history, whiteboard and shared notes from the meeting's event log, so
-a restart keeps them.
+A new room loads its chat history, whiteboard and shared notes (from their latest snapshot or
+reset) from the meeting's event log, so a restart keeps them.
 The hub closes rooms when their meeting ends, whatever ended it (the end call, a moderator, a
 lifecycle rule), and hands chat from sendChatMessage to the room.
 """
@@ -85,15 +85,13 @@ class RoomHub:
     async def _load_chat(self, room: Room) -> None:
         async with self._db.read() as conn:
             events = await read_all_events(conn, room.id)
+        room.notes.replay(events)
         for event in events:
             if event.type in (types.WHITEBOARD_ADDED, types.WHITEBOARD_REMOVED):
                 room.whiteboard.replay(event.type, event.data)
                 continue
             if event.type in (types.RECORDING_STARTED, types.RECORDING_STOPPED):
                 room.replay_recording_mark(event.type)
-                continue
-            if event.type == types.NOTES_UPDATED:
-                room.notes.replay(str(event.data["update"]))
                 continue
             if event.type != types.CHAT_MESSAGE:
                 continue

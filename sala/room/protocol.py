@@ -8,9 +8,10 @@ handshake carries PROTOCOL_VERSION.
 from __future__ import annotations
 
 import json
+import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 PROTOCOL_VERSION = 1
 MAX_MESSAGE_BYTES = 32 * 1024
@@ -27,6 +28,21 @@ class ProtocolError(Exception):
         self.code = code
         self.message = message
         self.ref = ref
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def _plain(text: str) -> str:
+    # Control characters (NUL, escape sequences, C1) have no place in text people read; line
+    # breaks and tabs do. Refused, not stripped, so what is logged is what was sent.
+    if _CONTROL.search(text):
+        raise ValueError("control characters are not allowed")
+    return text
+
+
+PlainText = Annotated[str, AfterValidator(_plain)]
+"""Free text people write (chat, lobby message, polls, whiteboard text)."""
 
 
 class _Message(BaseModel):
@@ -46,7 +62,7 @@ class Ping(_Message):
 
 class ChatSend(_Message):
     type: Literal["chat.send"]
-    text: str = Field(min_length=1, max_length=MAX_CHAT_CHARS)
+    text: PlainText = Field(min_length=1, max_length=MAX_CHAT_CHARS)
     to: str | None = Field(default=None, max_length=40)
     """A user ID for a private message; absent for public chat."""
 
@@ -104,7 +120,7 @@ class GuestDecide(_Message):
 
 class LobbyMessage(_Message):
     type: Literal["lobby.message"]
-    text: str = Field(max_length=MAX_CHAT_CHARS)
+    text: PlainText = Field(max_length=MAX_CHAT_CHARS)
 
 
 class MeetingEnd(_Message):
@@ -150,7 +166,7 @@ class Shape(BaseModel):
     points: list[Point] = Field(min_length=1, max_length=2000)
     color: str = Field(default="#e11d48", pattern=r"^#[0-9a-fA-F]{6}$")
     width: float = Field(default=0.004, gt=0, le=0.05)
-    text: str | None = Field(default=None, max_length=500)
+    text: PlainText | None = Field(default=None, max_length=500)
 
 
 class DrawAdd(_Message):
@@ -187,8 +203,8 @@ class PollStart(_Message):
 
     type: Literal["poll.start"]
     kind: PollKind
-    question: str = Field(default="", max_length=300)
-    options: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(
+    question: PlainText = Field(default="", max_length=300)
+    options: list[Annotated[PlainText, Field(min_length=1, max_length=100)]] = Field(
         default_factory=list, max_length=10
     )
     anonymous: bool = False
@@ -199,7 +215,7 @@ class PollAnswer(_Message):
     type: Literal["poll.answer"]
     poll: str = Field(min_length=1, max_length=36)
     choices: list[Annotated[int, Field(ge=0, le=9)]] = Field(default_factory=list, max_length=10)
-    text: str | None = Field(default=None, min_length=1, max_length=100)
+    text: PlainText | None = Field(default=None, min_length=1, max_length=100)
 
 
 class PollStop(_Message):
@@ -233,6 +249,8 @@ class NotesUpdate(_Message):
 
     type: Literal["notes.update"]
     update: str = Field(min_length=4, max_length=MAX_NOTES_UPDATE_CHARS)
+    generation: int | None = Field(default=None, ge=0, le=2**31)
+    """The document the edit was made on (a reset starts a new one); absent: the current."""
 
 
 class NotesSync(_Message):
@@ -240,6 +258,12 @@ class NotesSync(_Message):
     edit was refused drops its copy and starts over from the room's)."""
 
     type: Literal["notes.sync"]
+
+
+class NotesReset(_Message):
+    """A moderator empties the shared notes for everybody (a new document)."""
+
+    type: Literal["notes.reset"]
 
 
 # ------------------------------------------------------------------------------ media --
@@ -355,6 +379,7 @@ ClientMessage = Annotated[
     | PollPublish
     | NotesUpdate
     | NotesSync
+    | NotesReset
     | RecordingSet
     | MediaMessage,
     Field(discriminator="type"),

@@ -29,7 +29,7 @@ from sala.room import protocol as p
 from sala.room.connection import Connection, encode
 from sala.room.markup import sanitize
 from sala.room.media import RoomMedia
-from sala.room.notes import NotesError, SharedNotes, decode_update, encode_update
+from sala.room.notes_room import RoomNotes
 from sala.room.polls import Poll, PollError
 from sala.room.whiteboard import Whiteboard
 
@@ -120,7 +120,7 @@ class Room:
         self._presentations = presentations
         self.poll: Poll | None = None
         self.whiteboard = Whiteboard()
-        self.notes = SharedNotes()
+        self.notes = RoomNotes(self, meetings)
         self.recording = False
         """Whether the meeting is recording now (between a started and a stopped mark)."""
         self.recording_ever = False
@@ -319,8 +319,8 @@ class Room:
             await self._draw(me, message)
         elif isinstance(message, p.PollStart | p.PollAnswer | p.PollStop | p.PollPublish):
             await self._poll(conn, me, message)
-        elif isinstance(message, p.NotesUpdate):
-            await self._edit_notes(me, message)
+        elif isinstance(message, p.NotesUpdate | p.NotesSync | p.NotesReset):
+            await self.notes.handle(conn, me, message)
         elif isinstance(message, p.RecordingSet):
             if not moderator:
                 raise Refused("forbidden", "Only moderators start and stop the recording", ref)
@@ -330,12 +330,6 @@ class Room:
                 raise Refused("forbidden", "The recording cannot be started or stopped here", ref)
             if message.recording != self.recording:
                 await self._set_recording(me, message.recording)
-        elif isinstance(message, p.NotesSync):
-            if self._disabled("sharedNotes"):
-                raise Refused("disabled", "Shared notes are disabled in this meeting", ref)
-            conn.send(
-                {"type": "notes.state", "update": encode_update(self.notes.state()), "ref": ref}
-            )
         elif isinstance(message, p.Hello):
             raise Refused("invalid", "The handshake was already done", ref)
         else:
@@ -528,25 +522,6 @@ class Room:
     def replay_recording_mark(self, kind: str) -> None:
         self.recording = kind == types.RECORDING_STARTED
         self.recording_ever = self.recording_ever or self.recording
-
-    # --------------------------------------------------------------------- shared notes --
-    async def _edit_notes(self, me: Participant, message: p.NotesUpdate) -> None:
-        ref = message.ref
-        if self._disabled("sharedNotes"):
-            raise Refused("disabled", "Shared notes are disabled in this meeting", ref)
-        if self._locked(me.attendee, "disableNotes"):
-            raise Refused("locked", "A moderator has locked the shared notes", ref)
-        try:
-            update = decode_update(message.update)
-            self.notes.apply(update)
-        except NotesError as exc:
-            raise Refused(exc.code, str(exc), ref) from None
-        encoded = encode_update(update)
-        await self._log(me, types.NOTES_UPDATED, {"update": encoded})
-        await self.activity("notes")
-        await self._publish(
-            {"type": "notes.update", "update": encoded, "from": me.attendee.internal_user_id}
-        )
 
     # ---------------------------------------------------------------------------- polls --
     async def _poll(
@@ -906,7 +881,7 @@ class Room:
                 "allowModsToEjectCameras": bool(settings.get("allowModsToEjectCameras", False)),
             },
             "feeds": self.media.feeds_for(me),
-            "notes": (None if self._disabled("sharedNotes") else encode_update(self.notes.state())),
+            **self.notes.welcome(),
             "poll": (
                 self.poll.view()
                 if self.poll is not None

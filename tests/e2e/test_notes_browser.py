@@ -56,3 +56,28 @@ async def test_two_people_type_at_once_and_see_the_same_text(
     await type_at(ada, "End", "!")
     await expect(bea.locator("#notes")).to_have_value(merged + "!")
     assert errors == []
+
+
+async def test_a_moderator_clears_the_notes_for_everybody(
+    sala: LiveServer, browser: Browser
+) -> None:
+    meeting_id = f"notes-{uuid.uuid4()}"
+    assert "SUCCESS" in api(sala, "create", name="Notes", meetingID=meeting_id)
+    ada = await open_as(browser, sala, meeting_id, "Ada", "MODERATOR")
+    bea = await open_as(browser, sala, meeting_id, "Bea", locale="pt-BR")
+    for page in (ada, bea):
+        await expect(page.locator("#notes")).to_be_visible(timeout=15_000)
+    await expect(bea.locator("#notes-reset")).to_be_hidden()
+    await type_at(bea, "End", "junk")
+    await expect(ada.locator("#notes")).to_have_value("junk")
+
+    await ada.locator("#notes-reset").click()
+    await ada.locator('#confirm-notes-reset button[value="reset"]').click()
+    for page in (ada, bea):
+        await expect(page.locator("#notes")).to_have_value("")
+    await expect(bea.locator("#toast")).to_have_text("Ada limpou as notas compartilhadas.")
+    # Both go on writing in the new document.
+    await type_at(bea, "End", "fresh")
+    await expect(ada.locator("#notes")).to_have_value("fresh")
+    await bea.reload()
+    await expect(bea.locator("#notes")).to_have_value("fresh", timeout=15_000)

@@ -1,6 +1,7 @@
 // Shared notes: a Yjs document whose text is bound to a <textarea>. Local edits become Yjs
 // updates sent to sala (merged per pause in typing); updates from others are merged into the
-// document and the textarea follows, keeping the caret where the writer left it.
+// document and the textarea follows, keeping the caret where the writer left it. A moderator's
+// reset starts a new document (a new `generation`): this page's old copy is then dropped.
 import * as Y from "./vendor/yjs.js";
 
 const FLUSH_MS = 120;
@@ -20,8 +21,9 @@ function fromBase64(text) {
   return Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
 }
 
-export function createNotes({ send, el, canEdit }) {
+export function createNotes({ send, el, canEdit, canReset }) {
   let doc = null;
+  let generation = 0;
   let text = null;
   let pending = [];
   let timer = null;
@@ -50,7 +52,7 @@ export function createNotes({ send, el, canEdit }) {
     // A big paste is sent as the separate updates it was typed in (see onInput).
     for (const update of merged.length <= MAX_UPDATE ? [merged] : updates) {
       sent += 1;
-      send({ type: "notes.update", update: toBase64(update), ref: `notes-${sent}` });
+      send({ type: "notes.update", update: toBase64(update), generation, ref: `notes-${sent}` });
     }
   }
 
@@ -116,11 +118,13 @@ export function createNotes({ send, el, canEdit }) {
   return {
     // The welcome carries the server's whole document (or null when notes are disabled). After
     // a reconnect, edits this page made while away are sent on top of it, so none are lost.
-    welcome(encoded) {
+    welcome(encoded, serverGeneration = 0) {
       el("notes-panel").hidden = encoded === null;
       if (encoded === null) return;
       const server = fromBase64(encoded);
-      if (doc === null) {
+      if (doc === null || serverGeneration !== generation) {
+        // First load, or the notes were reset while away: this copy belongs to the old document.
+        generation = serverGeneration;
         startOver(server);
       } else {
         Y.applyUpdate(doc, server, REMOTE);
@@ -136,15 +140,21 @@ export function createNotes({ send, el, canEdit }) {
     refused() {
       send({ type: "notes.sync", ref: "notes-sync" });
     },
-    state(encoded) {
+    state(encoded, serverGeneration = generation) {
+      generation = serverGeneration;
       startOver(fromBase64(encoded));
       this.refresh();
     },
-    update(encoded) {
-      if (doc !== null) Y.applyUpdate(doc, fromBase64(encoded), REMOTE);
+    // A moderator emptied the notes: everybody starts over from the new, empty document.
+    reset(encoded, serverGeneration) {
+      this.state(encoded, serverGeneration);
+    },
+    update(encoded, serverGeneration = generation) {
+      if (doc !== null && serverGeneration === generation) Y.applyUpdate(doc, fromBase64(encoded), REMOTE);
     },
     refresh() {
       area.readOnly = !canEdit();
+      el("notes-reset").hidden = !canReset();
     },
     text: () => (text === null ? null : text.toString()),
   };

@@ -26,6 +26,7 @@ const notes = createNotes({
   send: (message) => send(message),
   el: (id) => $(id),
   canEdit: () => Boolean(state.me) && !(state.me.role === "VIEWER" && state.locks.disableNotes),
+  canReset: () => state.me?.role === "MODERATOR",
 });
 window.salaNotes = notes;
 
@@ -178,8 +179,11 @@ function handle(m) {
       toast(t(m.recording ? "recordingStarted" : "recordingStopped", { name: m.by }));
       if (!m.recording || m.by !== state.me?.name) noticeRecording();
       return renderRecording();
-    case "notes.update": return notes.update(m.update);
-    case "notes.state": return notes.state(m.update);
+    case "notes.update": return notes.update(m.update, m.generation);
+    case "notes.state": return notes.state(m.update, m.generation);
+    case "notes.reset":
+      notes.reset(m.update, m.generation);
+      return toast(t("notesWereReset", { name: m.by }));
     case "poll.started": return showPoll(m.poll);
     case "poll.results": return renderPollResults(m);
     case "poll.ended":
@@ -227,7 +231,7 @@ function welcome(m) {
   renderPresentation();
   if (m.poll) showPoll(m.poll);
   noticeRecording();
-  notes.welcome(m.notes ?? null);
+  notes.welcome(m.notes ?? null, m.notesGeneration ?? 0);
   media.welcome(m);
 }
 
@@ -782,6 +786,13 @@ function setup() {
   $("leave").addEventListener("click", leave);
   $("recording-notice").addEventListener("close", () => {
     if ($("recording-notice").returnValue === "leave") leave();
+  });
+  $("notes-reset").addEventListener("click", () => {
+    $("confirm-notes-reset").returnValue = ""; // Escape keeps the last value otherwise
+    $("confirm-notes-reset").showModal();
+  });
+  $("confirm-notes-reset").addEventListener("close", () => {
+    if ($("confirm-notes-reset").returnValue === "reset") send({ type: "notes.reset", ref: "reset-notes" });
   });
   $("end").addEventListener("click", () => $("confirm-end").showModal());
   $("confirm-end").addEventListener("close", () => {
