@@ -151,7 +151,7 @@ def test_chunked_multipart_over_the_wire_is_refused_before_the_checksum(
         sent = 0
         answer = b""
         sock.settimeout(0.05)
-        for _ in range(16 * 1024):  # at most 1 GiB, far past the 256 KiB limit
+        for _ in range(1024):  # at most 64 MiB, far past the 256 KiB limit
             data = PART_HEAD if sent == 0 else chunk
             try:
                 sock.sendall(f"{len(data):x}\r\n".encode() + data + b"\r\n")
@@ -166,7 +166,10 @@ def test_chunked_multipart_over_the_wire_is_refused_before_the_checksum(
                 break
         sock.settimeout(10)
         while b"</response>" not in answer:
-            more = sock.recv(65536)
+            try:
+                more = sock.recv(65536)
+            except TimeoutError:
+                break
             if not more:
                 break
             answer += more
