@@ -67,7 +67,7 @@ NOTES_SYNCS_PER_USER = Rate(0.2, 3)
 edit, not in a loop."""
 
 _SWEEP_AT = 256
-"""Idle budgets are swept once this many have piled up (see ConnectionLimits._sweep)."""
+"""Idle budgets are swept every this many admissions, and idle buckets once this many piled up."""
 
 
 class Limited(p.ProtocolError):
@@ -154,6 +154,7 @@ class ConnectionLimits:
         self._users: dict[str, _Budget] = {}
         self._meetings: dict[str, _Budget] = {}
         self._leases: dict[Connection, Lease] = {}
+        self._admitted = 0
 
     def may_connect(self, user_id: str) -> bool:
         """Whether this user may open one more connection now (USER_CONNECTS)."""
@@ -192,10 +193,6 @@ class ConnectionLimits:
         lease._user.connections.pop(lease.conn, None)
         lease._meeting.connections.pop(lease.conn, None)
 
-    def connections(self, user_id: str) -> int:
-        user = self._users.get(user_id)
-        return 0 if user is None else len(user.connections)
-
     def _replace(self, oldest: Connection) -> None:
         self.release(self._leases[oldest])
         oldest.close(CLOSE_REPLACED)
@@ -211,8 +208,11 @@ class ConnectionLimits:
 
     def _sweep(self) -> None:
         # A budget outlives its last connection until its buckets have filled up again, so
-        # disconnecting does not refill them; then it is the same as a new one and goes.
+        # disconnecting and reconnecting does not refill them; then it is as good as a new one
+        # and goes.
+        self._admitted += 1
+        if self._admitted % _SWEEP_AT:
+            return
         for where in (self._users, self._meetings):
-            if len(where) >= _SWEEP_AT and len(where) % _SWEEP_AT == 0:
-                for key in [k for k, b in where.items() if b.idle()]:
-                    del where[key]
+            for key in [k for k, b in where.items() if b.idle()]:
+                del where[key]
