@@ -18,7 +18,7 @@ from sala.config import Settings
 from sala.media.ice import IceServers
 from sala.media.janus.config import JanusConfig
 from sala.media.janus.engine import JanusEngine, JanusNode
-from sala.media.janus.process import JanusProcess, JanusUnavailable
+from sala.media.janus.process import JanusProcess, JanusUnavailable, stop_leftover_janus
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +34,7 @@ class MediaRuntime:
     def __init__(self, settings: Settings, clock: Clock) -> None:
         self.enabled = settings.media
         self.process: JanusProcess | None = None
+        self._janus_folder = settings.data_dir / "janus"
         self.ice = IceServers(
             clock,
             stun=settings.csv(settings.stun_servers),
@@ -49,7 +50,7 @@ class MediaRuntime:
         else:
             stun = settings.csv(settings.stun_servers)
             config = JanusConfig(
-                folder=settings.data_dir / "janus",
+                folder=self._janus_folder,
                 ws_port=settings.janus_ws_port or _free_port(),
                 admin_port=settings.janus_admin_port or _free_port(),
                 admin_secret=secrets.token_hex(16),
@@ -69,6 +70,10 @@ class MediaRuntime:
         self.engine = JanusEngine(node)
 
     async def start(self) -> None:
+        if not self.enabled or self.process is None:
+            # No Janus of ours this time; one an earlier, killed run left would still hold
+            # its ports. (JanusProcess.start does this itself before starting a new one.)
+            await stop_leftover_janus(self._janus_folder)
         if not self.enabled:
             return
         if self.process is not None:

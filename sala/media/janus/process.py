@@ -2,17 +2,24 @@
 
 If Janus dies, it is started again at once (then with growing pauses if it keeps dying), and
 `on_restart` callbacks run so the media layer can rebuild rooms and tell clients to reconnect.
+
+Janus never outlives the sala that started it (see sala/children.py): it gets SIGTERM from the
+kernel when sala dies, and its pidfile (`janus.pid` in its configuration folder) lets the next
+start of the same data directory stop one that did not act on that signal.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 import shutil
+import signal
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+from sala.children import Pidfile, die_with_parent
 from sala.media.janus.client import JanusClient, JanusError
 from sala.media.janus.config import JanusConfig, write
 
@@ -23,6 +30,22 @@ READY_TIMEOUT_S = 15.0
 
 class JanusUnavailable(Exception):
     pass
+
+
+def janus_pidfile(folder: Path) -> Pidfile:
+    """The pidfile of the Janus sala runs on the configuration folder `folder`. Only a Janus
+    started on that folder (`-F <folder>`, as `_spawn` starts it) is one to stop."""
+
+    def ours(argv: list[str]) -> bool:
+        return any(a == "-F" and b == str(folder) for a, b in itertools.pairwise(argv))
+
+    return Pidfile(folder / "janus.pid", "janus", ours)
+
+
+async def stop_leftover_janus(folder: Path) -> None:
+    """Stop a Janus that an earlier, killed sala of this data directory left running (it holds
+    its ports and, since the configuration is rewritten at each start, serves nobody)."""
+    await asyncio.to_thread(janus_pidfile(folder).stop_leftover)
 
 
 class JanusProcess:
@@ -40,6 +63,7 @@ class JanusProcess:
         self._process: asyncio.subprocess.Process | None = None
         self._watcher: asyncio.Task[None] | None = None
         self._stopping = False
+        self._pidfile = janus_pidfile(config.folder)
         self.restarts = 0
 
     @property
@@ -53,6 +77,7 @@ class JanusProcess:
                 "installs it when run as root)"
             )
         self._stopping = False
+        await stop_leftover_janus(self.config.folder)
         await self._spawn()
         self._watcher = asyncio.create_task(self._watch(), name="janus-watch")
 
@@ -70,8 +95,21 @@ class JanusProcess:
             stdout=asyncio.subprocess.DEVNULL,
             stderr=asyncio.subprocess.DEVNULL,
             stdin=asyncio.subprocess.DEVNULL,
+            # Forked here, on the event loop's thread, which outlives Janus' supervision: the
+            # death signal fires when sala (or that loop's thread) ends, never earlier.
+            preexec_fn=die_with_parent(signal.SIGTERM),  # SIGTERM: Janus closes its recordings
         )
-        await self._wait_ready()
+        pid = self._process.pid
+        try:
+            await asyncio.to_thread(self._pidfile.record, pid)
+        except OSError as exc:  # the death signal still covers it
+            log.warning("could not write %s: %s", self._pidfile.path, exc)
+        try:
+            await self._wait_ready()
+        except JanusUnavailable:
+            # A Janus that never became ready must not sit on its ports unwatched.
+            await self._end(self._process)
+            raise
         log.info("Janus ready (pid %s) on %s", self.pid, self.config.ws_url)
 
     async def _wait_ready(self) -> None:
@@ -129,11 +167,18 @@ class JanusProcess:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._watcher
         process = self._process
-        if process is None or process.returncode is not None:
+        if process is None:
             return
-        process.terminate()
-        try:
-            await asyncio.wait_for(process.wait(), 5)
-        except TimeoutError:
-            process.kill()
-            await process.wait()
+        await self._end(process)
+
+    async def _end(self, process: asyncio.subprocess.Process) -> None:
+        if process.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                process.terminate()
+            try:
+                await asyncio.wait_for(process.wait(), 5)
+            except TimeoutError:
+                with contextlib.suppress(ProcessLookupError):
+                    process.kill()
+                await process.wait()
+        await asyncio.to_thread(self._pidfile.forget, process.pid)
