@@ -1,15 +1,27 @@
 """Running the programs sala leans on (pdftoppm, LibreOffice, janus-pp-rec, ffmpeg) the one way
 it runs them: an argv list, no shell, stdin closed, output collected, a time limit, and the child
-killed if the limit passes or the caller is cancelled (a shutdown leaves no converter behind)."""
+killed if the limit passes or the caller is cancelled (a shutdown leaves no converter behind).
+
+Each program runs in a process group of its own, which is what gets killed: LibreOffice's
+`soffice` does its work in a child (soffice.bin) that would otherwise outlive it, keep its
+output pipes open, and so hold the caller well past the time limit. And each program dies with
+the process that ran it (see sala/children.py), even one killed by SIGKILL; the kernel does not
+pass that on to the program's own children, so a soffice.bin then finishes its conversion
+within the CPU and memory limits it inherited (presentations/convert.py).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import shutil
+import signal
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+
+from sala.children import die_with_parent
 
 
 class ProgramMissing(Exception):
@@ -46,13 +58,18 @@ async def run_program(
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
         cwd=cwd,
-        preexec_fn=preexec_fn,
+        start_new_session=True,  # a group of its own, to kill with whatever it started
+        # Forked on the event loop's thread (this coroutine's), as sala/children.py requires.
+        # SIGKILL: whatever the program was making is thrown away with its caller anyway.
+        preexec_fn=die_with_parent(signal.SIGKILL, then=preexec_fn),
     )
     try:
         out, err = await asyncio.wait_for(process.communicate(), timeout_s)
     except (TimeoutError, asyncio.CancelledError) as exc:
-        with contextlib.suppress(ProcessLookupError):
-            process.kill()
+        # The group bears the program's PID, which stays taken while any member lives; once
+        # none does, killpg finds nothing (a reused PID is not a group leader by itself).
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(process.pid, signal.SIGKILL)
         await process.wait()
         if isinstance(exc, TimeoutError):
             raise ProgramTimedOut(argv[0]) from None

@@ -21,6 +21,7 @@ import stat
 import sys
 
 from sala.app import build_services
+from sala.children import die_with_parent
 from sala.config import Settings
 from sala.events.hooks import HookStore
 from sala.events.outbox import prepare_outbox
@@ -62,7 +63,16 @@ class WorkerProcess:
         if self._base_url:
             env["SALA_PUBLIC_URL"] = self._base_url
         self._process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "sala", "worker", stdin=asyncio.subprocess.PIPE, env=env
+            sys.executable,
+            "-m",
+            "sala",
+            "worker",
+            stdin=asyncio.subprocess.PIPE,
+            env=env,
+            # Besides its stdin closing: a worker whose loop is busy still goes at once when
+            # its server is killed. SIGTERM is its ordinary stop (it ends its programs too);
+            # forked on the server's event loop thread, as sala/children.py requires.
+            preexec_fn=die_with_parent(signal.SIGTERM),
         )
         log.info("delivery worker started (pid %s)", self._process.pid)
 
