@@ -83,6 +83,9 @@ class Settings(BaseSettings):
     """Comma-separated subset of sha1,sha256,sha384,sha512 accepted on API calls."""
     max_request_bytes: int = Field(default=4 * 1024 * 1024, ge=64 * 1024)
     """Largest request body accepted (create's XML modules with base64 documents live here)."""
+    api_concurrency: int = Field(default=8, ge=0)
+    """API calls worked on at once; the rest wait their turn, so polling integrations cannot
+    crowd the rooms out of the event loop they share (sala/api/admission.py). 0: no limit."""
 
     # --- meeting defaults (create parameters override them per meeting) -------------------------
     default_welcome_message: str = "Welcome to <b>%%CONFNAME%%</b>!"

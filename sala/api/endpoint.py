@@ -21,6 +21,7 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from sala.api import checksum
+from sala.api.admission import Admission
 from sala.api.context import ApiContext
 from sala.api.errors import ApiError, checksum_error, validation_error
 from sala.api.params import MAX_PARAMETERS, Params
@@ -142,6 +143,7 @@ class ApiEndpoint:
         self._memo: dict[tuple[str, bool], tuple[object, RawResponse]] = {}
         self._verified: dict[tuple[str, str], None] = {}
         self._traced: dict[tuple[str, str], float] = {}
+        self._admission = Admission(ctx.settings.api_concurrency)
 
     @property
     def body_limit(self) -> int:
@@ -216,14 +218,29 @@ class ApiEndpoint:
                 "unsupportedRequest", f"{call_name} does not accept {request.method} requests"
             )
         raw_query = request.scope.get("query_string", b"").decode("utf-8", "replace")
-        query_params = _parsed_query(raw_query)
+        _parsed_query(raw_query)  # too many parameters: refused before the body is read
         body, form = await self._read_body(request, call, content_type)
+        async with self._admission:
+            return await self._checked(
+                call_name, call, request, method, raw_query, body, form, content_type
+            )
 
+    async def _checked(
+        self,
+        call_name: str,
+        call: Call,
+        request: Request,
+        method: str,
+        raw_query: str,
+        body: bytes,
+        form: FormData | None,
+        content_type: str,
+    ) -> Answer:
+        query_params = _parsed_query(raw_query)
         body_params = Params(())
         if form is not None:
             body_params = Params((k, v) for k, v in form.multi_items() if isinstance(v, str))
         params = query_params.merged(body_params)
-
         bodiless = not body and form is None
         if call.checksummed:
             try:

@@ -1,0 +1,84 @@
+"""API calls are admitted a few at a time, so pollers cannot crowd the rooms out of the loop
+they share; every call is still answered, in turn."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+from starlette.applications import Starlette
+
+from sala.app import build_app
+from sala.clock import ManualClock
+from sala.config import load_settings
+from tests.conftest import SECRET, Api
+from tests.xmlutil import success
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> str:
+    return f"sqlite+aiosqlite:///{tmp_path / 'sala.db'}"
+
+
+async def _api(
+    tmp_path: Path, database_url: str, clock: ManualClock, limit: int
+) -> AsyncIterator[Api]:
+    settings = load_settings(
+        secret=SECRET,
+        data_dir=tmp_path / f"data-{limit}",
+        database_url=database_url,
+        public_url="https://sala.test",
+        media=False,
+        api_concurrency=limit,
+    )
+    app: Starlette = build_app(settings, clock, run_reaper=False, run_workers=False)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="https://sala.test") as client:
+            yield Api(client, SECRET, app.state.services)
+
+
+async def _most_at_once(api: Api, monkeypatch: pytest.MonkeyPatch, calls: int) -> int:
+    meeting_id, created = await api.create()
+    success(created)
+    real = api.services.meetings.get_live
+    in_progress = 0
+    most = 0
+
+    async def slow(*args: object, **kwargs: object) -> object:
+        nonlocal in_progress, most
+        in_progress += 1
+        most = max(most, in_progress)
+        await asyncio.sleep(0.01)
+        in_progress -= 1
+        return await real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(api.services.meetings, "get_live", slow)
+    answers = await asyncio.gather(
+        *(api.get("getMeetingInfo", {"meetingID": meeting_id}) for _ in range(calls))
+    )
+    for answer in answers:
+        success(answer)
+    return most
+
+
+@pytest.mark.parametrize("limit", [1, 3])
+async def test_at_most_the_limit_is_worked_on_at_once(
+    tmp_path: Path,
+    database_url: str,
+    clock: ManualClock,
+    monkeypatch: pytest.MonkeyPatch,
+    limit: int,
+) -> None:
+    async for api in _api(tmp_path, database_url, clock, limit):
+        assert await _most_at_once(api, monkeypatch, 20) == limit
+
+
+async def test_zero_admits_everything(
+    tmp_path: Path, database_url: str, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async for api in _api(tmp_path, database_url, clock, 0):
+        assert await _most_at_once(api, monkeypatch, 20) == 20
