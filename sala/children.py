@@ -249,8 +249,10 @@ class Pidfile:
     def _ended(child: ProcessIdentity, pidfd: int | None, timeout: float) -> bool:
         if pidfd is not None:
             # A pidfd turns readable when its process ends (also one that is not our child).
-            readable, _, _ = select.select([pidfd], [], [], timeout)
-            return bool(readable)
+            # poll, not select: a busy server's descriptors may number past select's 1024.
+            poller = select.poll()
+            poller.register(pidfd, select.POLLIN)
+            return bool(poller.poll(timeout * 1000))
         deadline = time.monotonic() + timeout
         while identify(child.pid) == child:
             if time.monotonic() > deadline:
