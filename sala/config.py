@@ -24,7 +24,6 @@ from pydantic_settings import (
 )
 from sqlalchemy.engine import make_url
 
-from sala.events.destinations import DEFAULT_DENY
 from sala.filemodes import PRIVATE_FILE, private_dir
 
 CHECKSUM_ALGORITHMS = ("sha1", "sha256", "sha384", "sha512")
@@ -145,11 +144,13 @@ class Settings(BaseSettings):
     """hooks/create without `enabled`: BBB clients never send it, so hooks start enabled.
     False gives Mconf's behaviour (silent until hooks/enable)."""
     webhook_allow: str = ""
-    """Comma-separated addresses, networks (CIDR) or host names deliveries may reach even if
-    the deny list covers them (an LMS on the campus network)."""
-    webhook_deny: str = DEFAULT_DENY
-    """Networks or host names deliveries never reach. Default: loopback, private, link-local,
-    shared and multicast ranges."""
+    """Comma-separated addresses, networks (CIDR) or host names that webhooks, callbacks and
+    document downloads may reach even if the deny list covers them."""
+    webhook_deny: str = "default"
+    """Comma-separated networks or host names they never reach, or the presets `default`
+    (link-local, cloud metadata, unspecified, multicast and reserved addresses: what no
+    integrator runs a web server on) and `private` (`default` plus loopback, private and shared
+    ranges: the strict policy). sala/events/destinations.py lists them."""
     webhook_timeout_seconds: float = Field(default=5.0, gt=0, le=120)
     webhook_retry_window_hours: float = Field(default=24.0, gt=0)
     """How long a failing delivery is retried before its hook is disabled."""

@@ -1,11 +1,16 @@
-"""The destination policy and the pinned connection (issue 12, finding 3).
+"""The destination policy and the pinned connection (issue 12, finding 3), and its lists (issue 13).
 
 A probe reached loopback through `http://[::ffff:127.0.0.1]:PORT/`: the deny list compared the
 IPv6 form only, and the request resolved the name again when it connected. These tests hold the
 policy to every spelling of an address (IPv4-mapped, -compatible, 6to4, NAT64, Teredo, odd IPv4
 literals, zone ids), hold the connection to the address the policy approved (DNS rebinding), and
 check hooks, `insertDocument` URLs and end callbacks end to end against a real receiver on
-loopback.
+loopback. They use the strict `private` preset (loopback and private ranges denied), so that
+loopback, where the test receivers listen, stands for an address the operator refuses.
+
+The default list (issue 13) blocks only what no integrator runs a web server on, since
+bbb-webhooks delivers anywhere: link-local and cloud metadata addresses, unspecified, multicast
+and reserved ones; its tests come first.
 
 Every connection these tests make goes to loopback; "public" addresses are only ever checked,
 or handed to a network backend that records the attempt and connects nowhere.
@@ -32,12 +37,12 @@ import pytest
 from sqlalchemy import select
 
 from sala.config import Settings, load_settings
-from sala.events.destinations import DestinationPolicy, DestinationRefused
+from sala.events.destinations import Destination, DestinationPolicy, DestinationRefused
 from sala.events.outbound import OutboundHttp
 from sala.store import tables
 from tests.conftest import SECRET, Api
 from tests.support.receiver import Receiver
-from tests.xmlutil import failed, success
+from tests.xmlutil import success
 
 PUBLIC = "93.184.216.34"  # checked, never contacted
 
@@ -57,13 +62,83 @@ async def no_lookups(host: str) -> Sequence[str]:
 
 
 def policy(allow: Iterable[str] = (), resolver: Any = no_lookups) -> DestinationPolicy:
-    return DestinationPolicy(allow=allow, resolver=resolver)
+    """The strict policy (SALA_WEBHOOK_DENY=private), what the mechanism tests judge against."""
+    return DestinationPolicy(allow=allow, deny=["private"], resolver=resolver)
 
 
 async def refused(url: str, p: DestinationPolicy | None = None) -> str:
     with pytest.raises(DestinationRefused) as caught:
         await (p or policy()).check(url)
     return str(caught.value)
+
+
+# ------------------------------------------------------------------------- the lists --
+NEVER_A_RECEIVER = {
+    "aws metadata": "http://169.254.169.254/latest/meta-data/",
+    "aws ecs": "http://169.254.170.2/v2/credentials",
+    "scaleway": "http://169.254.42.42/conf",
+    "link-local v6": "http://[fe80::a9fe:a9fe]/openstack",
+    "aws v6": "http://[fd00:ec2::254]/latest/meta-data/",
+    "aws pod identity v6": "http://[fd00:ec2::23]/",
+    "gcp v6": "http://[fd20:ce::254]/computeMetadata/v1/",
+    "scaleway v6": "http://[fd00:42::42]/conf",
+    "alibaba": "http://100.100.100.200/latest/meta-data/",
+    "oracle classic": "http://192.0.0.192/latest/",
+    "azure wireserver": "http://168.63.129.16/machine",
+    "this network": "http://0.0.0.0:8080/",
+    "unspecified v6": "http://[::]:8080/",
+    "multicast": "http://224.0.0.1/",
+    "multicast v6": "http://[ff02::1]/",
+    "reserved": "http://240.0.0.1/",
+    "broadcast": "http://255.255.255.255/",
+    "metadata mapped": "http://[::ffff:169.254.169.254]/",
+    "metadata nat64": "http://[64:ff9b::a9fe:a9fe]/",
+    "metadata 6to4": "http://[2002:a9fe:a9fe::]/",
+}
+WHERE_INTEGRATORS_ARE = {
+    "loopback": "http://127.0.0.1:8080/hook",
+    "loopback v6": "http://[::1]:8080/hook",
+    "private 10": "http://10.0.0.5/hook",
+    "private 172": "https://172.16.4.2/hook",
+    "private 192": "http://192.168.1.20/moodle",
+    "unique local v6": "http://[fd12:3456:789a::1]/hook",
+    "shared (tailscale)": "http://100.101.102.103/hook",
+    "mapped private": "http://[::ffff:10.0.0.5]/hook",
+}
+
+
+@pytest.mark.parametrize("url", NEVER_A_RECEIVER.values(), ids=NEVER_A_RECEIVER.keys())
+async def test_the_default_refuses_metadata_link_local_and_non_unicast(url: str) -> None:
+    message = await refused(url, DestinationPolicy(resolver=no_lookups))
+    assert "SALA_WEBHOOK_DENY" in message  # the operator's log says which setting decided
+
+
+@pytest.mark.parametrize("url", WHERE_INTEGRATORS_ARE.values(), ids=WHERE_INTEGRATORS_ARE.keys())
+async def test_the_default_delivers_where_integrators_run_receivers(url: str) -> None:
+    destination = await DestinationPolicy(resolver=no_lookups).check(url)
+    assert len(destination.addresses) == 1
+    # SALA_WEBHOOK_DENY=private restores the strict policy.
+    assert "SALA_WEBHOOK_DENY" in await refused(url, policy())
+
+
+async def test_presets_combine_with_networks_and_an_empty_list_denies_nothing() -> None:
+    more = DestinationPolicy(deny=["default", "203.0.113.0/24"], resolver=no_lookups)
+    await refused("http://203.0.113.7/", more)
+    await refused("http://169.254.169.254/", more)
+    assert (await more.check("http://10.0.0.5/")).addresses == ("10.0.0.5",)
+    nothing = DestinationPolicy(deny=[], resolver=no_lookups)
+    assert (await nothing.check("http://169.254.169.254/")).addresses == ("169.254.169.254",)
+    # The mechanism stays whatever the lists say: odd spellings and zones are never sent to.
+    await refused("http://2130706433/", nothing)
+    await refused("http://[fe80::1%25eth0]/", nothing)
+
+
+async def test_localhost_names_are_loopback_and_invalid_names_never_resolve() -> None:
+    default = DestinationPolicy(resolver=no_lookups)
+    for url in ("http://localhost:8080/", "http://LOCALHOST./", "http://lms.localhost/"):
+        assert (await default.check(url)).addresses == ("127.0.0.1", "::1")
+        await refused(url)  # the strict policy judges those addresses
+    await refused("http://lms.invalid/", default)
 
 
 # ------------------------------------------------------------------ spellings of loopback --
@@ -170,13 +245,14 @@ async def test_allowed_names_are_pinned_to_what_they_resolved_to() -> None:
     assert destination.addresses == ("10.1.2.3",)
 
 
-async def test_unresolvable_names_give_nothing_to_connect_to() -> None:
+async def test_unresolvable_names_are_refused() -> None:
     async def nxdomain(host: str) -> Sequence[str]:
         raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
 
-    p = policy(resolver=nxdomain)
-    assert (await p.check("http://later.example.net/", unresolvable_ok=True)).addresses == ()
-    await refused("http://later.example.net/", p)
+    assert "cannot resolve" in await refused("http://later.example.net/", policy(resolver=nxdomain))
+    assert "cannot resolve" in await refused(
+        "http://empty.example.net/", policy(resolver=answers())
+    )
 
 
 # ------------------------------------------------------------------- the pinned connection --
@@ -240,11 +316,13 @@ async def test_the_client_connects_nowhere_without_an_approved_address() -> None
     backend = RecordingBackend()
     http = OutboundHttp(max_connections=4, backend=backend)
     try:
-        unresolved = await policy(resolver=answers()).check(
-            "http://nowhere.example.net/", unresolvable_ok=True
-        )
+        unresolved = Destination("http://nowhere.example.net/", "nowhere.example.net", ())
         with pytest.raises(Exception, match="approved"):
             await http.request(unresolved, "GET", timeout_s=2)
+        # Approved for one name, sent to another: nothing to connect to either.
+        other = Destination("http://elsewhere.example.net/", "nowhere.example.net", (PUBLIC,))
+        with pytest.raises(Exception, match="approved"):
+            await http.request(other, "GET", timeout_s=2)
     finally:
         await http.aclose()
     assert backend.attempts == []
@@ -324,13 +402,15 @@ def webhook_allow() -> str:
 
 @pytest.fixture
 def settings(tmp_path: Path, webhook_allow: str) -> Settings:
-    # SQLite only: the database has nothing to do with where requests go.
+    # SQLite only: the database has nothing to do with where requests go. The strict preset, set
+    # as an operator would, so that the loopback receiver stands for a refused address.
     return load_settings(
         secret=SECRET,
         data_dir=tmp_path / "data",
         database_url=f"sqlite+aiosqlite:///{tmp_path / 'sala.db'}",
         public_url="https://sala.test",
         webhook_allow=webhook_allow,
+        webhook_deny="private",
         media=False,
     )
 
@@ -353,14 +433,17 @@ def mapped(receiver: Receiver, path: str, spelling: str = "::ffff:127.0.0.1") ->
 
 
 @pytest.mark.parametrize("spelling", ["::ffff:127.0.0.1", "::ffff:7f00:1"])
-async def test_a_hook_on_mapped_loopback_is_refused_and_never_called(
+async def test_a_hook_on_mapped_loopback_is_registered_and_never_called(
     api: Api, receiver: Receiver, spelling: str
 ) -> None:
+    # hooks/create registers it, as bbb-webhooks would; each delivery is judged and refused.
     url = mapped(receiver, "/hook", spelling)
-    failed(await api.get("hooks/create", {"callbackURL": url}), "createHookError")
+    success(await api.get("hooks/create", {"callbackURL": url}))
     await api.create()
     await deliver(api)
     assert receiver.accepted() == []
+    errors = await delivery_errors(api)
+    assert errors and all(e.startswith("destination refused") for e in errors)
 
 
 async def test_a_stored_hook_on_mapped_loopback_is_not_delivered(
