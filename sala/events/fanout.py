@@ -228,7 +228,7 @@ class Fanout:
             if not hook.wants(mapped.id, meeting["external_id"]):
                 continue
             # bbb-webhooks never sends raw events to a hook filtered by event ID.
-            raw = hook.raw and hook.event_ids is None
+            raw = hook.raw and not hook.filters_events
             if raw not in bodies:
                 event_json = mapped.raw if raw else mapped.data
                 bodies[raw] = hook_body(self._settings.domain, [event_json], now)

@@ -4,6 +4,11 @@ One hook per callback URL, as in bbb-webhooks. Each hook gets its own random `au
 as `Authorization: Bearer <token>` with every delivery (the Mconf scheme in the guides). Hooks are
 never deleted by sala: a receiver that keeps failing has its hook disabled, with the reason, until
 hooks/enable turns it back on.
+
+A hook may be bound to meetings (external IDs; none: every meeting) and filtered by event ID.
+`event_ids` is None when hooks/create had no `eventID`, and empty when it had an empty one: both
+receive every event (bbb-webhooks would send nothing for the empty one, a filter that matches no
+event; the PHP client library 3.0 sends `eventID=` on every hooks/create that names no events).
 """
 
 from __future__ import annotations
@@ -63,6 +68,10 @@ class Hook:
         return not self.meeting_ids
 
     @property
+    def filters_events(self) -> bool:
+        return bool(self.event_ids)
+
+    @property
     def collects_events(self) -> bool:
         """Events are queued for enabled hooks and for hooks disabled because they failed, so
         turning a failing hook back on delivers what happened meanwhile."""
@@ -71,7 +80,7 @@ class Hook:
         )
 
     def wants(self, event_id: str, external_meeting_id: str | None) -> bool:
-        if self.event_ids is not None and event_id not in self.event_ids:
+        if self.event_ids and event_id not in self.event_ids:
             return False
         return self.is_global or external_meeting_id in self.meeting_ids
 

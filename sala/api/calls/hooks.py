@@ -10,17 +10,19 @@ aimed at a metadata address is registered but never called, the reason in the op
 from __future__ import annotations
 
 import hashlib
+import json
 import uuid
 
 from starlette.responses import PlainTextResponse
 
 from sala.api.endpoint import Answer, ApiRequest
 from sala.api.errors import ApiError
-from sala.api.xml import Cdata, Fields, Repeated, Value
+from sala.api.xml import Cdata, Fields, Repeated
 from sala.events.destinations import DestinationPolicy, DestinationRefused
 from sala.events.hooks import Hook
 
 DUPLICATE = "There is already a hook for this callback URL."
+_JSON_FALSY = (False, None, 0, "")
 
 
 def shared_secret_guid(secret: str) -> str:
@@ -31,6 +33,26 @@ def shared_secret_guid(secret: str) -> str:
 
 def _csv(value: str | None) -> list[str]:
     return [v.strip() for v in (value or "").split(",") if v.strip()]
+
+
+def _event_ids(value: str | None) -> list[str] | None:
+    """bbb-webhooks' `eventID`: lower-cased and split on commas. Given empty, it is kept (and
+    listed as `<eventID/>`) but filters nothing (sala/events/hooks.py says why)."""
+    if value is None:
+        return None
+    return [e.lower() for e in _csv(value)]
+
+
+def _get_raw(value: str | None) -> bool:
+    """bbb-webhooks reads `getRaw` as lower-cased JSON and keeps its truthiness (`TRUE`, `1`);
+    a value that is not JSON leaves its request unanswered there, an error here."""
+    if not value:
+        return False
+    try:
+        parsed = json.loads(value.lower())
+    except ValueError:
+        raise ApiError("createHookError", "The getRaw parameter must be true or false.") from None
+    return parsed not in _JSON_FALSY  # JavaScript's falsy JSON values
 
 
 async def create(req: ApiRequest) -> Answer:
@@ -44,16 +66,28 @@ async def create(req: ApiRequest) -> Answer:
         DestinationPolicy.check_syntax(url)
     except DestinationRefused as exc:
         raise ApiError("createHookError", f"The callbackURL cannot be used: {exc}.") from None
-    event_ids = [e.lower() for e in _csv(req.params.nonempty("eventID"))] or None
+    raw = _get_raw(req.params.text("getRaw"))
     enabled = req.params.boolean("enabled", req.ctx.settings.hooks_enabled_by_default)
     hook, duplicate = await req.ctx.hooks.create(
         url,
         _csv(req.params.nonempty("meetingID")),
-        event_ids,
-        req.params.boolean("getRaw", False),
+        _event_ids(req.params.text("eventID")),
+        raw,
         enabled,
     )
-    document: list[tuple[str, Value]] = [
+    if duplicate:
+        # bbb-webhooks' answer for a URL already registered (nothing is updated), plus the
+        # existing hook's Mconf identity and token, which the integrator needs to verify
+        # deliveries.
+        return [
+            ("returncode", "SUCCESS"),
+            ("hookID", hook.id),
+            ("hookGUID", hook.guid),
+            ("authToken", hook.auth_token),
+            ("messageKey", "duplicateWarning"),
+            ("message", DUPLICATE),
+        ]
+    return [
         ("returncode", "SUCCESS"),
         ("hookID", hook.id),
         ("hookGUID", hook.guid),
@@ -62,9 +96,6 @@ async def create(req: ApiRequest) -> Answer:
         ("permanentHook", False),
         ("rawData", hook.raw),
     ]
-    if duplicate:
-        document += [("messageKey", "duplicateWarning"), ("message", DUPLICATE)]
-    return document
 
 
 def _hook_id(req: ApiRequest, missing_status: int = 200) -> int | None:
@@ -85,26 +116,35 @@ async def destroy(req: ApiRequest) -> Answer:
     return [("returncode", "SUCCESS"), ("removed", True)]
 
 
-def hook_fields(hook: Hook) -> Fields:
+def hook_fields(hook: Hook, secret_guid: str) -> Fields:
+    """bbb-webhooks' elements, then Mconf's (sala's `disabledReason` only when disabled)."""
     meetings = Cdata(",".join(hook.meeting_ids)) if hook.meeting_ids else None
     return [
         ("hookID", hook.id),
-        ("hookGUID", hook.guid),
         ("callbackURL", Cdata(hook.callback_url)),
         ("meetingID", meetings),
-        ("externalMeetingID", meetings),
         ("eventID", ",".join(hook.event_ids) if hook.event_ids is not None else None),
         ("permanentHook", False),
         ("rawData", hook.raw),
+        ("hookGUID", hook.guid),
         ("authToken", hook.auth_token),
+        ("sharedSecretGUID", secret_guid),
         ("enabled", hook.enabled),
+        ("externalMeetingID", meetings),
         ("disabledReason", hook.disabled_reason),
     ]
 
 
 async def list_hooks(req: ApiRequest) -> Answer:
+    """Every hook, or with `meetingID` the global ones and those bound to it, by ID (what
+    bbb-webhooks v3.4 means to answer: it lists only the first bound hook, and fails with
+    listHookError when none is bound or, before v3.4, always)."""
     hooks = await req.ctx.hooks.listed(req.params.nonempty("meetingID"))
-    return [("returncode", "SUCCESS"), ("hooks", Repeated("hook", [hook_fields(h) for h in hooks]))]
+    guid = shared_secret_guid(req.ctx.settings.shared_secret)
+    return [
+        ("returncode", "SUCCESS"),
+        ("hooks", Repeated("hook", [hook_fields(h, guid) for h in hooks])),
+    ]
 
 
 async def enable(req: ApiRequest) -> Answer:
