@@ -117,7 +117,8 @@ async def destroy(req: ApiRequest) -> Answer:
 
 
 def hook_fields(hook: Hook, secret_guid: str) -> Fields:
-    """bbb-webhooks' elements, then Mconf's (sala's `disabledReason` only when disabled)."""
+    """bbb-webhooks' elements, then Mconf's. Why a hook was disabled is in the log (a warning),
+    not here: no BBB or Mconf answer has such an element."""
     meetings = Cdata(",".join(hook.meeting_ids)) if hook.meeting_ids else None
     return [
         ("hookID", hook.id),
@@ -131,7 +132,6 @@ def hook_fields(hook: Hook, secret_guid: str) -> Fields:
         ("sharedSecretGUID", secret_guid),
         ("enabled", hook.enabled),
         ("externalMeetingID", meetings),
-        ("disabledReason", hook.disabled_reason),
     ]
 
 
