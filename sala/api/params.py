@@ -1,31 +1,72 @@
-"""Request parameters with BBB's parsing rules, and typed readers that fail with BBB errors.
+"""Request parameters with bbb-web's parsing rules, and typed readers that never fail where it
+does not.
 
-Rules (bbb-api.md §1.1): names are case-sensitive; the first of repeated values wins; ASCII
-control characters are stripped from names and values; booleans are `true` (any case) or
-anything else meaning false; numbers are plain non-negative integers.
+Rules (bbb-api.md §1.1, bbb-web 3.0 ValidationService and ParamsProcessorUtil): names are
+case-sensitive; the first of repeated values wins; control characters (Unicode Cc) are stripped
+from names and values. bbb-web checks a few parameters on the *sanitized* value (control
+characters stripped and the ends trimmed) and reads the rest as Java does: booleans with
+Boolean.parseBoolean (`true` in any case, anything else false), integers with Integer.parseInt
+(anything that does not parse means the default, never an error).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator, Mapping
-from enum import Enum
-from typing import TypeVar
 from urllib.parse import parse_qsl
 
 from sala.api.errors import ApiError, validation_error
 
-_CONTROL = re.compile("[\x00-\x1f\x7f]")
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 _INTEGER = re.compile(r"^\d{1,18}$")
+_JAVA_INTEGER = re.compile(r"[+-]?\d+")
+"""What Integer.parseInt and Long.parseLong take: a sign, then decimal digits of any script
+(Python's \\d, like Java's Character.digit, matches every Unicode decimal digit)."""
+INT_RANGE = (-(2**31), 2**31 - 1)
+LONG_RANGE = (-(2**63), 2**63 - 1)
+BOOLEAN_WORDS = frozenset({"", "true", "false", "0", "1"})
+"""What bbb-web's IsBooleanValidator takes, in any case (empty: not given)."""
 MAX_PARAMETERS = 10_000
 """Parameters in one query string or body: Tomcat's default maxParameterCount, which bbb-web
 runs under, so no request BBB reads is refused."""
 
-E = TypeVar("E", bound=Enum)
-
 
 def strip_control(text: str) -> str:
     return _CONTROL.sub("", text)
+
+
+def sanitize(text: str) -> str:
+    """bbb-web's ParamsUtil.sanitizeString, the value its checks see: control characters
+    stripped, then String.trim() (which, control characters gone, trims spaces)."""
+    return strip_control(text).strip(" ")
+
+
+def java_length(text: str) -> int:
+    """String.length(): UTF-16 units, so an emoji counts twice."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def java_integer(text: str, bounds: tuple[int, int] = INT_RANGE) -> int | None:
+    """Integer.parseInt (or, with LONG_RANGE, Long.parseLong); None where Java throws."""
+    if not _JAVA_INTEGER.fullmatch(text):
+        return None
+    number = int(text)
+    return number if bounds[0] <= number <= bounds[1] else None
+
+
+def java_boolean(text: str) -> bool:
+    """Boolean.parseBoolean."""
+    return text.lower() == "true"
+
+
+def groovy_boolean(text: str) -> bool:
+    """Groovy's String.toBoolean(), which bbb-web uses for a few parameters."""
+    trimmed = text.strip()
+    return trimmed.lower() in ("true", "y") or trimmed == "1"
+
+
+def is_boolean_word(text: str) -> bool:
+    return sanitize(text).lower() in BOOLEAN_WORDS
 
 
 class Params(Mapping[str, str]):
@@ -35,10 +76,12 @@ class Params(Mapping[str, str]):
         self._values: dict[str, str] = {}
         self._all: dict[str, list[str]] = {}
         self.changed_by_sanitizing: set[str] = set()
+        """Parameters whose first value bbb-web's sanitizing changes (control characters,
+        spaces at either end): create refuses such a meeting ID."""
         for raw_name, raw_value in pairs:
             name = strip_control(raw_name)
             value = strip_control(raw_value)
-            if value != raw_value:
+            if name not in self._values and sanitize(raw_value) != raw_value:
                 self.changed_by_sanitizing.add(name)
             self._all.setdefault(name, []).append(value)
             self._values.setdefault(name, value)
@@ -81,6 +124,30 @@ class Params(Mapping[str, str]):
         value = self._values.get(name)
         return value if value else None
 
+    def sanitized(self, name: str) -> str | None:
+        """The value as bbb-web's checks see it (see `sanitize`), or None when absent."""
+        value = self._values.get(name)
+        return None if value is None else sanitize(value)
+
+    def java_boolean(self, name: str, default: bool) -> bool:
+        """bbb-web's unchecked booleans: absent or empty means the default, anything else is
+        Boolean.parseBoolean (so `yes` means false, even where the default is true)."""
+        value = self._values.get(name)
+        return default if not value else java_boolean(value)
+
+    def java_integer(self, name: str, default: int, *, minimum: int | None = None) -> int:
+        """bbb-web's integers: Integer.parseInt, and the default for anything that does not
+        parse (or, with `minimum`, is below it), never an error."""
+        value = self._values.get(name)
+        number = None if value is None else java_integer(value)
+        if number is None or (minimum is not None and number < minimum):
+            return default
+        return number
+
+    def groovy_boolean(self, name: str, default: bool) -> bool:
+        value = self._values.get(name)
+        return default if not value else groovy_boolean(value)
+
     def boolean(self, name: str, default: bool) -> bool:
         value = self._values.get(name)
         if value is None or value == "":
@@ -107,16 +174,6 @@ class Params(Mapping[str, str]):
             bound = f"between {minimum} and {maximum}" if maximum is not None else f">= {minimum}"
             raise validation_error(f"Param '{name}' must be {bound}")
         return number
-
-    def choice(self, name: str, enum: type[E], default: E) -> E:
-        value = self._values.get(name)
-        if value is None or value == "":
-            return default
-        try:
-            return enum(value.strip().upper())
-        except ValueError:
-            allowed = ", ".join(m.value for m in enum)
-            raise validation_error(f"Param '{name}' must be one of {allowed}") from None
 
     def csv(self, name: str) -> list[str]:
         value = self._values.get(name)
