@@ -1,20 +1,41 @@
-"""Every `create` parameter of BBB 3.0: its type, default and validation, declared once.
+"""Every `create` parameter of BBB 3.0 and later: its type, default and bbb-web's checks,
+declared once.
 
-`parse_create` turns the request's parameters into a CreateSpec plus a settings dictionary that
-holds every known parameter (parsed), so features read them from the meeting later. Unknown
-parameters are ignored, as BBB does.
+bbb-web 3.0 checks only the meeting name and ID, the voice bridge, the passwords, `record`,
+`isBreakoutRoom` and `presentationUploadExternalUrl` (its CreateMeeting request class), and
+answers with the key and message of the first violation its HashMap holds (sala/api/violations.py).
+Everything else it reads leniently (ParamsProcessorUtil.processCreateParams): a boolean is
+Boolean.parseBoolean, an integer that does not parse is the default, and free strings are stored.
+`parse_create` does the same, so sala never refuses a create bbb-web accepts. Where bbb-web stores
+a value sala cannot use safely (a logout URL that is not a URL, an unknown guest policy), sala
+falls back to the default instead; the choices are in the comments below.
+
+The result is a CreateSpec plus a settings dictionary holding every known parameter, parsed, which
+features read from the meeting later. Unknown parameters are ignored, as BBB does.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 from typing import Any
 
-from sala.api.errors import ApiError, missing_meeting_id, validation_error
-from sala.api.params import Params, require_length
+from sala.api.errors import validation_error
+from sala.api.java_url import is_java_url
+from sala.api.params import (
+    LONG_RANGE,
+    Params,
+    is_boolean_word,
+    java_boolean,
+    java_integer,
+    java_length,
+)
+from sala.api.violations import Violations
 from sala.config import GuestPolicy, Settings
 from sala.meetings.specs import CreateSpec
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -27,26 +48,16 @@ class Bool:
 class Int:
     name: str
     default: int
-
-
-@dataclass(frozen=True)
-class Text:
-    name: str
-
-
-@dataclass(frozen=True)
-class Url:
-    name: str
+    minimum: int | None = None
+    """Values below it mean the default (bbb-web's rule for camera caps and pins)."""
 
 
 BOOLEANS = [
-    Bool("record", False),
     Bool("autoStartRecording", False),
     Bool("allowStartStopRecording", True),
     Bool("recordFullDurationMedia", False),
     Bool("isBreakout", False),
     Bool("freeJoin", False),
-    Bool("breakoutRoomsEnabled", True),
     Bool("breakoutRoomsRecord", False),
     Bool("breakoutRoomsPrivateChatEnabled", True),
     Bool("breakoutRoomsCaptureSlides", False),
@@ -66,62 +77,76 @@ BOOLEANS = [
     Bool("lockSettingsLockOnJoinConfigurable", False),
     Bool("lockSettingsHideViewersCursor", False),
     Bool("lockSettingsHideViewersAnnotation", False),
-    Bool("lockSettingsLockedLayout", False),
     Bool("allowPromoteGuestToModerator", False),
     Bool("meetingKeepEvents", False),
     Bool("endWhenNoModerator", False),
+    Bool("notifyRecordingIsOn", False),
+    Bool("presentationConversionCacheEnabled", False),
+    # later 3.0.x and 4.0
+    Bool("multiUserWhiteboardEnabled", False),
+    Bool("requireUserConsentBeforeUnmuting", False),
+    # 2.x names 3.0 no longer reads; sala still turns them into disabledFeatures
+    Bool("breakoutRoomsEnabled", True),
     Bool("learningDashboardEnabled", True),
     Bool("virtualBackgroundsDisabled", False),
-    Bool("preUploadedPresentationOverrideDefault", True),
-    Bool("notifyRecordingIsOn", False),
-    Bool("allowOverrideClientSettingsOnCreateCall", False),
-    Bool("presentationConversionCacheEnabled", False),
-    Bool("multiUserWhiteboardEnabled", False),
-    Bool("notifyRecordingAppend", False),
-    Bool("requireUserConsentBeforeUnmuting", False),
+    Bool("lockSettingsLockedLayout", False),
 ]
 
 INTEGERS = [
     Int("duration", 0),
+    Int("logoutTimer", 0),
     Int("endWhenNoModeratorDelayInMinutes", 1),
     Int("learningDashboardCleanupDelayInMinutes", 2),
-    Int("userCameraCap", 3),
-    Int("meetingCameraCap", 0),
-    Int("maxPinnedCameras", 3),
+    Int("userCameraCap", 3, minimum=0),
+    Int("meetingCameraCap", 0, minimum=0),
+    Int("maxPinnedCameras", 3, minimum=1),
     Int("maxNumPages", 0),
-    Int("logoutTimer", 0),
 ]
 
 TEXTS = [
-    Text("moderatorOnlyMessage"),
-    Text("webVoice"),
-    Text("bannerText"),
-    Text("copyright"),
-    Text("breakoutRoomsCaptureSlidesFilename"),
-    Text("breakoutRoomsCaptureNotesFilename"),
-    Text("preUploadedPresentationName"),
-    Text("presentationUploadExternalDescription"),
-    Text("pluginManifests"),
-    Text("groups"),
-    Text("cameraBridge"),
-    Text("screenShareBridge"),
-    Text("audioBridge"),
-    Text("sharedNotesEditor"),
-    Text("lockSettingsPresenterPolicy"),
-    Text("sharedNotesInitialContent"),
+    "moderatorOnlyMessage",
+    "webVoice",
+    "loginURL",
+    "bannerText",
+    "copyright",
+    "breakoutRoomsCaptureSlidesFilename",
+    "breakoutRoomsCaptureNotesFilename",
+    "preUploadedPresentation",
+    "preUploadedPresentationName",
+    "presentationUploadExternalDescription",
+    "pluginManifests",
+    "pluginManifestsFetchUrl",
+    "groups",
+    "cameraBridge",
+    "screenShareBridge",
+    "audioBridge",
+    # later 3.0.x and 4.0
+    "sharedNotesEditor",
+    "sharedNotesInitialContentJsonUrl",
+    "sharedNotesInitialContentMarkdown",
+    "sharedNotesInitialContentMarkdownUrl",
+    "clientSettingsOverrideJsonUrl",
+    "lockSettingsPresenterPolicy",
+    "notifyRecordingAppend",
 ]
 
-URLS = [
-    Url("logoutURL"),
-    Url("loginURL"),
-    Url("logo"),
-    Url("darklogo"),
-    Url("preUploadedPresentation"),
-    Url("presentationUploadExternalUrl"),
-    Url("meetingEndedURL"),
-    Url("pluginManifestsFetchUrl"),
-    Url("clientSettingsOverrideJsonUrl"),
-]
+# bbb-web stores these as given. sala stores only web URLs (and, for logos, data: images): the
+# room navigates to the logout URL, shows the logos and calls the ended URL, and a
+# `javascript:` address in any of them has no business there. Others are ignored (the default).
+LINKS = {
+    "logoutURL": ("http", "https"),
+    "meetingEndedURL": ("http", "https"),
+    "logo": ("http", "https", "data"),
+    "darklogo": ("http", "https", "data"),
+}
+_WEB_URL = re.compile(r"^(https?)://[^\s/$.?#][^\s]*$", re.IGNORECASE)
+_DATA_IMAGE = re.compile(r"^data:image/[\w.+-]+[;,]\S*$", re.IGNORECASE)
+# The room paints the banner with this value: a colour, never a url() or anything else CSS.
+_COLOUR = re.compile(
+    r"^(#(?:[0-9a-f]{3,4}|[0-9a-f]{6}|[0-9a-f]{8})|[a-z]{3,32}"
+    r"|(?:rgb|rgba|hsl|hsla)\([0-9.,%\s/degturn+-]{1,64}\))$",
+    re.IGNORECASE,
+)
 
 MEETING_LAYOUTS = {
     "CUSTOM_LAYOUT",
@@ -136,145 +161,192 @@ MEETING_LAYOUTS = {
     "PLUGINS_ONLY",
     "UNIFIED_LAYOUT",
 }
+DEFAULT_LAYOUT = "SMART_LAYOUT"
 
-_META_KEY = re.compile(r"^[a-zA-Z][a-zA-Z0-9-]*$")
-_COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
-_DIGITS = re.compile(r"^\d{1,9}$")
-_BOOLEAN_WORDS = {"true", "false"}
+_META_KEY = re.compile(r"[a-zA-Z][a-zA-Z0-9-]*")
+DIAL_NUMBER_MAX = 64
+"""The dial number column's size; bbb-web has no limit, so a longer one is cut, not refused."""
 
 
 def parse_create(params: Params, settings: Settings, modules_xml: str | None) -> CreateSpec:
-    external_id = _meeting_id(params)
-    name = params.nonempty("name")
-    if name is None:
-        raise ApiError("emptyError", "You must provide a meeting name")
-    require_length(name, "name", "Meeting name", 2, 256)
-
+    """The meeting `params` ask for, or the ApiError bbb-web 3.0 would answer."""
+    check_create(params)
+    external_id = params.text("meetingID") or ""
     parsed: dict[str, Any] = {}
     for spec in BOOLEANS:
-        parsed[spec.name] = _strict_boolean(params, spec.name, spec.default)
-    if "lockSettingsDisableNotes" not in params and "lockSettingsDisableNote" in params:
-        parsed["lockSettingsDisableNotes"] = _strict_boolean(
-            params, "lockSettingsDisableNote", False
+        parsed[spec.name] = params.java_boolean(spec.name, spec.default)
+    if not params.nonempty("lockSettingsDisableNotes"):
+        # 2.x spelling, still read by 3.0 when the new one is not given.
+        parsed["lockSettingsDisableNotes"] = params.java_boolean(
+            "lockSettingsDisableNote", parsed["lockSettingsDisableNotes"]
         )
     for ispec in INTEGERS:
-        parsed[ispec.name] = params.integer(ispec.name, ispec.default)
-    for tspec in TEXTS:
-        value = params.text(tspec.name)
+        parsed[ispec.name] = params.java_integer(ispec.name, ispec.default, minimum=ispec.minimum)
+    for name in TEXTS:
+        value = params.text(name)
         if value is not None:
-            parsed[tspec.name] = value
-    for uspec in URLS:
-        value = params.nonempty(uspec.name)
-        if value is not None:
-            parsed[uspec.name] = _url(uspec.name, value)
-
-    banner_color = params.nonempty("bannerColor")
-    if banner_color is not None:
-        if not _COLOR.match(banner_color):
-            raise validation_error("Param 'bannerColor' must be a color like #RRGGBB")
-        parsed["bannerColor"] = banner_color
-    parsed["guestPolicy"] = params.choice(
-        "guestPolicy", GuestPolicy, settings.default_guest_policy
-    ).value
-    layout = (params.nonempty("meetingLayout") or "SMART_LAYOUT").upper()
-    if layout not in MEETING_LAYOUTS:
-        raise validation_error(
-            f"Param 'meetingLayout' must be one of {', '.join(sorted(MEETING_LAYOUTS))}"
-        )
-    parsed["meetingLayout"] = layout
+            parsed[name] = value
+    external_url = params.text("presentationUploadExternalUrl")
+    if external_url is not None:
+        parsed["presentationUploadExternalUrl"] = external_url
+    for name, schemes in LINKS.items():
+        link = _link(params, name, schemes)
+        if link is not None:
+            parsed[name] = link
+    colour = params.nonempty("bannerColor")
+    if colour is not None:
+        if _COLOUR.match(colour.strip()):
+            parsed["bannerColor"] = colour.strip()
+        else:
+            log.info("create %s: bannerColor %r is not a colour; ignored", external_id, colour)
+    parsed["guestPolicy"] = _guest_policy(params, settings, external_id)
+    parsed["meetingLayout"] = _layout(params)
     parsed["disabledFeatures"] = _disabled_features(params, parsed, settings)
-    welcome = params.text("welcome", None)
-    if welcome is None:
-        welcome = settings.default_welcome_message
-        if settings.default_welcome_message_footer and not parsed["isBreakout"]:
-            welcome += "<br><br>" + settings.default_welcome_message_footer
-    parsed["welcome"] = welcome
+    parsed["welcome"] = _welcome(params, settings, parsed["isBreakout"])
     parsed["logoutURL"] = parsed.get("logoutURL") or settings.logout_url
-
-    attendee_pw = _password(params, "attendeePW")
-    moderator_pw = _password(params, "moderatorPW")
-    voice_bridge = params.nonempty("voiceBridge")
-    if voice_bridge is not None and not _DIGITS.match(voice_bridge):
-        raise validation_error("Voice bridge must be an integral value")
-
+    parsed["preUploadedPresentationOverrideDefault"] = params.groovy_boolean(
+        "preUploadedPresentationOverrideDefault", True
+    )
     is_breakout = parsed["isBreakout"]
-    parent = params.nonempty("parentMeetingID")
     if is_breakout:
-        parsed["sequence"] = params.integer("sequence", 0)
-    raw_max = params.nonempty("maxParticipants")
-    if raw_max is not None and re.fullmatch(r"-\d{1,18}", raw_max.strip()):
-        # bbb-web parses it as a signed int: a negative limit means no limit, and some
-        # client libraries send -1 by default.
-        max_participants = 0
-    else:
-        max_participants = params.integer("maxParticipants", settings.default_max_participants)
+        # bbb-web fails (HTTP 500) on a breakout without a number sequence; sala takes 0.
+        parsed["sequence"] = params.java_integer("sequence", 0)
+    max_participants = params.java_integer("maxParticipants", settings.default_max_participants)
+    dial_number = params.nonempty("dialNumber") or settings.default_dial_number
     return CreateSpec(
         external_id=external_id,
-        name=name,
-        attendee_pw=attendee_pw,
-        moderator_pw=moderator_pw,
-        voice_bridge=voice_bridge,
-        dial_number=params.nonempty("dialNumber") or settings.default_dial_number,
+        name=params.sanitized("name") or "",
+        attendee_pw=params.sanitized("attendeePW") or None,
+        moderator_pw=params.sanitized("moderatorPW") or None,
+        voice_bridge=_voice_bridge(params),
+        dial_number=dial_number[:DIAL_NUMBER_MAX],
         duration_minutes=parsed["duration"],
-        max_participants=max_participants,
-        record=parsed["record"],
+        # bbb-web keeps a negative limit (no limit either way); sala stores it as 0, "none".
+        max_participants=max(max_participants, 0),
+        record=java_boolean(params.text("record") or ""),
         is_breakout=is_breakout,
-        parent_meeting_id=parent,
+        parent_meeting_id=params.nonempty("parentMeetingID"),
         metadata=parse_metadata(params),
         settings=parsed,
         modules_xml=modules_xml,
-        expire_no_join_minutes=params.integer(
+        expire_no_join_minutes=params.java_integer(
             "meetingExpireIfNoUserJoinedInMinutes",
             settings.meeting_expire_if_no_user_joined_minutes,
         ),
-        expire_last_left_minutes=params.integer(
+        expire_last_left_minutes=params.java_integer(
             "meetingExpireWhenLastUserLeftInMinutes",
             settings.meeting_expire_when_last_user_left_minutes,
         ),
     )
 
 
+def check_create(params: Params) -> None:
+    """bbb-web 3.0's checks of a create request, with its keys and messages (CreateMeeting and
+    its constraints, then ApiController.create's meeting ID check)."""
+    external_url = params.text("presentationUploadExternalUrl")
+    if external_url is not None and not is_java_url(external_url):
+        # bbb-web checks this URL alone (and nothing else, the checksum included, when it is
+        # valid, which sala does not copy).
+        raise validation_error("Param 'presentationUploadExternalUrl' is not a valid URL")
+    found = Violations()
+    name = params.sanitized("name")
+    name_message = "You must provide a meeting name"
+    if name is None:
+        found.add("nullError", name_message)
+    else:
+        if not name:
+            found.add("emptyError", name_message)
+        if not 2 <= java_length(name) <= 256:
+            found.add("sizeError", "Meeting name must be between 2 and 256 characters")
+    meeting_id = params.sanitized("meetingID")
+    if meeting_id is not None:
+        if not meeting_id:
+            found.add("missingParamMeetingID", "You must provide a meeting ID")
+        if not 2 <= java_length(meeting_id) <= 256:
+            found.add("sizeError", "Meeting ID must be between 2 and 256 characters")
+        if "," in meeting_id:
+            found.add("validationError", "Meeting ID cannot contain ','")
+    voice_bridge = params.sanitized("voiceBridge")
+    if voice_bridge and java_integer(voice_bridge, LONG_RANGE) is None:
+        found.add("validationError", "Voice bridge must be an integral value")
+    for name in ("attendeePW", "moderatorPW"):
+        password = params.sanitized(name)
+        if password and not 2 <= java_length(password) <= 64:
+            found.add("invalidPassword", "Invalid password")
+    if not is_boolean_word(params.text("isBreakoutRoom") or ""):
+        found.add(
+            "validationError",
+            "You must provide a boolean value (true or false) for the breakout room",
+        )
+    if not is_boolean_word(params.text("record") or ""):
+        found.add("validationError", "Record must be a boolean value (true or false)")
+    found.raise_first()
+    if meeting_id is None or "meetingID" in params.changed_by_sanitizing:
+        raise validation_error("Invalid meeting ID")
+
+
 def parse_metadata(params: Params) -> dict[str, str]:
     """`meta_*` parameters: BBB keeps keys matching its pattern, lower-cased, and drops the rest."""
     metadata: dict[str, str] = {}
     for key, value in params.with_prefix("meta_").items():
-        if _META_KEY.match(key):
+        if _META_KEY.fullmatch(key):
             metadata.setdefault(key.lower(), value)
     return metadata
 
 
-def _meeting_id(params: Params) -> str:
-    external_id = params.nonempty("meetingID")
-    if external_id is None:
-        raise missing_meeting_id()
-    if "meetingID" in params.changed_by_sanitizing:
-        raise validation_error("Invalid meeting ID")
-    if "," in external_id:
-        raise validation_error("Meeting ID cannot contain ','")
-    require_length(external_id, "meetingID", "Meeting ID", 2, 256)
-    return external_id
+def _voice_bridge(params: Params) -> str | None:
+    """Any long bbb-web takes, written the one way (+5, 005 and 5 are one media room). Zero and
+    negative numbers cannot name a media room: sala picks a number then, as for none."""
+    number = java_integer(params.sanitized("voiceBridge") or "", LONG_RANGE)
+    return str(number) if number is not None and number > 0 else None
 
 
-def _password(params: Params, name: str) -> str | None:
-    value = params.nonempty(name)
-    if value is not None and not 2 <= len(value) <= 64:
-        raise ApiError("invalidPassword", f"Param '{name}' must be between 2 and 64 characters")
-    return value
-
-
-def _strict_boolean(params: Params, name: str, default: bool) -> bool:
+def _link(params: Params, name: str, schemes: tuple[str, ...]) -> str | None:
     value = params.nonempty(name)
     if value is None:
-        return default
-    if value.strip().lower() not in _BOOLEAN_WORDS:
-        raise validation_error(f"Param '{name}' must be a boolean (true or false)")
-    return value.strip().lower() == "true"
+        return None
+    value = value.strip()
+    web = _WEB_URL.match(value)
+    if (web and web.group(1).lower() in schemes) or (
+        "data" in schemes and _DATA_IMAGE.match(value)
+    ):
+        return value
+    log.info("create: %s %r is not a URL sala can use; ignored", name, value[:200])
+    return None
 
 
-def _url(name: str, value: str) -> str:
-    if not re.match(r"^https?://[^\s/$.?#][^\s]*$", value, re.IGNORECASE):
-        raise validation_error(f"Param '{name}' is not a valid URL")
-    return value
+def _guest_policy(params: Params, settings: Settings, meeting_id: str) -> str:
+    """bbb-web stores any value, and an unknown one denies every viewer. sala reads the four
+    policies in any case and takes the server's default for anything else, with a log line."""
+    value = params.nonempty("guestPolicy")
+    if value is None:
+        return settings.default_guest_policy.value
+    try:
+        return GuestPolicy(value.strip().upper()).value
+    except ValueError:
+        log.warning(
+            "create %s: unknown guestPolicy %r; using %s",
+            meeting_id,
+            value[:64],
+            settings.default_guest_policy.value,
+        )
+        return settings.default_guest_policy.value
+
+
+def _layout(params: Params) -> str:
+    """bbb-web passes any value to the client; sala keeps the layouts it knows (any case) and
+    uses its default for the rest."""
+    value = (params.nonempty("meetingLayout") or DEFAULT_LAYOUT).strip().upper()
+    return value if value in MEETING_LAYOUTS else DEFAULT_LAYOUT
+
+
+def _welcome(params: Params, settings: Settings, is_breakout: bool) -> str:
+    """bbb-web: an empty welcome is the default one; the footer goes under any welcome but a
+    breakout room's (ParamsProcessorUtil.processWelcomeMessage)."""
+    welcome = params.nonempty("welcome") or settings.default_welcome_message
+    if settings.default_welcome_message_footer and not is_breakout:
+        welcome += "<br><br>" + settings.default_welcome_message_footer
+    return welcome
 
 
 def _disabled_features(params: Params, parsed: dict[str, Any], settings: Settings) -> list[str]:

@@ -75,7 +75,7 @@ async def _presentations_for(
     BBB's preUploadedPresentationOverrideDefault=false keeps the default next to them."""
     if "presentation" in disabled or not uploads:
         return
-    if req.params.nonempty("preUploadedPresentationOverrideDefault") == "false":
+    if not req.params.groovy_boolean("preUploadedPresentationOverrideDefault", True):
         await req.ctx.presentations.add_default(meeting_id)
     await add_documents(req.ctx.presentations, meeting_id, uploads)
 
