@@ -81,7 +81,7 @@ class Params(Mapping[str, str]):
         for raw_name, raw_value in pairs:
             name = strip_control(raw_name)
             value = strip_control(raw_value)
-            if name not in self._values and sanitize(raw_value) != raw_value:
+            if name not in self._values and value.strip(" ") != raw_value:
                 self.changed_by_sanitizing.add(name)
             self._all.setdefault(name, []).append(value)
             self._values.setdefault(name, value)
