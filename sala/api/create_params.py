@@ -198,7 +198,7 @@ def parse_create(params: Params, settings: Settings, modules_xml: str | None) ->
         if _COLOUR.match(colour.strip()):
             parsed["bannerColor"] = colour.strip()
         else:
-            log.info("create %s: bannerColor %r is not a colour; ignored", external_id, colour)
+            log.info("create %s: bannerColor %r is not a colour; ignored", external_id, colour[:64])
     parsed["guestPolicy"] = _guest_policy(params, settings, external_id)
     parsed["meetingLayout"] = _layout(params)
     parsed["disabledFeatures"] = _disabled_features(params, parsed, settings)
@@ -209,7 +209,7 @@ def parse_create(params: Params, settings: Settings, modules_xml: str | None) ->
     )
     is_breakout = parsed["isBreakout"]
     if is_breakout:
-        # bbb-web fails (HTTP 500) on a breakout without a number sequence; sala takes 0.
+        # bbb-web fails (HTTP 500) on a breakout without a `sequence` that parses; sala takes 0.
         parsed["sequence"] = params.java_integer("sequence", 0)
     max_participants = params.java_integer("maxParticipants", settings.default_max_participants)
     dial_number = params.nonempty("dialNumber") or settings.default_dial_number
