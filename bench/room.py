@@ -3,7 +3,7 @@
     .venv/bin/python -m bench.room [--clients 50,200,500] [--rate 10] [--duration 10]
         [--warmup 2] [--idle 5] [--senders N] [--join-concurrency 20] [--ping-interval 20]
         [--no-deflate] [--loop uvloop|asyncio] [--profile DIR] [--watch-server-gc]
-        [--json out.json] [--keep]
+        [--pollers N [--api-concurrency 0,2,8,16]] [--json out.json] [--keep]
 
 For each client count N, in order, on a fresh `sala serve` (its own SQLite data dir):
 
@@ -30,6 +30,23 @@ For each client count N, in order, on a fresh `sala serve` (its own SQLite data 
 5. Checks: every client must receive every message exactly once (losses and duplicates are
    counted, the sender's own echo separately), no `error` message may arrive, and no
    connection may close before the teardown (each one's close code is kept).
+
+A polling storm (--pollers N): integrations poll in closed loops, and the API shares the rooms'
+event loop. N pollers run from the start of the warm-up to the end of the measured window, each
+sending `getMeetingInfo` for the room's meeting (the same signed URL every time, as an
+integration polling one meeting does) on a keep-alive HTTP/1.1 connection of its own and the next
+request as soon as the answer is in. They run in a process of their own (multiprocessing, spawn:
+its own event loop, raw sockets over loopback), so the room clients' readers here do not share a
+loop with them; the machine's cores they do share, and that process's CPU is reported ("pollers")
+and not counted as "other". It stops when told, and in any case after warm-up + duration + twice
+--drain + 30 s. Polls/s and poll latency p50/p99/max are over the answers that ended inside the
+measured window; an answer that is not HTTP 200 with SUCCESS is a failure and fails the run.
+--api-concurrency LIST compares server settings under the storm: for each client count a fresh
+server without pollers (SALA_API_CONCURRENCY as inherited: sala's default), then one fresh server
+per value with SALA_API_CONCURRENCY set to it (0: no admission control) and the pollers; a last
+table puts them side by side with "x p99", the p99 with pollers over the p99 without (per
+recipient and everybody). Without --api-concurrency, --pollers runs each client count once, with
+pollers. Without either option the runs and the output are as before.
 
 CPU per message is the server's utime+stime (/proc/<pid>/stat, all threads, plus its child
 processes: `sala serve` runs a `sala worker` child for webhook delivery) over the measured window
@@ -58,6 +75,7 @@ import gc
 import hashlib
 import json
 import math
+import multiprocessing
 import os
 import platform
 import random
@@ -70,12 +88,14 @@ import subprocess
 import sys
 import tempfile
 import time
+from array import array
 from collections import Counter
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import asdict, dataclass, field
 from importlib import metadata
+from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 import httpx
@@ -93,6 +113,7 @@ TARGET_RATE = 10.0
 TARGET_P99_MS = 100.0
 CHAT_LIMIT_PER_S = 3.0  # sala/room/limits.py: USER_CHATS, Rate(3, 10) per user
 SENDER_RATE = 2.0  # what one sender is given by default, safely under CHAT_LIMIT_PER_S
+MAX_POLLERS = 500  # closed loops, each a connection of its own
 OTHER_PCT = 15.0  # busy CPU outside server + this process above this: the machine was shared
 
 STARTUP_TIMEOUT = 60.0
@@ -259,8 +280,15 @@ sys.exit(main(sys.argv[1:]))
 class Server:
     """`python -m sala serve` on a free port with a data dir of its own; stopped by its PID."""
 
-    def __init__(self, workdir: Path, label: str, watch_gc: bool = False) -> None:
+    def __init__(
+        self,
+        workdir: Path,
+        label: str,
+        watch_gc: bool = False,
+        api_concurrency: int | None = None,
+    ) -> None:
         self.port = free_port()
+        self.api_concurrency = api_concurrency  # SALA_API_CONCURRENCY; None: as inherited
         self.base = f"http://{HOST}:{self.port}"
         self.data_dir = workdir / f"data-{label}"
         self.log_path = workdir / f"sala-{label}.log"
@@ -292,6 +320,8 @@ class Server:
         }
         for key in ("SALA_DATABASE_URL", "SALA_PUBLIC_URL", "SALA_CONFIG_FILE"):
             env.pop(key, None)
+        if self.api_concurrency is not None:
+            env["SALA_API_CONCURRENCY"] = str(self.api_concurrency)
         argv = [sys.executable, "-m", "sala", "serve", "--host", HOST, "--port", str(self.port)]
         if self.gc_log is not None:
             argv[1:3] = ["-c", GC_BOOT]
@@ -322,6 +352,207 @@ class Server:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(timeout=10)
+
+
+# --------------------------------------------------------------------------------- pollers --
+POLL_TIMEOUT = 30.0  # one answer; a poller waiting longer counts a failure and reconnects
+POLL_RETRY_S = 0.1  # after a failure, so that a refusing server is not hammered in a spin
+POLL_SUCCESS = b"<returncode>SUCCESS</returncode>"
+POLL_STOP_TIMEOUT = POLL_TIMEOUT + 15.0  # for the poller process to report once told to stop
+
+T = TypeVar("T")
+
+
+def run_on_loop(loop_name: str, coro: Coroutine[Any, Any, T]) -> T:
+    """`asyncio.run` on uvloop when asked for and installed, else on asyncio's own loop."""
+    if loop_name == "uvloop":
+        try:
+            import uvloop
+        except ImportError:
+            _progress("uvloop is not installed; using asyncio's loop")
+        else:
+            with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+                return runner.run(coro)
+    return asyncio.run(coro)
+
+
+def poll_request(base: str, meeting_id: str) -> bytes:
+    """The one getMeetingInfo request every poller sends again and again (an integration
+    polling one meeting sends the same signed URL each time)."""
+    url = signed(base, "getMeetingInfo", [("meetingID", meeting_id)])
+    target = url[len(base) :]
+    host = base.removeprefix("http://")
+    return f"GET {target} HTTP/1.1\r\nHost: {host}\r\nAccept: */*\r\n\r\n".encode("ascii")
+
+
+async def _read_answer(reader: asyncio.StreamReader) -> tuple[int, bytes]:
+    """Status and body of one HTTP/1.1 answer framed by Content-Length (sala's are)."""
+    head = await reader.readuntil(b"\r\n\r\n")
+    lines = head.split(b"\r\n")
+    status = int(lines[0].split(b" ", 2)[1])
+    length: int | None = None
+    for line in lines[1:]:
+        name, _, value = line.partition(b":")
+        name = name.strip().lower()
+        if name == b"content-length":
+            length = int(value)
+        elif name == b"transfer-encoding":
+            raise ValueError("answer not framed by Content-Length")
+    if length is None:
+        raise ValueError("answer without Content-Length")
+    return status, await reader.readexactly(length)
+
+
+async def _poll(
+    port: int, request: bytes, pollers: int, max_seconds: float, control: Connection
+) -> tuple[bytes, bytes, dict[str, int]]:
+    """`pollers` closed loops, each on a keep-alive connection of its own, each sending its
+    next request as soon as the previous answer is in, until `control` becomes readable (the
+    bench says stop) or for max_seconds at most. Returns, as array('d') bytes, the
+    CLOCK_MONOTONIC time each successful answer ended and its latency, and the failures."""
+    control.send("ready")  # before the loop watches the pipe (and makes it non-blocking)
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    loop.add_reader(control.fileno(), stop.set)
+    deadline = clock() + max_seconds
+    ends, latencies = array("d"), array("d")
+    failures: Counter[str] = Counter()
+
+    async def closed_loop() -> None:
+        reader: asyncio.StreamReader | None = None
+        writer: asyncio.StreamWriter | None = None
+        try:
+            while not stop.is_set() and clock() < deadline:
+                try:
+                    if reader is None or writer is None:
+                        reader, writer = await asyncio.open_connection(HOST, port)
+                    started = clock()
+                    writer.write(request)
+                    async with asyncio.timeout(POLL_TIMEOUT):
+                        status, body = await _read_answer(reader)
+                    ended = clock()
+                except (OSError, TimeoutError, ValueError, IndexError,
+                        asyncio.IncompleteReadError, asyncio.LimitOverrunError) as exc:  # fmt: skip
+                    failures[type(exc).__name__] += 1
+                    if writer is not None:
+                        writer.close()
+                    reader = writer = None
+                    await asyncio.sleep(POLL_RETRY_S)
+                    continue
+                if status == 200 and POLL_SUCCESS in body:
+                    ends.append(ended)
+                    latencies.append(ended - started)
+                else:
+                    failures[f"HTTP {status}: {body[:80]!r}"] += 1
+        finally:
+            if writer is not None:
+                writer.close()
+
+    tasks = [asyncio.create_task(closed_loop()) for _ in range(pollers)]
+    _done, pending = await asyncio.wait(tasks, timeout=max_seconds + POLL_TIMEOUT + 5)
+    for task in pending:
+        task.cancel()
+        failures["still running at the deadline"] += 1
+    if pending:
+        await asyncio.wait(pending, timeout=5)
+    loop.remove_reader(control.fileno())
+    return ends.tobytes(), latencies.tobytes(), dict(failures)
+
+
+def poller_process(
+    port: int, request: bytes, pollers: int, max_seconds: float, loop_name: str, control: Connection
+) -> None:
+    """The poller process's entry point (multiprocessing, spawn): polls, then sends its report
+    back through `control`. Plain types both ways, whatever module name each side gives this."""
+    report = run_on_loop(loop_name, _poll(port, request, pollers, max_seconds, control))
+    # The loop watched the pipe and made it non-blocking: a large report would not go through.
+    os.set_blocking(control.fileno(), True)
+    with contextlib.suppress(OSError):
+        control.send(report)
+
+
+@dataclass
+class PollStats:
+    polls: int
+    polls_per_s: float
+    p50_ms: float | None
+    p99_ms: float | None
+    max_ms: float | None
+    failures: dict[str, int]
+
+
+class Pollers:
+    """A process of its own that runs the closed-loop pollers: its event loop and its CPU are
+    not this one's, so the room clients' readers here are not slowed by the polling."""
+
+    def __init__(self, server: Server, meeting_id: str, pollers: int, max_seconds: float,
+                 loop_name: str) -> None:  # fmt: skip
+        context = multiprocessing.get_context("spawn")
+        self._control, child = context.Pipe()
+        request = poll_request(server.base, meeting_id)
+        self._proc = context.Process(
+            target=poller_process,
+            args=(server.port, request, pollers, max_seconds, loop_name, child),
+            name="bench-room-pollers",
+            daemon=True,
+        )
+        self._proc.start()
+        child.close()
+        self.report: tuple[bytes, bytes, dict[str, int]] | None = None
+
+    async def ready(self) -> None:
+        """Wait until the pollers are about to start (the process imports for a while)."""
+
+        def wait() -> bool:
+            return self._control.poll(STARTUP_TIMEOUT) and self._control.recv() == "ready"
+
+        if not await asyncio.to_thread(wait):
+            raise RuntimeError("the poller process did not start")
+
+    @property
+    def pid(self) -> int:
+        assert self._proc.pid is not None
+        return self._proc.pid
+
+    def cpu_s(self) -> float:
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            return proc_cpu_s(self.pid)
+        return 0.0
+
+    def _collect(self) -> tuple[bytes, bytes, dict[str, int]] | None:
+        with contextlib.suppress(OSError, EOFError):
+            self._control.send("stop")
+            if self._control.poll(POLL_STOP_TIMEOUT):
+                report: tuple[bytes, bytes, dict[str, int]] = self._control.recv()
+                return report
+        return None
+
+    async def stop(self) -> None:
+        """Tell the pollers to stop, take their report, and end the process (by its PID)."""
+        self.report = await asyncio.to_thread(self._collect)
+        await asyncio.to_thread(self._proc.join, 10)
+        if self._proc.is_alive():
+            self._proc.kill()
+            await asyncio.to_thread(self._proc.join, 10)
+        self._control.close()
+
+    def stats(self, start: float, end: float) -> PollStats:
+        """The answers that ended between two CLOCK_MONOTONIC times."""
+        if self.report is None:
+            return PollStats(0, 0.0, None, None, None, {"no report from the poller process": 1})
+        raw_ends, raw_latencies, failures = self.report
+        ends, latencies = array("d"), array("d")
+        ends.frombytes(raw_ends)
+        latencies.frombytes(raw_latencies)
+        inside = [lat for at, lat in zip(ends, latencies, strict=True) if start <= at <= end]
+        return PollStats(
+            polls=len(inside),
+            polls_per_s=round(len(inside) / (end - start), 1) if end > start else 0.0,
+            p50_ms=ms(percentile(inside, 50)),
+            p99_ms=ms(percentile(inside, 99)),
+            max_ms=ms(percentile(inside, 100)),
+            failures=failures,
+        )
 
 
 # --------------------------------------------------------------------------------- clients --
@@ -515,6 +746,24 @@ class Result:
     """Per measured message: seconds into the window, first / median / last delivery in ms."""
     window_start_monotonic: float = 0.0
     """CLOCK_MONOTONIC (shared by all processes) of the first measured send, to line up traces."""
+    pollers: int = 0
+    """--pollers: closed-loop getMeetingInfo pollers running through warm-up and window."""
+    api_concurrency: int | None = None
+    """SALA_API_CONCURRENCY given to this server; None: not set by the bench (sala's default)."""
+    polls: int = 0  # answers that ended in the measured window
+    polls_per_s: float = 0.0
+    poll_p50_ms: float | None = None
+    poll_p99_ms: float | None = None
+    poll_max_ms: float | None = None
+    poll_failures: dict[str, int] = field(default_factory=dict)
+    """Over the whole polling, warm-up included."""
+    poller_cpu_pct: float = 0.0
+
+    @property
+    def setup(self) -> str:
+        """How this run differs from the others of its client count, for the tables."""
+        admission = "-" if self.api_concurrency is None else str(self.api_concurrency)
+        return f"{self.pollers}p a={admission}" if self.pollers else f"quiet a={admission}"
 
     @property
     def ok(self) -> bool:
@@ -525,6 +774,7 @@ class Result:
             and self.duplicates == 0
             and not self.disconnected
             and not self.errors
+            and not self.poll_failures
         )
 
 
@@ -546,16 +796,24 @@ class Options:
     json_path: Path | None
     keep: bool
     watch_server_gc: bool
+    pollers: int = 0
+    api_concurrency: list[int] | None = None
+
+    @property
+    def storm(self) -> bool:
+        """--pollers or --api-concurrency: runs are labelled by setup, and the storm table."""
+        return self.pollers > 0 or self.api_concurrency is not None
 
 
 class Run:
     """One client count on one fresh server."""
 
-    def __init__(self, o: Options, n: int, server: Server) -> None:
+    def __init__(self, o: Options, n: int, server: Server, pollers: int = 0) -> None:
         self.o = o
         self.n = n
         self.server = server
-        self.result = Result(clients=n)
+        self.pollers = pollers
+        self.result = Result(clients=n, pollers=pollers, api_concurrency=server.api_concurrency)
         self.clients: list[Client] = []
         self.sent: dict[int, Sent] = {}
         self.outstanding = 0
@@ -702,17 +960,38 @@ class Run:
             idle_rate = idle.server_s / idle.wall_s if idle.wall_s > 0 else 0.0
             r.idle_server_cpu_pct = round(100.0 * idle_rate, 2)
 
-            if o.warmup > 0:
-                await self.chat(o.warmup, False, senders)
+            polling = None
+            if self.pollers:
+                # Bounded however the window goes: warm-up, window and drain, and a margin.
+                bound = o.warmup + o.duration + 2 * o.drain + 30.0
+                polling = Pollers(self.server, meeting_id, self.pollers, bound, o.loop)
+            try:
+                if polling is not None:
+                    await polling.ready()
+                if o.warmup > 0:
+                    await self.chat(o.warmup, False, senders)
+                    await self.wait_drained()
+                spy = self._start_profiler(pid)
+                GC_WATCH.pauses.clear()
+                GC_WATCH.active = True
+                poll_a = polling.cpu_s() if polling is not None else 0.0
+                a = CpuSample.take(pid)
+                lag = await self.chat(o.duration, True, senders)
                 await self.wait_drained()
-            spy = self._start_profiler(pid)
-            GC_WATCH.pauses.clear()
-            GC_WATCH.active = True
-            a = CpuSample.take(pid)
-            lag = await self.chat(o.duration, True, senders)
-            await self.wait_drained()
-            b = CpuSample.take(pid)
-            GC_WATCH.active = False
+                b = CpuSample.take(pid)
+                poll_b = polling.cpu_s() if polling is not None else 0.0
+                GC_WATCH.active = False
+            finally:
+                if polling is not None:
+                    await polling.stop()
+            poll_cpu = max(0.0, poll_b - poll_a)
+            if polling is not None:
+                stats = polling.stats(a.wall, b.wall)
+                r.polls, r.polls_per_s = stats.polls, stats.polls_per_s
+                r.poll_p50_ms, r.poll_p99_ms = stats.p50_ms, stats.p99_ms
+                r.poll_max_ms = stats.max_ms
+                r.poll_failures = stats.failures
+                r.poller_cpu_pct = round(100.0 * poll_cpu / (b.wall - a.wall), 1)
             if self.server.gc_log is not None:
                 r.server_gc = [
                     (gen, round(1000.0 * took, 1))
@@ -722,7 +1001,7 @@ class Run:
             r.client_gc_max_ms = round(1000.0 * max(GC_WATCH.pauses, default=0.0), 2)
             spy_cpu = self._finish_profiler(spy)
             r.rss_end_kib = proc_rss_kib(pid)
-            window = CpuWindow.between(a, b, spy_cpu)
+            window = CpuWindow.between(a, b, spy_cpu + poll_cpu)
             r.send_lag_max_ms = round(1000.0 * lag, 2)
             self._tally(window, idle_rate)
             r.disconnected = list(self.disconnected)
@@ -888,9 +1167,13 @@ HEADER = (
 )
 
 
-def row(r: Result) -> str:
+SETUP_WIDTH = 10
+
+
+def row(r: Result, storm: bool = False) -> str:
+    setup = f"{r.setup:<{SETUP_WIDTH}} " if storm else ""
     return (
-        f"{r.clients:>7} {r.join_wall_s:>6.1f} {r.rss_per_client_kib:>6.1f} {r.sent:>5} "
+        f"{setup}{r.clients:>7} {r.join_wall_s:>6.1f} {r.rss_per_client_kib:>6.1f} {r.sent:>5} "
         f"{r.lost + r.echo_lost:>5} {len(r.disconnected):>4} "
         f"{_fmt(r.recipient_p50_ms):>8} {_fmt(r.recipient_p99_ms):>6} "
         f"{_fmt(r.recipient_max_ms):>6} "
@@ -910,9 +1193,10 @@ def report(o: Options, results: list[Result], command: str) -> None:
         f"(µs/dlv: per chat frame delivered, echo included); 'bench' and 'other' = this "
         f"process's and the rest of the machine's CPU, % of one core"
     )
-    print(HEADER)
+    storm = o.storm
+    print((f"{'setup':<{SETUP_WIDTH}} " if storm else "") + HEADER)
     for r in results:
-        print(row(r))
+        print(row(r, storm))
     print()
     for r in results:
         notes = [
@@ -955,7 +1239,15 @@ def report(o: Options, results: list[Result], command: str) -> None:
             notes.append(f"WARNING: {r.other_cpu_pct:.0f}% of a core busy elsewhere")
         if r.profiled:
             notes.append("PROFILED (py-spy attached: figures inflated)")
-        print(f"{r.clients:>7}: " + "; ".join(notes))
+        if r.pollers:
+            notes.append(
+                f"{r.pollers} pollers: {r.polls_per_s:.0f} polls/s, p50/p99/max "
+                f"{_fmt(r.poll_p50_ms)}/{_fmt(r.poll_p99_ms)}/{_fmt(r.poll_max_ms)} ms, "
+                f"poller process {r.poller_cpu_pct:.0f}% CPU"
+            )
+        if r.poll_failures:
+            notes.append(f"poll failures: {r.poll_failures}")
+        print((f"{r.clients:>7} {r.setup}: " if storm else f"{r.clients:>7}: ") + "; ".join(notes))
         if r.profile_self:
             print("         py-spy self time:")
             for name, share in r.profile_self[:12]:
@@ -963,7 +1255,9 @@ def report(o: Options, results: list[Result], command: str) -> None:
             print("         py-spy inclusive:")
             for name, share in r.profile_inclusive[:20]:
                 print(f"           {share:5.1f}%  {name}")
-    target = next((r for r in results if r.clients == TARGET_CLIENTS), None)
+    if storm:
+        storm_report(o, results)
+    target = next((r for r in results if r.clients == TARGET_CLIENTS and not r.pollers), None)
     if target is not None and math.isclose(o.rate, TARGET_RATE):
         p99 = target.everybody_p99_ms
         held = p99 is not None and p99 < TARGET_P99_MS and target.ok
@@ -974,9 +1268,56 @@ def report(o: Options, results: list[Result], command: str) -> None:
             f"{'HOLDS' if held else 'MISSED'} (p99 {_fmt(p99)} ms, per recipient "
             f"{_fmt(target.recipient_p99_ms)} ms)"
         )
-    bad = [r.clients for r in results if not r.ok]
+    bad = [f"{r.clients} {r.setup}" if storm else r.clients for r in results if not r.ok]
     print("delivery: " + ("every message reached every client, no disconnections" if not bad
                           else f"PROBLEMS at {bad} clients (see notes)"))  # fmt: skip
+
+
+STORM_HEADER = (
+    f"{'clients':>7} {'pollers':>7} {'admit':>5} {'polls/s':>7} {'poll p50':>8} {'p99':>6} "
+    f"{'rcpt p50':>8} {'p99':>6} {'max':>6} {'x p99':>6} "
+    f"{'all p50':>8} {'p99':>6} {'max':>6} {'x p99':>6} "
+    f"{'srv CPU':>7} {'pollers':>7} {'bench':>5} {'other':>5}"
+)
+
+
+def _ratio(value: float | None, base: float | None) -> str:
+    return "-" if value is None or not base else f"{value / base:.1f}x"
+
+
+def storm_row(r: Result, quiet: Result | None) -> str:
+    base_rcpt = quiet.recipient_p99_ms if quiet is not None else None
+    base_all = quiet.everybody_p99_ms if quiet is not None else None
+    admission = "-" if r.api_concurrency is None else str(r.api_concurrency)
+    polled = r.pollers > 0
+    return (
+        f"{r.clients:>7} {r.pollers:>7} {admission:>5} "
+        f"{(f'{r.polls_per_s:.0f}' if polled else '-'):>7} "
+        f"{_fmt(r.poll_p50_ms):>8} {_fmt(r.poll_p99_ms):>6} "
+        f"{_fmt(r.recipient_p50_ms):>8} {_fmt(r.recipient_p99_ms):>6} "
+        f"{_fmt(r.recipient_max_ms):>6} {_ratio(r.recipient_p99_ms, base_rcpt):>6} "
+        f"{_fmt(r.everybody_p50_ms):>8} {_fmt(r.everybody_p99_ms):>6} "
+        f"{_fmt(r.everybody_max_ms):>6} {_ratio(r.everybody_p99_ms, base_all):>6} "
+        f"{r.server_cpu_pct:>6.1f}% "
+        f"{(f'{r.poller_cpu_pct:.0f}%' if polled else '-'):>7} "
+        f"{r.client_cpu_pct:>4.0f}% {r.other_cpu_pct:>4.0f}%"
+    )
+
+
+def storm_report(o: Options, results: list[Result]) -> None:
+    """Side by side, per client count: chat latency without pollers and with them under each
+    admission setting, and p99 with pollers over p99 without ("x p99")."""
+    print(
+        f"\npolling storm: {o.pollers} closed-loop getMeetingInfo pollers on the room's meeting, "
+        f"in a process of their own (one keep-alive connection each), through warm-up and "
+        f"window; 'admit' = SALA_API_CONCURRENCY of that server (0: no limit, -: sala's "
+        f"default); polls/s and poll latency over the measured window; chat latency in ms; "
+        f"'x p99' = p99 / p99 of the run without pollers; CPU in % of one core"
+    )
+    print(STORM_HEADER)
+    for r in results:
+        quiet = next((q for q in results if q.clients == r.clients and not q.pollers), None)
+        print(storm_row(r, quiet))
 
 
 def environment() -> dict[str, Any]:
@@ -1006,20 +1347,36 @@ async def amain(o: Options, command: str) -> list[Result]:
     gc.callbacks.append(GC_WATCH)
     _progress(f"work dir {workdir}; load average {os.getloadavg()}")
     try:
-        for n in o.clients:
-            server = Server(workdir, str(n), o.watch_server_gc)
+        for n, pollers, admission in plan_runs(o):
+            label = str(n) if not o.storm else f"{n}-p{pollers}-a{admission}"
+            server = Server(workdir, label, o.watch_server_gc, admission)
             server.start()
             try:
-                _progress(f"{n} clients: sala pid {server.pid} on port {server.port}")
-                result = await Run(o, n, server).execute()
+                what = f"{n} clients" + (f", {pollers} pollers" if pollers else "")
+                what += "" if admission is None else f", SALA_API_CONCURRENCY={admission}"
+                _progress(f"{what}: sala pid {server.pid} on port {server.port}")
+                result = await Run(o, n, server, pollers).execute()
             finally:
                 server.stop()
             results.append(result)
-            print(row(result), file=sys.stderr, flush=True)
+            print(row(result, o.storm), file=sys.stderr, flush=True)
     finally:
         if not o.keep:
             shutil.rmtree(workdir, ignore_errors=True)
     return results
+
+
+def plan_runs(o: Options) -> list[tuple[int, int, int | None]]:
+    """(clients, pollers, SALA_API_CONCURRENCY or None) of each run, one fresh server each:
+    with --api-concurrency, per client count a run without pollers, then one with them per
+    setting; otherwise one run per client count."""
+    if o.api_concurrency is None:
+        return [(n, o.pollers, None) for n in o.clients]
+    return [
+        run
+        for n in o.clients
+        for run in [(n, 0, None), *((n, o.pollers, c) for c in o.api_concurrency)]
+    ]
 
 
 def parse_args(argv: Sequence[str] | None = None) -> Options:
@@ -1045,6 +1402,13 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
     ap.add_argument("--keep", action="store_true", help="keep the work dir (server logs, data)")
     ap.add_argument("--watch-server-gc", action="store_true",
                     help="run sala's main behind a gc callback that logs collections")  # fmt: skip
+    ap.add_argument("--pollers", type=int, default=0,
+                    help="closed-loop getMeetingInfo pollers (a process of their own) "
+                         "through warm-up and window")  # fmt: skip
+    ap.add_argument("--api-concurrency", default=None,
+                    help="comma-separated SALA_API_CONCURRENCY values (0: no admission "
+                         "control), each with --pollers on a fresh server, after a run "
+                         "without pollers")  # fmt: skip
     a = ap.parse_args(argv)
     try:
         clients = [int(c) for c in str(a.clients).split(",") if c.strip()]
@@ -1054,6 +1418,18 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
         ap.error("--clients: at least 2 per run")
     if a.rate <= 0 or a.duration <= 0 or a.join_concurrency < 1:
         ap.error("--rate, --duration and --join-concurrency must be positive")
+    if not 0 <= a.pollers <= MAX_POLLERS:
+        ap.error(f"--pollers: 0 to {MAX_POLLERS}")
+    api_concurrency: list[int] | None = None
+    if a.api_concurrency is not None:
+        try:
+            api_concurrency = [int(c) for c in str(a.api_concurrency).split(",") if c.strip()]
+        except ValueError:
+            ap.error("--api-concurrency takes integers, e.g. 0,8")
+        if not api_concurrency or min(api_concurrency) < 0:
+            ap.error("--api-concurrency: one or more integers >= 0")
+        if a.pollers == 0:
+            ap.error("--api-concurrency compares settings under a polling storm: give --pollers")
     return Options(
         clients=clients,
         rate=a.rate,
@@ -1070,23 +1446,9 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
         json_path=a.json_path,
         keep=a.keep,
         watch_server_gc=a.watch_server_gc,
+        pollers=a.pollers,
+        api_concurrency=api_concurrency,
     )
-
-
-def _runner(o: Options) -> Callable[[Coroutine[Any, Any, list[Result]]], list[Result]]:
-    if o.loop == "uvloop":
-        try:
-            import uvloop
-        except ImportError:
-            _progress("uvloop is not installed; using asyncio's loop")
-        else:
-
-            def run_uvloop(coro: Coroutine[Any, Any, list[Result]]) -> list[Result]:
-                with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
-                    return runner.run(coro)
-
-            return run_uvloop
-    return asyncio.run
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -1094,7 +1456,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else list(argv)
     command = shlex.join([".venv/bin/python", "-m", "bench.room", *args])
     env = environment()
-    results = _runner(o)(amain(o, command))
+    results = run_on_loop(o.loop, amain(o, command))
     report(o, results, command)
     if o.json_path is not None:
         payload = {

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
+from sala.api.admission import ROOMS
 from sala.meetings.errors import InvalidSession
 from sala.meetings.sessions import RoomSessions
 from sala.room import protocol as p
@@ -106,7 +107,8 @@ class RoomSocket:
                 conn.send(_error(exc))
                 conn.close(4403)
                 return
-            await self._read(websocket, conn, room, lease)
+            with ROOMS.connected():  # API calls are paced while rooms need the loop
+                await self._read(websocket, conn, room, lease)
         finally:
             self.limits.release(lease)
             conn.close(conn.close_code if conn.closed else 1000)
