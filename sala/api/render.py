@@ -72,4 +72,7 @@ def meeting_fields(meeting: Meeting) -> list[tuple[str, Value]]:
             ("sequence", int(meeting.settings.get("sequence", 0))),
             ("freeJoin", bool(meeting.settings.get("freeJoin", False))),
         ]
+    if meeting.breakout_rooms:
+        # Only when there are some, each the breakout's external ID (get-meeting-info.ftlx).
+        fields.append(("breakoutRooms", Repeated("breakout", list(meeting.breakout_rooms))))
     return fields

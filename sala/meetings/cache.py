@@ -1,4 +1,4 @@
-"""A read-through cache of live meetings by external ID, kept exact by the bus.
+"""A read-through cache of live meetings by the meeting ID asked for, kept exact by the bus.
 
 getMeetingInfo and isMeetingRunning are the calls integrations poll; answering them from memory
 keeps them cheap. Every committed change publishes `meeting.changed`, which drops the entry. A
@@ -32,7 +32,11 @@ class LiveMeetingCache:
         bus.subscribe(MEETING_CHANGED, self._on_changed)
 
     async def _on_changed(self, _topic: str, message: dict[str, Any]) -> None:
+        # Entries are keyed by the meeting ID a caller asked for, internal or external
+        # (MeetingService.get_live): drop both.
         self.invalidate(str(message["external_id"]))
+        if message.get("internal_id"):
+            self.invalidate(str(message["internal_id"]))
 
     def invalidate(self, external_id: str) -> None:
         self._generations[external_id] = self._generations.get(external_id, 0) + 1

@@ -46,16 +46,24 @@ def guest_status(
     return GuestStatus.ALLOW
 
 
-async def why_not_joinable(conn: AsyncConnection, external_id: str) -> errors.MeetingError:
+async def why_not_joinable(conn: AsyncConnection, meeting_id: str) -> errors.MeetingError:
+    """Why no live meeting answers to `meeting_id`: the session it names by internal ID, else the
+    room's latest session by external ID, was forcibly ended, or there is no such meeting."""
     meetings = tables.meetings
     latest = (
         await conn.execute(
-            select(meetings.c.forcibly_ended)
-            .where(meetings.c.external_id == external_id)
-            .order_by(meetings.c.create_time.desc())
-            .limit(1)
+            select(meetings.c.forcibly_ended).where(meetings.c.internal_id == meeting_id)
         )
     ).first()
+    if latest is None:
+        latest = (
+            await conn.execute(
+                select(meetings.c.forcibly_ended)
+                .where(meetings.c.external_id == meeting_id)
+                .order_by(meetings.c.create_time.desc())
+                .limit(1)
+            )
+        ).first()
     if latest is not None and latest.forcibly_ended:
         return errors.MeetingForciblyEnded()
     return errors.InvalidMeetingIdentifier()

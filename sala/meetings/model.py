@@ -89,9 +89,17 @@ class Meeting:
     has_user_joined: bool
     version: int
     attendees: tuple[Attendee, ...] = field(default=())
+    breakout_rooms: tuple[str, ...] = field(default=())
+    """External IDs of the breakouts created under this meeting. Filled where the API reads
+    meetings (MeetingService.get_live, list_live); empty in snapshots made for the room."""
 
     @classmethod
-    def from_row(cls, row: Mapping[Any, Any], attendees: tuple[Attendee, ...] = ()) -> Meeting:
+    def from_row(
+        cls,
+        row: Mapping[Any, Any],
+        attendees: tuple[Attendee, ...] = (),
+        breakout_rooms: tuple[str, ...] = (),
+    ) -> Meeting:
         return cls(
             internal_id=row["internal_id"],
             external_id=row["external_id"],
@@ -116,6 +124,7 @@ class Meeting:
             has_user_joined=row["has_user_joined"],
             version=row["version"],
             attendees=attendees,
+            breakout_rooms=breakout_rooms,
         )
 
     @property

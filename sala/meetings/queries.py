@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import false, func, select, true
@@ -25,6 +26,43 @@ async def live_row(conn: AsyncConnection, internal_id: str) -> Any:
             )
         )
     ).first()
+
+
+async def resolve_live_row(conn: AsyncConnection, meeting_id: str) -> Any:
+    """The live meeting a `meetingID` parameter names: its internal ID first, then its external
+    ID, in that order as bbb-web's findMeetingFromMeetingID. bbb-web matches internal IDs by
+    prefix; sala matches them exactly, so a short external ID never lands on another meeting."""
+    if not meeting_id:
+        return None
+    row = await live_row(conn, meeting_id)
+    if row is not None:
+        return row
+    return (
+        await conn.execute(
+            select(meetings_t).where(
+                meetings_t.c.external_id == meeting_id, meetings_t.c.ended == false()
+            )
+        )
+    ).first()
+
+
+async def breakout_rooms(
+    conn: AsyncConnection, parent_ids: Sequence[str]
+) -> dict[str, tuple[str, ...]]:
+    """The external IDs of every breakout created under each parent, live or ended, in the order
+    they were created (same millisecond: by ID): BBB lists a parent's breakouts for as long as
+    the parent lives."""
+    if not parent_ids:
+        return {}
+    rows = await conn.execute(
+        select(meetings_t.c.parent_meeting_id, meetings_t.c.external_id)
+        .where(meetings_t.c.parent_meeting_id.in_(parent_ids))
+        .order_by(meetings_t.c.create_time, meetings_t.c.external_id)
+    )
+    grouped: dict[str, list[str]] = {}
+    for row in rows:
+        grouped.setdefault(row.parent_meeting_id, []).append(row.external_id)
+    return {parent: tuple(children) for parent, children in grouped.items()}
 
 
 async def count_present(conn: AsyncConnection, meeting_id: str) -> int:
@@ -79,3 +117,12 @@ async def present_attendees(
 async def with_attendees(conn: AsyncConnection, row: Any) -> Meeting:
     present = await present_attendees(conn, [row["internal_id"]])
     return Meeting.from_row(row, tuple(present.get(row["internal_id"], ())))
+
+
+async def as_shown(conn: AsyncConnection, row: Any) -> Meeting:
+    """The meeting as the API shows it: with who is in it and, for a parent, its breakouts."""
+    meeting = await with_attendees(conn, row)
+    if meeting.is_breakout:
+        return meeting  # breakouts have no breakouts of their own
+    children = await breakout_rooms(conn, [meeting.internal_id])
+    return replace(meeting, breakout_rooms=children.get(meeting.internal_id, ()))

@@ -60,24 +60,20 @@ class MeetingService:
         self._cache = cache
 
     # ------------------------------------------------------------------------------- reads --
-    async def get_live(self, external_id: str) -> Meeting | None:
-        """The meeting with this external ID that has not ended, with who is in it."""
+    async def get_live(self, meeting_id: str) -> Meeting | None:
+        """The meeting a `meetingID` parameter names, if it has not ended: the one with that
+        internal ID, else the one with that external ID (queries.resolve_live_row). Every call
+        that takes a meeting ID finds its meeting here, with who is in it and its breakouts."""
         if self._cache is not None:
-            return await self._cache.get(external_id, lambda: self._load_live(external_id))
-        return await self._load_live(external_id)
+            return await self._cache.get(meeting_id, lambda: self._load_live(meeting_id))
+        return await self._load_live(meeting_id)
 
-    async def _load_live(self, external_id: str) -> Meeting | None:
+    async def _load_live(self, meeting_id: str) -> Meeting | None:
         async with self._db.read() as conn:
-            row = (
-                await conn.execute(
-                    select(meetings_t).where(
-                        meetings_t.c.external_id == external_id, meetings_t.c.ended == false()
-                    )
-                )
-            ).first()
+            row = await queries.resolve_live_row(conn, meeting_id)
             if row is None:
                 return None
-            return await queries.with_attendees(conn, row._mapping)
+            return await queries.as_shown(conn, row._mapping)
 
     async def get_by_internal_id(self, internal_id: str) -> Meeting | None:
         async with self._db.read() as conn:
@@ -103,12 +99,20 @@ class MeetingService:
                 )
             ).all()
             present = await queries.present_attendees(conn, [r.internal_id for r in rows])
+            breakouts = await queries.breakout_rooms(
+                conn, [r.internal_id for r in rows if not r.is_breakout]
+            )
             return tuple(
-                Meeting.from_row(r._mapping, tuple(present.get(r.internal_id, ()))) for r in rows
+                Meeting.from_row(
+                    r._mapping,
+                    tuple(present.get(r.internal_id, ())),
+                    breakouts.get(r.internal_id, ()),
+                )
+                for r in rows
             )
 
-    async def is_running(self, external_id: str) -> bool:
-        meeting = await self.get_live(external_id)
+    async def is_running(self, meeting_id: str) -> bool:
+        meeting = await self.get_live(meeting_id)
         return meeting is not None and meeting.running
 
     async def present_attendees(self) -> list[tuple[str, str]]:
@@ -157,19 +161,9 @@ class MeetingService:
             if existing is not None:
                 return CreateResult(await self._duplicate(conn, existing._mapping, spec), True)
 
+            parent: Any = None
             if spec.is_breakout:
-                if not spec.parent_meeting_id:
-                    raise errors.ParentMeetingMissing()
-                parent = (
-                    await conn.execute(
-                        select(meetings_t.c.internal_id).where(
-                            meetings_t.c.internal_id == spec.parent_meeting_id,
-                            meetings_t.c.ended == false(),
-                        )
-                    )
-                ).first()
-                if parent is None:
-                    raise errors.ParentMeetingDoesNotExist()
+                parent = await self._parent_of(conn, spec.parent_meeting_id)
 
             voice_bridge = await self._voice_bridge(conn, spec.voice_bridge)
             create_time = await self._free_create_time(conn, spec.external_id, now)
@@ -201,7 +195,8 @@ class MeetingService:
                 "max_participants": spec.max_participants,
                 "record": spec.record,
                 "is_breakout": spec.is_breakout,
-                "parent_meeting_id": spec.parent_meeting_id if spec.is_breakout else "bbb-none",
+                # BBB shows a breakout's parent by internal ID, whichever ID create was given.
+                "parent_meeting_id": parent.internal_id if parent is not None else "bbb-none",
                 "metadata": spec.metadata,
                 "settings": settings,
                 "modules_xml": spec.modules_xml,
@@ -227,7 +222,33 @@ class MeetingService:
             )
             meeting = Meeting.from_row(values)
         await self._changed(meeting)
+        if parent is not None:
+            # The parent's answers list its breakouts: cached renderings of it are stale now.
+            await self._bus.publish(
+                MEETING_CHANGED,
+                {"internal_id": parent.internal_id, "external_id": parent.external_id},
+            )
         return CreateResult(meeting, False)
+
+    async def _parent_of(self, conn: AsyncConnection, parent_meeting_id: str | None) -> Any:
+        """The live parent of a breakout being created, found as every meeting ID is. Its row
+        stays locked (PostgreSQL) until the breakout is stored, so an end of the parent running
+        at the same time either sees the breakout and ends it, or makes this create fail."""
+        if not parent_meeting_id:
+            raise errors.ParentMeetingMissing()
+        found = await queries.resolve_live_row(conn, parent_meeting_id)
+        if found is None:
+            raise errors.ParentMeetingDoesNotExist()
+        locked = (
+            await conn.execute(
+                select(meetings_t.c.internal_id, meetings_t.c.external_id)
+                .where(meetings_t.c.internal_id == found.internal_id, meetings_t.c.ended == false())
+                .with_for_update()
+            )
+        ).first()
+        if locked is None:
+            raise errors.ParentMeetingDoesNotExist()
+        return locked
 
     async def _duplicate(self, conn: AsyncConnection, row: Any, spec: CreateSpec) -> Meeting:
         # BBB 3.0: a repeated create is fine when it sends the same passwords, or none.
@@ -262,18 +283,13 @@ class MeetingService:
         return now if latest is None or latest < now else latest + 1
 
     # -------------------------------------------------------------------------------- join --
-    async def join(self, external_id: str, spec: JoinSpec) -> JoinResult:
+    async def join(self, meeting_id: str, spec: JoinSpec) -> JoinResult:
+        """Register a user in the meeting `meeting_id` names (internal, then external ID)."""
         now = self._clock.now_ms()
         async with self._db.write() as conn:
-            row = (
-                await conn.execute(
-                    select(meetings_t).where(
-                        meetings_t.c.external_id == external_id, meetings_t.c.ended == false()
-                    )
-                )
-            ).first()
+            row = await queries.resolve_live_row(conn, meeting_id)
             if row is None:
-                raise await joining.why_not_joinable(conn, external_id)
+                raise await joining.why_not_joinable(conn, meeting_id)
             m = row._mapping
             if spec.create_time is not None and spec.create_time != str(m["create_time"]):
                 raise errors.CreateTimeMismatch()
@@ -422,15 +438,10 @@ class MeetingService:
         return meeting
 
     # --------------------------------------------------------------------------------- end --
-    async def end(self, external_id: str, reason: EndReason = EndReason.END_API) -> Meeting:
+    async def end(self, meeting_id: str, reason: EndReason = EndReason.END_API) -> Meeting:
+        """End the meeting `meeting_id` names (internal, then external ID) and its breakouts."""
         async with self._db.read() as conn:
-            row = (
-                await conn.execute(
-                    select(meetings_t.c.internal_id).where(
-                        meetings_t.c.external_id == external_id, meetings_t.c.ended == false()
-                    )
-                )
-            ).first()
+            row = await queries.resolve_live_row(conn, meeting_id)
         if row is None:
             raise errors.MeetingNotFound()
         ended = await self.end_by_internal_id(row.internal_id, reason)
@@ -439,17 +450,45 @@ class MeetingService:
         return ended
 
     async def end_by_internal_id(self, internal_id: str, reason: EndReason) -> Meeting | None:
-        """End the meeting now; None if it had already ended (ending is idempotent)."""
+        """End the meeting now, its breakouts first; None if it had already ended (ending is
+        idempotent)."""
         now = self._clock.now_ms()
         async with self._db.write() as conn:
             row = await queries.live_row(conn, internal_id)
             if row is None:
                 return None
-            meeting = await self._end_in(conn, row._mapping, reason, now)
-        await self._announce_end(meeting, reason)
-        return meeting
+            ended = await self._end_in(conn, row._mapping, reason, now)
+        for meeting in ended:
+            await self._announce_end(meeting, reason)
+        return ended[-1]
 
     async def _end_in(
+        self, conn: AsyncConnection, row: Any, reason: EndReason, now: int
+    ) -> list[Meeting]:
+        """End a meeting and, before it, its live breakouts, for the same reason (BBB 3.0 ends
+        every breakout first, whatever ends the parent). The ended meetings, the parent last."""
+        ended: list[Meeting] = []
+        if not row["is_breakout"]:
+            # Waits for a breakout create holding the parent (PostgreSQL), so none is missed.
+            await conn.execute(
+                select(meetings_t.c.internal_id)
+                .where(meetings_t.c.internal_id == row["internal_id"])
+                .with_for_update()
+            )
+            children = await conn.execute(
+                select(meetings_t)
+                .where(
+                    meetings_t.c.parent_meeting_id == row["internal_id"],
+                    meetings_t.c.ended == false(),
+                )
+                .order_by(meetings_t.c.create_time, meetings_t.c.internal_id)
+            )
+            for child in children.all():
+                ended.append(await self._end_one(conn, child._mapping, reason, now))
+        ended.append(await self._end_one(conn, row, reason, now))
+        return ended
+
+    async def _end_one(
         self, conn: AsyncConnection, row: Any, reason: EndReason, now: int
     ) -> Meeting:
         internal_id = row["internal_id"]
@@ -519,10 +558,11 @@ class MeetingService:
                 # The deadline moved (someone joined, say) after it was selected.
                 await self._update_meeting(conn, row._mapping, {})
                 return None
-            meeting = await self._end_in(conn, row._mapping, reason, now)
-        log.info("meeting %s ended: %s", meeting.external_id, reason.value)
-        await self._announce_end(meeting, reason)
-        return meeting
+            ended = await self._end_in(conn, row._mapping, reason, now)
+        for meeting in ended:
+            log.info("meeting %s ended: %s", meeting.external_id, reason.value)
+            await self._announce_end(meeting, reason)
+        return ended[-1]
 
     # ----------------------------------------------------------------------------- helpers --
     async def _announce_end(self, meeting: Meeting, reason: EndReason) -> None:
