@@ -76,6 +76,9 @@ class Services:
     presentations: PresentationService
 
 
+BBB_ROOT_PATHS = frozenset({"/bigbluebutton", "/bigbluebutton/"})
+"""Also the API's root (version) call, as in bbb-web's URL mappings."""
+
 PAGE_BODY_LIMIT = 64 * 1024
 """Bodies of everything but the API and uploads: the demo's form is the only other POST."""
 
@@ -96,6 +99,10 @@ class SalaApp(Starlette):
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             path = scope["path"]
+            if path in BBB_ROOT_PATHS:
+                # bbb-web answers its version call at /bigbluebutton/ too; probes use it.
+                path = API_PREFIX
+                scope = {**scope, "path": path}
             if path.startswith(API_PREFIX) and (
                 len(path) == len(API_PREFIX) or path[len(API_PREFIX)] == "/"
             ):

@@ -9,20 +9,32 @@ from starlette.responses import JSONResponse
 from sala import __version__
 from sala.api import checksum
 from sala.api.documents import add_documents, uploads_from_xml
-from sala.api.endpoint import Answer, ApiRequest
+from sala.api.endpoint import Answer, ApiRequest, render, wants_json
 from sala.api.errors import ApiError, missing_meeting_id
+from sala.api.xml import Fields
 from sala.events.types import PUBLIC_CHAT_TOPIC
 from sala.meetings.errors import InvalidSession
 
+VERSION_HEADER = b"x-sala-version"
+
 
 async def version(req: ApiRequest) -> Answer:
-    return [
+    """BBB 3.0's elements exactly (api-version.ftlx). sala serves no GraphQL and no plugin SDK,
+    so those are empty rather than pointing clients at endpoints that do not exist; sala's own
+    version goes in a header, where no BBB client looks for elements."""
+    document: Fields = [
         ("returncode", "SUCCESS"),
         ("version", "2.0"),
         ("apiVersion", "2.0"),
         ("bbbVersion", ""),
-        ("salaVersion", __version__),
+        ("html5PluginSdkVersion", ""),
+        ("graphqlWebsocketUrl", ""),
+        ("graphqlApiUrl", ""),
     ]
+    accept = req.headers.get("accept", "")
+    response = render(document, wants_json(accept, req.content_type, req.method, req.ctx))
+    response.raw_headers.append((VERSION_HEADER, __version__.encode("ascii")))
+    return response
 
 
 async def insert_document(req: ApiRequest) -> Answer:
