@@ -1,7 +1,9 @@
-"""Room sessions: the one-time join token and the room session it is exchanged for, and the
-end of a user's sessions when a moderator removes them."""
+"""Room sessions: the one-time join token and the room session it is exchanged for, the list
+of open sessions (getSessions), and the end of a user's sessions when a moderator removes them."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from sqlalchemy import false, insert, select, update
 
@@ -36,6 +38,16 @@ async def end_user_sessions(db: Database, clock: Clock, meeting_id: str, user_id
             .values(expires_at=now)
         )
     return int(ended.rowcount)
+
+
+@dataclass(frozen=True)
+class ActiveSession:
+    """One room session as getSessions lists it."""
+
+    meeting_id: str
+    """Internal meeting ID."""
+    meeting_name: str
+    user_name: str
 
 
 class RoomSessions:
@@ -131,6 +143,28 @@ class RoomSessions:
         return RoomSession(
             token, meeting, Attendee.from_row(attendee_row._mapping), token_row.expires_at
         )
+
+    async def active(self) -> list[ActiveSession]:
+        """Every room session still valid in a live meeting, oldest first: what a browser that
+        entered a room holds. Join links not followed yet are not sessions; a session ends
+        with its meeting, its expiry or the user's removal."""
+        now = self._clock.now_ms()
+        async with self._db.read() as conn:
+            rows = await conn.execute(
+                select(meetings_t.c.internal_id, meetings_t.c.name, attendees_t.c.full_name)
+                .select_from(
+                    tokens_t.join(
+                        meetings_t, meetings_t.c.internal_id == tokens_t.c.meeting_id
+                    ).join(attendees_t, attendees_t.c.internal_user_id == tokens_t.c.user_id)
+                )
+                .where(
+                    tokens_t.c.kind == "room",
+                    tokens_t.c.expires_at > now,
+                    meetings_t.c.ended == false(),
+                )
+                .order_by(tokens_t.c.created_at, tokens_t.c.token)
+            )
+            return [ActiveSession(r.internal_id, r.name, r.full_name) for r in rows]
 
     async def end_user_sessions(self, meeting_id: str, user_id: str) -> int:
         """See `end_user_sessions`."""

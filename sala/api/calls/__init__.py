@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from sala.api.calls import hooks, join, mconf, meetings, misc, recordings, text_tracks
+from sala.api.calls import (
+    hooks,
+    join,
+    mconf,
+    meetings,
+    misc,
+    recordings,
+    sessions,
+    text_tracks,
+)
 from sala.api.endpoint import FORM_TYPES, XML_TYPES, Call
 
 GET = frozenset({"GET"})
@@ -19,6 +28,7 @@ def api_calls() -> dict[str, Call]:
         "isMeetingRunning": Call(meetings.is_meeting_running),
         "getMeetingInfo": Call(meetings.get_meeting_info),
         "getMeetings": Call(meetings.get_meetings),
+        "getSessions": Call(sessions.get_sessions),
         "getRecordings": Call(recordings.get_recordings),
         "publishRecordings": Call(recordings.publish_recordings),
         "deleteRecordings": Call(recordings.delete_recordings),
