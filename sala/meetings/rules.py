@@ -1,8 +1,9 @@
 """When a meeting ends by itself: the lifecycle rules as pure functions of its state and time.
 
 The rules (guides + BBB): nobody joined within the expiry window; everyone left and the grace
-period passed; nothing happened for the inactivity timeout; the `duration` ran out. The end API
-and a moderator's "end meeting" end it at once and are not timers.
+period passed; nothing happened for the inactivity timeout; the `duration` ran out; with
+`endWhenNoModerator`, no moderator has been in it for `endWhenNoModeratorDelayInMinutes`. The end
+API and a moderator's "end meeting" end it at once and are not timers.
 
 Deadlines are stored with the meeting (`next_deadline`), so a restart loses no timer: the reaper
 picks up whatever fell due while sala was down.
@@ -10,8 +11,10 @@ picks up whatever fell due while sala was down.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 MINUTE_MS = 60_000
 
@@ -23,6 +26,8 @@ class EndReason(StrEnum):
     LAST_USER_LEFT = "last_user_left"
     INACTIVITY = "inactivity"
     DURATION = "duration"
+    NO_MODERATOR = "no_moderator"
+    """BBB's ENDED_DUE_TO_NO_MODERATOR."""
 
     @property
     def forcible(self) -> bool:
@@ -41,6 +46,32 @@ class LifecycleState:
     expire_no_join_minutes: int
     expire_last_left_minutes: int
     inactivity_minutes: int
+    no_moderator_delay_minutes: int | None = None
+    """endWhenNoModerator's delay; None when the rule is off for this meeting."""
+    moderator_joined: bool = False
+    """A moderator has been in the meeting at some point."""
+    no_moderator_since: int | None = None
+    """When the last moderator left (or lost the role); None while one is in the meeting."""
+
+
+def no_moderator_delay(settings: Mapping[str, Any], is_breakout: bool) -> int | None:
+    """endWhenNoModerator's delay in minutes, or None when the rule does not apply.
+
+    BBB 3.0 (akka-apps MeetingActor.checkIfNeedToEndMeetingWhenNoModerators): only when
+    `endWhenNoModerator` is true and the meeting is not a breakout room, whose life the parent
+    decides. The delay defaults to 1 minute; 0 or less ends the meeting at the next check.
+    """
+    if is_breakout or not _truthy(settings.get("endWhenNoModerator", False)):
+        return None
+    try:
+        return int(settings.get("endWhenNoModeratorDelayInMinutes", 1))
+    except (TypeError, ValueError):
+        return 1
+
+
+def _truthy(value: object) -> bool:
+    # Stored parsed (a bool); a string only if an older parser kept the raw value.
+    return value is True or (isinstance(value, str) and value.strip().lower() == "true")
 
 
 def deadlines(state: LifecycleState) -> dict[EndReason, int]:
@@ -63,6 +94,16 @@ def deadlines(state: LifecycleState) -> dict[EndReason, int]:
         )
     if state.inactivity_minutes > 0:
         found[EndReason.INACTIVITY] = state.last_activity_at + state.inactivity_minutes * MINUTE_MS
+    if (
+        state.no_moderator_delay_minutes is not None
+        and state.moderator_joined
+        and state.no_moderator_since is not None
+    ):
+        # A meeting no moderator ever entered is never ended by this rule (BBB's
+        # moderatorHasJoined); a moderator coming back clears no_moderator_since.
+        found[EndReason.NO_MODERATOR] = (
+            state.no_moderator_since + max(0, state.no_moderator_delay_minutes) * MINUTE_MS
+        )
     return found
 
 

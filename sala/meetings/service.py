@@ -17,10 +17,16 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sala.clock import Clock
 from sala.events.bus import Bus
 from sala.events.log import append_event
-from sala.meetings import errors, ids, joining, queries
+from sala.meetings import errors, ids, joining, moderators, queries
 from sala.meetings.cache import MEETING_CHANGED, LiveMeetingCache
 from sala.meetings.model import Attendee, Meeting
-from sala.meetings.rules import EndReason, LifecycleState, due_reason, next_deadline
+from sala.meetings.rules import (
+    EndReason,
+    LifecycleState,
+    due_reason,
+    next_deadline,
+    no_moderator_delay,
+)
 from sala.meetings.specs import (
     CreateResult,
     CreateSpec,
@@ -209,6 +215,8 @@ class MeetingService:
                 "participant_count": 0,
                 "last_activity_at": create_time,
                 "empty_since": None,
+                "moderator_joined": False,
+                "no_moderator_since": None,
                 "version": 1,
             }
             values["next_deadline"] = next_deadline(self._lifecycle(values))
@@ -333,6 +341,7 @@ class MeetingService:
             }
             if present:
                 values["has_user_joined"] = True
+            values.update(await moderators.presence_values(conn, row._mapping, now))
             await self._update_meeting(conn, row._mapping, values)
             await append_event(
                 conn, meeting_id, "user-joined" if present else "user-left", now, user_id=user_id
@@ -375,8 +384,12 @@ class MeetingService:
                 )
                 .values(**changes)
             )
+            values: dict[str, Any] = {"last_activity_at": now}
+            if "role" in changes:
+                # Losing the last moderator by demotion counts for endWhenNoModerator too.
+                values.update(await moderators.presence_values(conn, row._mapping, now))
             # Bumps the version: getMeetingInfo shows these fields.
-            await self._update_meeting(conn, row._mapping, {"last_activity_at": now})
+            await self._update_meeting(conn, row._mapping, values)
             if event is not None:
                 await append_event(conn, meeting_id, event[0], now, user_id=user_id, data=event[1])
             meeting = await queries.with_attendees(conn, {**row._mapping})
@@ -588,6 +601,9 @@ class MeetingService:
             expire_no_join_minutes=int(settings.get("meetingExpireIfNoUserJoinedInMinutes", 5)),
             expire_last_left_minutes=int(settings.get("meetingExpireWhenLastUserLeftInMinutes", 5)),
             inactivity_minutes=self._defaults.inactivity_minutes,
+            no_moderator_delay_minutes=no_moderator_delay(settings, row["is_breakout"]),
+            moderator_joined=row["moderator_joined"],
+            no_moderator_since=row["no_moderator_since"],
         )
 
     async def _update_meeting(

@@ -50,6 +50,10 @@ class MeetingRow(Base):
     participant_count: Mapped[int] = mapped_column(Integer, default=0)
     last_activity_at: Mapped[int] = mapped_column(BigInteger)
     empty_since: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    moderator_joined: Mapped[bool] = mapped_column(Boolean, default=False)
+    """A moderator has been in the room at some point (endWhenNoModerator)."""
+    no_moderator_since: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    """Since when no moderator has been in the room, after one was (endWhenNoModerator)."""
     next_deadline: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     """Earliest moment a lifecycle rule could end the meeting; indexed for the reaper."""
     version: Mapped[int] = mapped_column(Integer, default=1)

@@ -1,0 +1,45 @@
+"""Whether a moderator is in a meeting, kept with the meeting for the endWhenNoModerator rule.
+
+BBB (akka-apps MeetingActor.updateModeratorsPresence) remembers that a moderator has joined at
+some point, and since when no moderator has been present; the rule in rules.py ends the meeting
+once that lasted the delay. sala stores both on the meeting row (`moderator_joined`,
+`no_moderator_since`), updated in the same transaction as the change that caused them (someone
+entering or leaving the room, a role change), so the deadline survives a restart like the others.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select, true
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from sala.meetings.model import Role
+from sala.store import tables
+
+attendees_t = tables.attendees
+
+
+async def count_present_moderators(conn: AsyncConnection, meeting_id: str) -> int:
+    return int(
+        (
+            await conn.execute(
+                select(func.count()).where(
+                    attendees_t.c.meeting_id == meeting_id,
+                    attendees_t.c.present == true(),
+                    attendees_t.c.role == Role.MODERATOR.value,
+                )
+            )
+        ).scalar_one()
+    )
+
+
+async def presence_values(conn: AsyncConnection, row: Any, now: int) -> dict[str, Any]:
+    """The meeting columns to change after attendees changed (empty when nothing changes)."""
+    if await count_present_moderators(conn, row["internal_id"]):
+        if row["moderator_joined"] and row["no_moderator_since"] is None:
+            return {}
+        return {"moderator_joined": True, "no_moderator_since": None}
+    if row["moderator_joined"] and row["no_moderator_since"] is None:
+        return {"no_moderator_since": now}
+    return {}
