@@ -145,8 +145,11 @@ def build_payload(
             poll = dict(event.data.get("poll", event.data))
             poll["votes"] = {str(a.get("key")): 0 for a in poll.get("answers", [])}
             polls.append(poll)
-        elif event.type == types.PRESENTATION_INSERTED:
-            files.extend(str(n) for n in event.data.get("filenames", []))
+        elif event.type == types.PRESENTATION_CONVERTED:
+            # BBB lists the original name of every document converted for the meeting, in
+            # the order they finished, repeats included (bbbevents' ConversionCompletedEvent);
+            # the default presentation only when the meeting got it.
+            files.append(str(event.data.get("name", "")))
         elif event.type == types.RECORDING_STARTED and recording_since is None:
             recording_since = event.ts
         elif event.type == types.RECORDING_STOPPED and recording_since is not None:
@@ -165,7 +168,7 @@ def build_payload(
             "start": guide_time(start),
             "finish": guide_time(finish),
             "attendees": [_attendee(p, finish) for p in people.values() if p.sessions],
-            "files": ["default.pdf", *files],
+            "files": files,
             "polls": polls,
             "recorded_segments": segments,
             "transfer_attendees": [],

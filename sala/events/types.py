@@ -12,6 +12,9 @@ USER_JOINED = "user-joined"
 USER_LEFT = "user-left"
 CHAT_MESSAGE = "chat-message"
 PRESENTATION_INSERTED = "presentation-inserted"
+# A document finished converting for the meeting (the default one included): BBB's
+# ConversionCompletedEvent; data: {"presentation": id, "name": its original file name}.
+PRESENTATION_CONVERTED = "presentation-conversion-completed"
 PRESENTATION_CHANGED = "meeting-presentation-changed"  # data: {"presentation": id}
 PAGE_CHANGED = "presentation-page-changed"  # data: {"presentation": id, "page": n}
 ZOOM_CHANGED = "presentation-zoom-changed"  # data: {"x", "y", "w", "h"} in slide fractions

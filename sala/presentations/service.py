@@ -244,6 +244,7 @@ class PresentationService:
             await asyncio.to_thread(_link_all, rendered, folder)
             async with self._db.write() as conn:
                 await conn.execute(t.insert().values(**row))
+                await self._log_converted(conn, meeting_id, row["id"], DEFAULT_NAME)
                 if row["current"]:
                     await self._log_current(conn, meeting_id, row["id"], 1)
         await self._bus.publish(PRESENTATION_TOPIC, {"meeting_id": meeting_id})
@@ -328,6 +329,18 @@ class PresentationService:
             types.PRESENTATION_CHANGED,
             self._clock.now_ms(),
             data={"presentation": presentation_id, "page": page},
+        )
+
+    async def _log_converted(
+        self, conn: AsyncConnection, meeting_id: str, presentation_id: str, name: str
+    ) -> None:
+        """A document is ready for the meeting (the analytics callback lists their names)."""
+        await append_event(
+            conn,
+            meeting_id,
+            types.PRESENTATION_CONVERTED,
+            self._clock.now_ms(),
+            data={"presentation": presentation_id, "name": name},
         )
 
     async def remove(self, presentation: Presentation, keep_files: bool = False) -> None:
@@ -461,6 +474,10 @@ class PresentationService:
                 .where(t.c.id == presentation.id)
                 .values(state=state, error=error, pages=pages)
             )
+            if state == "ready":
+                await self._log_converted(
+                    conn, presentation.meeting_id, presentation.id, presentation.name
+                )
             if state == "ready" and wants_current == "if_none":
                 taken = (
                     await conn.execute(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Iterator
 
@@ -15,6 +16,7 @@ from sala.meetings.model import Role
 from sala.meetings.specs import JoinSpec
 from tests.conftest import Api
 from tests.events.test_webhooks import deliver
+from tests.presentations import documents
 from tests.support.receiver import Receiver
 from tests.xmlutil import success
 
@@ -73,6 +75,8 @@ async def test_callback_document_and_signature(
     bea = await meetings.join(meeting_id, JoinSpec(full_name="Bea", role=Role.VIEWER))
     internal = ada.meeting.internal_id
     ada_id, bea_id = ada.attendee.internal_user_id, bea.attendee.internal_user_id
+    # What the room does when the first person enters a meeting without documents.
+    await api.services.presentations.add_default(internal)
     clock.advance(seconds=3)
     await meetings.user_connected(internal, ada_id)
     clock.advance(seconds=2)
@@ -171,3 +175,67 @@ async def test_failed_callback_is_retried(api: Api, receiver: Receiver, clock: M
     # Signed at the retry, so the token is valid for 24 h from then.
     claims = jwt.decode(request.headers["authorization"][7:], api.secret, algorithms=["HS512"])
     assert claims["exp"] == clock.now_ms() // 1000 + 24 * 3600
+
+
+def _modules(*docs: tuple[str, bytes]) -> str:
+    inner = "".join(
+        f'<document filename="{name}">{base64.b64encode(data).decode()}</document>'
+        for name, data in docs
+    )
+    return f'<modules><module name="presentation">{inner}</module></modules>'
+
+
+async def _post(api: Api, call: str, params: dict[str, str], body: str) -> None:
+    response = await api.client.post(
+        f"/bigbluebutton/api/{call}?{api.query(call, params)}",
+        content=body,
+        headers={"Content-Type": "application/xml"},
+    )
+    success(response)
+    await api.services.presentations.wait_idle()
+
+
+async def _files(api: Api, receiver: Receiver, meeting_id: str) -> list[str]:
+    success(await api.get("end", {"meetingID": meeting_id}))
+    await deliver(api)
+    [request] = receiver.accepted(f"/{meeting_id}")
+    files: list[str] = json.loads(request.body)["data"]["files"]
+    return files
+
+
+async def test_files_are_the_documents_converted_for_the_meeting(
+    api: Api, receiver: Receiver
+) -> None:
+    """BBB lists the original name of each document converted for the meeting, in order,
+    repeats included; the default presentation only if the meeting got it."""
+    meeting_id = "files-replaced-default"
+    create = {
+        "name": "Deck",
+        "meetingID": meeting_id,
+        "meta_analytics-callback-url": receiver.url(f"/{meeting_id}"),
+    }
+    # A <modules> document replaces the default presentation, which is never made.
+    await _post(api, "create", create, _modules(("syllabus.pdf", documents.pdf(2))))
+    insert = {"meetingID": meeting_id}
+    await _post(api, "insertDocument", insert, _modules(("week 1.pdf", documents.pdf(1))))
+    await _post(api, "insertDocument", insert, _modules(("broken.pdf", b"not a pdf")))
+    await _post(api, "insertDocument", insert, _modules(("syllabus.pdf", documents.pdf(3))))
+    assert await _files(api, receiver, meeting_id) == ["syllabus.pdf", "week 1.pdf", "syllabus.pdf"]
+
+
+async def test_files_list_the_default_presentation_when_it_was_kept(
+    api: Api, receiver: Receiver
+) -> None:
+    meeting_id = "files-kept-default"
+    await _post(
+        api,
+        "create",
+        {
+            "name": "Deck",
+            "meetingID": meeting_id,
+            "preUploadedPresentationOverrideDefault": "false",
+            "meta_analytics-callback-url": receiver.url(f"/{meeting_id}"),
+        },
+        _modules(("slides.pdf", documents.pdf(1))),
+    )
+    assert await _files(api, receiver, meeting_id) == ["default.pdf", "slides.pdf"]
