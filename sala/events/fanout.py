@@ -33,6 +33,7 @@ from sala.events.hooks import Hook, HookStore
 from sala.events.log import MeetingEvent
 from sala.events.mapping import map_event
 from sala.events.outbox import CURSOR
+from sala.recordings.ready import ready_url
 from sala.store import tables
 from sala.store.db import Database
 
@@ -52,7 +53,6 @@ GAP_PATIENCE_S = 1.0
 
 READY_EVENT = "rap-publish-ended"
 READY_FORMAT = "presentation"
-READY_META_KEY = "bbb-recording-ready-url"
 
 
 @dataclass(frozen=True)
@@ -257,10 +257,11 @@ class Fanout:
     def _ready_deliveries(
         self, event: MeetingEvent, meeting: Mapping[Any, Any], now: int
     ) -> list[dict[str, Any]]:
-        """`meta_bbb-recording-ready-url` (Greenlight's): once the presentation format is
-        published, a POST of `signed_parameters`, a JWT (HS256, the shared secret) naming the
-        meeting and the recording."""
-        url = (meeting["metadata"] or {}).get(READY_META_KEY)
+        """`meta_bbb-recording-ready-url` (or Moodle's `bn-`, Canvas' `canvas-`; see
+        recordings/ready.py): once the presentation format is published, a POST of
+        `signed_parameters`, a JWT (HS256, the shared secret) naming the meeting and the
+        recording."""
+        url = ready_url(meeting["metadata"] or {})
         if not url or event.data.get("workflow") != READY_FORMAT:
             return []
         record_id = str(event.data.get("record_id") or meeting["internal_id"])
