@@ -130,6 +130,40 @@ async def test_pagination(api: Api) -> None:
     assert field(last, "nextPage") == "false"
 
 
+async def test_paging_parameters_never_fail(api: Api) -> None:
+    """BBB 3.0: limit is raised to 1 and capped at 100, offset is at least 0; neither errs."""
+    seeded = [await seed(api, f"room-{i}", 1_000 + i) for i in range(3)]
+    one = success(await api.get("getRecordings", {"limit": "0"}))
+    assert ids(one) == seeded[:1]
+    assert field(one, "totalElements") == "3"
+    capped = success(await api.get("getRecordings", {"limit": "500", "offset": "-3"}))
+    assert ids(capped) == seeded
+    assert field(capped, "totalElements") == "3"  # paginated, with everything on the page
+    unpaged = success(await api.get("getRecordings", {"limit": "ten", "offset": "x"}))
+    assert ids(unpaged) == seeded
+    assert unpaged.find("totalElements") is None
+
+
+async def test_states_and_publish_values_as_bbb_reads_them(api: Api) -> None:
+    rid = await seed(api, "room-s", 1_000)
+    unknown = success(await api.get("getRecordings", {"state": "archived"}))
+    assert field(unknown, "messageKey") == "noRecordings"
+    mixed = success(await api.get("getRecordings", {"state": "archived,published"}))
+    assert ids(mixed) == [rid]
+
+    # Groovy's toBoolean(): true, y and 1 publish; anything else unpublishes. The answer
+    # repeats the value sent.
+    for value, state in (("0", "unpublished"), ("1", "published"), ("no", "unpublished")):
+        root = success(await api.get("publishRecordings", {"recordID": rid, "publish": value}))
+        assert field(root, "published") == value
+        listed = success(await api.get("getRecordings", {"recordID": rid}))
+        assert field(listed, "recordings/recording/state") == state
+    root = success(await api.get("publishRecordings", {"recordID": rid, "publish": "Y"}))
+    assert field(root, "published") == "Y"
+    listed = success(await api.get("getRecordings", {"recordID": rid}))
+    assert field(listed, "recordings/recording/published") == "true"
+
+
 async def test_publish_unpublish_delete_update(api: Api) -> None:
     rid = await seed(api, "room-p", 1_000)
     root = success(await api.get("publishRecordings", {"recordID": rid, "publish": "false"}))

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sala.api.create_params import parse_metadata
 from sala.api.endpoint import Answer, ApiRequest
-from sala.api.errors import ApiError, validation_error
+from sala.api.errors import ApiError
 from sala.api.xml import Attributed, Fields, Repeated, Value
-from sala.recordings.store import DEFAULT_STATES, STATES, Recording, RecordingQuery
+from sala.recordings.store import DEFAULT_STATES, Recording, RecordingQuery
 
 NOT_FOUND = "We could not find recordings"
 
@@ -81,25 +81,26 @@ def recording_fields(rec: Recording) -> Fields:
 
 
 def _states(req: ApiRequest) -> frozenset[str]:
+    """BBB filters by the states given; one it does not know matches no recording (no error)."""
     states = {s.lower() for s in _ids(req.params.nonempty("state"))}
-    if not states:
-        return DEFAULT_STATES
-    unknown = states - set(STATES) - {"any"}
-    if unknown:
-        raise validation_error(
-            f"Param 'state' accepts {', '.join(STATES)} or any; got {', '.join(sorted(unknown))}"
-        )
-    return frozenset(states)
+    return frozenset(states) if states else DEFAULT_STATES
+
+
+def _integer(value: str | None) -> int | None:
+    try:
+        return None if value is None else int(value.strip())
+    except ValueError:
+        return None
 
 
 def _page_bounds(req: ApiRequest) -> tuple[int, int | None]:
-    """BBB: limit 1-100 turns pagination on; an invalid or missing limit means no paging."""
-    raw_limit = req.params.nonempty("limit")
-    raw_offset = req.params.nonempty("offset")
-    limit = int(raw_limit) if raw_limit and raw_limit.isdigit() else None
-    if limit is not None and not 1 <= limit <= 100:
-        limit = None
-    offset = int(raw_offset) if raw_offset and raw_offset.isdigit() else 0
+    """BBB 3.0 (MeetingService.getRecordings2x): a limit turns pagination on, raised to 1 and
+    capped at 100; no limit, or one that is not a number, means no paging. The offset is 0
+    when missing, not a number or negative. Nothing here is an error."""
+    limit = _integer(req.params.nonempty("limit"))
+    if limit is not None:
+        limit = min(100, max(1, limit))
+    offset = max(0, _integer(req.params.nonempty("offset")) or 0)
     return offset, limit
 
 
@@ -133,14 +134,16 @@ async def get_recordings(req: ApiRequest) -> Answer:
 async def publish_recordings(req: ApiRequest) -> Answer:
     ids = _record_ids(req)
     raw = req.params.nonempty("publish")
-    if raw is None:
+    if raw is None or not raw.strip():
         raise ApiError("missingParamPublish", "You must specify a publish value true or false.")
-    if raw.lower() not in ("true", "false"):
-        raise validation_error("Param 'publish' must be true or false")
-    publish = raw.lower() == "true"
+    raw = raw.strip()
+    # BBB reads it with Groovy's toBoolean() (true, y, 1; anything else is false) and answers
+    # the value as it was sent.
+    publish = raw.lower() in ("true", "y", "1")
     if not await req.ctx.recordings.set_published(ids, publish):
         raise ApiError("notFound", NOT_FOUND)
-    return [("returncode", "SUCCESS"), ("published", publish)]
+    published: Value = publish if raw.lower() in ("true", "false") else raw
+    return [("returncode", "SUCCESS"), ("published", published)]
 
 
 async def delete_recordings(req: ApiRequest) -> Answer:
