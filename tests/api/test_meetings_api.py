@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 from sala.clock import ManualClock
 from sala.events.log import read_events
 from tests.conftest import Api
-from tests.xmlutil import failed, field, success
+from tests.xmlutil import failed, field, success, xml
 
 
 async def test_create_answers_bbb_fields(api: Api, clock: ManualClock) -> None:
@@ -336,6 +336,16 @@ async def test_json_on_request(api: Api) -> None:
 
 async def test_send_chat_message_reaches_the_event_log(api: Api) -> None:
     meeting_id, created = await api.create()
+    # BBB 3.0 takes API chat only while the meeting runs: somebody is in the room.
+    joined = success(
+        await api.get(
+            "join",
+            {"meetingID": meeting_id, "fullName": "Ada", "role": "VIEWER", "redirect": "false"},
+        )
+    )
+    await api.services.meetings.user_connected(
+        field(joined, "meeting_id"), field(joined, "user_id")
+    )
     success(
         await api.get(
             "sendChatMessage",
@@ -403,7 +413,11 @@ async def test_insert_document(api: Api) -> None:
         content=body,
         headers={"Content-Type": "text/xml"},
     )
-    failed(missing, "notFound")
+    # BBB 3.0's insert-document.ftlx: returncode and message, no messageKey.
+    root = xml(missing)
+    assert field(root, "returncode") == "FAILED"
+    assert field(root, "message") == "Meeting with id [nope] not found."
+    assert root.find("messageKey") is None
 
 
 async def test_welcome_placeholders_are_filled_at_create(api: Api) -> None:

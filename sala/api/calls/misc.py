@@ -37,30 +37,32 @@ async def version(req: ApiRequest) -> Answer:
     return response
 
 
+def _document_answer(returncode: str, message: str) -> Fields:
+    """insertDocument's own answers, success or not, carry only these two (insert-document.ftlx);
+    validation failures before them use the usual error document."""
+    return [("returncode", returncode), ("message", message)]
+
+
 async def insert_document(req: ApiRequest) -> Answer:
     meeting_id = req.params.nonempty("meetingID")
     if meeting_id is None:
         raise missing_meeting_id()
     meeting = await req.ctx.meetings.get_live(meeting_id)
     if meeting is None:
-        raise ApiError("notFound", f"Meeting with id [{meeting_id}] not found.")
+        return _document_answer("FAILED", f"Meeting with id [{meeting_id}] not found.")
     if "presentation" in meeting.disabled_features:
-        raise ApiError("presentationDisabled", "Presentation feature is disabled, ignoring.")
+        return _document_answer("FAILED", "Presentation feature is disabled, ignoring.")
     body = req.xml_body
     if body is None:
-        raise ApiError("missingParamDocument", "Send the documents as a <modules> XML body.")
+        return _document_answer("FAILED", "Send the documents as a <modules> XML body.")
     uploads = await uploads_from_xml(body, req.ctx.settings.presentation_max_documents_per_request)
     if not uploads:
-        raise ApiError("missingParamDocument", "The XML body names no presentation document.")
+        return _document_answer("FAILED", "The XML body names no presentation document.")
     await add_documents(req.ctx.presentations, meeting.internal_id, uploads)
     await req.ctx.meetings.log_event(
         meeting.internal_id, "presentation-inserted", {"filenames": [u.name for u in uploads]}
     )
-    return [
-        ("returncode", "SUCCESS"),
-        ("messageKey", ""),
-        ("message", "Presentation is being uploaded"),
-    ]
+    return _document_answer("SUCCESS", "Presentation is being uploaded")
 
 
 async def send_chat_message(req: ApiRequest) -> Answer:
@@ -76,7 +78,8 @@ async def send_chat_message(req: ApiRequest) -> Answer:
     if len(user_name) > 255:
         raise ApiError("sizeError", "Param userName must be at most 255 characters")
     meeting = await req.ctx.meetings.get_live(meeting_id)
-    if meeting is None:
+    if meeting is None or not meeting.running:
+        # BBB 3.0 delivers API chat only to a running meeting: somebody is in the room.
         raise ApiError("meetingNotFound", "Meeting not found")
     data = {"chat": "public", "message": message, "sender_name": user_name, "source": "api"}
     await req.ctx.meetings.log_event(meeting.internal_id, "chat-message", data)
