@@ -78,6 +78,8 @@ class MeetingRow(Base):
         ),
         Index("ix_meetings_external_id_create_time", "external_id", "create_time"),
         Index("ix_meetings_next_deadline", "next_deadline"),
+        # A parent's breakouts: listed in its answers, ended with it.
+        Index("ix_meetings_parent_meeting_id", "parent_meeting_id"),
     )
 
 
