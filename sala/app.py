@@ -44,6 +44,7 @@ from sala.recordings.playback import STATIC_DIR as PLAYER_DIR
 from sala.recordings.playback import Playback
 from sala.recordings.store import RecordingStore
 from sala.request_limits import BodyTooLarge, limit_body
+from sala.room.custom_style import CustomStyles
 from sala.room.demo import Demo
 from sala.room.handoff import STATIC_DIR, RoomHandoff
 from sala.room.hub import RoomHub
@@ -248,6 +249,7 @@ def build_app(
     handoff = RoomHandoff(services.sessions, settings)
     socket = RoomSocket(services.sessions, services.rooms, settings.base_url)
     slides = Slides(services.sessions, services.presentations)
+    custom_styles = CustomStyles(services.sessions, services.destinations, services.http)
     playback = Playback(services.recordings, settings.recordings_root, settings.frame_ancestors)
 
     async def health(_: Request) -> Response:
@@ -320,6 +322,7 @@ def build_app(
             Route("/room/slides/{presentation}/{page:int}", slides.page, methods=["GET"]),
             Route("/room/documents/{presentation}", slides.download, methods=["GET"]),
             Route("/room/upload", slides.upload, methods=["POST"]),
+            Route("/room/custom.css", custom_styles.stylesheet, methods=["GET"]),
             Route("/room/", handoff.page, methods=["GET"]),
             Mount("/room/static", StaticFiles(directory=STATIC_DIR), name="room-static"),
             Route(
