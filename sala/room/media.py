@@ -1,11 +1,11 @@
 """A meeting's conference media as the room sees it: who is in the audio and how, which webcams
 and screens are published, and who may do what with them.
 
-The rules live here (lock settings, webcamsOnlyForModerator, camera caps, the presenter's
-screen, moderators muting and ejecting); the engine (media/engine.py) only carries media. Every
-change updates the attendee's flags (getMeetingInfo's counts), appends the BBB event to the log
-(webhooks, analytics) and is announced to the room. Requests to the engine take milliseconds to
-seconds, so they run outside the room's lock, one at a time per participant.
+The rules live here (lock settings, forced listen-only, webcamsOnlyForModerator, camera caps,
+the presenter's screen, moderators muting and ejecting); the engine (media/engine.py) only
+carries media. Every change updates the attendee's flags (getMeetingInfo's counts), appends the
+BBB event to the log (webhooks, analytics) and is announced to the room. Requests to the engine
+take milliseconds to seconds, so they run outside the room's lock, one at a time per participant.
 """
 
 from __future__ import annotations
@@ -53,6 +53,14 @@ def _user(attributes: dict[str, Any]) -> dict[str, Any]:
 
 def _setting_bool(value: Any) -> bool:
     return value is True or str(value).lower() == "true"
+
+
+def forced_listen_only(me: Participant) -> bool:
+    """join's userdata-bbb_force_listen_only (BBB 3.0): a viewer may only listen; moderators,
+    as they are now, are not affected."""
+    return me.attendee.role is not Role.MODERATOR and _setting_bool(
+        me.attendee.custom_data.get("bbb_force_listen_only")
+    )
 
 
 class RoomMedia:
@@ -177,6 +185,8 @@ class RoomMedia:
             raise MediaRefused(
                 "locked", "Microphones are locked for viewers: join listen-only", ref
             )
+        if not listen_only and forced_listen_only(me):
+            raise MediaRefused("forbidden", "You can only join the audio listen-only", ref)
         previous = me.audio
         if previous == "mic" and not listen_only:
             muted = me.muted
