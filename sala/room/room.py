@@ -870,6 +870,8 @@ class Room:
                 "recording": self.recording,
                 "allowStartStopRecording": bool(self._setting("allowStartStopRecording", True)),
                 "notifyRecordingIsOn": bool(self._setting("notifyRecordingIsOn", False)),
+                # create's meetingLayout: where the page starts unless userdata says otherwise.
+                "layout": settings.get("meetingLayout") or "SMART_LAYOUT",
             },
             "locks": self.locks(),
             "media": {

@@ -58,6 +58,7 @@ export const messages = {
     multiUser: "Everybody can draw", removePresentation: "Remove", toolPan: "Move",
     zoomIn: "Zoom in", zoomOut: "Zoom out",
     removePresentationNamed: "Remove {name}",
+    hidePresentation: "Hide presentation", showPresentation: "Show presentation", qualityHd: "HD",
   },
   "pt-BR": {
     connecting: "Conectando…", reconnecting: "Conexão perdida. Reconectando…",
@@ -121,6 +122,8 @@ export const messages = {
     toolClear: "Limpar página", multiUser: "Todos podem desenhar", removePresentation: "Remover",
     toolPan: "Mover", zoomIn: "Aproximar", zoomOut: "Afastar",
     removePresentationNamed: "Remover {name}",
+    hidePresentation: "Ocultar apresentação", showPresentation: "Mostrar apresentação",
+    qualityHd: "HD",
   },
 };
 

@@ -9,6 +9,7 @@ const QUALITIES = {
   low: { width: 320, height: 240, frameRate: 15 },
   medium: { width: 640, height: 480, frameRate: 15 },
   high: { width: 1280, height: 720, frameRate: 30 },
+  hd: { width: 1920, height: 1080, frameRate: 30 },
 };
 
 export function createMedia({ send, t, toast, state, el, render }) {
@@ -22,6 +23,18 @@ export function createMedia({ send, t, toast, state, el, render }) {
   const received = new Map(); // feed id -> { pc, feed, tile }
   let feeds = [];
   const problems = new Set();
+  // join's userdata-bbb_* settings (BBB's client options); absent ones take BBB's defaults.
+  const setting = (key, byDefault) => {
+    const value = (state.userdata || {})[key];
+    return value === undefined ? byDefault : String(value).toLowerCase() === "true";
+  };
+  const mirrored = () => setting("bbb_mirror_own_webcam", false);
+  // bbb_force_listen_only does not apply to moderators (as they are now).
+  const forcedListenOnly = () => setting("bbb_force_listen_only", false) && state.me.role !== "MODERATOR";
+  const preferredProfile = () => {
+    const profile = String((state.userdata || {}).bbb_preferred_camera_profile || "").toLowerCase();
+    return Object.hasOwn(QUALITIES, profile) ? profile : null;
+  };
 
   function request(message) {
     const ref = `m${nextRef++}`;
@@ -276,6 +289,7 @@ export function createMedia({ send, t, toast, state, el, render }) {
       el(kind === "screen" ? "screens" : "videos").append(tile);
     }
     tile.dataset.user = user.id || "";
+    tile.classList.toggle("mirrored", mine && kind === "camera" && mirrored());
     tile.querySelector("figcaption").textContent = mine ? `${user.name} (${t("you")})` : user.name;
     const video = tile.querySelector("video");
     if (video.srcObject !== stream) video.srcObject = stream;
@@ -332,7 +346,7 @@ export function createMedia({ send, t, toast, state, el, render }) {
     const flag = (key, byDefault) => (data[key] === undefined ? byDefault : String(data[key]).toLowerCase() === "true");
     if (flag("bbb_auto_join_audio", true)) await chooseAudio(data).catch((e) => toast(e.message));
     if (flag("bbb_auto_share_webcam", false) && canShareCamera()) {
-      if (flag("bbb_skip_video_preview", false)) await shareCamera("medium").catch((e) => toast(e.message));
+      if (flag("bbb_skip_video_preview", false)) await shareCamera(preferredProfile() || "medium").catch((e) => toast(e.message));
       else openCameraPreview();
     }
   }
@@ -340,10 +354,11 @@ export function createMedia({ send, t, toast, state, el, render }) {
   // BBB's audio choice: microphone (after a check, unless skipped) or listen-only.
   async function chooseAudio(data) {
     const flag = (key, byDefault) => (data[key] === undefined ? byDefault : String(data[key]).toLowerCase() === "true");
-    const listenOffered = flag("bbb_listen_only_mode", true);
+    // Forcing listen-only offers it to moderators even when bbb_listen_only_mode is false (BBB).
+    const listenOffered = flag("bbb_listen_only_mode", true) || flag("bbb_force_listen_only", false);
     const skipCheck = flag("bbb_skip_check_audio", false);
     const micLocked = state.me.role === "VIEWER" && state.locks.disableMic;
-    if (micLocked) return joinAudio(true);
+    if (micLocked || forcedListenOnly()) return joinAudio(true);
     if (!listenOffered) return skipCheck ? joinAudio(false) : micCheck();
     const dialog = el("audio-dialog");
     dialog.showModal();
@@ -379,9 +394,14 @@ export function createMedia({ send, t, toast, state, el, render }) {
   }
 
   let preview = null;
+  let profileOffered = false;
   async function openCameraPreview() {
     const dialog = el("camera-dialog");
     const quality = el("camera-quality");
+    // bbb_preferred_camera_profile is preselected the first time; later the user's last choice.
+    if (!profileOffered && preferredProfile()) quality.value = preferredProfile();
+    profileOffered = true;
+    el("camera-preview").classList.toggle("mirrored", mirrored());
     const show = async () => {
       if (preview) for (const track of preview.getTracks()) track.stop();
       preview = await navigator.mediaDevices.getUserMedia({ video: QUALITIES[quality.value], audio: false });

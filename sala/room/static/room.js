@@ -8,7 +8,7 @@ import { SVG, shapeElement } from "./shapes.js";
 
 const $ = (id) => document.getElementById(id);
 const REACTIONS = ["👍", "👏", "😂", "😮", "❤️", "🎉", "🤔", "☕"];
-const state = { me: null, users: new Map(), locks: {}, meeting: null, lobby: [], final: false, presentations: [], currentPresentation: null, annotations: {}, multiUserWhiteboard: false };
+const state = { me: null, users: new Map(), locks: {}, meeting: null, lobby: [], final: false, presentations: [], currentPresentation: null, annotations: {}, multiUserWhiteboard: false, started: false, presentationMinimized: false };
 let t = translator(pick(null, navigator.languages));
 let socket = null;
 let retry = 0;
@@ -218,6 +218,9 @@ function welcome(m) {
   modMessage.innerHTML = m.meeting.moderatorOnlyMessage || "";
   renderBranding(m.meeting);
   applyUserdata(m.userdata || {});
+  // How the page starts is decided once: a reconnection or a new role keeps what the user chose.
+  if (!state.started) startView(m.userdata || {}, m.meeting);
+  state.started = true;
   $("chat-log").replaceChildren();
   for (const item of m.chat) addChat(item);
   renderUsers();
@@ -408,7 +411,8 @@ function renderPresentation() {
   const doc = currentPresentation();
   const processing = state.presentations.filter((d) => d.state === "processing");
   const failed = state.presentations.filter((d) => d.state === "failed");
-  $("presentation").hidden = hidden;
+  $("presentation").hidden = hidden || state.presentationMinimized;
+  $("presentation-restore").hidden = hidden || !state.presentationMinimized;
   $("stage-placeholder").hidden = !hidden;
   const status = $("presentation-status");
   const notes = [];
@@ -509,6 +513,33 @@ function applyUserdata(data) {
   document.querySelector(".actionbar").hidden = on("bbb_hide_actions_bar");
   document.querySelector(".users").hidden = off("bbb_show_participants_on_login");
   document.querySelector(".chat").hidden = off("bbb_show_public_chat_on_login");
+  // bbb_custom_style(_url): served sanitised from this origin (sala/room/custom_style.py), after
+  // room.css so that it wins.
+  if ((data.bbb_custom_style || data.bbb_custom_style_url) && !$("custom-style")) {
+    const link = document.createElement("link");
+    link.id = "custom-style";
+    link.rel = "stylesheet";
+    link.href = "/room/custom.css";
+    document.head.append(link);
+  }
+}
+
+// BBB's layouts as this page can show them: PRESENTATION_FOCUS puts the presentation above
+// smaller webcams, VIDEO_FOCUS shows bigger webcams with the presentation minimised;
+// SMART_LAYOUT, CUSTOM_LAYOUT and anything else are the usual page.
+const LAYOUTS = { PRESENTATION_FOCUS: "presentation-focus", VIDEO_FOCUS: "video-focus" };
+
+function startView(data, meeting) {
+  const wanted = String(data.bbb_default_layout || meeting.layout || "").trim().toUpperCase();
+  const layout = LAYOUTS[wanted] || "smart";
+  $("room").dataset.layout = layout;
+  state.presentationMinimized =
+    layout === "video-focus" || String(data.bbb_hide_presentation_on_join).toLowerCase() === "true";
+}
+
+function minimizePresentation(minimized) {
+  state.presentationMinimized = minimized;
+  renderPresentation();
 }
 
 function disabled(feature) {
@@ -767,6 +798,8 @@ function setup() {
     send({ type: "poll.answer", poll: openPoll.id, choices, text });
     openPoll = null;
   });
+  $("presentation-minimize").addEventListener("click", () => minimizePresentation(true));
+  $("presentation-restore").addEventListener("click", () => minimizePresentation(false));
   $("zoom-in").addEventListener("click", () => zoomBy(0.8));
   $("zoom-out").addEventListener("click", () => zoomBy(1.25));
   $("prev-page").addEventListener("click", () => turn(-1));
