@@ -29,7 +29,6 @@ CHECKSUMMED = sorted(
 )
 NEEDS_MEETING_ID = [
     "end",
-    "isMeetingRunning",
     "getMeetingInfo",
     "sendChatMessage",
     "updateMeeting",

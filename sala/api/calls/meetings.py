@@ -90,7 +90,9 @@ async def end(req: ApiRequest) -> Answer:
 
 
 async def is_meeting_running(req: ApiRequest) -> Answer:
-    running = await req.ctx.meetings.is_running(_meeting_id(req))
+    # bbb-web 3.0 checks this meetingID only when it is sent: without one, nothing is running.
+    absent = req.params.text("meetingID") is None
+    running = False if absent else await req.ctx.meetings.is_running(_meeting_id(req))
     # Two possible answers: the bool singletons make each a permanent memo entry.
     return Memo(
         f"isMeetingRunning:{running}",
