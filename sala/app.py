@@ -42,6 +42,7 @@ from sala.presentations.service import PresentationService
 from sala.recordings.pipeline import RecordingPipeline
 from sala.recordings.playback import STATIC_DIR as PLAYER_DIR
 from sala.recordings.playback import Playback
+from sala.recordings.protection import playback_access
 from sala.recordings.store import RecordingStore
 from sala.request_limits import BodyTooLarge, limit_body
 from sala.room.custom_style import CustomStyles
@@ -250,7 +251,12 @@ def build_app(
     socket = RoomSocket(services.sessions, services.rooms, settings.base_url)
     slides = Slides(services.sessions, services.presentations)
     custom_styles = CustomStyles(services.sessions, services.destinations, services.http)
-    playback = Playback(services.recordings, settings.recordings_root, settings.frame_ancestors)
+    playback = Playback(
+        services.recordings,
+        settings.recordings_root,
+        settings.frame_ancestors,
+        playback_access(settings, services.clock),
+    )
 
     async def health(_: Request) -> Response:
         return JSONResponse({"status": "ok"})

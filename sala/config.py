@@ -74,6 +74,12 @@ class Settings(BaseSettings):
     (`<dir>/<record id>/`). Default: data_dir/recordings."""
     recording_workers: int = Field(default=1, ge=1, le=16)
     """How many recordings are processed at the same time (each runs ffmpeg)."""
+    protected_recordings_link_minutes: int = Field(default=60, ge=1)
+    """How long a protected recording's one-time playback link (getRecordings) stays valid
+    before it is used (Scalelite's PROTECTED_RECORDINGS_TOKEN_TIMEOUT)."""
+    protected_recordings_access_minutes: int = Field(default=360, ge=1)
+    """How long a browser may watch a protected recording after using its link (the cookie;
+    Scalelite's PROTECTED_RECORDINGS_TIMEOUT)."""
 
     # --- API security -------------------------------------------------------------------------
     secret: SecretStr | None = None

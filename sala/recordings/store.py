@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import delete, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.elements import ColumnElement
 
 from sala.clock import Clock
@@ -45,6 +46,8 @@ class Recording:
     metadata: dict[str, str]
     formats: list[dict[str, Any]]
     text_tracks: list[dict[str, Any]]
+    protected: bool = False
+    """Playback only through one-time links (recordings/protection.py)."""
 
     @property
     def published(self) -> bool:
@@ -68,6 +71,7 @@ class Recording:
             metadata=m["metadata"] or {},
             formats=m["formats"] or [],
             text_tracks=m["text_tracks"] or [],
+            protected=bool(m["protected"]),
         )
 
 
@@ -217,8 +221,11 @@ class RecordingStore:
                 await asyncio.to_thread(shutil.rmtree, self._root / record_id, True)
         return list(found)
 
-    async def update_metadata(self, record_ids: Iterable[str], changes: dict[str, str]) -> int:
-        """Set `meta_*` values on recordings matched by ID prefix; an empty value removes a key."""
+    async def update_metadata(
+        self, record_ids: Iterable[str], changes: dict[str, str], protect: bool | None = None
+    ) -> int:
+        """Set `meta_*` values on recordings matched by ID prefix; an empty value removes a key.
+        `protect` (when not None) turns protected playback on or off for them too."""
         prefixes = list(record_ids)
         async with self._db.write() as conn:
             rows = (
@@ -241,12 +248,28 @@ class RecordingStore:
                         updated.pop(key, None)
                     else:
                         updated[key] = value
+                values: dict[str, Any] = {"metadata": updated}
+                if protect is not None:
+                    values["protected"] = protect
                 await conn.execute(
                     update(recordings_t)
                     .where(recordings_t.c.record_id == record_id)
-                    .values(metadata=updated)
+                    .values(**values)
                 )
         return len(rows)
+
+    async def use_link(self, nonce: str, expires_at: int) -> bool:
+        """Spend a protected recording's one-time link: True the first time only."""
+        used = tables.used_playback_links
+        now = self._clock.now_ms()
+        try:
+            async with self._db.write() as conn:
+                # Links past their expiry are refused before they get here: forget them.
+                await conn.execute(delete(used).where(used.c.expires_at <= now))
+                await conn.execute(insert(used).values(nonce=nonce, expires_at=expires_at))
+        except IntegrityError:
+            return False
+        return True
 
     async def put_text_track(
         self, record_id: str, folder: Path, track: dict[str, str], vtt: str

@@ -181,11 +181,23 @@ class RecordingRow(Base):
     """Playback formats: [{type, url, processing_time, length_ms, size, preview: [...]}]."""
     text_tracks: Mapped[list[Any]] = mapped_column(JSON, default=list)
     """Caption tracks: [{kind, lang, label, source, file}]."""
+    protected: Mapped[bool] = mapped_column(Boolean, default=False)
+    """Playback only through one-time links (updateRecordings protect=true; Scalelite's)."""
 
     __table_args__ = (
         Index("ix_recordings_meeting_id", "meeting_id"),
         Index("ix_recordings_state", "state"),
     )
+
+
+class UsedPlaybackLinkRow(Base):
+    """A protected recording's one-time playback link that was used, kept until it would have
+    expired anyway, so it cannot be used again (recordings/protection.py)."""
+
+    __tablename__ = "used_playback_links"
+
+    nonce: Mapped[str] = mapped_column(String(32), primary_key=True)
+    expires_at: Mapped[int] = mapped_column(BigInteger, index=True)
 
 
 class HookRow(Base):

@@ -17,6 +17,7 @@ from sala.store.models import (
     RecordingJobRow,
     RecordingRow,
     TokenRow,
+    UsedPlaybackLinkRow,
 )
 
 meetings = cast(Table, MeetingRow.__table__)
@@ -29,3 +30,4 @@ deliveries = cast(Table, DeliveryRow.__table__)
 log_cursors = cast(Table, CursorRow.__table__)
 presentations = cast(Table, PresentationRow.__table__)
 recording_jobs = cast(Table, RecordingJobRow.__table__)
+used_playback_links = cast(Table, UsedPlaybackLinkRow.__table__)

@@ -74,6 +74,7 @@ async def test_recording_xml_shape(api: Api) -> None:
         "name",
         "isBreakout",
         "published",
+        "protected",  # Scalelite's, read by Greenlight v3 (tests/recordings/test_protected.py)
         "state",
         "startTime",
         "endTime",

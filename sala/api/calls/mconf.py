@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sala.api.calls.recordings import recording_fields
+from sala.api.calls.recordings import links, recording_fields
 from sala.api.create_params import parse_metadata
 from sala.api.endpoint import Answer, ApiRequest
 from sala.api.errors import ApiError, missing_meeting_id, validation_error
@@ -73,7 +73,7 @@ async def get_all_meetings(req: ApiRequest) -> Answer:
         ]
         recording = recordings.get(meeting.internal_id)
         if recording is not None:
-            entry.append(("recording", recording_fields(recording)))
+            entry.append(("recording", recording_fields(recording, links(req))))
         items.append(entry)
     return [
         ("returncode", "SUCCESS"),

@@ -1,4 +1,9 @@
-"""getRecordings, publishRecordings, deleteRecordings, updateRecordings."""
+"""getRecordings, publishRecordings, deleteRecordings, updateRecordings.
+
+Protected recordings (Scalelite's, recordings/protection.py): `updateRecordings` takes
+`protect`, getRecordings says `<protected>` after `<published>` and hands out one-time playback
+links and signed preview images for them.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,14 @@ from sala.api.create_params import parse_metadata
 from sala.api.endpoint import Answer, ApiRequest
 from sala.api.errors import ApiError
 from sala.api.xml import Attributed, Fields, Repeated, Value
+from sala.recordings.protection import (
+    LINK_PARAM,
+    PREVIEW_PARAM,
+    PlaybackAccess,
+    parse_protect,
+    playback_access,
+    with_param,
+)
 from sala.recordings.store import DEFAULT_STATES, Recording, RecordingQuery
 
 NOT_FOUND = "We could not find recordings"
@@ -20,6 +33,29 @@ def _record_ids(req: ApiRequest) -> list[str]:
     if not ids:
         raise ApiError("missingParamRecordID", "You must specify a recordID.")
     return ids
+
+
+def links(req: ApiRequest) -> PlaybackAccess:
+    """What signs protected recordings' playback links, for answers that list recordings."""
+    return playback_access(req.ctx.settings, req.ctx.clock)
+
+
+def _protected_format(
+    rec: Recording, fmt: dict[str, object], access: PlaybackAccess
+) -> dict[str, object]:
+    """The format as a protected recording shows it: a one-time link, signed previews."""
+    kind, url = str(fmt.get("type", "")), str(fmt.get("url", ""))
+    previews = []
+    images = fmt.get("preview")
+    for image in images if isinstance(images, list) else []:
+        if not isinstance(image, dict):
+            continue
+        image_url = str(image.get("url", ""))
+        path = image_url.removeprefix(url.rstrip("/") + "/")
+        signature = access.preview_signature(rec.record_id, kind, path)
+        previews.append({**image, "url": with_param(image_url, PREVIEW_PARAM, signature)})
+    token = access.link_token(rec.record_id, kind)
+    return {**fmt, "url": with_param(url, LINK_PARAM, token), "preview": previews}
 
 
 def format_fields(fmt: dict[str, object]) -> Fields:
@@ -60,14 +96,26 @@ def format_fields(fmt: dict[str, object]) -> Fields:
     return fields
 
 
-def recording_fields(rec: Recording) -> Fields:
-    return [
+def recording_fields(
+    rec: Recording, access: PlaybackAccess | None = None, *, with_protected: bool = False
+) -> Fields:
+    """`access`: sign protected recordings' playback links (without it they are left out, so
+    no answer shows a protected recording's plain URL). `with_protected`: the `<protected>`
+    element (getRecordings; Mconf's getAllMeetings summary has none)."""
+    formats = rec.formats
+    if rec.protected:
+        formats = [] if access is None else [_protected_format(rec, f, access) for f in formats]
+    fields: list[tuple[str, Value]] = [
         ("recordID", rec.record_id),
         ("meetingID", rec.meeting_id),
         ("internalMeetingID", rec.internal_meeting_id),
         ("name", rec.name),
         ("isBreakout", rec.is_breakout),
         ("published", rec.published),
+    ]
+    if with_protected:
+        fields.append(("protected", rec.protected))
+    fields += [
         ("state", rec.state),
         ("startTime", rec.start_time),
         ("endTime", rec.end_time),
@@ -75,9 +123,10 @@ def recording_fields(rec: Recording) -> Fields:
         ("rawSize", rec.raw_size),
         ("metadata", list(rec.metadata.items())),
         ("size", rec.size),
-        ("playback", Repeated("format", [format_fields(f) for f in rec.formats])),
+        ("playback", Repeated("format", [format_fields(f) for f in formats])),
         ("data", []),
     ]
+    return fields
 
 
 def _states(req: ApiRequest) -> frozenset[str]:
@@ -125,7 +174,13 @@ async def get_recordings(req: ApiRequest) -> Answer:
     document: list[tuple[str, Value]] = [("returncode", "SUCCESS")]
     if limit is not None:
         document.append(("nextPage", offset + limit < len(found)))
-    document.append(("recordings", Repeated("recording", [recording_fields(r) for r in page])))
+    access = links(req)
+    document.append(
+        (
+            "recordings",
+            Repeated("recording", [recording_fields(r, access, with_protected=True) for r in page]),
+        )
+    )
     if limit is not None:
         document.append(("totalElements", len(found)))
     return document
@@ -155,6 +210,8 @@ async def delete_recordings(req: ApiRequest) -> Answer:
 async def update_recordings(req: ApiRequest) -> Answer:
     ids = _record_ids(req)
     changes = {key.lower(): value for key, value in req.params.with_prefix("meta_").items()}
-    if await req.ctx.recordings.update_metadata(ids, changes) == 0:
+    raw_protect = req.params.nonempty("protect")
+    protect = None if raw_protect is None else parse_protect(raw_protect)
+    if await req.ctx.recordings.update_metadata(ids, changes, protect) == 0:
         raise ApiError("notFound", NOT_FOUND)
     return [("returncode", "SUCCESS"), ("updated", True)]
