@@ -211,6 +211,13 @@ def test_send_chat_message(client: bbbctl.BBBApiClient) -> None:
     assert api_error_key(caught.value) in {"meetingNotFound", "notFound"}
 
 
+def test_is_meeting_running_without_meeting_id(client: bbbctl.BBBApiClient) -> None:
+    # bbbctl drops parameters whose value is None, e.g. an unset meeting ID in a script. BBB 3.0
+    # answers SUCCESS running=false (its checks of meetingID all accept an absent value).
+    answer = client.call("isMeetingRunning", meetingID=None)
+    assert (answer.findtext("returncode"), answer.findtext("running")) == ("SUCCESS", "false")
+
+
 def test_recordings_of_unknown_ids(client: bbbctl.BBBApiClient) -> None:
     meeting_id = new_meeting_id("ctl-rec")
     assert client.getRecordings(meetingID=meeting_id) == []
