@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -319,6 +320,48 @@ def test_cli_create_with_many_options_and_join_links(
     info = raw_api.call("getMeetingInfo", meetingID=meeting_id)
     assert info["meetingName"] == "CLI meeting"
     assert info["maxUsers"] == "7"
+    assert info["recording"] == "true"
+
+
+# Values for bbbctl's free-text create options that need a shape; URLs that sala might fetch
+# (presentations, manifests, settings) point at a closed loopback port.
+NOWHERE = "http://127.0.0.1:9"
+SHAPED_VALUES = {
+    "welcome": "Welcome to %%CONFNAME%% (%%DIALNUM%%, %%CONFNUM%%)",
+    "dialNumber": "+1-555-0100",
+    "bannerColor": "#00FF00",
+    "groups": '[{"id":"g1","name":"Group A","roster":["u1"]},{"id":"g2","roster":[]}]',
+    "pluginManifests": f'[{{"url":"{NOWHERE}/plugin/manifest.json"}}]',
+    "clientSettingsOverride": '{"public":{"app":{"appName":"Exam"}}}',
+}
+
+
+def test_cli_create_with_every_option_bbbctl_knows(cli: Cli, raw_api: RawApi) -> None:
+    """Every create option of bbbctl's CLI at once, booleans flipped away from its defaults."""
+    options: list[str] = []
+    for name, (kind, _help) in bbbctl.CREATE_PARAMS.items():
+        if name == "voiceBridge":
+            options += ["--voiceBridge", str(random.randint(70000, 79999))]
+        elif kind is str:
+            value = SHAPED_VALUES.get(name)
+            if value is None:
+                value = f"{NOWHERE}/{name}" if "url" in name.lower() or name == "logo" else "text"
+            options += [f"--{name}", value]
+        elif isinstance(kind, list):
+            options += [f"--{name}", kind[-1]]
+        elif kind is int:
+            options += [f"--{name}", "3"]
+        else:  # a boolean whose default is `kind`
+            options.append(f"--no-{name}" if kind else f"--{name}")
+    meeting_id = new_meeting_id("ctl-cli-all")
+    done = cli(
+        "meeting", "create", meeting_id, "Every option", *options,
+        "--disabledFeatures", ",".join(bbbctl.CREATE_FEATURES),
+        "--meta", "origin=bbbctl-all",
+    )
+    assert done.returncode == 0, done.stderr
+    info = raw_api.call("getMeetingInfo", meetingID=meeting_id)
+    assert (info["meetingName"], info["maxUsers"], info["duration"]) == ("Every option", "3", "3")
     assert info["recording"] == "true"
 
 
