@@ -42,6 +42,7 @@ import time
 import urllib.error
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -252,15 +253,16 @@ class Bbblb:
         return bbbctl.BBBApiClient(self.api_url, self.tenant_secret)
 
     def query(self, sql: str, *args: object) -> list[tuple[object, ...]]:
-        with sqlite3.connect(self.database, timeout=10) as db:
+        """Read (or, for the poll marker, write) bbblb's own database, committed and closed."""
+        with closing(sqlite3.connect(self.database, timeout=10)) as db, db:
             return db.execute(sql, args).fetchall()
 
     def wait_for_polls(self, count: int = 2) -> None:
         """Wait until the poller has gone round ``count`` times (as bbblb's own poller test does:
-        a fake load is overwritten by the next poll)."""
+        a fake load is overwritten by the next poll). Two rounds: the second poll started after
+        the first one ended, so its getMeetings saw everything done before this call."""
         for _ in range(count):
-            with sqlite3.connect(self.database, timeout=10) as db:
-                db.execute("UPDATE servers SET load = -1")
+            self.query("UPDATE servers SET load = -1")
             assert wait_until(
                 lambda: self.query("SELECT load FROM servers")[0][0] != -1,
                 timeout=POLL_INTERVAL_S * 10,
