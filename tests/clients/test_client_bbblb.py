@@ -286,7 +286,9 @@ def bbblb(
     database = work / "bbblb.sqlite"
     env = {
         **os.environ,
-        "BBBLB_DOMAIN": "bbblb.test",
+        # bbblb puts this host in the meetingEndedURL it gives sala: loopback, so that sala's
+        # delivery attempt (refused: no TLS on bbblb's port) never leaves the machine.
+        "BBBLB_DOMAIN": "127.0.0.1",
         "BBBLB_SECRET": secrets.token_hex(16),
         "BBBLB_DB": f"sqlite:///{database}",
         "BBBLB_PATH_DATA": str(work),
@@ -348,7 +350,11 @@ def test_meeting_life_cycle_through_bbblb(
         attendeePW="ap-lb",
         moderatorPW="mp-lb",
         record="true",
-        **{"meta_bbb-origin": "pytest-bbblb", "meta_bbb-recording-ready-url": "https://lms.test/r"},
+        **{
+            "meta_bbb-origin": "pytest-bbblb",
+            # bbblb keeps recording-ready callbacks for itself: sala never sees this one.
+            "meta_bbb-recording-ready-url": "http://127.0.0.1:9/recording-ready",
+        },
     )
     assert created.findtext("returncode") == "SUCCESS"
     assert created.findtext("meetingID") == meeting_id  # unscoped again for the front-end
@@ -362,6 +368,7 @@ def test_meeting_life_cycle_through_bbblb(
     assert document.findtext("metadata/bbblb-tenant") == TENANT
     assert document.findtext("metadata/bbb-origin") == "pytest-bbblb"
     assert document.findtext("metadata/bbblb-uuid")
+    assert document.find("metadata/bbb-recording-ready-url") is None
 
     # The poller keeps the meeting: sala's getMeetings lists it with the same internalMeetingID.
     bbblb.wait_for_polls()
