@@ -44,6 +44,8 @@ from sala.recordings.playback import STATIC_DIR as PLAYER_DIR
 from sala.recordings.playback import Playback
 from sala.recordings.protection import playback_access
 from sala.recordings.store import RecordingStore
+from sala.recordings.track_links import PREFIX as TRACKS_PREFIX
+from sala.recordings.track_links import TrackFiles
 from sala.request_limits import BodyTooLarge, limit_body
 from sala.room.custom_style import CustomStyles
 from sala.room.demo import Demo
@@ -343,6 +345,11 @@ def build_app(
             ),
             Route("/playback/video/{record_id}/", playback.video_page, methods=["GET"]),
             Route("/playback/video/{record_id}/video.mp4", playback.video_file, methods=["GET"]),
+            Route(
+                TRACKS_PREFIX + "/{token}/{record_id}/{name}",
+                TrackFiles(services.recordings, settings.shared_secret).serve,
+                methods=["GET"],
+            ),
             Mount("/playback/static", StaticFiles(directory=PLAYER_DIR), name="playback-static"),
             Route("/health", health, methods=["GET"]),
         ],

@@ -33,8 +33,9 @@ def attendee_fields(attendee: Attendee) -> Fields:
         ("hasVideo", attendee.has_video),
         ("clientType", attendee.client_type),
     ]
-    if attendee.custom_data:
-        fields.append(("customdata", list(attendee.custom_data.items())))
+    # BBB 3.0 stores a custom-data map for every API join, so <customdata/> is always there,
+    # empty when the join sent no userdata-*.
+    fields.append(("customdata", list(attendee.custom_data.items())))
     return fields
 
 

@@ -612,10 +612,6 @@ MCONF = "shared/reference/mconf-extensions.md (mconf/mconf-api-docs@aa58023)"
 _MCONF_RECORDING = "response/meetings/meetingData/recording"
 
 SALA_EXTENSIONS: dict[str, Extension] = {
-    "root": Extension(
-        source="sala docs/api.md (Calls table)",
-        paths={f"{R}/salaVersion": "sala's own version next to BBB's fields"},
-    ),
     "getMeetingInfo": Extension(
         source=f"{MCONF} §1.6",
         paths={

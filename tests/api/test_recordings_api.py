@@ -204,6 +204,13 @@ async def test_text_tracks(api: Api) -> None:
         "tracks"
     ]
     assert [(t["kind"], t["lang"], t["label"]) for t in tracks] == [("subtitles", "pt-BR", "pt-BR")]
+    # The href is what an LMS downloads: the WebVTT made from the SRT.
+    download = await api.client.get(tracks[0]["href"].removeprefix("https://sala.test"))
+    assert download.status_code == 200
+    assert download.headers["content-type"].startswith("text/vtt")
+    assert download.text.startswith("WEBVTT") and "00:00:01.000 --> 00:00:02.500" in download.text
+    forged = tracks[0]["href"].replace(tracks[0]["href"].split("/")[-3], "0" * 32)
+    assert (await api.client.get(forged.removeprefix("https://sala.test"))).status_code == 404
     bad = api.query("putRecordingTextTrack", {"recordID": rid, "kind": "songs", "lang": "pt-BR"})
     response = await api.client.post(
         f"/bigbluebutton/api/putRecordingTextTrack?{bad}", files={"file": ("a.srt", srt)}

@@ -221,37 +221,7 @@ def test_is_meeting_running_without_meeting_id(client: bbbctl.BBBApiClient) -> N
 
 @pytest.mark.parametrize(
     ("call", "bbb_key"),
-    [
-        pytest.param(
-            "getMeetingInfo",
-            "notFound",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="BBB 3.0 answers getMeetingInfo without meetingID with notFound "
-                "(MeetingExistsConstraint fails on null, MeetingIDConstraint accepts it); sala "
-                "answers missingParamMeetingID",
-            ),
-        ),
-        pytest.param(
-            "end",
-            "notFound",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="BBB 3.0 answers end without meetingID with notFound (it comes before "
-                "validationError 'You must provide the meeting ID' in bbb-web's HashMap order); "
-                "sala answers missingParamMeetingID",
-            ),
-        ),
-        pytest.param(
-            "sendChatMessage",
-            "meetingNotFound",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="BBB 3.0 lets sendChatMessage without meetingID through validation and "
-                "answers meetingNotFound from the lookup; sala answers missingParamMeetingID",
-            ),
-        ),
-    ],
+    [("getMeetingInfo", "notFound"), ("end", "notFound"), ("sendChatMessage", "meetingNotFound")],
 )
 def test_calls_without_meeting_id(client: bbbctl.BBBApiClient, call: str, bbb_key: str) -> None:
     # bbbctl drops parameters whose value is None: a script with an unset meeting ID sends none.

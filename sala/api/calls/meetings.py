@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from sala.api.create_params import parse_create
 from sala.api.documents import add_documents, uploads_from_xml
 from sala.api.endpoint import Answer, ApiRequest, Memo
-from sala.api.errors import ApiError, missing_meeting_id
+from sala.api.errors import ApiError
 from sala.api.render import java_date, meeting_fields
 from sala.api.xml import Fields, Repeated
 from sala.meetings.errors import MeetingNotFound
@@ -23,9 +23,11 @@ END_MESSAGE = (
 
 
 def _meeting_id(req: ApiRequest) -> str:
+    """The meeting the call names. Without one, bbb-web 3.0's meeting-exists check is the
+    violation it answers (notFound), before any about the ID itself."""
     meeting_id = req.params.nonempty("meetingID")
     if meeting_id is None:
-        raise missing_meeting_id()
+        raise ApiError("notFound", "A meeting with that ID does not exist")
     return meeting_id
 
 
@@ -90,9 +92,12 @@ async def end(req: ApiRequest) -> Answer:
 
 
 async def is_meeting_running(req: ApiRequest) -> Answer:
-    # bbb-web 3.0 checks this meetingID only when it is sent: without one, nothing is running.
-    absent = req.params.text("meetingID") is None
-    running = False if absent else await req.ctx.meetings.is_running(_meeting_id(req))
+    # bbb-web 3.0 checks this meetingID only when it is sent (its size check answers an empty
+    # one first); without one, nothing is running.
+    meeting_id = req.params.text("meetingID")
+    if meeting_id == "":
+        raise ApiError("sizeError", "Meeting ID must be between 2 and 256 characters")
+    running = False if meeting_id is None else await req.ctx.meetings.is_running(meeting_id)
     # Two possible answers: the bool singletons make each a permanent memo entry.
     return Memo(
         f"isMeetingRunning:{running}",

@@ -66,9 +66,11 @@ async def insert_document(req: ApiRequest) -> Answer:
 
 
 async def send_chat_message(req: ApiRequest) -> Answer:
-    meeting_id = req.params.nonempty("meetingID")
-    if meeting_id is None:
-        raise missing_meeting_id()
+    # bbb-web 3.0: an absent meetingID passes validation and fails the lookup (meetingNotFound);
+    # an empty one fails the ID's size check first.
+    meeting_id = req.params.text("meetingID")
+    if meeting_id == "":
+        raise ApiError("sizeError", "Meeting ID must be between 2 and 256 characters")
     message = req.params.text("message")
     if message is None:
         raise ApiError("nullError", "You must provide the param message")
@@ -77,7 +79,7 @@ async def send_chat_message(req: ApiRequest) -> Answer:
     user_name = req.params.nonempty("userName") or "System"
     if len(user_name) > 255:
         raise ApiError("sizeError", "Param userName must be at most 255 characters")
-    meeting = await req.ctx.meetings.get_live(meeting_id)
+    meeting = await req.ctx.meetings.get_live(meeting_id) if meeting_id else None
     if meeting is None or not meeting.running:
         # BBB 3.0 delivers API chat only to a running meeting: somebody is in the room.
         raise ApiError("meetingNotFound", "Meeting not found")

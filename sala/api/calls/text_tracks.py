@@ -14,6 +14,7 @@ from starlette.responses import JSONResponse
 
 from sala.api.endpoint import Answer, ApiRequest
 from sala.api.errors import ApiError
+from sala.recordings.track_links import track_href
 
 _LANG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 _SRT_TIME = re.compile(r"(\d{2}:\d{2}:\d{2}),(\d{3})")
@@ -37,10 +38,12 @@ async def get_recording_text_tracks(req: ApiRequest) -> Answer:
         return _json(
             "FAILED", messageKey="noCaptionsFound", message=f"No captions found for {record_id}"
         )
-    base = req.ctx.settings.base_url
+    settings = req.ctx.settings
     tracks = [
         {
-            "href": f"{base}/bigbluebutton/textTrack/{record_id}/{t['kind']}_{t['lang']}.vtt",
+            "href": track_href(
+                settings.base_url, settings.shared_secret, record_id, t["kind"], t["lang"]
+            ),
             "kind": t["kind"],
             "label": t.get("label", t["lang"]),
             "lang": t["lang"],
