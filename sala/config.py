@@ -89,8 +89,10 @@ class Settings(BaseSettings):
     max_request_bytes: int = Field(default=4 * 1024 * 1024, ge=64 * 1024)
     """Largest request body accepted (create's XML modules with base64 documents live here)."""
     api_concurrency: int = Field(default=8, ge=0)
-    """API calls worked on at once; the rest wait their turn, so polling integrations cannot
-    crowd the rooms out of the event loop they share (sala/api/admission.py). 0: no limit."""
+    """API calls worked on at once; the rest wait their turn. While anybody is in a room, calls
+    are also spaced out when the event loop is over 40% busy, so polling integrations cannot
+    crowd the rooms out of the loop they share (sala/api/admission.py). 8: 2, 8 and 16 measured
+    alike under 50 pollers once calls are paced (docs/performance.md). 0: neither limit."""
 
     # --- meeting defaults (create parameters override them per meeting) -------------------------
     default_welcome_message: str = "Welcome to <b>%%CONFNAME%%</b>!"
