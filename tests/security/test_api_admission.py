@@ -4,6 +4,7 @@ they share; every call is still answered, in turn."""
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 
+from sala.api.admission import LOOP_SHARE, Admission, Occupancy
 from sala.app import build_app
 from sala.clock import ManualClock
 from sala.config import load_settings
@@ -82,3 +84,43 @@ async def test_zero_admits_everything(
 ) -> None:
     async for api in _api(tmp_path, database_url, clock, 0):
         assert await _most_at_once(api, monkeypatch, 20) == 20
+
+
+def _burn(seconds: float) -> None:
+    """Keep this (the loop's) thread busy, as a polling storm does."""
+    end = time.thread_time() + seconds
+    while time.thread_time() < end:
+        pass
+
+
+async def _admit_while_busy(admission: Admission, calls: int) -> None:
+    for _ in range(calls):
+        async with admission:
+            _burn(0.005)
+
+
+async def test_a_busy_loop_paces_calls_while_a_room_is_open() -> None:
+    rooms = Occupancy()
+    admission = Admission(8, rooms)
+    with rooms.connected():
+        await _admit_while_busy(admission, 60)  # 0.3 s of a loop that never idles
+        assert admission.busy > LOOP_SHARE
+        assert admission.gap > 0
+    # Nobody in a room: nothing to protect, the next call goes straight through.
+    async with admission:
+        pass
+    assert admission.gap == 0
+
+
+async def test_without_rooms_the_api_may_fill_the_loop() -> None:
+    admission = Admission(8, Occupancy())
+    await _admit_while_busy(admission, 60)
+    assert admission.gap == 0
+
+
+async def test_pacing_is_off_with_no_limit() -> None:
+    rooms = Occupancy()
+    admission = Admission(0, rooms)
+    with rooms.connected():
+        await _admit_while_busy(admission, 60)
+    assert admission.gap == 0
