@@ -83,6 +83,8 @@ class Services:
 BBB_ROOT_PATHS = frozenset({"/bigbluebutton", "/bigbluebutton/"})
 """Also the API's root (version) call, as in bbb-web's URL mappings."""
 
+BODILESS = frozenset({"GET", "HEAD"})
+"""Methods whose bodies nothing in sala reads (the API polls come this way)."""
 PAGE_BODY_LIMIT = 64 * 1024
 """Bodies of everything but the API and uploads: the demo's form is the only other POST."""
 
@@ -111,8 +113,9 @@ class SalaApp(Starlette):
                 len(path) == len(API_PREFIX) or path[len(API_PREFIX)] == "/"
             ):
                 scope["app"] = self
-                limit = self.api.body_limit
-                await self.api(scope, limit_body(scope, receive, limit), send)
+                if scope["method"] not in BODILESS:
+                    receive = limit_body(scope, receive, self.api.body_limit)
+                await self.api(scope, receive, send)
                 return
             limit = self._upload_limit if path == "/room/upload" else PAGE_BODY_LIMIT
             receive = limit_body(scope, receive, limit)

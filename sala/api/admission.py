@@ -32,7 +32,9 @@ writing the answer after (nor a slow reader). `limit` 0 turns both off.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
+from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import TracebackType
@@ -75,7 +77,9 @@ class Admission:
         """`limit`: calls worked on at once, and pacing on; 0 lets every call through."""
         self.limit = limit
         self._rooms = rooms
-        self._slots = asyncio.Semaphore(limit) if limit > 0 else None
+        self._active = 0
+        """Calls being worked on."""
+        self._waiters: deque[asyncio.Future[None]] = deque()
         self.gap = 0.0
         """Seconds between two admissions; 0 while the loop has room to spare."""
         self.busy = 0.0
@@ -100,12 +104,32 @@ class Admission:
             self.gap = 0.8 * self.gap if self.gap > MIN_GAP_S else 0.0
 
     async def __aenter__(self) -> None:
-        if self._slots is None:
+        if self.limit <= 0:
             return
+        if self._rooms.connections or self.gap:
+            await self._pace()
+        # A counter and a queue of futures rather than asyncio.Semaphore: this runs on every
+        # poll, and the semaphore's fast path scans its waiters.
+        if self._active < self.limit and not self._waiters:
+            self._active += 1
+            return
+        turn: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiters.append(turn)
+        try:
+            await turn
+        except asyncio.CancelledError:
+            if turn.done() and not turn.cancelled():
+                self._release()  # handed a place just as it was cancelled: pass it on
+            else:
+                with contextlib.suppress(ValueError):
+                    self._waiters.remove(turn)
+            raise
+
+    async def _pace(self) -> None:
         now = time.monotonic()
         if self._rooms.connections:
             self._sample(now)
-        elif self.gap:
+        else:
             self.gap = self.busy = 0.0  # nobody left in a room: pacing protects nothing
             self._sampled_at, self._sampled_cpu = now, time.thread_time()
         if self.gap:
@@ -113,7 +137,15 @@ class Admission:
             self._next = turn + self.gap
             if turn > now:
                 await asyncio.sleep(turn - now)
-        await self._slots.acquire()
+
+    def _release(self) -> None:
+        """Hand the place to the first call still waiting, or free it."""
+        while self._waiters:
+            turn = self._waiters.popleft()
+            if not turn.done():
+                turn.set_result(None)
+                return
+        self._active -= 1
 
     async def __aexit__(
         self,
@@ -121,5 +153,5 @@ class Admission:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        if self._slots is not None:
-            self._slots.release()
+        if self.limit > 0:
+            self._release()

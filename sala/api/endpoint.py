@@ -51,6 +51,9 @@ TRACEBACK_EVERY_S = 60.0
 VERIFIED_ENTRIES = 8192
 
 
+NO_PARAMS = Params(())
+
+
 @functools.lru_cache(maxsize=4096)
 def _parsed_query(raw_query: str) -> Params:
     """Query strings repeat (pollers); parse each once. Params are never modified."""
@@ -237,10 +240,12 @@ class ApiEndpoint:
         content_type: str,
     ) -> Answer:
         query_params = _parsed_query(raw_query)
-        body_params = Params(())
-        if form is not None:
+        if form is None:
+            # The polling path: no body, so the query's (cached) parameters as they are.
+            body_params, params = NO_PARAMS, query_params
+        else:
             body_params = Params((k, v) for k, v in form.multi_items() if isinstance(v, str))
-        params = query_params.merged(body_params)
+            params = query_params.merged(body_params)
         bodiless = not body and form is None
         if call.checksummed:
             try:

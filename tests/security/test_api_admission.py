@@ -124,3 +124,28 @@ async def test_pacing_is_off_with_no_limit() -> None:
     with rooms.connected():
         await _admit_while_busy(admission, 60)
     assert admission.gap == 0
+
+
+async def test_a_call_cancelled_while_waiting_never_holds_a_place() -> None:
+    """A client that hangs up while its call waits must not leave its place taken: the calls
+    after it still get theirs."""
+    admission = Admission(1, Occupancy())
+    await admission.__aenter__()  # the one place, taken
+    waiting = [asyncio.create_task(admission.__aenter__()) for _ in range(3)]
+    await asyncio.sleep(0)
+    waiting[0].cancel()  # hangs up while waiting
+    await admission.__aexit__(None, None, None)  # the place goes to the next caller
+    await asyncio.sleep(0)
+    assert waiting[1].done() and not waiting[1].cancelled()
+    assert not waiting[2].done()
+    # Cancelled just as it was handed the place: the place moves on to the next caller.
+    await admission.__aexit__(None, None, None)
+    waiting[2].cancel()
+    await asyncio.sleep(0)
+    follower = asyncio.create_task(admission.__aenter__())
+    await asyncio.sleep(0)
+    assert follower.done() and not follower.cancelled()
+    await admission.__aexit__(None, None, None)
+    async with asyncio.timeout(1):
+        async with admission:
+            pass

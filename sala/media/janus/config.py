@@ -3,6 +3,7 @@ and only the plugins and transports sala uses (AudioBridge, VideoRoom, WebSocket
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -125,6 +126,9 @@ admin: {{
 def write(config: JanusConfig) -> None:
     config.folder.mkdir(parents=True, exist_ok=True)
     for name, text in render(config).items():
-        path = config.folder / name
-        path.write_text(text, encoding="utf-8")
-        path.chmod(0o600)  # holds the admin secret
+        # The files hold the API and admin secrets: 0600 from the moment they exist, not
+        # chmod-ed after the secrets were written.
+        fd = os.open(config.folder / name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as file:
+            os.fchmod(fd, 0o600)  # an existing file keeps its mode through O_CREAT
+            file.write(text)
