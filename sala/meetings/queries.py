@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
-from sqlalchemy import false, func, select, true
+from sqlalchemy import false, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from sala.meetings import errors
@@ -34,16 +34,18 @@ async def resolve_live_row(conn: AsyncConnection, meeting_id: str) -> Any:
     prefix; sala matches them exactly, so a short external ID never lands on another meeting."""
     if not meeting_id:
         return None
-    row = await live_row(conn, meeting_id)
-    if row is not None:
-        return row
-    return (
+    # One round trip for both (a join's transaction holds the write lock meanwhile).
+    rows = (
         await conn.execute(
             select(meetings_t).where(
-                meetings_t.c.external_id == meeting_id, meetings_t.c.ended == false()
+                or_(meetings_t.c.internal_id == meeting_id, meetings_t.c.external_id == meeting_id),
+                meetings_t.c.ended == false(),
             )
         )
-    ).first()
+    ).all()
+    by_internal = [r for r in rows if r.internal_id == meeting_id]
+    found = by_internal or rows
+    return found[0] if found else None
 
 
 async def breakout_rooms(
