@@ -44,9 +44,14 @@ class Body:
 
 
 async def call(
-    app: Starlette, path: str, body: Body, content_type: str, query: bytes = b""
+    app: Starlette,
+    path: str,
+    body: Body,
+    content_type: str,
+    query: bytes = b"",
+    length: int | None = None,
 ) -> tuple[int, bytes]:
-    """One request through the whole app, with no Content-Length (as chunked encoding)."""
+    """One POST through the whole app; without `length`, no Content-Length (as chunked)."""
     sent: list[Message] = []
 
     async def send(message: Message) -> None:
@@ -62,7 +67,8 @@ async def call(
         "raw_path": path.encode(),
         "query_string": query,
         "root_path": "",
-        "headers": [(b"content-type", content_type.encode()), (b"host", b"sala.test")],
+        "headers": [(b"content-type", content_type.encode()), (b"host", b"sala.test")]
+        + ([(b"content-length", str(length).encode())] if length is not None else []),
         "client": ("127.0.0.1", 1234),
         "server": ("sala.test", 80),
         "app": app,
@@ -182,31 +188,13 @@ async def test_declared_length_over_the_limit_is_refused_unread(
     app: Starlette, settings: Settings
 ) -> None:
     body = Body(10)
-    sent: list[Message] = []
-
-    async def send(message: Message) -> None:
-        sent.append(message)
-
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "POST",
-        "scheme": "http",
-        "path": "/bigbluebutton/api/create",
-        "raw_path": b"/bigbluebutton/api/create",
-        "query_string": b"",
-        "root_path": "",
-        "headers": [
-            (b"content-type", b"application/xml"),
-            (b"content-length", str(settings.max_request_bytes + 1).encode()),
-        ],
-        "client": ("127.0.0.1", 1234),
-        "server": ("sala.test", 80),
-        "app": app,
-    }
-    await app(scope, body.receive, send)
-    content = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+    _, content = await call(
+        app,
+        "/bigbluebutton/api/create",
+        body,
+        "application/xml",
+        length=settings.max_request_bytes + 1,
+    )
     assert parse(content.decode()).findtext("messageKey") == "sizeError"
     assert body.read == 0
 
