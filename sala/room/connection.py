@@ -1,7 +1,9 @@
 """One browser connection to a room: who it is, and a bounded queue of messages to send it.
 
 A slow client never slows the room: messages go to its queue, and a client whose queue fills
-up (it stopped reading) is disconnected instead of buffering without end. How much a connection
+up (it stopped reading) is disconnected instead of buffering without end. The queue is bounded
+in messages and in characters: a few hundred small messages are a normal burst, a few hundred
+welcomes (each up to the shared notes' budget) would be hundreds of megabytes. How much a connection
 may send is counted per user and per meeting, not here (room/limits.py).
 """
 
@@ -16,6 +18,8 @@ from typing import Any
 from sala.meetings.model import Attendee
 
 OUTBOX_SIZE = 512
+OUTBOX_CHARS = 8 * 1024 * 1024
+"""Characters queued for one connection; one message larger than this still goes alone."""
 _ids = itertools.count(1)
 
 
@@ -34,6 +38,7 @@ class Connection:
     closed: bool = False
     close_code: int = 1000
     in_lobby: bool = False
+    queued_chars: int = 0
 
     @property
     def user_id(self) -> str:
@@ -42,10 +47,22 @@ class Connection:
     def send_text(self, text: str) -> None:
         if self.closed:
             return
+        if self.queued_chars and self.queued_chars + len(text) > OUTBOX_CHARS:
+            self.close(1013)  # "try again later": this client is not keeping up
+            return
         try:
             self.outbox.put_nowait(text)
         except asyncio.QueueFull:
-            self.close(1013)  # "try again later": this client is not keeping up
+            self.close(1013)
+            return
+        self.queued_chars += len(text)
+
+    async def next_text(self) -> str | None:
+        """The next message to write, or None once the connection is closing."""
+        text = await self.outbox.get()
+        if text is not None:
+            self.queued_chars -= len(text)
+        return text
 
     def send(self, message: dict[str, Any]) -> None:
         self.send_text(encode(message))

@@ -173,7 +173,7 @@ async def _close(websocket: WebSocket, code: int) -> None:
 async def _write(websocket: WebSocket, conn: Connection) -> None:
     try:
         while True:
-            text = await conn.outbox.get()
+            text = await conn.next_text()
             if text is None:
                 break
             await websocket.send_text(text)
