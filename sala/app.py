@@ -139,6 +139,7 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
     )
     cache = LiveMeetingCache(bus) if settings.read_cache else None
     meetings = MeetingService(db, clock, bus, defaults, cache)
+    sessions = RoomSessions(db, clock, defaults)
 
     async def outbox_changed() -> None:
         await bus.publish(OUTBOX_CHANGED, {})
@@ -213,7 +214,7 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         outbox=outbox,
         bus=bus,
         meetings=meetings,
-        sessions=RoomSessions(db, clock, defaults),
+        sessions=sessions,
         history=MeetingHistory(db),
         recordings=RecordingStore(db, clock, settings.recordings_root),
         pipeline=RecordingPipeline(
@@ -224,7 +225,7 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
             settings.base_url,
             settings.recording_workers,
         ),
-        reaper=Reaper(meetings, settings.lifecycle_check_interval_seconds),
+        reaper=Reaper(meetings, settings.lifecycle_check_interval_seconds, sessions),
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import false, insert, select, update
+from sqlalchemy import delete, false, insert, select, update
 
 from sala.clock import Clock
 from sala.meetings import errors, ids, queries
@@ -17,6 +17,7 @@ from sala.store.db import Database
 meetings_t = tables.meetings
 attendees_t = tables.attendees
 tokens_t = tables.tokens
+PURGE_AFTER_MS = 24 * 3_600_000
 
 
 async def end_user_sessions(db: Database, clock: Clock, meeting_id: str, user_id: str) -> int:
@@ -165,6 +166,15 @@ class RoomSessions:
                 .order_by(tokens_t.c.created_at, tokens_t.c.token)
             )
             return [ActiveSession(r.internal_id, r.name, r.full_name) for r in rows]
+
+    async def purge_expired(self, kept_ms: int = PURGE_AFTER_MS) -> int:
+        """Delete tokens that expired more than `kept_ms` ago; how many went. Every join leaves
+        one or two rows behind, and getSessions reads this table. A day's grace keeps the
+        "already used" answer for a join link followed twice the same day."""
+        before = self._clock.now_ms() - kept_ms
+        async with self._db.write() as conn:
+            result = await conn.execute(delete(tokens_t).where(tokens_t.c.expires_at < before))
+        return int(result.rowcount or 0)
 
     async def end_user_sessions(self, meeting_id: str, user_id: str) -> int:
         """See `end_user_sessions`."""

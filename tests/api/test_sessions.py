@@ -3,6 +3,10 @@
 
 from __future__ import annotations
 
+import pytest
+
+from sala.clock import ManualClock
+from sala.meetings.errors import InvalidSession
 from tests.api.bbb_shapes import paths_for, problems
 from tests.conftest import Api
 from tests.xmlutil import failed, field, success
@@ -82,3 +86,23 @@ async def test_get_sessions_needs_the_checksum(api: Api) -> None:
 async def test_get_sessions_answers_post_too(api: Api) -> None:
     query = api.query("getSessions", {})
     success(await api.client.post(f"/bigbluebutton/api/getSessions?{query}"))
+
+
+async def test_tokens_long_expired_are_purged_and_live_sessions_kept(
+    api: Api, clock: ManualClock
+) -> None:
+    """Every join leaves tokens behind; the reaper deletes those expired for a day, never a
+    session still in use."""
+    meeting_id, _ = await api.create(name="Physics")
+    old = await room_session(api, meeting_id, "Ada")
+    clock.advance(hours=50)  # Ada's session (24 h) expired more than a day ago
+    success(await api.get("create", {"name": "Chemistry", "meetingID": "chemistry"}))
+    fresh = await room_session(api, "chemistry", "Bea")
+    sessions = api.services.sessions
+    assert await sessions.purge_expired() >= 2  # Ada's join link and room session
+    with pytest.raises(InvalidSession):
+        await sessions.room_session(old)
+    assert (await sessions.room_session(fresh)).attendee.full_name == "Bea"
+    assert await sessions.purge_expired() == 0
+    names = [m.findtext("userName") for m in success(await api.get("getSessions")).iter("meeting")]
+    assert names == ["Bea"]
