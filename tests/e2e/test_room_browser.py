@@ -95,6 +95,24 @@ async def test_portuguese_on_request_and_disabled_private_chat(
     await expect(ada.locator("#chat-to option")).to_have_count(1)
 
 
+async def test_spanish_on_request_and_from_the_browser(browser: Browser, sala: LiveServer) -> None:
+    meeting_id = new_meeting(sala)
+    ada = await open_as(
+        browser,
+        sala,
+        meeting_id,
+        "Ada",
+        "MODERATOR",
+        **{"userdata-bbb_override_default_locale": "es-MX"},
+    )
+    await expect(ada.locator("#leave")).to_have_text("Salir")
+    await expect(ada.locator("#chat-title")).to_have_text("Chat público")
+    await expect(ada.locator("#end")).to_have_text("Finalizar sesión")
+    caio = await open_as(browser, sala, meeting_id, "Caio", locale="es-ES")
+    await expect(caio.locator("#chat-title")).to_have_text("Chat público")
+    await expect(caio.locator("#user-list")).to_contain_text("Ada")
+
+
 async def test_browser_language_picks_the_ui_language(browser: Browser, sala: LiveServer) -> None:
     meeting_id = new_meeting(sala)
     page = await open_as(browser, sala, meeting_id, "Caio", "MODERATOR", locale="pt-BR")

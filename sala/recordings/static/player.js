@@ -6,10 +6,20 @@ import { shapeElement } from "/room/static/shapes.js";
 const WORDS = {
   "en-US": { captions: "Captions", captionsOff: "Off", search: "Search slides and chat", chat: "Chat", notes: "Shared notes", missing: "This recording cannot be played.", slide: "Slide {n}", noResults: "Nothing found", poll: "Poll" },
   "pt-BR": { captions: "Legendas", captionsOff: "Desligadas", search: "Buscar nos slides e no chat", chat: "Bate-papo", notes: "Notas compartilhadas", missing: "Esta gravação não pode ser reproduzida.", slide: "Slide {n}", noResults: "Nada encontrado", poll: "Enquete" },
+  "es-ES": { captions: "Subtítulos", captionsOff: "Desactivados", search: "Buscar en las diapositivas y el chat", chat: "Chat", notes: "Notas compartidas", missing: "Esta grabación no se puede reproducir.", slide: "Diapositiva {n}", noResults: "No se encontró nada", poll: "Encuesta" },
 };
-const locale = navigator.languages.some((l) => l.toLowerCase().startsWith("pt")) ? "pt-BR" : "en-US";
+// The first of the browser's languages the player speaks.
+const locale =
+  navigator.languages
+    .map((l) => l.toLowerCase())
+    .map((l) => (l.startsWith("pt") ? "pt-BR" : l.startsWith("es") ? "es-ES" : l.startsWith("en") ? "en-US" : null))
+    .find(Boolean) || "en-US";
 const t = (key, values = {}) => WORDS[locale][key].replace(/\{(\w+)\}/g, (_, k) => String(values[k] ?? ""));
-const PRESETS = { "pt-BR": { Yes: "Sim", No: "Não", True: "Verdadeiro", False: "Falso" }, "en-US": {} };
+const PRESETS = {
+  "pt-BR": { Yes: "Sim", No: "Não", True: "Verdadeiro", False: "Falso" },
+  "es-ES": { Yes: "Sí", No: "No", True: "Verdadero", False: "Falso" },
+  "en-US": {},
+};
 const answer = (key) => PRESETS[locale][key] || key;
 const $ = (id) => document.getElementById(id);
 const DRIFT_S = 0.35;

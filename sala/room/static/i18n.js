@@ -1,4 +1,4 @@
-// The room's words in Brazilian Portuguese and English. Choose with pick(): an explicit locale
+// The room's words in Brazilian Portuguese, English and Spanish. Choose with pick(): an explicit locale
 // (userdata-bbb_override_default_locale) wins, then the browser's languages.
 export const messages = {
   "en-US": {
@@ -125,6 +125,70 @@ export const messages = {
     hidePresentation: "Ocultar apresentação", showPresentation: "Mostrar apresentação",
     qualityHd: "HD",
   },
+  "es-ES": {
+    connecting: "Conectando…", reconnecting: "Se perdió la conexión. Reconectando…",
+    participants: "Participantes", chat: "Chat público", send: "Enviar", message: "Mensaje",
+    sendTo: "Enviar a", everyone: "Todos", leave: "Salir", endMeeting: "Finalizar sesión",
+    confirmEnd: "¿Finalizar la sesión para todos? Todos los participantes serán desconectados.",
+    cancel: "Cancelar", raiseHand: "Levantar la mano", lowerHand: "Bajar la mano",
+    away: "Ausente", back: "Ya volví", reactions: "Reacciones", theme: "Modo claro u oscuro",
+    moderator: "Moderador", viewer: "Participante", guest: "Invitado",
+    presenter: "Presentador", you: "tú", makePresenter: "Hacer presentador",
+    promote: "Hacer moderador", demote: "Hacer participante", remove: "Expulsar",
+    removeAndBan: "Expulsar e impedir que vuelva", lowerTheirHand: "Bajar la mano",
+    waitingGuests: "Esperando para entrar", allow: "Admitir", deny: "Rechazar",
+    allowAll: "Admitir a todos", denyAll: "Rechazar a todos", lockSettings: "Bloquear participantes",
+    lockPublicChat: "Chat público", lockPrivateChat: "Chat privado",
+    lockUserList: "Ver a otros participantes", lockCam: "Cámara", lockMic: "Micrófono",
+    lockNotes: "Notas compartidas",
+    sharedNotes: "Notas compartidas", notesDownload: "Descargar las notas",
+    notesReset: "Borrar las notas", notesResetConfirm: "¿Borrar las notas compartidas para todos?",
+    notesWereReset: "{name} borró las notas compartidas.",
+    stagePlaceholder: "La presentación y las cámaras aparecen aquí.",
+    lobbyWaiting: "Espera: un moderador te dejará entrar en breve.",
+    denied: "Un moderador no te dejó entrar en esta sesión.",
+    removed: "Te expulsaron de esta sesión.", ended: "La sesión ha finalizado.",
+    left: "Saliste de la sesión.", goOn: "Continuar", privateTo: "Privado para {name}",
+    privateFrom: "Privado de {name}", recording: "Grabando",
+    startRecording: "Iniciar grabación", stopRecording: "Detener grabación",
+    recordingStarted: "{name} inició la grabación.", recordingStopped: "{name} detuvo la grabación.",
+    recordingNotice: "Esta sesión se está grabando. Si te quedas, aceptas ser grabado.",
+    recordingStay: "Quedarme en la sesión",
+    loggedOut: "Tu sesión caducó. Vuelve a usar tu enlace de acceso.",
+    replaced: "Esta sesión se abrió en otra pestaña o ventana.",
+    joinAudio: "Unirse al audio", leaveAudio: "Salir del audio", mute: "Silenciar",
+    unmute: "Activar micrófono", muteAll: "Silenciar a todos", muteThem: "Silenciar",
+    unmuteThem: "Activar micrófono", shareCamera: "Compartir cámara",
+    stopCamera: "Detener cámara", shareScreen: "Compartir pantalla",
+    stopScreen: "Dejar de compartir", ejectCamera: "Detener cámara",
+    audioQuestion: "¿Cómo quieres unirte al audio?", microphone: "Micrófono",
+    listenOnly: "Solo escuchar", micCheck: "Habla: ¿se mueve la barra?",
+    micWorks: "Sí, unirme", quality: "Calidad", qualityLow: "Baja",
+    qualityMedium: "Media", qualityHigh: "Alta", startCamera: "Empezar a compartir",
+    cameraStopped: "Se detuvo tu cámara.",
+    screenStopped: "Se detuvo el uso compartido de tu pantalla.",
+    mediaReconnecting: "Se perdió el audio o el video. Reconectando…",
+    mediaTimeout: "El servidor de medios no respondió.",
+    previousPage: "Página anterior", nextPage: "Página siguiente", presentations: "Presentaciones",
+    upload: "Subir una presentación", download: "Descargar la presentación",
+    snapshot: "Guardar la diapositiva como imagen",
+    presentationProcessing: "Preparando {name}…", presentationProgress: "Preparando {name}: página {done} de {total}…",
+    presentationFailed: "No se pudo usar {name}: {reason}",
+    slideAlt: "{name}, página {page} de {pages}",
+    polls: "Encuestas", pollKind: "Tipo", pollYesNo: "Sí / No", pollTrueFalse: "Verdadero / Falso",
+    pollCustom: "Opciones propias", pollTyped: "Respuesta escrita", pollQuestion: "Pregunta",
+    pollOptions: "Opciones, una por línea", pollAnonymous: "Anónima", pollMultiple: "Varias respuestas",
+    pollStart: "Iniciar encuesta", pollPublish: "Publicar resultados", pollStop: "Finalizar encuesta",
+    pollAnswer: "Responder", pollNoQuestion: "Encuesta", pollYes: "Sí", pollNo: "No",
+    pollTrue: "Verdadero", pollFalse: "Falso",
+    toolPen: "Lápiz", toolLine: "Línea", toolRect: "Rectángulo", toolEllipse: "Elipse",
+    toolText: "Texto", toolEraser: "Borrador", toolColor: "Color", toolUndo: "Deshacer",
+    toolClear: "Borrar la página", multiUser: "Todos pueden dibujar", removePresentation: "Quitar",
+    toolPan: "Mover", zoomIn: "Acercar", zoomOut: "Alejar",
+    removePresentationNamed: "Quitar {name}",
+    hidePresentation: "Ocultar presentación", showPresentation: "Mostrar presentación",
+    qualityHd: "HD",
+  },
 };
 
 export function pick(explicit, languages) {
@@ -132,6 +196,7 @@ export function pick(explicit, languages) {
   for (const lang of wanted) {
     if (lang.startsWith("pt")) return "pt-BR";
     if (lang.startsWith("en")) return "en-US";
+    if (lang.startsWith("es")) return "es-ES";
   }
   return "en-US";
 }
