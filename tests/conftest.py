@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 import uuid
+import xml.etree.ElementTree as ET
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -146,6 +147,16 @@ class Api:
             },
         )
         return meeting_id, response
+
+    async def room_session(self, meeting_id: str, name: str, role: str = "VIEWER") -> str:
+        """Join through the API and open the room session a browser would; its token."""
+        joined = await self.get(
+            "join", {"meetingID": meeting_id, "fullName": name, "role": role, "redirect": "false"}
+        )
+        token = ET.fromstring(joined.content).findtext("session_token")
+        assert token, joined.text
+        session = await self.services.sessions.open_room_session(token)
+        return session.token
 
 
 @pytest.fixture

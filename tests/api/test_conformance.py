@@ -145,13 +145,7 @@ async def test_breakout_parent_and_child(api: Api) -> None:
 async def test_get_sessions(api: Api) -> None:
     conforms("getSessions.noSessions", await api.get("getSessions"))
     meeting_id, _ = await api.create()
-    joined = success(
-        await api.get(
-            "join",
-            {"meetingID": meeting_id, "fullName": "Ada", "role": "VIEWER", "redirect": "false"},
-        )
-    )
-    await api.services.sessions.open_room_session(field(joined, "session_token"))
+    await api.room_session(meeting_id, "Ada")
     conforms("getSessions", await api.get("getSessions"))
 
 
@@ -186,14 +180,8 @@ async def test_errors(api: Api) -> None:
 
 async def test_get_join_url(api: Api) -> None:
     meeting_id, _ = await api.create()
-    joined = success(
-        await api.get(
-            "join",
-            {"meetingID": meeting_id, "fullName": "Ada", "role": "MODERATOR", "redirect": "false"},
-        )
-    )
-    session = await api.services.sessions.open_room_session(field(joined, "session_token"))
-    ok = await api.client.get(f"/bigbluebutton/api/getJoinUrl?sessionToken={session.token}")
+    token = await api.room_session(meeting_id, "Ada", "MODERATOR")
+    ok = await api.client.get(f"/bigbluebutton/api/getJoinUrl?sessionToken={token}")
     conforms_json("getJoinUrl", ok.json())
     bad = await api.client.get("/bigbluebutton/api/getJoinUrl?sessionToken=nope")
     conforms_json("getJoinUrl.error", bad.json())

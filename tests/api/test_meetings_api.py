@@ -370,15 +370,9 @@ async def test_send_chat_message_reaches_the_event_log(api: Api) -> None:
 
 async def test_get_join_url_for_a_room_session(api: Api) -> None:
     meeting_id, _ = await api.create()
-    joined = success(
-        await api.get(
-            "join",
-            {"meetingID": meeting_id, "fullName": "Ada", "role": "MODERATOR", "redirect": "false"},
-        )
-    )
-    session = await api.services.sessions.open_room_session(field(joined, "session_token"))
+    token = await api.room_session(meeting_id, "Ada", "MODERATOR")
     response = await api.client.get(
-        f"/bigbluebutton/api/getJoinUrl?sessionToken={session.token}&sessionName=Tablet"
+        f"/bigbluebutton/api/getJoinUrl?sessionToken={token}&sessionName=Tablet"
     )
     body = response.json()["response"]
     assert body["returncode"] == "SUCCESS"

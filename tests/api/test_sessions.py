@@ -12,18 +12,6 @@ from tests.conftest import Api
 from tests.xmlutil import failed, field, success
 
 
-async def room_session(api: Api, meeting_id: str, name: str, role: str = "VIEWER") -> str:
-    """Join through the API and open the room session the browser would; its token."""
-    joined = success(
-        await api.get(
-            "join",
-            {"meetingID": meeting_id, "fullName": name, "role": role, "redirect": "false"},
-        )
-    )
-    session = await api.services.sessions.open_room_session(field(joined, "session_token"))
-    return session.token
-
-
 async def test_an_empty_server_has_no_sessions(api: Api) -> None:
     response = await api.get("getSessions")
     root = success(response)
@@ -42,9 +30,9 @@ async def test_one_meeting_element_per_room_session(api: Api) -> None:
     physics_internal = field(success(created), "internalMeetingID")
     chemistry, created = await api.create(name="Chemistry")
     chemistry_internal = field(success(created), "internalMeetingID")
-    await room_session(api, physics, "Ada", "MODERATOR")
-    await room_session(api, physics, "Bo")
-    await room_session(api, chemistry, "Cy")
+    await api.room_session(physics, "Ada", "MODERATOR")
+    await api.room_session(physics, "Bo")
+    await api.room_session(chemistry, "Cy")
     # A join link nobody followed yet is not a room session.
     success(
         await api.get(
@@ -71,7 +59,7 @@ async def test_one_meeting_element_per_room_session(api: Api) -> None:
 
 async def test_sessions_of_an_ended_meeting_are_gone(api: Api) -> None:
     meeting_id, _ = await api.create()
-    await room_session(api, meeting_id, "Ada")
+    await api.room_session(meeting_id, "Ada")
     assert len(success(await api.get("getSessions")).findall("sessions/meeting")) == 1
     success(await api.get("end", {"meetingID": meeting_id}))
     root = success(await api.get("getSessions"))
@@ -94,10 +82,10 @@ async def test_tokens_long_expired_are_purged_and_live_sessions_kept(
     """Every join leaves tokens behind; the reaper deletes those expired for a day, never a
     session still in use."""
     meeting_id, _ = await api.create(name="Physics")
-    old = await room_session(api, meeting_id, "Ada")
+    old = await api.room_session(meeting_id, "Ada")
     clock.advance(hours=50)  # Ada's session (24 h) expired more than a day ago
     success(await api.get("create", {"name": "Chemistry", "meetingID": "chemistry"}))
-    fresh = await room_session(api, "chemistry", "Bea")
+    fresh = await api.room_session("chemistry", "Bea")
     sessions = api.services.sessions
     assert await sessions.purge_expired() >= 2  # Ada's join link and room session
     with pytest.raises(InvalidSession):

@@ -3,9 +3,10 @@ style's URL). It records the paths asked for, so tests can tell who fetched what
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
+
+from tests.support.loopback_http import QuietHandler, serve, stop
 
 
 @dataclass
@@ -18,7 +19,7 @@ class StaticServer:
     def start(self) -> StaticServer:
         owner = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def do_GET(self) -> None:
                 owner.asked.append(self.path)
                 found = owner.files.get(self.path)
@@ -30,19 +31,12 @@ class StaticServer:
                 self.end_headers()
                 self.wfile.write(body)
 
-            def log_message(self, format: str, *args: object) -> None:
-                pass
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        self._server = serve(Handler)
         return self
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
+        stop(self._server)
+        self._server = None
 
     def url(self, path: str) -> str:
         assert self._server is not None
