@@ -109,7 +109,8 @@ class Admission:
         if self._rooms.connections or self.gap:
             await self._pace()
         # A counter and a queue of futures rather than asyncio.Semaphore: this runs on every
-        # poll, and the semaphore's fast path scans its waiters.
+        # poll, and the semaphore's acquire/locked()/release cost 0.5 µs more per call
+        # (in-process getMeetingInfo: 7.5 µs against 7.0).
         if self._active < self.limit and not self._waiters:
             self._active += 1
             return

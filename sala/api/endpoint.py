@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 
 FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
 XML_TYPES = frozenset({"application/xml", "text/xml"})
+ANY_BODY = FORM_TYPES | {"*"}
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,7 @@ class Call:
     methods: frozenset[str] = frozenset({"GET", "POST"})
     checksummed: bool = True
     body_types: frozenset[str] = FORM_TYPES
+    """Content types a body may have; ANY_BODY for calls bbb-web reads whatever the type."""
     json_errors: bool = False
     """Calls whose answers are JSON (getJoinUrl...) fail in JSON too."""
     checksum_status: int = 200
@@ -221,11 +223,12 @@ class ApiEndpoint:
                 "unsupportedRequest", f"{call_name} does not accept {request.method} requests"
             )
         raw_query = request.scope.get("query_string", b"").decode("utf-8", "replace")
-        _parsed_query(raw_query)  # too many parameters: refused before the body is read
+        # Parsed (and too many parameters refused) before the body is read.
+        query_params = _parsed_query(raw_query)
         body, form = await self._read_body(request, call, content_type)
         async with self._admission:
             return await self._checked(
-                call_name, call, request, method, raw_query, body, form, content_type
+                call_name, call, request, method, raw_query, query_params, body, form, content_type
             )
 
     async def _checked(
@@ -235,28 +238,29 @@ class ApiEndpoint:
         request: Request,
         method: str,
         raw_query: str,
+        query_params: Params,
         body: bytes,
         form: FormData | None,
         content_type: str,
     ) -> Answer:
-        query_params = _parsed_query(raw_query)
-        if form is None:
-            # The polling path: no body, so the query's (cached) parameters as they are.
-            body_params, params = NO_PARAMS, query_params
-        else:
+        body_params = NO_PARAMS
+        if form is not None:
             body_params = Params((k, v) for k, v in form.multi_items() if isinstance(v, str))
-            params = query_params.merged(body_params)
+        # The polling path (no body) uses the query's cached parameters as they are.
+        params = query_params
         bodiless = not body and form is None
-        if call.checksummed:
+        if not call.checksummed:
+            if form is not None:
+                params = query_params.merged(body_params)
+        else:
             try:
+                # A signed call acts only on what its checksum covers (_verify says which).
                 if not bodiless or (call_name, raw_query) not in self._verified:
                     params = self._verify(
                         call_name, raw_query, query_params, body, content_type, body_params
                     )
                     if bodiless:
                         self._remember_verified(call_name, raw_query)
-                else:
-                    params = query_params
             except ApiError as exc:
                 exc.status = call.checksum_status
                 raise
@@ -290,7 +294,8 @@ class ApiEndpoint:
             parser = MultiPartParser(
                 request.headers,
                 request.stream(),
-                max_files=4,
+                # bbb-web counts no file parts; the body limit bounds what they cost.
+                max_files=MAX_PARAMETERS,
                 max_fields=MAX_PARAMETERS,
                 max_part_size=limit,
             )
@@ -312,7 +317,7 @@ class ApiEndpoint:
         body = b"".join(chunks)
         if not body.strip():
             return b"", None
-        if content_type not in call.body_types:
+        if content_type not in call.body_types and "*" not in call.body_types:
             raise ApiError(
                 "unsupportedContentType", "POST request Content-Type is missing or unsupported"
             )
@@ -345,9 +350,11 @@ class ApiEndpoint:
         rebuild of its parameters (sorted keys, Java-style encoding).
         """
         query_without, supplied = checksum.split_checksum(raw_query)
-        signed_body = Params(p for p in body_params.all_pairs() if p[0] != "checksum")
         candidates: list[tuple[str, Params]] = [(query_without, query_params)]
-        if signed_body and not query_without:
+        signed_body = NO_PARAMS
+        if body_params and not query_without:
+            signed_body = Params(p for p in body_params.all_pairs() if p[0] != "checksum")
+        if signed_body:
             supplied = supplied or body_params.get("checksum")
             if content_type == "application/x-www-form-urlencoded" and body:
                 body_without, _ = checksum.split_checksum(body.decode("utf-8", "replace"))

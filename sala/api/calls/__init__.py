@@ -12,9 +12,8 @@ from sala.api.calls import (
     sessions,
     text_tracks,
 )
-from sala.api.endpoint import FORM_TYPES, XML_TYPES, Call
+from sala.api.endpoint import ANY_BODY, FORM_TYPES, XML_TYPES, Call
 
-GET = frozenset({"GET"})
 GET_POST = frozenset({"GET", "POST"})
 POST = frozenset({"POST"})
 
@@ -23,7 +22,8 @@ def api_calls() -> dict[str, Call]:
     return {
         "": Call(misc.version, methods=frozenset({"GET", "POST"}), checksummed=False),
         "create": Call(meetings.create, body_types=FORM_TYPES | XML_TYPES),
-        "join": Call(join.join, methods=GET),
+        # bbb-web routes join like every call: GET or POST, the checksum over the query string.
+        "join": Call(join.join),
         "end": Call(meetings.end),
         "isMeetingRunning": Call(meetings.is_meeting_running),
         "getMeetingInfo": Call(meetings.get_meeting_info),
@@ -41,7 +41,8 @@ def api_calls() -> dict[str, Call]:
             json_errors=False,
         ),
         "insertDocument": Call(misc.insert_document, methods=POST, body_types=XML_TYPES),
-        "sendChatMessage": Call(misc.send_chat_message),
+        # bbb-web's SendChatMessage has no Content-Type constraint.
+        "sendChatMessage": Call(misc.send_chat_message, body_types=ANY_BODY),
         "getJoinUrl": Call(misc.get_join_url, checksummed=False, json_errors=True),
         "getAllMeetings": Call(mconf.get_all_meetings),
         "updateMeeting": Call(mconf.update_meeting),

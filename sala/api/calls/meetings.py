@@ -22,6 +22,15 @@ END_MESSAGE = (
 )
 
 
+def optional_meeting_id(req: ApiRequest) -> str | None:
+    """A meetingID bbb-web checks only when it is sent: None when absent; an empty one fails
+    its size check (the violation bbb-web answers first)."""
+    meeting_id = req.params.text("meetingID")
+    if meeting_id == "":
+        raise ApiError("sizeError", "Meeting ID must be between 2 and 256 characters")
+    return meeting_id
+
+
 def _meeting_id(req: ApiRequest) -> str:
     """The meeting the call names. Without one, bbb-web 3.0's meeting-exists check is the
     violation it answers (notFound), before any about the ID itself."""
@@ -94,9 +103,7 @@ async def end(req: ApiRequest) -> Answer:
 async def is_meeting_running(req: ApiRequest) -> Answer:
     # bbb-web 3.0 checks this meetingID only when it is sent (its size check answers an empty
     # one first); without one, nothing is running.
-    meeting_id = req.params.text("meetingID")
-    if meeting_id == "":
-        raise ApiError("sizeError", "Meeting ID must be between 2 and 256 characters")
+    meeting_id = optional_meeting_id(req)
     running = False if meeting_id is None else await req.ctx.meetings.is_running(meeting_id)
     # Two possible answers: the bool singletons make each a permanent memo entry.
     return Memo(

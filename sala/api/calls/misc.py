@@ -8,6 +8,7 @@ from starlette.responses import JSONResponse
 
 from sala import __version__
 from sala.api import checksum
+from sala.api.calls.meetings import optional_meeting_id
 from sala.api.documents import add_documents, uploads_from_xml
 from sala.api.endpoint import Answer, ApiRequest, render, wants_json
 from sala.api.errors import ApiError, missing_meeting_id
@@ -68,15 +69,15 @@ async def insert_document(req: ApiRequest) -> Answer:
 async def send_chat_message(req: ApiRequest) -> Answer:
     # bbb-web 3.0: an absent meetingID passes validation and fails the lookup (meetingNotFound);
     # an empty one fails the ID's size check first.
-    meeting_id = req.params.text("meetingID")
-    if meeting_id == "":
-        raise ApiError("sizeError", "Meeting ID must be between 2 and 256 characters")
+    meeting_id = optional_meeting_id(req)
     message = req.params.text("message")
     if message is None:
         raise ApiError("nullError", "You must provide the param message")
+    # bbb-web trims every value before its size checks, and sends what it checked.
+    message = message.strip()
     if not 1 <= len(message) <= 500:
         raise ApiError("sizeError", "Param message must be between 1 and 500 characters")
-    user_name = req.params.nonempty("userName") or "System"
+    user_name = (req.params.text("userName") or "").strip() or "System"
     if len(user_name) > 255:
         raise ApiError("sizeError", "Param userName must be at most 255 characters")
     meeting = await req.ctx.meetings.get_live(meeting_id) if meeting_id else None
