@@ -20,7 +20,6 @@ import random
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 from sqlalchemy import or_, select, true, update
@@ -30,7 +29,7 @@ from sala.clock import Clock
 from sala.events.analytics import bearer_token
 from sala.events.destinations import DestinationPolicy, DestinationRefused
 from sala.events.hooks import Hook, HookStore
-from sala.events.outbound import OutboundHttp
+from sala.events.outbound import OutboundHttp, without_query
 from sala.store import tables
 from sala.store.db import Database
 
@@ -51,13 +50,6 @@ class DeliverySettings:
     max_backoff_ms: int = 15 * 60_000
     concurrency: int = 32
     per_hook: int = 4
-
-
-def without_query(url: str) -> str:
-    """A delivery URL as logged: its query holds the `checksum` (and whatever credentials the
-    integrator put there), so it stays out."""
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
 
 
 def backoff_ms(attempts: int, settings: DeliverySettings, rng: random.Random) -> int:

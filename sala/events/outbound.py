@@ -18,6 +18,7 @@ import time
 from collections.abc import AsyncIterator, Iterable, Mapping
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
+from urllib.parse import urlsplit, urlunsplit
 
 import httpcore
 import httpx
@@ -163,3 +164,10 @@ class OutboundHttp:
 
     async def aclose(self) -> None:
         await self._client.aclose()
+
+
+def without_query(url: str) -> str:
+    """An outbound URL as logged: its query may hold a `checksum` or whatever credentials the
+    integrator put there, so it stays out."""
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))

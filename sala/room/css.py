@@ -16,6 +16,7 @@ Whatever is neutralised becomes an unknown name that the browser drops with its 
 
 from __future__ import annotations
 
+import functools
 import re
 
 MAX_CSS_CHARS = 64 * 1024
@@ -45,6 +46,7 @@ def _neutralise(css: str) -> str:
     return _SCRIPT_PROPERTIES.sub(REMOVED, text)
 
 
+@functools.lru_cache(maxsize=64)
 def sanitize(css: str) -> str:
     """The style as served to the room: the same rules, minus every way to fetch or run."""
     if len(css) > MAX_CSS_CHARS:

@@ -21,7 +21,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from sala.events.destinations import DestinationPolicy, DestinationRefused
-from sala.events.outbound import OutboundHttp
+from sala.events.outbound import OutboundHttp, without_query
 from sala.meetings.errors import InvalidSession
 from sala.meetings.sessions import RoomSessions
 from sala.room.css import MAX_CSS_CHARS, sanitize
@@ -84,7 +84,7 @@ class CustomStyles:
             async with asyncio.timeout(FETCH_TIMEOUT_S):
                 css = await self._fetch(url)
         except TimeoutError:
-            log.info("custom style %s: no answer within %s s", url, FETCH_TIMEOUT_S)
+            log.info("custom style %s: no answer within %s s", without_query(url), FETCH_TIMEOUT_S)
             css = None
         keep_s = KEEP_S if css is not None else KEEP_FAILURE_S
         self._kept[url] = (time.monotonic() + keep_s, css or "")
@@ -98,7 +98,7 @@ class CustomStyles:
         try:
             destination = await self._destinations.check(url)
         except DestinationRefused as exc:
-            log.info("custom style %s refused: %s", url, exc)
+            log.info("custom style %s refused: %s", without_query(url), exc)
             return None
         body = bytearray()
         try:
@@ -106,16 +106,22 @@ class CustomStyles:
                 kind = answer.headers.get("content-type", "text/css").split(";")[0].strip()
                 if answer.status_code != 200 or kind.lower() != "text/css":
                     # Browsers apply a stylesheet only when it is served as text/css.
-                    log.info("custom style %s: HTTP %s, %s", url, answer.status_code, kind)
+                    log.info(
+                        "custom style %s: HTTP %s, %s", without_query(url), answer.status_code, kind
+                    )
                     return None
                 async for chunk in answer.aiter_bytes():
                     body += chunk
                     if len(body) > MAX_CSS_CHARS:
-                        log.info("custom style %s: larger than %s bytes", url, MAX_CSS_CHARS)
+                        log.info(
+                            "custom style %s: larger than %s bytes",
+                            without_query(url),
+                            MAX_CSS_CHARS,
+                        )
                         return None
                 encoding = answer.charset_encoding or "utf-8"
         except httpx.HTTPError as exc:
-            log.info("custom style %s: %s", url, type(exc).__name__)
+            log.info("custom style %s: %s", without_query(url), type(exc).__name__)
             return None
         try:
             text = body.decode(encoding, errors="replace")

@@ -87,12 +87,16 @@ class KeyedBuckets:
         self._rate = rate
         self._now = now
         self._buckets: dict[str, TokenBucket] = {}
+        self._sweep_at = _SWEEP_AT
 
     def take(self, key: str, cost: float = 1.0) -> bool:
         bucket = self._buckets.get(key)
         if bucket is None:
-            if len(self._buckets) >= _SWEEP_AT:
+            if len(self._buckets) >= self._sweep_at:
                 self._buckets = {k: b for k, b in self._buckets.items() if not b.full()}
+                # When few filled up (a class joining at once), the next sweep waits until
+                # the map doubled: sweeping at every new key would cost n² on the loop.
+                self._sweep_at = max(_SWEEP_AT, 2 * len(self._buckets))
             bucket = self._buckets[key] = TokenBucket(self._rate.per_s, self._rate.burst, self._now)
         return bucket.take(cost)
 

@@ -77,7 +77,7 @@ class JanusProcess:
                 "installs it when run as root)"
             )
         self._stopping = False
-        await stop_leftover_janus(self.config.folder)
+        await asyncio.to_thread(self._pidfile.stop_leftover)
         await self._spawn()
         self._watcher = asyncio.create_task(self._watch(), name="janus-watch")
 
