@@ -10,6 +10,7 @@ from __future__ import annotations
 from sala.api.create_params import parse_metadata
 from sala.api.endpoint import Answer, ApiRequest
 from sala.api.errors import ApiError
+from sala.api.params import java_integer
 from sala.api.xml import Attributed, Fields, Repeated, Value
 from sala.recordings.protection import (
     LINK_PARAM,
@@ -136,10 +137,8 @@ def _states(req: ApiRequest) -> frozenset[str]:
 
 
 def _integer(value: str | None) -> int | None:
-    try:
-        return None if value is None else int(value.strip())
-    except ValueError:
-        return None
+    """bbb-web's Integer.parseInt, None where it throws (offset and limit then fall back)."""
+    return None if value is None else java_integer(value.strip())
 
 
 def _page_bounds(req: ApiRequest) -> tuple[int, int | None]:
