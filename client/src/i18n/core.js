@@ -1,6 +1,6 @@
-// The room's words in Brazilian Portuguese, English and Spanish. Choose with pick(): an explicit locale
-// (userdata-bbb_override_default_locale) wins, then the browser's languages.
-export const messages = {
+// The room's shared words in Brazilian Portuguese, English and Spanish. Each feature registers
+// its own words beside its components (core/i18n.js merges them).
+export default {
   "en-US": {
     connecting: "Connecting…", reconnecting: "Connection lost. Reconnecting…",
     participants: "Participants", chat: "Public chat", send: "Send", message: "Message",
@@ -190,19 +190,3 @@ export const messages = {
     qualityHd: "HD",
   },
 };
-
-export function pick(explicit, languages) {
-  const wanted = [explicit, ...(languages || [])].filter(Boolean).map((l) => l.toLowerCase());
-  for (const lang of wanted) {
-    if (lang.startsWith("pt")) return "pt-BR";
-    if (lang.startsWith("en")) return "en-US";
-    if (lang.startsWith("es")) return "es-ES";
-  }
-  return "en-US";
-}
-
-export function translator(locale) {
-  const table = messages[locale] || messages["en-US"];
-  return (key, vars = {}) =>
-    (table[key] ?? messages["en-US"][key] ?? key).replace(/\{(\w+)\}/g, (_, k) => vars[k] ?? "");
-}

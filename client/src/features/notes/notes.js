@@ -2,7 +2,7 @@
 // updates sent to sala (merged per pause in typing); updates from others are merged into the
 // document and the textarea follows, keeping the caret where the writer left it. A moderator's
 // reset starts a new document (a new `generation`): this page's old copy is then dropped.
-import * as Y from "./vendor/yjs.js";
+import * as Y from "yjs";
 
 const FLUSH_MS = 120;
 // Below the server's limit of 16 KiB per update (room/notes.py), with room for Yjs' own bytes.

@@ -1,0 +1,132 @@
+// The room's state as signals, and the dispatch of server messages to whoever handles them.
+// Core state (who I am, the meeting, people, locks, lobby, phase of the page) lives here; each
+// feature keeps its own signals in its folder and registers its message handlers with on().
+import { batch, computed, signal } from "@preact/signals";
+import { setLocale, t } from "./i18n.js";
+
+/** connecting | lobby | room | notice (a stop with a message) | final (left, ended, removed). */
+export const phase = signal({ kind: "connecting" });
+export const me = signal(null);
+export const meeting = signal(null);
+export const users = signal(new Map());
+export const locks = signal({});
+export const lobby = signal([]);
+export const userdata = signal({});
+export const toasts = signal([]);
+export const announcement = signal("");
+
+export const isModerator = computed(() => me.value?.role === "MODERATOR");
+export const isPresenter = computed(() => Boolean(me.value?.presenter));
+
+/** disabledFeatures from create, as the meeting reported it. */
+export function disabled(feature) {
+  return Boolean(meeting.value?.disabledFeatures?.includes(feature));
+}
+
+/** A lock setting that applies to me: viewers are locked, moderators never. */
+export function lockedForMe(lock) {
+  return me.value?.role === "VIEWER" && Boolean(locks.value[lock]);
+}
+
+/** A userdata-bbb_* flag from join, with BBB's default when absent. */
+export function flag(key, byDefault) {
+  const value = userdata.value[key];
+  return value === undefined ? byDefault : String(value).toLowerCase() === "true";
+}
+
+const handlers = new Map();
+const interceptors = [];
+
+/** Calls fn for every server message of this type (several handlers may listen to one type). */
+export function on(type, fn) {
+  if (!handlers.has(type)) handlers.set(type, []);
+  handlers.get(type).push(fn);
+}
+
+/** fn sees every message first and returns true when it consumed it (the media engine does). */
+export function intercept(fn) {
+  interceptors.push(fn);
+}
+
+export function dispatch(message) {
+  batch(() => {
+    for (const fn of interceptors) if (fn(message)) return;
+    for (const fn of handlers.get(message.type) || []) fn(message);
+  });
+}
+
+let toastId = 0;
+export function toast(text, { kind = "info", ms = 4000 } = {}) {
+  const id = ++toastId;
+  toasts.value = [...toasts.value.slice(-3), { id, text, kind }];
+  setTimeout(() => (toasts.value = toasts.value.filter((x) => x.id !== id)), ms);
+  announce(text);
+}
+
+/** Says text to screen readers through the page's polite live region. */
+export function announce(text) {
+  // Setting the same text twice would not be read again: clear first.
+  announcement.value = "";
+  queueMicrotask(() => (announcement.value = text));
+}
+
+export function finish(key, logoutUrl) {
+  phase.value = { kind: "final", key, link: logoutUrl || null };
+  if (logoutUrl) setTimeout(() => (location.href = logoutUrl), 5000);
+}
+
+function putUser(user) {
+  const next = new Map(users.value);
+  next.set(user.id, user);
+  users.value = next;
+  if (me.value && user.id === me.value.id) me.value = user;
+}
+
+on("welcome", (m) => {
+  setLocale(m.locale);
+  me.value = m.you;
+  meeting.value = m.meeting;
+  locks.value = m.locks;
+  lobby.value = m.lobby;
+  users.value = new Map(m.users.map((u) => [u.id, u]));
+  userdata.value = m.userdata || {};
+  document.title = m.meeting.name;
+  phase.value = { kind: "room" };
+});
+on("lobby.waiting", (m) => {
+  setLocale(m.locale);
+  meeting.value = { ...(meeting.value || {}), name: m.meeting.name };
+  phase.value = { kind: "lobby" };
+});
+on("lobby.message", (m) => toast(m.text));
+on("guest.denied", (m) => finish("denied", m.logoutUrl));
+on("removed", (m) => finish("removed", m.logoutUrl));
+on("meeting.ended", (m) => finish("ended", m.logoutUrl));
+on("user.joined", (m) => {
+  const known = users.value.has(m.user.id);
+  putUser(m.user);
+  if (!known && phase.value.kind === "room") announce(t("userJoined", { name: m.user.name }));
+});
+on("user.updated", (m) => {
+  const before = users.value.get(m.user.id);
+  putUser(m.user);
+  if (before && !before.hand && m.user.hand) announce(t("handRaisedBy", { name: m.user.name }));
+});
+on("user.talking", (m) => {
+  const user = users.value.get(m.user);
+  if (user) putUser({ ...user, talking: m.talking });
+});
+on("user.left", (m) => {
+  const user = users.value.get(m.user);
+  const next = new Map(users.value);
+  next.delete(m.user);
+  users.value = next;
+  if (user) announce(t("userLeft", { name: user.name }));
+});
+on("locks.updated", (m) => (locks.value = m.locks));
+on("lobby.updated", (m) => (lobby.value = m.waiting));
+on("recording.updated", (m) => {
+  if (meeting.value) meeting.value = { ...meeting.value, recording: m.recording, recordingSince: m.recording ? Date.now() : null };
+  toast(t(m.recording ? "recordingStarted" : "recordingStopped", { name: m.by }));
+});
+on("error", (m) => toast(m.message, { kind: "error" }));

@@ -1,0 +1,1 @@
+// The chat feature. STUB: to be replaced by the port.

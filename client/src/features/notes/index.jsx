@@ -1,0 +1,1 @@
+// The notes feature. STUB: to be replaced by the port.

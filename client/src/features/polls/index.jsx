@@ -1,0 +1,1 @@
+// The polls feature. STUB: to be replaced by the port.

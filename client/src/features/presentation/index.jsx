@@ -1,0 +1,1 @@
+// The presentation feature. STUB: to be replaced by the port.

@@ -1,0 +1,21 @@
+// Words of the room's frame: top bar, navigation, action bar, announcements.
+export default {
+  "en-US": {
+    leaveMenu: "Leave options", leaveMeeting: "Leave meeting", settings: "Settings", navigation: "Navigation",
+    actions: "Actions", actionsMenu: "More actions", unread: "{count} unread", close: "Close",
+    userJoined: "{name} joined", userLeft: "{name} left", handRaisedBy: "{name} raised their hand",
+    shortcuts: "Keyboard shortcuts",
+  },
+  "pt-BR": {
+    leaveMenu: "Opções de saída", leaveMeeting: "Sair da sala", settings: "Configurações", navigation: "Navegação",
+    actions: "Ações", actionsMenu: "Mais ações", unread: "{count} não lidas", close: "Fechar",
+    userJoined: "{name} entrou", userLeft: "{name} saiu", handRaisedBy: "{name} levantou a mão",
+    shortcuts: "Atalhos de teclado",
+  },
+  "es-ES": {
+    leaveMenu: "Opciones de salida", leaveMeeting: "Salir de la sala", settings: "Configuración", navigation: "Navegación",
+    actions: "Acciones", actionsMenu: "Más acciones", unread: "{count} sin leer", close: "Cerrar",
+    userJoined: "{name} se unió", userLeft: "{name} salió", handRaisedBy: "{name} levantó la mano",
+    shortcuts: "Atajos de teclado",
+  },
+};
