@@ -18,3 +18,6 @@ export function togglePanel(id) {
   sidePanel.value = sidePanel.value === id ? null : id;
   if (narrow.value && sidePanel.value) navOpen.value = false;
 }
+
+/** The presentation minimised to a button (BBB's "hide presentation"); layouts start it so. */
+export const presentationMinimized = signal(false);
