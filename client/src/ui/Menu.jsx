@@ -1,15 +1,31 @@
 // A dropdown menu button (WAI-ARIA menu button pattern): arrow keys move between items,
-// Escape closes and gives focus back to the button.
-import { useEffect, useRef, useState } from "preact/hooks";
+// Escape closes and gives focus back to the button, Tab closes it. `floating` places the list
+// with fixed coordinates beside the button, for menus inside scrolling lists that would clip it.
+import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 
-export function Menu({ label, trigger, items, align = "end", id, triggerClass = "ghost" }) {
+export function Menu({ label, trigger, items, align = "end", id, triggerClass = "ghost", floating = false }) {
   const [open, setOpen] = useState(false);
+  const [place, setPlace] = useState(null);
   const root = useRef(null);
   const button = useRef(null);
+  useLayoutEffect(() => {
+    if (!open || !floating) return setPlace(null);
+    const list = root.current.querySelector("[role=menu]");
+    const box = button.current.getBoundingClientRect();
+    const height = list.offsetHeight;
+    const below = box.bottom + 4 + height <= innerHeight;
+    setPlace({
+      position: "fixed", bottom: "auto",
+      top: `${Math.max(8, below ? box.bottom + 4 : box.top - 4 - height)}px`,
+      left: `${Math.max(8, Math.min(innerWidth - list.offsetWidth - 8, align === "end" ? box.right - list.offsetWidth : box.left))}px`,
+      right: "auto", margin: 0,
+    });
+  }, [open, floating]);
+  useEffect(() => {
+    if (open && (!floating || place)) root.current?.querySelector("[role=menuitem]")?.focus();
+  }, [open, place]);
   useEffect(() => {
     if (!open) return undefined;
-    const first = root.current?.querySelector("[role=menuitem]");
-    first?.focus();
     const outside = (event) => { if (!root.current?.contains(event.target)) setOpen(false); };
     addEventListener("pointerdown", outside);
     return () => removeEventListener("pointerdown", outside);
@@ -18,9 +34,15 @@ export function Menu({ label, trigger, items, align = "end", id, triggerClass = 
   const onKey = (event) => {
     const entries = [...root.current.querySelectorAll("[role=menuitem]")];
     const at = entries.indexOf(document.activeElement);
-    if (event.key === "Escape") {
+    if (event.key === "Escape" && open) {
+      event.stopPropagation();
       setOpen(false);
       button.current?.focus();
+    } else if (event.key === "Tab" && open) {
+      setOpen(false);
+    } else if ((event.key === "Home" || event.key === "End") && at >= 0) {
+      event.preventDefault();
+      entries[event.key === "Home" ? 0 : entries.length - 1]?.focus();
     } else if (event.key === "ArrowDown" || event.key === "ArrowUp") {
       event.preventDefault();
       const step = event.key === "ArrowDown" ? 1 : -1;
@@ -43,7 +65,7 @@ export function Menu({ label, trigger, items, align = "end", id, triggerClass = 
         {trigger}
       </button>
       {open && (
-        <ul class={`menu-list align-${align}`} role="menu" aria-label={label}>
+        <ul class={`menu-list align-${align}`} role="menu" aria-label={label} style={place || (floating ? { visibility: "hidden" } : undefined)}>
           {shown.map((item) => (
             <li role="none" key={item.key || item.label}>
               <button
