@@ -320,6 +320,7 @@ def build_app(
         routes += [
             Route("/demo", demo.form, methods=["GET"]),
             Route("/demo", demo.create, methods=["POST"]),
+            Route("/demo/rooms", demo.create_json, methods=["POST"]),
             Route("/demo/join", demo.join, methods=["GET"]),
         ]
     app = SalaApp(
