@@ -2,8 +2,9 @@
 // Features open panels and dialogs through these signals rather than reaching into each other.
 import { signal } from "@preact/signals";
 
-/** The side panel beside the user list: "chat", "notes", "polls", … or null. */
-export const sidePanel = signal("chat");
+/** The side panel beside the user list: "chat", "notes", "polls", … or null (phones start with
+ * none open, so that the stage shows). */
+export const sidePanel = signal(matchMedia("(max-width: 720px)").matches ? null : "chat");
 /** Dialogs opened from more than one place. */
 export const panels = { settings: signal(false), shortcuts: signal(false) };
 /** Whether the left navigation (user list) is shown; phones hide it until asked. */
