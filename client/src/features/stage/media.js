@@ -1,137 +1,178 @@
-// Audio, webcams and screen sharing. Every negotiation goes through the room's WebSocket (the
-// server relays it to the media server and checks who may do what); SDP is sent whole, after
-// ICE gathering. One RTCPeerConnection per piece: the audio (mix in, microphone out), each
-// published feed, and each feed received. A piece whose connection fails is negotiated again.
+// The media engine: audio, webcams and screen sharing, with no UI. Every negotiation goes through
+// the room's WebSocket (the server relays it to the media server and checks who may do what); SDP
+// is sent whole, after ICE gathering. One RTCPeerConnection per piece: the audio (mix in,
+// microphone out), each published feed, and each feed received. A piece whose connection fails
+// is negotiated again. What the page shows is read from the signals below; components render
+// <video>/<audio> elements from the MediaStreams they hold.
+import { batch, computed, signal } from "@preact/signals";
+import { send } from "../../core/connection.js";
+import { t } from "../../core/i18n.js";
+import { flag, locks, me, meeting, toast, userdata } from "../../core/store.js";
+import { audioConstraints, videoConstraints, QUALITIES } from "./devices.js";
 
 const GATHER_MS = 2500;
 const RECONNECT_AFTER_MS = 4000;
-const QUALITIES = {
-  low: { width: 320, height: 240, frameRate: 15 },
-  medium: { width: 640, height: 480, frameRate: 15 },
-  high: { width: 1280, height: 720, frameRate: 30 },
-  hd: { width: 1920, height: 1080, frameRate: 30 },
-};
+const FINAL_ERRORS = ["locked", "forbidden", "disabled", "camera_cap", "not_found", "bad_sdp"];
 
-export function createMedia({ send, t, toast, state, el, render }) {
-  const pending = new Map();
-  let nextRef = 1;
-  let iceServers = [];
-  let available = false;
-  let started = false;
-  const audio = { pc: null, mode: null, mic: null, wanted: null };
-  const published = new Map(); // kind -> { pc, stream, feed }
-  const received = new Map(); // feed id -> { pc, feed, tile }
-  let feeds = [];
-  const problems = new Set();
-  // join's userdata-bbb_* settings (BBB's client options); absent ones take BBB's defaults.
-  const setting = (key, byDefault) => {
-    const value = (state.userdata || {})[key];
-    return value === undefined ? byDefault : String(value).toLowerCase() === "true";
-  };
-  const mirrored = () => setting("bbb_mirror_own_webcam", false);
-  // bbb_force_listen_only does not apply to moderators (as they are now).
-  const forcedListenOnly = () => setting("bbb_force_listen_only", false) && state.me.role !== "MODERATOR";
-  const preferredProfile = () => {
-    const profile = String((state.userdata || {}).bbb_preferred_camera_profile || "").toLowerCase();
-    return Object.hasOwn(QUALITIES, profile) ? profile : null;
-  };
+/** Media is offered in this meeting (sala runs a media server). */
+export const available = signal(false);
+/** The audio as connected: null, "mic" or "listen". */
+export const audioMode = signal(null);
+/** An audio join under way (the button shows it). */
+export const audioJoining = signal(false);
+/** The meeting's mix as it arrives (the hidden <audio> plays it). */
+export const mixStream = signal(null);
+/** My microphone's stream while in audio with it. */
+export const micStream = signal(null);
+/** What I publish: kind ("camera", "screen") -> { stream, feed }. */
+export const published = signal(new Map());
+/** Every feed the server offers me: [{ id, user, kind }]. */
+export const feeds = signal([]);
+/** Feeds I receive now: feed id -> { feed, stream } (stream null until the track arrives). */
+export const received = signal(new Map());
+/** Pieces whose connection is lost and being set up again ("audio", "camera", "feed-3"…). */
+export const problems = signal(new Set());
 
-  function request(message) {
-    const ref = `m${nextRef++}`;
-    send({ ...message, ref });
-    return new Promise((resolve, reject) => {
-      pending.set(ref, { resolve, reject });
-      setTimeout(() => {
-        if (pending.delete(ref)) reject(new Error(t("mediaTimeout")));
-      }, 20000);
+export const micMuted = computed(() => Boolean(me.value?.muted));
+/** Users with a webcam on (mine included): the people feature marks them. */
+export const cameraUsers = computed(
+  () => new Set(feeds.value.filter((f) => f.kind === "camera").map((f) => f.user)),
+);
+
+const pending = new Map();
+let nextRef = 1;
+let iceServers = [];
+let started = false;
+let audioWanted = null; // "mic" | "listen" | null: what to rebuild after a loss
+let audioPc = null;
+const publishers = new Map(); // kind -> { pc, stream, feed }
+const peers = new Map(); // feed id -> { pc, feed, stream }
+let wanted = new Set(); // feed ids the views show
+
+// ------------------------------------------------------------------------- settings --
+/** bbb_force_listen_only does not apply to moderators (as they are now). */
+export const forcedListenOnly = () => flag("bbb_force_listen_only", false) && me.value?.role !== "MODERATOR";
+export const micLocked = () => me.value?.role === "VIEWER" && Boolean(locks.value.disableMic);
+export function preferredProfile() {
+  const profile = String(userdata.value.bbb_preferred_camera_profile || "").toLowerCase();
+  return Object.hasOwn(QUALITIES, profile) ? profile : null;
+}
+export function canShareCamera() {
+  return available.value && !(me.value?.role === "VIEWER" && locks.value.disableCam);
+}
+export function canShareScreen() {
+  return available.value && Boolean(me.value?.presenter) && !(meeting.value?.disabledFeatures || []).includes("screenshare");
+}
+
+// ------------------------------------------------------------------------ signaling --
+function request(message) {
+  const ref = `m${nextRef++}`;
+  send({ ...message, ref });
+  return new Promise((resolve, reject) => {
+    pending.set(ref, { resolve, reject });
+    setTimeout(() => {
+      if (pending.delete(ref)) reject(new Error(t("mediaTimeout")));
+    }, 20000);
+  });
+}
+
+function answered(m) {
+  const waiting = m.ref && pending.get(m.ref);
+  if (!waiting) return false;
+  pending.delete(m.ref);
+  if (m.type === "error") {
+    const error = new Error(m.message);
+    error.code = m.code;
+    waiting.reject(error);
+  } else waiting.resolve(m);
+  return true;
+}
+
+async function gathered(pc) {
+  if (pc.iceGatheringState === "complete") return;
+  await new Promise((resolve) => {
+    pc.addEventListener("icegatheringstatechange", () => {
+      if (pc.iceGatheringState === "complete") resolve();
     });
-  }
+    setTimeout(resolve, GATHER_MS);
+  });
+}
 
-  function answered(m) {
-    const waiting = m.ref && pending.get(m.ref);
-    if (!waiting) return false;
-    pending.delete(m.ref);
-    if (m.type === "error") {
-      const error = new Error(m.message);
-      error.code = m.code;
-      waiting.reject(error);
-    } else waiting.resolve(m);
-    return true;
-  }
+async function localOffer(pc) {
+  await pc.setLocalDescription(await pc.createOffer());
+  await gathered(pc);
+  return pc.localDescription.sdp;
+}
 
-  async function gathered(pc) {
-    if (pc.iceGatheringState === "complete") return;
-    await new Promise((resolve) => {
-      const done = () => {
-        if (pc.iceGatheringState === "complete") resolve();
-      };
-      pc.addEventListener("icegatheringstatechange", done);
-      setTimeout(resolve, GATHER_MS);
-    });
-  }
+function peer() {
+  return new RTCPeerConnection({ iceServers, bundlePolicy: "max-bundle" });
+}
 
-  async function localOffer(pc) {
-    await pc.setLocalDescription(await pc.createOffer());
-    await gathered(pc);
-    return pc.localDescription.sdp;
-  }
+function setProblem(name, on) {
+  if (problems.value.has(name) === on) return;
+  const next = new Set(problems.value);
+  if (on) next.add(name);
+  else next.delete(name);
+  problems.value = next;
+}
 
-  function peer() {
-    return new RTCPeerConnection({ iceServers, bundlePolicy: "max-bundle" });
-  }
-
-  // A connection that fails (or stays disconnected) is set up again from scratch.
-  function watch(pc, name, again) {
-    let timer = null;
-    pc.addEventListener("connectionstatechange", () => {
-      const s = pc.connectionState;
-      if (s === "connected") {
-        clearTimeout(timer);
-        problems.delete(name);
-        showProblems();
-      } else if (s === "failed" || s === "disconnected") {
-        problems.add(name);
-        showProblems();
-        clearTimeout(timer);
-        timer = setTimeout(() => {
-          if (pc.connectionState !== "connected" && pc.signalingState !== "closed") again();
-        }, s === "failed" ? 0 : RECONNECT_AFTER_MS);
-      }
-    });
-  }
-
-  function showProblems() {
-    el("media-status").hidden = problems.size === 0;
-    el("media-status").textContent = t("mediaReconnecting");
-  }
-
-  async function retrying(what, attempt) {
-    for (let i = 0; i < 6; i++) {
-      try {
-        return await attempt();
-      } catch (error) {
-        if (["locked", "forbidden", "disabled", "camera_cap", "not_found", "bad_sdp"].includes(error.code) || i === 5) {
-          toast(error.message);
-          throw error;
-        }
-        await new Promise((r) => setTimeout(r, 500 * 2 ** i));
-      }
+// A connection that fails (or stays disconnected) is set up again from scratch.
+function watch(pc, name, again) {
+  let timer = null;
+  pc.addEventListener("connectionstatechange", () => {
+    const s = pc.connectionState;
+    if (s === "connected") {
+      clearTimeout(timer);
+      setProblem(name, false);
+    } else if (s === "failed" || s === "disconnected") {
+      setProblem(name, true);
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        if (pc.connectionState !== "connected" && pc.signalingState !== "closed") again();
+      }, s === "failed" ? 0 : RECONNECT_AFTER_MS);
     }
-    throw new Error(what);
-  }
+  });
+}
 
-  // ------------------------------------------------------------------------- audio --
-  async function joinAudio(listenOnly) {
-    audio.wanted = listenOnly ? "listen" : "mic";
-    closeAudio();
+async function retrying(what, attempt) {
+  for (let i = 0; i < 6; i++) {
+    try {
+      return await attempt();
+    } catch (error) {
+      if (FINAL_ERRORS.includes(error.code) || i === 5) {
+        toast(error.message, { kind: "error" });
+        throw error;
+      }
+      await new Promise((r) => setTimeout(r, 500 * 2 ** i));
+    }
+  }
+  throw new Error(what);
+}
+
+// ---------------------------------------------------------------------------- audio --
+async function openMic() {
+  try {
+    return await navigator.mediaDevices.getUserMedia({ audio: audioConstraints(), video: false });
+  } catch (error) {
+    // The saved device is gone: any microphone will do.
+    if (error.name !== "OverconstrainedError" && error.name !== "NotFoundError") throw error;
+    return navigator.mediaDevices.getUserMedia({ audio: true, video: false });
+  }
+}
+
+export async function joinAudio(listenOnly) {
+  audioWanted = listenOnly ? "listen" : "mic";
+  closeAudio();
+  audioJoining.value = true;
+  try {
     let mic = null;
-    if (!listenOnly) mic = await navigator.mediaDevices.getUserMedia({ audio: true, video: false });
+    if (!listenOnly) mic = await openMic();
     await retrying("audio", async () => {
       const pc = peer();
       if (mic) pc.addTrack(mic.getAudioTracks()[0], mic);
       else pc.addTransceiver("audio", { direction: "recvonly" });
       pc.addEventListener("track", (event) => {
-        el("audio-out").srcObject = event.streams[0] || new MediaStream([event.track]);
+        mixStream.value = event.streams[0] || new MediaStream([event.track]);
       });
       try {
         const sdp = await localOffer(pc);
@@ -141,340 +182,332 @@ export function createMedia({ send, t, toast, state, el, render }) {
         pc.close();
         throw error;
       }
-      audio.pc = pc;
-      audio.mic = mic;
-      audio.mode = audio.wanted;
-      watch(pc, "audio", () => joinAudio(audio.mode === "listen").catch(() => {}));
-    });
-    render();
-  }
-
-  function closeAudio() {
-    if (audio.pc) audio.pc.close();
-    audio.pc = null;
-    audio.mode = null;
-    problems.delete("audio");
-  }
-
-  async function leaveAudio() {
-    audio.wanted = null;
-    if (audio.mic) for (const track of audio.mic.getTracks()) track.stop();
-    audio.mic = null;
-    closeAudio();
-    await request({ type: "media.audio.leave" }).catch(() => {});
-    render();
-  }
-
-  async function setMuted(muted) {
-    await request({ type: "media.audio.mute", muted }).catch((e) => toast(e.message));
-  }
-
-  // Echo of the mute state the server decided (it may be a moderator's doing).
-  function applyMute() {
-    const me = state.me;
-    if (audio.mic && me) for (const track of audio.mic.getAudioTracks()) track.enabled = !me.muted;
-  }
-
-  // ------------------------------------------------------------------------ publish --
-  async function publish(kind, stream) {
-    const old = published.get(kind);
-    if (old && old.pc) old.pc.close();
-    const entry = { pc: null, stream, feed: null };
-    published.set(kind, entry);
-    const track = stream.getVideoTracks()[0];
-    track.addEventListener("ended", () => unpublish(kind));
-    await retrying(kind, async () => {
-      const pc = peer();
-      pc.addTransceiver(track, { direction: "sendonly", streams: [stream] });
-      try {
-        const sdp = await localOffer(pc);
-        const reply = await request({ type: "media.publish", kind, sdp });
-        await pc.setRemoteDescription({ type: "answer", sdp: reply.sdp });
-        entry.feed = reply.feed;
-      } catch (error) {
-        pc.close();
-        throw error;
-      }
-      entry.pc = pc;
-      watch(pc, kind, () => publish(kind, stream).catch(() => {}));
+      audioPc = pc;
+      batch(() => {
+        micStream.value = mic;
+        audioMode.value = audioWanted;
+      });
+      applyMute();
+      watch(pc, "audio", () => joinAudio(audioMode.value === "listen").catch(() => {}));
     }).catch((error) => {
-      published.delete(kind);
-      for (const t of stream.getTracks()) t.stop();
+      if (mic) for (const track of mic.getTracks()) track.stop();
       throw error;
     });
-    showTile(`self-${kind}`, stream, state.me, kind, true);
-    render();
+  } finally {
+    audioJoining.value = false;
   }
+}
 
-  async function unpublish(kind, tell = true) {
-    const entry = published.get(kind);
-    if (!entry) return;
-    published.delete(kind);
-    if (entry.pc) entry.pc.close();
-    for (const track of entry.stream.getTracks()) track.stop();
-    removeTile(`self-${kind}`);
-    problems.delete(kind);
-    if (tell) await request({ type: "media.unpublish", kind }).catch(() => {});
-    render();
+function closeAudio() {
+  if (audioPc) audioPc.close();
+  audioPc = null;
+  batch(() => {
+    audioMode.value = null;
+    mixStream.value = null;
+    setProblem("audio", false);
+  });
+}
+
+export async function leaveAudio() {
+  audioWanted = null;
+  stopStream(micStream.value);
+  micStream.value = null;
+  closeAudio();
+  await request({ type: "media.audio.leave" }).catch(() => {});
+}
+
+export async function setMuted(muted) {
+  await request({ type: "media.audio.mute", muted }).catch((e) => toast(e.message, { kind: "error" }));
+}
+
+export const toggleMute = () => (audioMode.value === "mic" ? setMuted(!micMuted.value) : undefined);
+
+/** Echo of the mute state the server decided (it may be a moderator's doing, or muteOnStart). */
+export function applyMute() {
+  const mic = micStream.value;
+  if (mic && me.value) for (const track of mic.getAudioTracks()) track.enabled = !me.value.muted;
+}
+
+/** Another microphone, chosen in the settings: swapped in without negotiating again. */
+export async function switchMicrophone() {
+  if (audioMode.value !== "mic" || !audioPc) return;
+  const next = await openMic();
+  const track = next.getAudioTracks()[0];
+  const sender = audioPc.getSenders().find((s) => s.track?.kind === "audio" || s.track === null);
+  if (!sender) return stopStream(next);
+  await sender.replaceTrack(track);
+  stopStream(micStream.value);
+  micStream.value = next;
+  applyMute();
+}
+
+// -------------------------------------------------------------------------- publish --
+function setPublished() {
+  published.value = new Map([...publishers].map(([kind, e]) => [kind, { stream: e.stream, feed: e.feed }]));
+}
+
+export async function publish(kind, stream) {
+  const old = publishers.get(kind);
+  if (old && old.pc) old.pc.close();
+  if (old && old.stream !== stream) stopStream(old.stream);
+  const entry = { pc: null, stream, feed: null };
+  publishers.set(kind, entry);
+  const track = stream.getVideoTracks()[0];
+  track.addEventListener("ended", () => {
+    if (publishers.get(kind)?.stream === stream) unpublish(kind);
+  });
+  await retrying(kind, async () => {
+    const pc = peer();
+    pc.addTransceiver(track, { direction: "sendonly", streams: [stream] });
+    try {
+      const sdp = await localOffer(pc);
+      const reply = await request({ type: "media.publish", kind, sdp });
+      await pc.setRemoteDescription({ type: "answer", sdp: reply.sdp });
+      entry.feed = reply.feed;
+    } catch (error) {
+      pc.close();
+      throw error;
+    }
+    entry.pc = pc;
+    watch(pc, kind, () => publish(kind, entry.stream).catch(() => {}));
+  }).catch((error) => {
+    if (publishers.get(kind) === entry) publishers.delete(kind);
+    stopStream(stream);
+    setPublished();
+    throw error;
+  });
+  setPublished();
+}
+
+export async function unpublish(kind, tell = true) {
+  const entry = publishers.get(kind);
+  if (!entry) return;
+  publishers.delete(kind);
+  if (entry.pc) entry.pc.close();
+  stopStream(entry.stream);
+  batch(() => {
+    setPublished();
+    setProblem(kind, false);
+  });
+  if (tell) await request({ type: "media.unpublish", kind }).catch(() => {});
+}
+
+export async function openCamera(quality, deviceId) {
+  try {
+    return await navigator.mediaDevices.getUserMedia({ video: videoConstraints(quality, deviceId), audio: false });
+  } catch (error) {
+    if (error.name !== "OverconstrainedError" && error.name !== "NotFoundError") throw error;
+    return navigator.mediaDevices.getUserMedia({ video: QUALITIES[quality] || QUALITIES.medium, audio: false });
   }
+}
 
-  async function shareCamera(quality) {
-    const video = QUALITIES[quality] || QUALITIES.medium;
-    const stream = await navigator.mediaDevices.getUserMedia({ video, audio: false });
-    await publish("camera", stream);
+export async function shareCamera(quality, deviceId) {
+  await publish("camera", await openCamera(quality, deviceId));
+}
+
+/** Another webcam chosen while it is on: swapped in without negotiating again. */
+export async function switchCamera(quality, deviceId) {
+  const entry = publishers.get("camera");
+  if (!entry || !entry.pc) return;
+  const next = await openCamera(quality, deviceId);
+  const sender = entry.pc.getSenders()[0];
+  await sender.replaceTrack(next.getVideoTracks()[0]);
+  const old = entry.stream;
+  entry.stream = next;
+  next.getVideoTracks()[0].addEventListener("ended", () => {
+    if (publishers.get("camera")?.stream === next) unpublish("camera");
+  });
+  stopStream(old);
+  setPublished();
+}
+
+export async function shareScreen() {
+  const stream = await navigator.mediaDevices.getDisplayMedia({ video: true, audio: false });
+  await publish("screen", stream);
+}
+
+export function stopStream(stream) {
+  if (stream) for (const track of stream.getTracks()) track.stop();
+}
+
+// -------------------------------------------------------------------------- receive --
+function setReceived() {
+  received.value = new Map([...peers].map(([id, e]) => [id, { feed: e.feed, stream: e.stream }]));
+}
+
+async function receive(feed) {
+  const old = peers.get(feed.id);
+  if (old && old.pc) old.pc.close();
+  const entry = { pc: null, feed, stream: null };
+  peers.set(feed.id, entry);
+  setReceived();
+  const current = () => peers.get(feed.id) === entry;
+  await retrying(`feed ${feed.id}`, async () => {
+    if (!current()) return;
+    const offer = await request({ type: "media.subscribe", feed: feed.id });
+    if (!current()) return;
+    const pc = peer();
+    pc.addEventListener("track", (event) => {
+      if (!current()) return;
+      entry.stream = event.streams[0] || new MediaStream([event.track]);
+      setReceived();
+    });
+    try {
+      await pc.setRemoteDescription({ type: "offer", sdp: offer.sdp });
+      await pc.setLocalDescription(await pc.createAnswer());
+      await gathered(pc);
+      if (!current()) return pc.close();
+      await request({ type: "media.answer", feed: feed.id, sdp: pc.localDescription.sdp });
+    } catch (error) {
+      pc.close();
+      throw error;
+    }
+    if (!current()) return pc.close();
+    entry.pc = pc;
+    watch(pc, `feed-${feed.id}`, () => {
+      if (current()) receive(feed).catch(() => {});
+    });
+  }).catch(() => {});
+}
+
+function stopReceiving(id, tell) {
+  const entry = peers.get(id);
+  peers.delete(id);
+  if (entry && entry.pc) entry.pc.close();
+  setProblem(`feed-${id}`, false);
+  // The server lets go of the subscription (its handle on the media server) too.
+  if (tell) request({ type: "media.unsubscribe", feed: id }).catch(() => {});
+}
+
+/** Receive exactly the offered feeds that are wanted; let go of the others. */
+function reconcile() {
+  const mine = me.value?.id;
+  const offered = new Map(feeds.value.filter((f) => f.user !== mine).map((f) => [f.id, f]));
+  batch(() => {
+    for (const id of [...peers.keys()]) {
+      if (!offered.has(id) || !wanted.has(id)) stopReceiving(id, offered.has(id));
+    }
+    for (const [id, feed] of offered) if (wanted.has(id) && !peers.has(id)) receive(feed);
+    setReceived();
+  });
+}
+
+/** The views say which feeds they show (visible tiles, the screen); only those are received. */
+export function setWanted(ids) {
+  const next = new Set(ids);
+  if (next.size === wanted.size && [...next].every((id) => wanted.has(id))) return;
+  wanted = next;
+  reconcile();
+}
+
+// ------------------------------------------------------------------- from the server --
+/** Consumes media messages and the answers to the engine's requests (store.intercept). */
+export function handle(m) {
+  if (answered(m)) return true;
+  switch (m.type) {
+    case "media.feeds":
+      feeds.value = m.feeds;
+      reconcile();
+      return true;
+    case "media.lost":
+      recover(m.what);
+      return true;
+    case "media.stopped":
+      unpublish(m.kind, false);
+      toast(t(m.kind === "camera" ? "cameraStopped" : "screenStopped"));
+      return true;
+    default:
+      return false;
   }
+}
 
-  async function shareScreen() {
-    const stream = await navigator.mediaDevices.getDisplayMedia({ video: true, audio: false });
-    await publish("screen", stream);
+// The server lost a piece (or the media server restarted): negotiate it again.
+function recover(what) {
+  if (what === "all" || what === "audio") {
+    if (audioWanted) joinAudio(audioWanted === "listen").catch(() => {});
   }
+  for (const kind of ["camera", "screen"]) {
+    const entry = publishers.get(kind);
+    if (entry && (what === "all" || what === kind)) publish(kind, entry.stream).catch(() => {});
+  }
+  for (const entry of [...peers.values()]) {
+    if (what === "all" || what === `subscription:${entry.feed.id}`) receive(entry.feed);
+  }
+}
 
-  // ------------------------------------------------------------------------ receive --
-  async function receive(feed) {
-    const old = received.get(feed.id);
-    if (old && old.pc) old.pc.close();
-    const entry = { pc: null, feed };
-    received.set(feed.id, entry);
-    await retrying(`feed ${feed.id}`, async () => {
-      if (!received.has(feed.id)) return;
-      const offer = await request({ type: "media.subscribe", feed: feed.id });
-      const pc = peer();
-      pc.addEventListener("track", (event) => {
-        const user = state.users.get(feed.user) || { name: "" };
-        showTile(`feed-${feed.id}`, event.streams[0] || new MediaStream([event.track]), user, feed.kind, false);
-      });
-      try {
-        await pc.setRemoteDescription({ type: "offer", sdp: offer.sdp });
-        await pc.setLocalDescription(await pc.createAnswer());
-        await gathered(pc);
-        await request({ type: "media.answer", feed: feed.id, sdp: pc.localDescription.sdp });
-      } catch (error) {
-        pc.close();
-        throw error;
+/** The welcome (first or after a reconnection): media settings and feeds. Returns whether it
+ * is the first, when the page's join flow (audio, webcam) should run. */
+export function welcome(m) {
+  const media = m.media || {};
+  available.value = Boolean(media.available);
+  iceServers = media.iceServers || [];
+  feeds.value = m.feeds || [];
+  reconcile();
+  if (started) return false;
+  started = true;
+  return available.value;
+}
+
+/** The presenter role went away: its screen share ended on the server. */
+export function presenterLost() {
+  unpublish("screen", false);
+}
+
+export function leaveAll() {
+  audioWanted = null;
+  stopStream(micStream.value);
+  micStream.value = null;
+  closeAudio();
+  for (const kind of [...publishers.keys()]) unpublish(kind, false);
+  for (const id of [...peers.keys()]) stopReceiving(id, false);
+  setReceived();
+}
+
+// ------------------------------------------------------------------ moderators' tools --
+export const muteUser = (user, muted) =>
+  request({ type: "media.audio.mute", user, muted }).catch((e) => toast(e.message, { kind: "error" }));
+export const muteAll = () =>
+  request({ type: "media.audio.mute_all", muted: true }).catch((e) => toast(e.message, { kind: "error" }));
+export const ejectCamera = (user) =>
+  request({ type: "media.unpublish", kind: "camera", user }).catch((e) => toast(e.message, { kind: "error" }));
+
+// ---------------------------------------------------------------------------- stats --
+/** Every peer connection with what it carries, for the connection indicator. */
+export function connections() {
+  const out = [];
+  if (audioPc) out.push({ key: "audio", kind: "audio", pc: audioPc, own: true });
+  for (const [kind, e] of publishers) if (e.pc) out.push({ key: kind, kind, pc: e.pc, own: true });
+  for (const [id, e] of peers) if (e.pc) out.push({ key: `feed-${id}`, kind: e.feed.kind, user: e.feed.user, pc: e.pc, own: false });
+  return out;
+}
+
+// For people diagnosing a call (and the browser tests): what each connection carries.
+export async function stats() {
+  const out = { audio: null, feeds: {}, published: {}, subscriptions: peers.size };
+  const summarize = async (pc) => {
+    const report = await pc.getStats();
+    const s = { state: pc.connectionState, bytesIn: 0, bytesOut: 0, energyIn: 0, framesDecoded: 0, framesSent: 0 };
+    report.forEach((r) => {
+      if (r.type === "inbound-rtp") {
+        s.bytesIn += r.bytesReceived || 0;
+        s.framesDecoded += r.framesDecoded || 0;
+        s.energyIn += r.totalAudioEnergy || 0;
+      } else if (r.type === "outbound-rtp") {
+        s.bytesOut += r.bytesSent || 0;
+        s.framesSent += r.framesEncoded || 0;
       }
-      if (!received.has(feed.id)) return pc.close();
-      entry.pc = pc;
-      watch(pc, `feed-${feed.id}`, () => receive(feed).catch(() => {}));
-    }).catch(() => {});
-  }
-
-  function stopReceiving(id) {
-    const entry = received.get(id);
-    received.delete(id);
-    if (entry && entry.pc) entry.pc.close();
-    removeTile(`feed-${id}`);
-    problems.delete(`feed-${id}`);
-  }
-
-  function setFeeds(list) {
-    feeds = list;
-    const wanted = new Set(list.filter((f) => state.me && f.user !== state.me.id).map((f) => f.id));
-    for (const id of [...received.keys()]) if (!wanted.has(id)) stopReceiving(id);
-    for (const feed of list) if (wanted.has(feed.id) && !received.has(feed.id)) receive(feed);
-  }
-
-  // --------------------------------------------------------------------------- tiles --
-  function showTile(id, stream, user, kind, mine) {
-    let tile = document.getElementById(id);
-    if (!tile) {
-      tile = document.createElement("figure");
-      tile.id = id;
-      tile.className = `tile ${kind}`;
-      const video = document.createElement("video");
-      video.autoplay = true;
-      video.playsInline = true;
-      video.muted = true; // voices come through the audio mix
-      const caption = document.createElement("figcaption");
-      tile.append(video, caption);
-      el(kind === "screen" ? "screens" : "videos").append(tile);
-    }
-    tile.dataset.user = user.id || "";
-    tile.classList.toggle("mirrored", mine && kind === "camera" && mirrored());
-    tile.querySelector("figcaption").textContent = mine ? `${user.name} (${t("you")})` : user.name;
-    const video = tile.querySelector("video");
-    if (video.srcObject !== stream) video.srcObject = stream;
-  }
-
-  function removeTile(id) {
-    const tile = document.getElementById(id);
-    if (tile) tile.remove();
-  }
-
-  // ---------------------------------------------------------------- from the server --
-  function handle(m) {
-    if (answered(m)) return true;
-    switch (m.type) {
-      case "media.feeds":
-        setFeeds(m.feeds);
-        return true;
-      case "media.lost":
-        recover(m.what);
-        return true;
-      case "media.stopped":
-        unpublish(m.kind, false);
-        toast(t(m.kind === "camera" ? "cameraStopped" : "screenStopped"));
-        return true;
-      default:
-        return false;
-    }
-  }
-
-  // The server lost a piece (or the media server restarted): negotiate it again.
-  function recover(what) {
-    if (what === "all" || what === "audio") {
-      if (audio.wanted) joinAudio(audio.wanted === "listen").catch(() => {});
-    }
-    for (const kind of ["camera", "screen"]) {
-      const entry = published.get(kind);
-      if (entry && (what === "all" || what === kind)) publish(kind, entry.stream).catch(() => {});
-    }
-    for (const entry of [...received.values()]) {
-      if (what === "all" || what === `subscription:${entry.feed.id}`) receive(entry.feed);
-    }
-  }
-
-  async function welcome(m) {
-    const media = m.media || {};
-    available = Boolean(media.available);
-    iceServers = media.iceServers || [];
-    setFeeds(m.feeds || []);
-    if (started) return;
-    started = true;
-    render();
-    if (!available) return;
-    const data = m.userdata || {};
-    const flag = (key, byDefault) => (data[key] === undefined ? byDefault : String(data[key]).toLowerCase() === "true");
-    if (flag("bbb_auto_join_audio", true)) await chooseAudio(data).catch((e) => toast(e.message));
-    if (flag("bbb_auto_share_webcam", false) && canShareCamera()) {
-      if (flag("bbb_skip_video_preview", false)) await shareCamera(preferredProfile() || "medium").catch((e) => toast(e.message));
-      else openCameraPreview();
-    }
-  }
-
-  // BBB's audio choice: microphone (after a check, unless skipped) or listen-only.
-  async function chooseAudio(data) {
-    const flag = (key, byDefault) => (data[key] === undefined ? byDefault : String(data[key]).toLowerCase() === "true");
-    // Forcing listen-only offers it to moderators even when bbb_listen_only_mode is false (BBB).
-    const listenOffered = flag("bbb_listen_only_mode", true) || flag("bbb_force_listen_only", false);
-    const skipCheck = flag("bbb_skip_check_audio", false);
-    const micLocked = state.me.role === "VIEWER" && state.locks.disableMic;
-    if (micLocked || forcedListenOnly()) return joinAudio(true);
-    if (!listenOffered) return skipCheck ? joinAudio(false) : micCheck();
-    const dialog = el("audio-dialog");
-    dialog.showModal();
-    const choice = await new Promise((resolve) => dialog.addEventListener("close", () => resolve(dialog.returnValue), { once: true }));
-    if (choice === "listen") return joinAudio(true);
-    if (choice === "mic") return skipCheck ? joinAudio(false) : micCheck();
-    return undefined;
-  }
-
-  // The microphone check: the user sees their level move before joining with it.
-  async function micCheck() {
-    const stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: false });
-    const context = new AudioContext();
-    const analyser = context.createAnalyser();
-    context.createMediaStreamSource(stream).connect(analyser);
-    const samples = new Uint8Array(analyser.fftSize);
-    const meter = el("mic-level");
-    const timer = setInterval(() => {
-      analyser.getByteTimeDomainData(samples);
-      let peak = 0;
-      for (const s of samples) peak = Math.max(peak, Math.abs(s - 128));
-      meter.value = peak / 128;
-    }, 100);
-    const dialog = el("mic-dialog");
-    dialog.showModal();
-    const choice = await new Promise((resolve) => dialog.addEventListener("close", () => resolve(dialog.returnValue), { once: true }));
-    clearInterval(timer);
-    context.close();
-    for (const track of stream.getTracks()) track.stop();
-    if (choice === "ok") return joinAudio(false);
-    if (choice === "listen") return joinAudio(true);
-    return undefined;
-  }
-
-  let preview = null;
-  let profileOffered = false;
-  async function openCameraPreview() {
-    const dialog = el("camera-dialog");
-    const quality = el("camera-quality");
-    // bbb_preferred_camera_profile is preselected the first time; later the user's last choice.
-    if (!profileOffered && preferredProfile()) quality.value = preferredProfile();
-    profileOffered = true;
-    el("camera-preview").classList.toggle("mirrored", mirrored());
-    const show = async () => {
-      if (preview) for (const track of preview.getTracks()) track.stop();
-      preview = await navigator.mediaDevices.getUserMedia({ video: QUALITIES[quality.value], audio: false });
-      el("camera-preview").srcObject = preview;
-    };
-    quality.onchange = () => show().catch((e) => toast(e.message));
-    await show();
-    dialog.showModal();
-    const choice = await new Promise((resolve) => dialog.addEventListener("close", () => resolve(dialog.returnValue), { once: true }));
-    const stream = preview;
-    preview = null;
-    el("camera-preview").srcObject = null;
-    if (choice === "share") return publish("camera", stream);
-    for (const track of stream.getTracks()) track.stop();
-    return undefined;
-  }
-
-  function canShareCamera() {
-    return available && !(state.me.role === "VIEWER" && state.locks.disableCam);
-  }
-
-  function canShareScreen() {
-    return available && state.me.presenter && !(state.meeting.disabledFeatures || []).includes("screenshare");
-  }
-
-  // What the page's buttons show.
-  function view() {
-    return {
-      available,
-      audio: audio.mode,
-      camera: published.has("camera"),
-      screen: published.has("screen"),
-      canShareCamera: state.me ? canShareCamera() : false,
-      canShareScreen: state.me ? canShareScreen() : false,
-    };
-  }
-
-  // For people diagnosing a call (and the browser tests): what each connection carries.
-  async function stats() {
-    const out = { audio: null, feeds: {}, published: {} };
-    const summarize = async (pc) => {
-      const report = await pc.getStats();
-      const s = { state: pc.connectionState, bytesIn: 0, bytesOut: 0, energyIn: 0, framesDecoded: 0, framesSent: 0 };
-      report.forEach((r) => {
-        if (r.type === "inbound-rtp") {
-          s.bytesIn += r.bytesReceived || 0;
-          s.framesDecoded += r.framesDecoded || 0;
-          s.energyIn += r.totalAudioEnergy || 0;
-        } else if (r.type === "outbound-rtp") {
-          s.bytesOut += r.bytesSent || 0;
-          s.framesSent += r.framesEncoded || 0;
-        }
-      });
-      return s;
-    };
-    if (audio.pc) out.audio = { mode: audio.mode, ...(await summarize(audio.pc)) };
-    for (const [id, entry] of received) if (entry.pc) out.feeds[id] = { kind: entry.feed.kind, user: entry.feed.user, ...(await summarize(entry.pc)) };
-    for (const [kind, entry] of published) if (entry.pc) out.published[kind] = { feed: entry.feed, ...(await summarize(entry.pc)) };
-    return out;
-  }
-
-  function leaveAll() {
-    closeAudio();
-    for (const kind of [...published.keys()]) unpublish(kind, false);
-    for (const id of [...received.keys()]) stopReceiving(id);
-  }
-
-  return {
-    handle, welcome, view, stats, applyMute, leaveAll,
-    joinAudio, leaveAudio, setMuted, chooseAudio, openCameraPreview, shareCamera, shareScreen,
-    unpublish, feeds: () => feeds,
-    muteUser: (user, muted) => request({ type: "media.audio.mute", user, muted }).catch((e) => toast(e.message)),
-    muteAll: () => request({ type: "media.audio.mute_all", muted: true }).catch((e) => toast(e.message)),
-    ejectCamera: (user) => request({ type: "media.unpublish", kind: "camera", user }).catch((e) => toast(e.message)),
+    });
+    return s;
   };
+  if (audioPc) {
+    const mic = micStream.value?.getAudioTracks()[0];
+    out.audio = { mode: audioMode.value, micLabel: mic ? mic.label : null, ...(await summarize(audioPc)) };
+  }
+  for (const [id, e] of peers) if (e.pc) out.feeds[id] = { kind: e.feed.kind, user: e.feed.user, ...(await summarize(e.pc)) };
+  for (const [kind, e] of publishers) {
+    if (!e.pc) continue;
+    const track = e.stream.getVideoTracks()[0];
+    out.published[kind] = { feed: e.feed, label: track ? track.label : null, ...(await summarize(e.pc)) };
+  }
+  return out;
 }
