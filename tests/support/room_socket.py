@@ -1,0 +1,117 @@
+"""A room participant without a browser: the API join, the hand-off to a room session and the
+room WebSocket, as the browser client does them (docs/protocol.md).
+
+For tests, screenshots and benchmarks that need people in a room beside the browsers under
+test: a presenter who starts a poll, a crowd of viewers. Every message is read as soon as it
+arrives (the server drops a connection whose queue fills), and the connection pings as the
+browser does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import json
+import xml.etree.ElementTree as ET
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx
+import websockets
+from websockets.asyncio.client import ClientConnection
+from websockets.exceptions import ConnectionClosed
+
+PING_INTERVAL = 20.0
+
+
+def signed_url(base: str, secret: str, call: str, params: dict[str, str]) -> str:
+    """An API URL with its SHA-1 checksum; `base` is the server's root (http://host:port)."""
+    query = urlencode(params)
+    digest = hashlib.sha1(f"{call}{query}{secret}".encode()).hexdigest()
+    return f"{base}/bigbluebutton/api/{call}?{query}&checksum={digest}"
+
+
+class RoomSocket:
+    def __init__(self, ws: ClientConnection) -> None:
+        self.ws = ws
+        self.you: dict[str, Any] = {}
+        self.received = 0
+        self._waiting: dict[str, asyncio.Future[dict[str, Any]]] = {}
+        self._reader = asyncio.create_task(self._read())
+        self._pinger = asyncio.create_task(self._ping())
+
+    @classmethod
+    async def join(
+        cls,
+        http: httpx.AsyncClient,
+        base: str,
+        secret: str,
+        meeting_id: str,
+        name: str,
+        role: str = "VIEWER",
+        deflate: bool = True,
+        **extra: str,
+    ) -> RoomSocket:
+        """Joins and waits for `welcome` (or `lobby.waiting`, for a guest the lobby holds)."""
+        params = {"meetingID": meeting_id, "fullName": name, "role": role, "redirect": "false"}
+        answer = await http.get(signed_url(base, secret, "join", {**params, **extra}))
+        token = ET.fromstring(answer.content).findtext("session_token")
+        if not token:
+            raise RuntimeError(f"join refused: {answer.text[:300]}")
+        handoff = await http.get(f"{base}/room/join", params={"sessionToken": token})
+        cookie = handoff.cookies.get("sala_room")
+        if handoff.status_code != 303 or not cookie:
+            raise RuntimeError(f"hand-off answered {handoff.status_code} without a room cookie")
+        ws = await websockets.connect(
+            base.replace("http://", "ws://") + "/room/ws",
+            additional_headers={"Cookie": f"sala_room={cookie}"},
+            open_timeout=30,
+            close_timeout=5,
+            ping_interval=None,
+            max_size=16 * 2**20,
+            compression="deflate" if deflate else None,
+        )
+        socket = cls(ws)
+        first = socket.expect("welcome", "lobby.waiting")
+        await ws.send(json.dumps({"type": "hello", "version": 1}))
+        welcome = await asyncio.wait_for(first, 30)
+        socket.you = welcome.get("you") or {}
+        return socket
+
+    def expect(self, *types: str) -> asyncio.Future[dict[str, Any]]:
+        """A future for the next message of one of these types (ask before causing it)."""
+        future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        for kind in types:
+            self._waiting[kind] = future
+        return future
+
+    async def send(self, message: dict[str, Any]) -> None:
+        await self.ws.send(json.dumps(message))
+
+    async def _read(self) -> None:
+        with contextlib.suppress(ConnectionClosed):
+            async for raw in self.ws:
+                self.received += 1
+                if not self._waiting:
+                    continue  # nobody waits: not even parsed (a crowd of sockets stays cheap)
+                message = json.loads(raw)
+                future = self._waiting.pop(str(message.get("type")), None)
+                if future is not None and not future.done():
+                    future.set_result(message)
+        for future in self._waiting.values():
+            if not future.done():
+                future.set_exception(ConnectionError("the room closed the connection"))
+
+    async def _ping(self) -> None:
+        with contextlib.suppress(ConnectionClosed):
+            while True:
+                await asyncio.sleep(PING_INTERVAL)
+                await self.ws.send('{"type":"ping"}')
+
+    async def close(self) -> None:
+        self._pinger.cancel()
+        with contextlib.suppress(Exception):
+            await self.ws.close()
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self._reader, 10)
