@@ -1,9 +1,42 @@
 // Whiteboard shapes as SVG, shared by the room and the recordings' player: shapes are data
 // (tool, points in fractions of the slide, colour, width), never markup from a browser.
+// The SVG's viewBox is the slide (0 0 1 1, stretched to it), so strokes keep a fixed on-screen
+// width (non-scaling) and text, whose size is a fraction of the slide's height, is drawn
+// unstretched when the caller says the slide's aspect ratio (width / height).
 export const SVG = "http://www.w3.org/2000/svg";
+export const TEXT_FONT = "Inter Variable, Inter, system-ui, Arial, sans-serif";
+
+/** A text shape's font size in fractions of the slide's height: its width says how big. */
+export function textSize(shape) {
+  return Math.min(0.12, Math.max(0.02, (shape.width || 0.004) * 10));
+}
+
+/** On-screen stroke width in pixels for a shape's width (a fraction of the slide). */
+export function strokePixels(width) {
+  return Math.max(1, width * 600);
+}
+
+function textElement(shape, [x, y], aspect) {
+  const el = document.createElementNS(SVG, "text");
+  const size = textSize(shape);
+  // Counter the viewBox's stretch so glyphs keep their shape (when the aspect is known).
+  el.setAttribute("transform", `translate(${x} ${y}) scale(${aspect ? 1 / aspect : 1} 1)`);
+  el.setAttribute("font-size", String(size));
+  el.setAttribute("font-family", TEXT_FONT);
+  el.setAttribute("fill", shape.color);
+  const lines = String(shape.text || "").split("\n");
+  lines.forEach((line, i) => {
+    const span = document.createElementNS(SVG, "tspan");
+    span.setAttribute("x", "0");
+    span.setAttribute("y", String(i * size * 1.2));
+    span.textContent = line;
+    el.append(span);
+  });
+  return el;
+}
 
 // A published poll's result, drawn by the server on the page: a panel with a bar per answer.
-function pollElement(shape, label, title) {
+function pollElement(shape, label, title, aspect) {
   const [[x0, y0], [x1, y1]] = shape.points;
   const g = document.createElementNS(SVG, "g");
   g.classList.add("poll-board");
@@ -18,7 +51,12 @@ function pollElement(shape, label, title) {
   const most = Math.max(1, ...shape.result.map((c) => c.votes));
   const write = (y, text) => {
     const el = document.createElementNS(SVG, "text");
-    el.setAttribute("x", x0 + 0.01); el.setAttribute("y", y);
+    if (aspect) {
+      el.setAttribute("transform", `translate(${x0 + 0.01} ${y}) scale(${1 / aspect} 1)`);
+      el.setAttribute("font-family", TEXT_FONT);
+    } else {
+      el.setAttribute("x", x0 + 0.01); el.setAttribute("y", y);
+    }
     el.setAttribute("font-size", String(Math.min(0.035, line * 0.6)));
     el.setAttribute("fill", shape.color);
     el.textContent = text;
@@ -38,17 +76,20 @@ function pollElement(shape, label, title) {
   return g;
 }
 
-export function shapeElement(shape, label = (key) => key, pollTitle = "") {
+/** The SVG element of a shape; options.aspect is the slide's width / height when known. */
+export function shapeElement(shape, label = (key) => key, pollTitle = "", options = {}) {
   const [first, last] = [shape.points[0], shape.points[shape.points.length - 1]];
   let el;
   if (shape.tool === "poll") {
-    el = pollElement(shape, label, pollTitle);
+    el = pollElement(shape, label, pollTitle, options.aspect);
     el.dataset.shape = shape.id;
     return el;
   }
   if (shape.tool === "pen") {
     el = document.createElementNS(SVG, "polyline");
     el.setAttribute("points", shape.points.map((p) => p.join(",")).join(" "));
+    el.setAttribute("stroke-linecap", "round");
+    el.setAttribute("stroke-linejoin", "round");
   } else if (shape.tool === "line") {
     el = document.createElementNS(SVG, "line");
     el.setAttribute("x1", first[0]); el.setAttribute("y1", first[1]);
@@ -62,18 +103,14 @@ export function shapeElement(shape, label = (key) => key, pollTitle = "") {
     el.setAttribute("cx", (first[0] + last[0]) / 2); el.setAttribute("cy", (first[1] + last[1]) / 2);
     el.setAttribute("rx", Math.abs(last[0] - first[0]) / 2); el.setAttribute("ry", Math.abs(last[1] - first[1]) / 2);
   } else {
-    el = document.createElementNS(SVG, "text");
-    el.setAttribute("x", first[0]); el.setAttribute("y", first[1]);
-    el.setAttribute("font-size", "0.04");
-    el.setAttribute("fill", shape.color);
-    el.textContent = shape.text || "";
+    el = textElement(shape, first, options.aspect);
   }
   if (shape.tool !== "text") {
     el.setAttribute("fill", "none");
     el.setAttribute("stroke", shape.color);
     el.setAttribute("stroke-width", shape.width);
     el.setAttribute("vector-effect", "non-scaling-stroke");
-    el.style.strokeWidth = `${Math.max(1, shape.width * 600)}px`;
+    el.style.strokeWidth = `${strokePixels(shape.width)}px`;
   }
   el.dataset.shape = shape.id;
   return el;
