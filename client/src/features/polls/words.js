@@ -1,0 +1,36 @@
+// The polls' own words (the preset answers and the first poll words are in i18n/core.js).
+export default {
+  "en-US": {
+    pollAbcd: "A / B / C / D", pollQuestionHint: "What do you want to ask? (optional)",
+    pollOptionsTitle: "Options", pollOptionN: "Option {n}", pollAddOption: "Add an option",
+    pollRemoveOption: "Remove option {n}", pollVotes: "{votes} ({pct}%)",
+    pollRunning: "Live", pollEnded: "Ended", pollPublished: "Published",
+    pollAnswered: "{count} of {total} answered", pollWho: "Who answered what", pollNew: "New poll",
+    pollPublishedNote: "The result is on the slide and on everybody's screen.",
+    pollTitle: "Poll", pollYourAnswer: "Your answer", pollChooseSeveral: "You can choose several answers.",
+    pollLater: "Later", pollReopen: "Answer the poll", pollResults: "Poll results",
+    pollResponders: "Answers: {count}",
+  },
+  "pt-BR": {
+    pollAbcd: "A / B / C / D", pollQuestionHint: "O que você quer perguntar? (opcional)",
+    pollOptionsTitle: "Opções", pollOptionN: "Opção {n}", pollAddOption: "Adicionar opção",
+    pollRemoveOption: "Remover a opção {n}", pollVotes: "{votes} ({pct}%)",
+    pollRunning: "Em andamento", pollEnded: "Encerrada", pollPublished: "Publicada",
+    pollAnswered: "{count} de {total} responderam", pollWho: "Quem respondeu o quê", pollNew: "Nova enquete",
+    pollPublishedNote: "O resultado está no slide e na tela de todos.",
+    pollTitle: "Enquete", pollYourAnswer: "Sua resposta", pollChooseSeveral: "Você pode escolher várias respostas.",
+    pollLater: "Depois", pollReopen: "Responder a enquete", pollResults: "Resultado da enquete",
+    pollResponders: "Respostas: {count}",
+  },
+  "es-ES": {
+    pollAbcd: "A / B / C / D", pollQuestionHint: "¿Qué quieres preguntar? (opcional)",
+    pollOptionsTitle: "Opciones", pollOptionN: "Opción {n}", pollAddOption: "Añadir una opción",
+    pollRemoveOption: "Quitar la opción {n}", pollVotes: "{votes} ({pct}%)",
+    pollRunning: "En curso", pollEnded: "Terminada", pollPublished: "Publicada",
+    pollAnswered: "{count} de {total} han respondido", pollWho: "Quién respondió qué", pollNew: "Nueva encuesta",
+    pollPublishedNote: "El resultado está en la diapositiva y en la pantalla de todos.",
+    pollTitle: "Encuesta", pollYourAnswer: "Tu respuesta", pollChooseSeveral: "Puedes elegir varias respuestas.",
+    pollLater: "Más tarde", pollReopen: "Responder la encuesta", pollResults: "Resultado de la encuesta",
+    pollResponders: "Respuestas: {count}",
+  },
+};
