@@ -2,6 +2,8 @@
 // updates sent to sala (merged per pause in typing); updates from others are merged into the
 // document and the textarea follows, keeping the caret where the writer left it. A moderator's
 // reset starts a new document (a new `generation`): this page's old copy is then dropped.
+// The textarea is attached when the panel mounts (the welcome may come first) and detached
+// when it unmounts; the document lives on meanwhile.
 import * as Y from "yjs";
 
 const FLUSH_MS = 120;
@@ -21,14 +23,18 @@ function fromBase64(text) {
   return Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
 }
 
-export function createNotes({ send, el, canEdit, canReset }) {
+export function createNotes({ send }) {
   let doc = null;
   let generation = 0;
   let text = null;
   let pending = [];
   let timer = null;
   let sent = 0;
-  const area = el("notes");
+  let area = null;
+
+  function show() {
+    if (area && text !== null) area.value = text.toString();
+  }
 
   function startOver(server) {
     if (doc !== null) doc.destroy();
@@ -40,7 +46,7 @@ export function createNotes({ send, el, canEdit, canReset }) {
     doc.on("update", onDocUpdate);
     text.observe(onTextChange);
     Y.applyUpdate(doc, server, REMOTE);
-    area.value = text.toString();
+    show();
   }
 
   function flush() {
@@ -63,7 +69,7 @@ export function createNotes({ send, el, canEdit, canReset }) {
   }
 
   function onTextChange(event, transaction) {
-    if (transaction.origin === LOCAL) return;
+    if (transaction.origin === LOCAL || area === null) return;
     // Move the caret by what was inserted or deleted before it.
     let { selectionStart: start, selectionEnd: end } = area;
     let index = 0;
@@ -85,7 +91,7 @@ export function createNotes({ send, el, canEdit, canReset }) {
   }
 
   function onInput() {
-    if (doc === null) return;
+    if (doc === null || area === null) return;
     const before = text.toString();
     const after = area.value;
     let prefix = 0;
@@ -104,22 +110,20 @@ export function createNotes({ send, el, canEdit, canReset }) {
       doc.transact(() => text.insert(prefix + i, inserted.slice(i, i + CHUNK_CHARS)), LOCAL);
     }
   }
-  area.addEventListener("input", onInput);
-
-  el("notes-download").addEventListener("click", () => {
-    const blob = new Blob([area.value], { type: "text/plain;charset=utf-8" });
-    const a = document.createElement("a");
-    a.href = URL.createObjectURL(blob);
-    a.download = "notes.txt";
-    a.click();
-    setTimeout(() => URL.revokeObjectURL(a.href), 1000);
-  });
 
   return {
+    attach(element) {
+      area = element;
+      area.addEventListener("input", onInput);
+      show();
+    },
+    detach(element) {
+      element.removeEventListener("input", onInput);
+      if (area === element) area = null;
+    },
     // The welcome carries the server's whole document (or null when notes are disabled). After
     // a reconnect, edits this page made while away are sent on top of it, so none are lost.
     welcome(encoded, serverGeneration = 0) {
-      el("notes-panel").hidden = encoded === null;
       if (encoded === null) return;
       const server = fromBase64(encoded);
       if (doc === null || serverGeneration !== generation) {
@@ -131,9 +135,8 @@ export function createNotes({ send, el, canEdit, canReset }) {
         const missing = Y.encodeStateAsUpdate(doc, Y.encodeStateVectorFromUpdate(server));
         const { structs, ds } = Y.decodeUpdate(missing);
         if (structs.length || ds.clients.size) onDocUpdate(missing, LOCAL);
-        area.value = text.toString();
+        show();
       }
-      this.refresh();
     },
     // An edit of ours was refused (a lock, the size limit): later edits would build on it and
     // never show for others, so this copy is dropped for the room's (answered by notes.state).
@@ -143,7 +146,6 @@ export function createNotes({ send, el, canEdit, canReset }) {
     state(encoded, serverGeneration = generation) {
       generation = serverGeneration;
       startOver(fromBase64(encoded));
-      this.refresh();
     },
     // A moderator emptied the notes: everybody starts over from the new, empty document.
     reset(encoded, serverGeneration) {
@@ -151,10 +153,6 @@ export function createNotes({ send, el, canEdit, canReset }) {
     },
     update(encoded, serverGeneration = generation) {
       if (doc !== null && serverGeneration === generation) Y.applyUpdate(doc, fromBase64(encoded), REMOTE);
-    },
-    refresh() {
-      area.readOnly = !canEdit();
-      el("notes-reset").hidden = !canReset();
     },
     text: () => (text === null ? null : text.toString()),
   };
