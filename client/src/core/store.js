@@ -92,6 +92,7 @@ on("welcome", (m) => {
   userdata.value = m.userdata || {};
   document.title = m.meeting.name;
   phase.value = { kind: "room" };
+  setTimeout(() => performance.mark("sala:interactive")); // after the render (bench/client.py)
 });
 on("lobby.waiting", (m) => {
   setLocale(m.locale);
