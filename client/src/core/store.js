@@ -82,8 +82,20 @@ function putUser(user) {
   if (me.value && user.id === me.value.id) me.value = user;
 }
 
+// bbb_custom_style(_url): served sanitised from this origin (sala/room/custom_style.py), linked
+// after the room's styles so that it wins.
+function applyCustomStyle(data) {
+  if (!(data.bbb_custom_style || data.bbb_custom_style_url) || document.getElementById("custom-style")) return;
+  const link = document.createElement("link");
+  link.id = "custom-style";
+  link.rel = "stylesheet";
+  link.href = "/room/custom.css";
+  document.head.append(link);
+}
+
 on("welcome", (m) => {
   setLocale(m.locale);
+  applyCustomStyle(m.userdata || {});
   me.value = m.you;
   meeting.value = m.meeting;
   locks.value = m.locks;
