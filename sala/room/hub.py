@@ -18,10 +18,10 @@ from sala.clock import Clock
 from sala.events import types
 from sala.events.bus import Bus
 from sala.events.log import read_all_events
-from sala.events.types import PUBLIC_CHAT_TOPIC
+from sala.events.types import MEETING_ENDED_TOPIC, PUBLIC_CHAT_TOPIC
 from sala.media.engine import MediaEngine
 from sala.meetings.model import Meeting
-from sala.meetings.service import MEETING_ENDED, MeetingService
+from sala.meetings.service import MeetingService
 from sala.meetings.sessions import end_user_sessions
 from sala.presentations.service import PRESENTATION_TOPIC, PROGRESS_TOPIC, PresentationService
 from sala.room.room import Room
@@ -52,7 +52,7 @@ class RoomHub:
         self._default_logout = default_logout
         self._rooms: dict[str, Room] = {}
         self._lock = asyncio.Lock()
-        bus.subscribe(MEETING_ENDED, self._on_ended)
+        bus.subscribe(MEETING_ENDED_TOPIC, self._on_ended)
         bus.subscribe(PUBLIC_CHAT_TOPIC, self._on_chat)
         bus.subscribe(PRESENTATION_TOPIC, self._on_presentation)
         bus.subscribe(PROGRESS_TOPIC, self._on_progress)
