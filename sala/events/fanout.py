@@ -51,7 +51,7 @@ class _Overtaken(Exception):
 GAP_PATIENCE_S = 1.0
 
 
-READY_EVENT = "rap-publish-ended"
+READY_EVENT = types.RAP_PUBLISH_ENDED
 READY_FORMAT = "presentation"
 
 

@@ -26,8 +26,8 @@ PASSTHROUGH = frozenset(
         types.AUDIO_UNMUTED,
         types.CAM_STARTED,
         types.CAM_STOPPED,
-        "user-presenter-assigned",
-        "user-presenter-unassigned",
+        types.USER_PRESENTER_ASSIGNED,
+        types.USER_PRESENTER_UNASSIGNED,
         types.EMOJI,
         types.RAISE_HAND,
         types.POLL_STARTED,
@@ -36,7 +36,7 @@ PASSTHROUGH = frozenset(
         types.RECORDING_STOPPED,
         types.SCREENSHARE_STARTED,
         types.SCREENSHARE_STOPPED,
-        "meeting-presentation-changed",
+        types.PRESENTATION_CHANGED,
     }
 )
 

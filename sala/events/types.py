@@ -1,4 +1,5 @@
-"""Names of the events in the meeting log, shared by whoever writes and whoever reads them.
+"""Names of the events in the meeting log, and of the bus topics, shared by whoever writes and
+whoever reads them.
 
 The room and media features append these; webhooks, the analytics callback and recordings read
 them. Adding a feature means adding its names here, not inventing strings at the call site.
@@ -24,6 +25,10 @@ NOTES_UPDATED = "shared-notes-updated"  # data: {"update": a Yjs update, base64}
 # The whole notes document so far, so a replay can start there (data: {"update", "generation"}).
 NOTES_SNAPSHOT = "shared-notes-snapshot"
 NOTES_RESET = "shared-notes-reset"  # a moderator emptied the notes; data: {"generation": n}
+USER_ROLE_CHANGED = "user-role-changed"  # data: {"role": "MODERATOR" | "VIEWER"}
+USER_PRESENTER_ASSIGNED = "user-presenter-assigned"
+USER_PRESENTER_UNASSIGNED = "user-presenter-unassigned"
+GUEST_DECIDED = "guest-decided"  # data: {"status": "ALLOW" | "DENY"}
 
 # Written by the room and media features (data: {"user_id": ..., ...}).
 TALKING_STARTED = "user-talking-started"
@@ -47,7 +52,29 @@ RECORDING_STOPPED = "meeting-recording-stopped"
 
 # Recording pipeline steps (data: record_id, success, step_time, workflow...), mapped 1:1.
 RAP_PREFIX = "rap-"
+RAP_ARCHIVE_STARTED = "rap-archive-started"
+RAP_ARCHIVE_ENDED = "rap-archive-ended"
+RAP_SANITY_STARTED = "rap-sanity-started"
+RAP_SANITY_ENDED = "rap-sanity-ended"
+RAP_PROCESS_STARTED = "rap-process-started"
+RAP_PROCESS_ENDED = "rap-process-ended"
+RAP_PUBLISH_STARTED = "rap-publish-started"
+RAP_PUBLISH_ENDED = "rap-publish-ended"  # a format is ready to be played
+RAP_PUBLISHED = "rap-published"  # also written by publishRecordings(publish=true)
+RAP_UNPUBLISHED = "rap-unpublished"
+RAP_DELETED = "rap-deleted"
 
 # Bus topics (not log events): what one part of sala announces to the others.
 PUBLIC_CHAT_TOPIC = "room.chat"
 """A public chat message from outside the room (sendChatMessage), already logged."""
+MEETING_CHANGED_TOPIC = "meeting.changed"
+"""After any committed change to what a meeting shows (state, name, attendees and their media);
+message: {"internal_id", "external_id"}. The read cache relies on it."""
+MEETING_ENDED_TOPIC = "meeting.ended"
+"""Once when a meeting ends; message: {"internal_id", "external_id", "reason"}."""
+ROOM_TOPIC_PREFIX = "room:"
+"""A room's announcements to every process with connections in it: `room_topic(meeting)`."""
+
+
+def room_topic(meeting_id: str) -> str:
+    return f"{ROOM_TOPIC_PREFIX}{meeting_id}"

@@ -76,6 +76,14 @@ class ParticipantMedia(Protocol):
 
     async def unsubscribe(self, feed_id: int) -> None: ...
 
+    async def start_echo(self, offer: str) -> str:
+        """The audio check before joining: the engine sends this participant's own voice
+        back through the media server (the whole path: network, codec, server), as BBB's echo
+        test does. Returns the SDP answer. A new check replaces the running one."""
+        ...
+
+    async def stop_echo(self) -> None: ...
+
     async def close(self) -> None:
         """Release everything this participant holds on the engine."""
         ...

@@ -1,10 +1,10 @@
 """The media server sala uses: its own Janus, or an external one, and the engine driving it.
 
 By default sala writes a Janus configuration into its data directory (loopback-only API with a
-random secret, only the AudioBridge and VideoRoom plugins and the WebSocket transport), starts
-Janus, and restarts it if it dies. With `janus_url` it drives an external Janus instead and
-starts nothing. The node stays a parameter of the engine, so spreading meetings over several
-Janus servers is a change here, not in the room.
+random secret, only the AudioBridge, VideoRoom and EchoTest plugins and the WebSocket
+transport), starts Janus, and restarts it if it dies. With `janus_url` it drives an external
+Janus instead and starts nothing. The node stays a parameter of the engine, so spreading
+meetings over several Janus servers is a change here, not in the room.
 """
 
 from __future__ import annotations

@@ -15,9 +15,8 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from sala.events.bus import Bus
+from sala.events.types import MEETING_CHANGED_TOPIC
 from sala.meetings.model import Meeting
-
-MEETING_CHANGED = "meeting.changed"
 
 _MISSING = object()
 
@@ -29,7 +28,7 @@ class LiveMeetingCache:
         self._max_entries = max_entries
         self._all: tuple[Meeting, ...] | None = None
         self._all_generation = 0
-        bus.subscribe(MEETING_CHANGED, self._on_changed)
+        bus.subscribe(MEETING_CHANGED_TOPIC, self._on_changed)
 
     async def _on_changed(self, _topic: str, message: dict[str, Any]) -> None:
         # Entries are keyed by the meeting ID a caller asked for, internal or external

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from sala.events import types
 from sala.events.log import append_event
 from sala.meetings import errors, ids, queries
 from sala.meetings.model import Attendee, GuestStatus, Role
@@ -152,7 +153,7 @@ async def register(
     await append_event(
         conn,
         meeting_id,
-        "user-registered",
+        types.USER_REGISTERED,
         now,
         user_id=user_id,
         data={

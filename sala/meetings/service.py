@@ -15,10 +15,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from sala.clock import Clock
+from sala.events import types
 from sala.events.bus import Bus
 from sala.events.log import append_event
+from sala.events.types import MEETING_CHANGED_TOPIC, MEETING_ENDED_TOPIC
 from sala.meetings import errors, ids, joining, moderators, queries
-from sala.meetings.cache import MEETING_CHANGED, LiveMeetingCache
+from sala.meetings.cache import LiveMeetingCache
 from sala.meetings.model import Attendee, Meeting
 from sala.meetings.rules import (
     EndReason,
@@ -43,11 +45,6 @@ log = logging.getLogger(__name__)
 meetings_t = tables.meetings
 attendees_t = tables.attendees
 tokens_t = tables.tokens
-
-#: Bus topic published after any committed change to what a meeting shows (state, name,
-#: attendees and their media); message has internal/external id. The read cache relies on it.
-#: Bus topic published once when a meeting ends; message adds the reason.
-MEETING_ENDED = "meeting.ended"
 
 
 class MeetingService:
@@ -224,7 +221,7 @@ class MeetingService:
             await append_event(
                 conn,
                 internal_id,
-                "meeting-created",
+                types.MEETING_CREATED,
                 now,
                 data={"external_id": spec.external_id, "name": spec.name},
             )
@@ -233,7 +230,7 @@ class MeetingService:
         if parent is not None:
             # The parent's answers list its breakouts: cached renderings of it are stale now.
             await self._bus.publish(
-                MEETING_CHANGED,
+                MEETING_CHANGED_TOPIC,
                 {"internal_id": parent.internal_id, "external_id": parent.external_id},
             )
         return CreateResult(meeting, False)
@@ -344,7 +341,11 @@ class MeetingService:
             values.update(await moderators.presence_values(conn, row._mapping, now))
             await self._update_meeting(conn, row._mapping, values)
             await append_event(
-                conn, meeting_id, "user-joined" if present else "user-left", now, user_id=user_id
+                conn,
+                meeting_id,
+                types.USER_JOINED if present else types.USER_LEFT,
+                now,
+                user_id=user_id,
             )
             meeting = await queries.with_attendees(conn, {**row._mapping, **values})
         await self._changed(meeting)
@@ -444,7 +445,11 @@ class MeetingService:
                 raise errors.MeetingNotFound()
             await self._update_meeting(conn, row._mapping, {"name": name})
             await append_event(
-                conn, row.internal_id, "meeting-renamed", self._clock.now_ms(), data={"name": name}
+                conn,
+                row.internal_id,
+                types.MEETING_RENAMED,
+                self._clock.now_ms(),
+                data={"name": name},
             )
             meeting = await queries.with_attendees(conn, {**row._mapping, "name": name})
         await self._changed(meeting)
@@ -513,7 +518,7 @@ class MeetingService:
             )
         ).all()
         for (user_id,) in still_present:
-            await append_event(conn, internal_id, "user-left", now, user_id=user_id)
+            await append_event(conn, internal_id, types.USER_LEFT, now, user_id=user_id)
         await conn.execute(
             update(attendees_t)
             .where(attendees_t.c.meeting_id == internal_id, attendees_t.c.present == true())
@@ -536,7 +541,9 @@ class MeetingService:
         await conn.execute(
             update(meetings_t).where(meetings_t.c.internal_id == internal_id).values(**values)
         )
-        await append_event(conn, internal_id, "meeting-ended", now, data={"reason": reason.value})
+        await append_event(
+            conn, internal_id, types.MEETING_ENDED, now, data={"reason": reason.value}
+        )
         return Meeting.from_row({**row, **values})
 
     async def expire_due(self) -> list[Meeting]:
@@ -581,7 +588,7 @@ class MeetingService:
     async def _announce_end(self, meeting: Meeting, reason: EndReason) -> None:
         await self._changed(meeting)
         await self._bus.publish(
-            MEETING_ENDED,
+            MEETING_ENDED_TOPIC,
             {
                 "internal_id": meeting.internal_id,
                 "external_id": meeting.external_id,
@@ -623,6 +630,6 @@ class MeetingService:
 
     async def _changed(self, meeting: Meeting) -> None:
         await self._bus.publish(
-            MEETING_CHANGED,
+            MEETING_CHANGED_TOPIC,
             {"internal_id": meeting.internal_id, "external_id": meeting.external_id},
         )

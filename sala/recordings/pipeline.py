@@ -335,7 +335,7 @@ class RecordingPipeline:
     # --------------------------------------------------------------------------- steps --
     async def _archive(self, record_id: str) -> None:
         started = time.monotonic()
-        await self._event(record_id, "rap-archive-started")
+        await self._event(record_id, types.RAP_ARCHIVE_STARTED)
         folder = await archive(self._db, self.root, self._presentations_root, record_id)
         size = await asyncio.to_thread(_size_of, folder)
         async with self._db.write() as conn:
@@ -344,7 +344,7 @@ class RecordingPipeline:
             )
         await self._event(
             record_id,
-            "rap-archive-ended",
+            types.RAP_ARCHIVE_ENDED,
             success=True,
             step_time=_ms_since(started),
             recorded=True,
@@ -353,22 +353,24 @@ class RecordingPipeline:
 
     async def _sanity(self, record_id: str) -> None:
         started = time.monotonic()
-        await self._event(record_id, "rap-sanity-started")
+        await self._event(record_id, types.RAP_SANITY_STARTED)
         try:
             await streams.sanity(raw_dir(self.root, record_id))
         except RecordingError:
             await self._event(
-                record_id, "rap-sanity-ended", success=False, step_time=_ms_since(started)
+                record_id, types.RAP_SANITY_ENDED, success=False, step_time=_ms_since(started)
             )
             raise
-        await self._event(record_id, "rap-sanity-ended", success=True, step_time=_ms_since(started))
+        await self._event(
+            record_id, types.RAP_SANITY_ENDED, success=True, step_time=_ms_since(started)
+        )
 
     async def _process(self, record_id: str) -> None:
         material: Material | None = None
         made = []
         for fmt, build in FORMATS.items():
             started = time.monotonic()
-            await self._event(record_id, "rap-process-started", workflow=fmt)
+            await self._event(record_id, types.RAP_PROCESS_STARTED, workflow=fmt)
             out = self.root / record_id / fmt
             await asyncio.to_thread(shutil.rmtree, out, True)
             try:
@@ -379,7 +381,7 @@ class RecordingPipeline:
             except RecordingError:
                 await self._event(
                     record_id,
-                    "rap-process-ended",
+                    types.RAP_PROCESS_ENDED,
                     workflow=fmt,
                     success=False,
                     step_time=_ms_since(started),
@@ -388,7 +390,7 @@ class RecordingPipeline:
             elapsed = _ms_since(started)
             made.append({"type": fmt, "processing_time": elapsed, **info})
             await self._event(
-                record_id, "rap-process-ended", workflow=fmt, success=True, step_time=elapsed
+                record_id, types.RAP_PROCESS_ENDED, workflow=fmt, success=True, step_time=elapsed
             )
         await asyncio.to_thread(
             (self.root / record_id / "formats.json").write_text, json.dumps(made), "utf-8"
@@ -402,7 +404,7 @@ class RecordingPipeline:
         for info in made:
             fmt = info["type"]
             started = time.monotonic()
-            await self._event(record_id, "rap-publish-started", workflow=fmt)
+            await self._event(record_id, types.RAP_PUBLISH_STARTED, workflow=fmt)
             url = playback_url(self._base_url, fmt, record_id)
             previews = [
                 {
@@ -425,14 +427,14 @@ class RecordingPipeline:
             recording = await self._publish_format(record_id, formats)
             await self._event(
                 record_id,
-                "rap-publish-ended",
+                types.RAP_PUBLISH_ENDED,
                 workflow=fmt,
                 success=True,
                 step_time=_ms_since(started),
                 recording=recording,
             )
         # As RaP's `published`: the recording is now listed as published, in every format.
-        await self._event(record_id, "rap-published")
+        await self._event(record_id, types.RAP_PUBLISHED)
         # The intermediate files: the formats hold hard links to what they use, and reprocessing
         # makes the rest again from raw/.
         await asyncio.to_thread(shutil.rmtree, self.root / record_id / "work", True)

@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.elements import ColumnElement
 
 from sala.clock import Clock
+from sala.events import types
 from sala.events.log import append_event
 from sala.meetings.ids import meeting_id_hash
 from sala.store import tables
@@ -181,7 +182,7 @@ class RecordingStore:
                     await append_event(
                         conn,
                         record_id,
-                        "rap-published" if publish else "rap-unpublished",
+                        types.RAP_PUBLISHED if publish else types.RAP_UNPUBLISHED,
                         self._clock.now_ms(),
                         data={"record_id": record_id},
                     )
@@ -211,7 +212,7 @@ class RecordingStore:
                     await append_event(
                         conn,
                         record_id,
-                        "rap-deleted",
+                        types.RAP_DELETED,
                         self._clock.now_ms(),
                         data={"record_id": record_id},
                     )

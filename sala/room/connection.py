@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sala.meetings.model import Attendee
+from sala.room.close_codes import CloseCode
 
 OUTBOX_SIZE = 512
 OUTBOX_CHARS = 8 * 1024 * 1024
@@ -36,7 +37,7 @@ class Connection:
     )
     refused_in_a_row: int = 0
     closed: bool = False
-    close_code: int = 1000
+    close_code: int = CloseCode.NORMAL
     in_lobby: bool = False
     queued_chars: int = 0
 
@@ -48,12 +49,12 @@ class Connection:
         if self.closed:
             return
         if self.queued_chars and self.queued_chars + len(text) > OUTBOX_CHARS:
-            self.close(1013)  # "try again later": this client is not keeping up
+            self.close(CloseCode.TRY_AGAIN_LATER)  # this client is not keeping up
             return
         try:
             self.outbox.put_nowait(text)
         except asyncio.QueueFull:
-            self.close(1013)
+            self.close(CloseCode.TRY_AGAIN_LATER)
             return
         self.queued_chars += len(text)
 
@@ -67,7 +68,7 @@ class Connection:
     def send(self, message: dict[str, Any]) -> None:
         self.send_text(encode(message))
 
-    def close(self, code: int = 1000) -> None:
+    def close(self, code: int = CloseCode.NORMAL) -> None:
         if self.closed:
             return
         self.closed = True

@@ -15,13 +15,12 @@ from pathlib import Path
 from typing import Any
 
 from sala.clock import Clock
-from sala.events import types
 from sala.events.bus import Bus
 from sala.events.log import read_all_events
-from sala.events.types import PUBLIC_CHAT_TOPIC
+from sala.events.types import MEETING_ENDED_TOPIC, PUBLIC_CHAT_TOPIC
 from sala.media.engine import MediaEngine
 from sala.meetings.model import Meeting
-from sala.meetings.service import MEETING_ENDED, MeetingService
+from sala.meetings.service import MeetingService
 from sala.meetings.sessions import end_user_sessions
 from sala.presentations.service import PRESENTATION_TOPIC, PROGRESS_TOPIC, PresentationService
 from sala.room.room import Room
@@ -52,7 +51,7 @@ class RoomHub:
         self._default_logout = default_logout
         self._rooms: dict[str, Room] = {}
         self._lock = asyncio.Lock()
-        bus.subscribe(MEETING_ENDED, self._on_ended)
+        bus.subscribe(MEETING_ENDED_TOPIC, self._on_ended)
         bus.subscribe(PUBLIC_CHAT_TOPIC, self._on_chat)
         bus.subscribe(PRESENTATION_TOPIC, self._on_presentation)
         bus.subscribe(PROGRESS_TOPIC, self._on_progress)
@@ -78,33 +77,14 @@ class RoomHub:
                     self._recordings_root,
                     end_sessions=partial(end_user_sessions, self._db, self._clock),
                 )
-                await self._load_chat(room)
+                await self._load(room)
                 self._rooms[meeting.internal_id] = room
             return room
 
-    async def _load_chat(self, room: Room) -> None:
+    async def _load(self, room: Room) -> None:
         async with self._db.read() as conn:
             events = await read_all_events(conn, room.id)
-        room.notes.replay(events)
-        for event in events:
-            if event.type in (types.WHITEBOARD_ADDED, types.WHITEBOARD_REMOVED):
-                room.whiteboard.replay(event.type, event.data)
-                continue
-            if event.type in (types.RECORDING_STARTED, types.RECORDING_STOPPED):
-                room.replay_recording_mark(event.type)
-                continue
-            if event.type != types.CHAT_MESSAGE:
-                continue
-            room.chat.append(
-                {
-                    "type": "chat.message",
-                    "id": f"{event.ts}-{event.id}",
-                    "from": {"id": event.user_id, "name": event.data.get("sender_name", "")},
-                    "to": event.data.get("to"),
-                    "text": event.data.get("message", ""),
-                    "ts": event.ts,
-                }
-            )
+        room.replay(events)
 
     async def _forget(self, room: Room) -> None:
         if self._rooms.get(room.id) is room and not room.participants and not room.lobby:

@@ -7,7 +7,7 @@ sockets:
 
 - a room session keeps at most MAX_CONNECTIONS_PER_SESSION sockets and a user (one attendee,
   who may hold several sessions through getJoinUrl's existingUserID) MAX_CONNECTIONS_PER_USER;
-  a new socket beyond that closes the *oldest* with CLOSE_REPLACED, because a reload opens its
+  a new socket beyond that closes the *oldest* with CloseCode.REPLACED, because a reload opens its
   new socket before the server notices the old one is gone: refusing the newest would lock
   reloads out, while the oldest is the socket nobody looks at any more;
 - connecting is rate-limited per user (USER_CONNECTS), so closing and reopening in a loop
@@ -27,6 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sala.room import protocol as p
+from sala.room.close_codes import CloseCode
 from sala.room.connection import Connection
 from sala.room.ratelimit import TokenBucket
 
@@ -41,10 +42,6 @@ MAX_CONNECTIONS_PER_SESSION = 3
 """Two tabs, plus the moment a reload's new socket overlaps the old one."""
 MAX_CONNECTIONS_PER_USER = 5
 """Across the sessions of one attendee (getJoinUrl's existingUserID gives them more than one)."""
-CLOSE_REPLACED = 4409
-"""Close code of a socket a newer one of the same session or user replaced: the page says so
-and does not reconnect (it would only replace the newer one in turn)."""
-CLOSE_TOO_MANY_CONNECTS = 4429
 
 USER_CONNECTS = Rate(0.5, 10)
 """Ten quick (re)connections, then one every two seconds."""
@@ -166,7 +163,7 @@ class ConnectionLimits:
 
     def admit(self, conn: Connection, session: str, user_id: str, meeting_id: str) -> Lease:
         """Count a new connection in; the oldest ones of its session and user beyond their caps
-        are closed with CLOSE_REPLACED (and stop counting at once)."""
+        are closed with CloseCode.REPLACED (and stop counting at once)."""
         self._sweep()
         user = self._users.get(user_id) or self._budget(self._users, user_id, self._user_rates)
         meeting = self._meetings.get(meeting_id) or self._budget(
@@ -199,7 +196,7 @@ class ConnectionLimits:
 
     def _replace(self, oldest: Connection) -> None:
         self.release(self._leases[oldest])
-        oldest.close(CLOSE_REPLACED)
+        oldest.close(CloseCode.REPLACED)
 
     def _budget(self, where: dict[str, _Budget], key: str, rates: tuple[Rate, Rate]) -> _Budget:
         messages, chats = rates

@@ -1,11 +1,13 @@
 """A meeting's conference media as the room sees it: who is in the audio and how, which webcams
 and screens are published, and who may do what with them.
 
-The rules live here (lock settings, forced listen-only, webcamsOnlyForModerator, camera caps,
-the presenter's screen, moderators muting and ejecting); the engine (media/engine.py) only
-carries media. Every change updates the attendee's flags (getMeetingInfo's counts), appends the
-BBB event to the log (webhooks, analytics) and is announced to the room. Requests to the engine
-take milliseconds to seconds, so they run outside the room's lock, one at a time per participant.
+The rules are applied here (lock settings, forced listen-only, webcamsOnlyForModerator, camera
+caps, the presenter's screen, moderators muting and ejecting), as the meeting's policy
+(meetings/policy.py) states them; the engine (media/engine.py) only carries media. Every change
+updates the attendee's flags (getMeetingInfo's counts), appends the BBB event to the log
+(webhooks, analytics) and is announced to the room. Requests to the engine take milliseconds to
+seconds, so they run outside the room's lock, one at a time per participant. Like the room's
+other features, this one sees the room through its port (room/port.py).
 """
 
 from __future__ import annotations
@@ -14,16 +16,16 @@ import asyncio
 import itertools
 import logging
 import re
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import Any
 
 from sala.events import types
 from sala.media.engine import Feed, FeedKind, MediaEngine, MediaError, MeetingMedia
 from sala.meetings.model import Role
+from sala.meetings.policy import Feature
 from sala.room import protocol as p
 from sala.room.connection import Connection
-
-if TYPE_CHECKING:
-    from sala.room.room import Participant, Room
+from sala.room.port import Participant, RoomPort, Route, Routes
 
 log = logging.getLogger(__name__)
 
@@ -51,22 +53,14 @@ def _user(attributes: dict[str, Any]) -> dict[str, Any]:
     return {"user": attributes}
 
 
-def _setting_bool(value: Any) -> bool:
-    return value is True or str(value).lower() == "true"
-
-
-def forced_listen_only(me: Participant) -> bool:
-    """join's userdata-bbb_force_listen_only (BBB 3.0): a viewer may only listen; moderators,
-    as they are now, are not affected."""
-    return me.attendee.role is not Role.MODERATOR and _setting_bool(
-        me.attendee.custom_data.get("bbb_force_listen_only")
-    )
-
-
 class RoomMedia:
-    def __init__(self, room: Room, engine: MediaEngine | None) -> None:
+    def __init__(
+        self, room: RoomPort, engine: MediaEngine | None, capture_dir: Path | None = None
+    ) -> None:
         self._room = room
         self._engine = engine
+        self._capture_dir = capture_dir
+        """Where the engine writes this meeting's media, if it is recorded."""
         self._media: MeetingMedia | None = None
         self._opening = asyncio.Lock()
         self._sessions: dict[str, Any] = {}
@@ -81,6 +75,10 @@ class RoomMedia:
     def available(self) -> bool:
         return self._engine is not None
 
+    def routes(self) -> Routes:
+        """Every media message, handled outside the room's lock."""
+        return {kind: Route(self.handle, locked=False) for kind in p.MEDIA_MESSAGES}
+
     # ------------------------------------------------------------------------ engine --
     async def _meeting_media(self) -> MeetingMedia:
         if self._engine is None:
@@ -89,7 +87,7 @@ class RoomMedia:
             if self._media is None:
                 number = int(self._room.meeting.voice_bridge)
                 self._media = await self._engine.open_meeting(
-                    self._room.id, number, self, self._room.capture_dir
+                    self._room.id, number, self, self._capture_dir
                 )
             return self._media
 
@@ -181,17 +179,17 @@ class RoomMedia:
         listen_only = message.listenOnly
         if listen_only and not receive_only(message.sdp):
             raise MediaRefused("bad_sdp", "A listen-only offer must only receive audio", ref)
-        if not listen_only and self._room.locked(me.attendee, "disableMic"):
+        if not listen_only and not self._room.policy.can_use_microphone(me.attendee):
             raise MediaRefused(
                 "locked", "Microphones are locked for viewers: join listen-only", ref
             )
-        if not listen_only and forced_listen_only(me):
+        if not listen_only and self._room.policy.listen_only_forced(me.attendee):
             raise MediaRefused("forbidden", "You can only join the audio listen-only", ref)
         previous = me.audio
         if previous == "mic" and not listen_only:
             muted = me.muted
         else:
-            muted = _setting_bool(self._room.setting("muteOnStart", False))
+            muted = self._room.policy.mute_on_start
         session = await self._session(me)
         answer: str = await session.join_audio(message.sdp, muted=muted or listen_only)
         await self._audio_left(me, previous, keep=("listen" if listen_only else "mic"))
@@ -232,7 +230,7 @@ class RoomMedia:
     async def _mute_self(self, me: Participant, muted: bool, ref: str | None) -> None:
         if me.audio != "mic":
             raise MediaRefused("not_in_audio", "Join the audio with a microphone first", ref)
-        if not muted and self._room.locked(me.attendee, "disableMic"):
+        if not muted and not self._room.policy.can_use_microphone(me.attendee):
             raise MediaRefused("locked", "Microphones are locked for viewers", ref)
         await (await self._session(me)).set_muted(muted)
         await self._set_muted(me, muted, by=None)
@@ -243,21 +241,19 @@ class RoomMedia:
         target = self._room.participant(user_id, ref)
         if target.audio != "mic":
             raise MediaRefused("not_in_audio", "That user has no microphone in the audio", ref)
-        if not muted and not _setting_bool(self._room.setting("allowModsToUnmuteUsers", False)):
+        if not muted and not self._room.policy.moderators_may_unmute_others():
             raise MediaRefused("forbidden", "Moderators cannot unmute others in this meeting", ref)
         await (await self._meeting_media()).mute(user_id, muted)
         await self._set_muted(target, muted, by=me.attendee.internal_user_id)
 
     async def _mute_all(self, me: Participant, message: p.MuteAll) -> None:
-        await self._room.update_settings({"muteOnStart": message.muted})
-        for target in list(self._room.participants.values()):
+        await self._room.update_settings(self._room.policy.mute_on_start_is(message.muted))
+        for target in self._room.everyone():
             if target is me or target.audio != "mic" or target.muted == message.muted:
                 continue
             if message.exceptPresenter and target.attendee.is_presenter:
                 continue
-            if not message.muted and not _setting_bool(
-                self._room.setting("allowModsToUnmuteUsers", False)
-            ):
+            if not message.muted and not self._room.policy.moderators_may_unmute_others():
                 continue
             try:
                 await (await self._meeting_media()).mute(
@@ -287,16 +283,17 @@ class RoomMedia:
     ) -> tuple[Feed, str]:
         user_id = me.attendee.internal_user_id
         if kind is FeedKind.CAMERA:
-            if self._room.locked(me.attendee, "disableCam"):
+            policy = self._room.policy
+            if not policy.can_share_camera(me.attendee):
                 raise MediaRefused("locked", "Webcams are locked for viewers", ref)
-            cap = int(self._room.setting("meetingCameraCap", 0) or 0)
+            cap = policy.meeting_camera_cap
             others = [f for f in self.feeds.values() if f.kind is kind and f.user_id != user_id]
-            if cap and len(others) >= cap:
+            if policy.camera_cap_reached(len(others)):
                 raise MediaRefused(
                     "camera_cap", f"This meeting allows {cap} webcams at a time", ref
                 )
         else:
-            if self._room.disabled("screenshare"):
+            if not self._room.policy.enabled(Feature.SCREENSHARE):
                 raise MediaRefused("disabled", "Screen sharing is disabled in this meeting", ref)
             if not me.attendee.is_presenter:
                 raise MediaRefused("forbidden", "Only the presenter can share a screen", ref)
@@ -334,7 +331,7 @@ class RoomMedia:
             return
         del self.feeds[feed.id]
         self._up.discard(feed.id)
-        participant = self._room.participants.get(user_id)
+        participant = self._room.find(user_id)
         if participant is not None:
             if kind is FeedKind.CAMERA:
                 await self._room.update_media_flags(
@@ -352,9 +349,7 @@ class RoomMedia:
     async def _eject(self, me: Participant, user_id: str, kind: FeedKind, ref: str | None) -> None:
         if me.attendee.role is not Role.MODERATOR:
             raise MediaRefused("forbidden", "Only moderators can stop someone else's webcam", ref)
-        if kind is not FeedKind.CAMERA or not _setting_bool(
-            self._room.setting("allowModsToEjectCameras", False)
-        ):
+        if kind is not FeedKind.CAMERA or not self._room.policy.moderators_may_eject_cameras():
             raise MediaRefused("forbidden", "Moderators cannot eject webcams in this meeting", ref)
         self._room.participant(user_id, ref)
         await self._unpublish(user_id, kind)
@@ -365,10 +360,10 @@ class RoomMedia:
             return True
         if feed.user_id == viewer.attendee.internal_user_id:
             return True
-        if not _setting_bool(self._room.setting("webcamsOnlyForModerator", False)):
-            return True
-        owner = self._room.participants.get(feed.user_id)
-        return owner is not None and owner.attendee.role is Role.MODERATOR
+        owner = self._room.find(feed.user_id)
+        return self._room.policy.sees_camera_of(
+            viewer.attendee, None if owner is None else owner.attendee
+        )
 
     def _visible_feed(self, me: Participant, feed_id: int, ref: str | None) -> Feed:
         feed = self.feeds.get(feed_id)
@@ -386,7 +381,7 @@ class RoomMedia:
         ]
 
     async def _announce_feeds(self) -> None:
-        for participant in list(self._room.participants.values()):
+        for participant in self._room.everyone():
             self._room.send_to(
                 participant.attendee.internal_user_id,
                 {"type": "media.feeds", "feeds": self.feeds_for(participant)},
@@ -395,14 +390,15 @@ class RoomMedia:
     # ------------------------------------------------------------ changes from outside --
     async def locks_changed(self) -> None:
         """Lock settings changed: viewers lose what they may no longer have."""
-        for target in list(self._room.participants.values()):
+        policy = self._room.policy
+        for target in self._room.everyone():
             user_id = target.attendee.internal_user_id
-            if self._room.locked(target.attendee, "disableCam") and self._feed_of(
+            if not policy.can_share_camera(target.attendee) and self._feed_of(
                 user_id, FeedKind.CAMERA
             ):
                 await self._unpublish(user_id, FeedKind.CAMERA)
                 self._stopped(user_id, FeedKind.CAMERA, "lock")
-            mic_locked = self._room.locked(target.attendee, "disableMic")
+            mic_locked = not policy.can_use_microphone(target.attendee)
             if mic_locked and target.audio == "mic" and not target.muted and self._media:
                 try:
                     await self._media.mute(user_id, True)
@@ -440,7 +436,7 @@ class RoomMedia:
 
     # ------------------------------------------------------------- engine → room --
     async def talking(self, user_id: str, talking: bool) -> None:
-        participant = self._room.participants.get(user_id)
+        participant = self._room.find(user_id)
         if participant is None or participant.talking == talking:
             return
         if talking and (participant.audio != "mic" or participant.muted):
@@ -461,7 +457,7 @@ class RoomMedia:
     async def media_lost(self, user_id: str, what: str) -> None:
         """The engine lost this participant's media (a network that failed for good, or the
         media server restarted): forget it here and let the browser negotiate again."""
-        participant = self._room.participants.get(user_id)
+        participant = self._room.find(user_id)
         if what == "all":
             self._sessions.pop(user_id, None)
             for kind in FeedKind:

@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sala.events import types
 from sala.events.log import MeetingEvent
 from sala.meetings.model import Role
-from sala.meetings.service import MeetingService
+from sala.meetings.policy import Feature
 from sala.room import protocol as p
 from sala.room.connection import Connection
 from sala.room.limits import (
@@ -31,9 +31,7 @@ from sala.room.limits import (
     Limited,
 )
 from sala.room.notes import NotesError, SharedNotes, decode_update, encode_update
-
-if TYPE_CHECKING:
-    from sala.room.room import Participant, Room
+from sala.room.port import Participant, RoomPort, Routes, route
 
 SNAPSHOT_EVERY_UPDATES = 1000
 """How often (in accepted updates) the room considers logging a snapshot. It logs one only when
@@ -67,15 +65,23 @@ def replay_notes(notes: SharedNotes, events: Sequence[MeetingEvent]) -> tuple[in
 
 
 class RoomNotes:
-    def __init__(self, room: Room, meetings: MeetingService) -> None:
+    def __init__(self, room: RoomPort) -> None:
         self._room = room
-        self._meetings = meetings
         self.document = SharedNotes()
         self._updates = KeyedBuckets(NOTES_UPDATES_PER_USER)
         self._bytes = KeyedBuckets(NOTES_BYTES_PER_USER)
         self._syncs = KeyedBuckets(NOTES_SYNCS_PER_USER)
         self._since_snapshot = (0, 0)
         """Updates (count, bytes) logged since the latest snapshot or reset."""
+
+    def routes(self) -> Routes:
+        return dict(
+            [
+                route(p.NotesUpdate, self.handle),
+                route(p.NotesSync, self.handle),
+                route(p.NotesReset, self.handle),
+            ]
+        )
 
     @property
     def text(self) -> str:
@@ -86,7 +92,7 @@ class RoomNotes:
 
     def welcome(self) -> dict[str, Any]:
         """The notes' part of a `welcome`."""
-        if self._room.disabled("sharedNotes"):
+        if not self._room.policy.enabled(Feature.SHARED_NOTES):
             return {"notes": None, "notesGeneration": self.document.generation}
         return {
             "notes": self.document.encoded_state(),
@@ -98,7 +104,7 @@ class RoomNotes:
 
     async def handle(self, conn: Connection, me: Participant, message: NotesMessage) -> None:
         ref = message.ref
-        if self._room.disabled("sharedNotes"):
+        if not self._room.policy.enabled(Feature.SHARED_NOTES):
             raise p.ProtocolError("disabled", "Shared notes are disabled in this meeting", ref)
         user_id = me.attendee.internal_user_id
         if isinstance(message, p.NotesSync):
@@ -120,7 +126,7 @@ class RoomNotes:
     async def _edit(self, me: Participant, message: p.NotesUpdate) -> None:
         ref = message.ref
         notes = self.document
-        if self._room.locked(me.attendee, "disableNotes"):
+        if not self._room.policy.can_edit_notes(me.attendee):
             raise p.ProtocolError("locked", "A moderator has locked the shared notes", ref)
         if message.generation is not None and message.generation != notes.generation:
             raise p.ProtocolError(
@@ -179,8 +185,8 @@ class RoomNotes:
             self._since_snapshot = (0, logged)  # look again after as many updates
             return
         self._since_snapshot = (0, 0)
-        await self._meetings.log_event(
-            self._room.id,
+        await self._room.log(
+            None,
             types.NOTES_SNAPSHOT,
             {"update": self.document.encoded_state(), "generation": self.document.generation},
         )

@@ -1,86 +1,63 @@
-"""A meeting's room in this process: who is connected, what they may do, and who hears about it.
+"""A meeting's room in this process: who is connected, one dispatch table, and the fan-out.
 
-Actions from connections are handled one at a time (a lock per room), checked against the
-sender's role, the lock settings and the meeting's disabled features, written through
-MeetingService (state and event log), and announced on the bus topic `room:<meeting>`. Every
-process with connections in that meeting delivers the announcement to its own connections, so
-the same code works when several processes share a meeting.
+The room seats connections (attach, the reconnect grace, detach) and sends each a welcome;
+what participants can do lives in features (room/features/, room/media.py, room/notes_room.py),
+each answering the message types it lists in its routes. The room builds one table from those
+routes and runs each action under its lock, one at a time, except media (outside it). Features
+see the room through its port (room/port.py): they check the meeting's policy
+(meetings/policy.py), write through MeetingService (state and event log), and announce on the
+bus topic `room:<meeting>`. Every process with connections in that meeting delivers the
+announcement to its own connections, so the same code works when several processes share a
+meeting.
+
+A participant's attendee (role, presenter flag) is read when they arrive and re-read only when
+the room changes it; such changes are announced on the topic too, so the other processes
+re-read it as well.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any
+
+from pydantic import BaseModel
 
 from sala.clock import Clock
 from sala.events import types
 from sala.events.bus import Bus
+from sala.events.log import MeetingEvent
 from sala.media.engine import MediaEngine
-from sala.meetings.model import Attendee, GuestStatus, Meeting, Role
-from sala.meetings.rules import EndReason
+from sala.meetings.model import GuestStatus, Meeting, Role
+from sala.meetings.policy import MeetingPolicy
 from sala.meetings.service import MeetingService
 from sala.presentations.service import PresentationService
 from sala.recordings.capture import raw_dir
 from sala.room import protocol as p
+from sala.room.close_codes import CloseCode
 from sala.room.connection import Connection, encode
+from sala.room.features.chat import Chat
+from sala.room.features.drawing import Drawing
+from sala.room.features.lobby import Lobby
+from sala.room.features.moderation import Moderation
+from sala.room.features.polls import Polls
+from sala.room.features.presenting import Presenting
+from sala.room.features.recording_marks import RecordingMarks
+from sala.room.features.status import Status
 from sala.room.markup import sanitize
 from sala.room.media import RoomMedia
 from sala.room.notes_room import RoomNotes
-from sala.room.polls import Poll, PollError
-from sala.room.whiteboard import Whiteboard
+from sala.room.port import Participant, Refused, Route, Routes, route
 
 log = logging.getLogger(__name__)
 
 RECONNECT_GRACE_S = 10.0
 ACTIVITY_EVERY_S = 30.0
-WHOLE_PAGE = {"x": 0.0, "y": 0.0, "w": 1.0, "h": 1.0}
-CHAT_HISTORY = 1000
-LOCK_KEYS = {
-    "disableCam": "lockSettingsDisableCam",
-    "disableMic": "lockSettingsDisableMic",
-    "disablePrivateChat": "lockSettingsDisablePrivateChat",
-    "disablePublicChat": "lockSettingsDisablePublicChat",
-    "disableNotes": "lockSettingsDisableNotes",
-    "hideUserList": "lockSettingsHideUserList",
-}
-
-
-class Refused(p.ProtocolError):
-    pass
-
-
-@dataclass
-class Participant:
-    attendee: Attendee
-    hand: bool = False
-    reaction: str | None = None
-    away: bool = False
-    audio: str | None = None
-    """None, "mic" or "listen" (listen-only)."""
-    muted: bool = False
-    talking: bool = False
-    connections: set[Connection] = field(default_factory=set)
-
-    def view(self) -> dict[str, Any]:
-        a = self.attendee
-        return {
-            "id": a.internal_user_id,
-            "name": a.full_name,
-            "role": a.role.value,
-            "guest": a.guest,
-            "presenter": a.is_presenter,
-            "hand": self.hand,
-            "reaction": self.reaction,
-            "away": self.away,
-            "avatar": a.avatar_url or None,
-            "audio": self.audio,
-            "muted": self.muted,
-            "talking": self.talking,
-        }
+_USER_MESSAGES = ("user.joined", "user.updated", "user.left")
+"""What a hidden user list hides from viewers (the subject is someone else than a moderator)."""
 
 
 class Room:
@@ -99,10 +76,8 @@ class Room:
         *,
         end_sessions: Callable[[str, str], Awaitable[int]] | None = None,
     ) -> None:
-        self.meeting = meeting
-        self._end_sessions = end_sessions
-        """Ends a user's room sessions in the store (meetings/sessions.py): a removal."""
-        self._recordings_root = recordings_root
+        self._meeting = meeting
+        self._policy = MeetingPolicy.of(meeting)
         self._meetings = meetings
         self._bus = bus
         self._clock = clock
@@ -110,91 +85,183 @@ class Room:
         self._on_empty = on_empty
         self._lock = asyncio.Lock()
         self.participants: dict[str, Participant] = {}
-        self.lobby: dict[str, Connection] = {}
-        self.chat: list[dict[str, Any]] = []
         self._leaving: dict[str, asyncio.Task[None]] = {}
-        self._topic = f"room:{meeting.internal_id}"
+        self._topic = types.room_topic(meeting.internal_id)
+        self._origin = uuid.uuid4().hex
+        """Tells this room's own announcements from other processes' (attendee refreshes)."""
         self._unsubscribe = bus.subscribe(self._topic, self._deliver)
         self.closed = False
-        self.media = RoomMedia(self, media_engine)
-        self._presentations = presentations
-        self.poll: Poll | None = None
-        self.whiteboard = Whiteboard()
-        self.notes = RoomNotes(self, meetings)
-        self.recording = False
-        """Whether the meeting is recording now (between a started and a stopped mark)."""
-        self.recording_ever = False
-        self.view: dict[str, float] = dict(WHOLE_PAGE)
-        """The presenter's zoom on the current page (fractions of the slide)."""
         self._activity_at = 0
         self._ice_servers = ice_servers or (lambda _user: [])
 
+        capture = None
+        if meeting.record and recordings_root is not None:
+            capture = raw_dir(recordings_root, meeting.internal_id)
+        self.media = RoomMedia(self, media_engine, capture)
+        self.chat = Chat(self)
+        self.status = Status(self)
+        self.drawing = Drawing(self, presentations)
+        self.presenting = Presenting(
+            self, presentations, self.drawing, self.media.presenter_changed
+        )
+        self.polls = Polls(self, self.presenting.presenters, self.drawing.poll_result)
+        self.notes = RoomNotes(self)
+        self.marks = RecordingMarks(self)
+        self._lobby = Lobby(self)
+        self.moderation = Moderation(
+            self,
+            drop=self._drop,
+            rewelcome=self._rewelcome,
+            locks_changed=self.media.locks_changed,
+            end_meeting=meetings.end_by_internal_id,
+            end_sessions=end_sessions,
+        )
+        self._routes = _table(
+            dict(
+                [
+                    route(p.Ping, self._ping),
+                    route(p.Leave, self._leave),
+                    route(p.Hello, self._hello_again),
+                ]
+            ),
+            self.chat.routes(),
+            self.status.routes(),
+            self.presenting.routes(),
+            self.drawing.routes(),
+            self.polls.routes(),
+            self.notes.routes(),
+            self.marks.routes(),
+            self._lobby.routes(),
+            self.moderation.routes(),
+            self.media.routes(),
+        )
+
+    # ------------------------------------------------------------------------- the port --
     @property
     def id(self) -> str:
-        return self.meeting.internal_id
+        return self._meeting.internal_id
 
-    # ------------------------------------------------------------------------ settings --
-    def _setting(self, key: str, default: Any = None) -> Any:
-        return self.meeting.settings.get(key, default)
+    @property
+    def meeting(self) -> Meeting:
+        return self._meeting
 
-    def locks(self) -> dict[str, bool]:
-        return {short: bool(self._setting(long, False)) for short, long in LOCK_KEYS.items()}
+    @property
+    def policy(self) -> MeetingPolicy:
+        return self._policy
 
-    def _locked(self, attendee: Attendee, lock: str) -> bool:
-        # BBB's lock settings apply to viewers only.
-        return attendee.role is Role.VIEWER and bool(self._setting(LOCK_KEYS[lock], False))
+    @property
+    def logout_url(self) -> str:
+        return self._logout_url
 
-    def _disabled(self, feature: str) -> bool:
-        return feature in self.meeting.disabled_features
+    @property
+    def lobby(self) -> dict[str, Connection]:
+        """Connections waiting for a moderator to let them in."""
+        return self._lobby.waiting
 
-    # What the media rules (room/media.py) read and do through the room.
-    locked = _locked
-    disabled = _disabled
-    setting = _setting
+    def now_ms(self) -> int:
+        return self._clock.now_ms()
 
-    async def refresh(self) -> None:
+    def participant(self, user_id: str, ref: str | None = None) -> Participant:
+        target = self.participants.get(user_id)
+        if target is None:
+            raise Refused("not_found", "That user is not in the meeting", ref)
+        return target
+
+    def find(self, user_id: str) -> Participant | None:
+        return self.participants.get(user_id)
+
+    def everyone(self) -> list[Participant]:
+        return list(self.participants.values())
+
+    def send_to(self, user_id: str, message: dict[str, Any]) -> None:
+        participant = self.participants.get(user_id)
+        if participant is not None:
+            for conn in participant.connections:
+                conn.send(message)
+
+    async def broadcast(self, message: dict[str, Any], to: list[str] | None = None) -> None:
+        await self._bus.publish(self._topic, {"to": to, "message": message})
+
+    async def publish_user(self, participant: Participant) -> None:
+        await self.broadcast({"type": "user.updated", "user": participant.view()})
+
+    async def log(self, by: Participant | None, kind: str, data: dict[str, Any]) -> None:
+        user_id = None if by is None else by.user_id
+        await self._meetings.log_event(self.id, kind, data, user_id=user_id)
+
+    async def activity(self, kind: str) -> None:
+        """Talking and the like keep the meeting alive. The inactivity rule counts in minutes,
+        so the deadline moves at most every ACTIVITY_EVERY_S, not on every word."""
+        now = self._clock.now_ms()
+        if now - self._activity_at < ACTIVITY_EVERY_S * 1000:
+            return
+        self._activity_at = now
+        await self._meetings.record_activity(self.id, kind)
+
+    async def update_settings(self, changes: dict[str, Any]) -> None:
+        await self._meetings.update_settings(self.id, changes)
+        await self._refresh()
+
+    async def update_attendee(
+        self, user_id: str, changes: dict[str, Any], event: tuple[str, dict[str, Any]]
+    ) -> None:
+        await self._meetings.update_attendee(self.id, user_id, changes, event)
+        await self._reload(user_id)
+        # The other processes holding this participant's connections read it again too.
+        await self._bus.publish(self._topic, {"reload": user_id, "origin": self._origin})
+
+    async def update_media_flags(
+        self, participant: Participant, changes: dict[str, Any], event: str, data: dict[str, Any]
+    ) -> None:
+        await self._meetings.update_attendee(self.id, participant.user_id, changes, (event, data))
+
+    # ------------------------------------------------------------------------- the store --
+    async def _refresh(self) -> None:
         fresh = await self._meetings.get_by_internal_id(self.id)
         if fresh is not None:
-            self.meeting = fresh
+            self._meeting = fresh
+            self._policy = MeetingPolicy.of(fresh)
+
+    async def _reload(self, user_id: str) -> None:
+        participant = self.participants.get(user_id)
+        if participant is None:
+            return
+        fresh = await self._meetings.get_attendee(user_id)
+        if fresh is not None:
+            participant.attendee = fresh
+
+    def replay(self, events: Sequence[MeetingEvent]) -> None:
+        """A room starting (after a restart, or for a meeting's first connection here) takes its
+        chat, whiteboard, notes and recording marks from the meeting's log."""
+        self.notes.replay(events)
+        self.drawing.replay(events)
+        self.marks.replay(events)
+        self.chat.replay(events)
 
     # ---------------------------------------------------------------------- connections --
     async def attach(self, conn: Connection) -> None:
         async with self._lock:
-            await self.refresh()
+            await self._refresh()
             attendee = await self._meetings.get_attendee(conn.user_id)
-            if attendee is None or self.meeting.ended:
+            if attendee is None or self._meeting.ended:
                 raise Refused("not_in_meeting", "This session does not belong to a live meeting")
             conn.attendee = attendee
-            removed = self._setting("removedUserIds", [])
-            if attendee.external_user_id in removed:
+            if self._policy.banned(attendee):
                 conn.send({"type": "removed", "reason": "banned", "logoutUrl": self._logout_url})
-                conn.close(4403)
+                conn.close(CloseCode.FORBIDDEN)
                 return
             if attendee.guest_status is GuestStatus.DENY:
                 conn.send({"type": "guest.denied", "logoutUrl": self._logout_url})
-                conn.close(4403)
+                conn.close(CloseCode.FORBIDDEN)
                 return
             if attendee.guest_status is GuestStatus.WAIT:
-                conn.in_lobby = True
-                self.lobby[conn.user_id] = conn
-                conn.send(
-                    {
-                        "type": "lobby.waiting",
-                        "version": p.PROTOCOL_VERSION,
-                        "meeting": {"name": self.meeting.name},
-                        "you": {"id": attendee.internal_user_id, "name": attendee.full_name},
-                        "message": self._setting("lobbyMessage", ""),
-                        "locale": attendee.custom_data.get("bbb_override_default_locale"),
-                    }
-                )
-                await self._announce_lobby()
+                await self._lobby.wait(conn, p.PROTOCOL_VERSION)
                 return
             await self._admit(conn)
 
     async def _admit(self, conn: Connection) -> None:
         user_id = conn.user_id
-        conn.in_lobby = False
-        self.lobby.pop(user_id, None)
+        self._lobby.admitted(conn)
         pending = self._leaving.pop(user_id, None)
         participant = self.participants.get(user_id)
         if participant is None:
@@ -202,36 +269,27 @@ class Room:
                 await self._meetings.user_connected(self.id, user_id)
             participant = Participant(conn.attendee)
             self.participants[user_id] = participant
-            if conn.attendee.role is Role.MODERATOR and not any(
-                q.attendee.is_presenter for q in self.participants.values()
-            ):
-                await self._set_presenter(user_id)
+            if conn.attendee.role is Role.MODERATOR and not self.presenting.presenters():
+                await self.presenting.assign(user_id)
             if pending is None:
-                await self._publish({"type": "user.joined", "user": participant.view()})
-            if (
-                self.meeting.record
-                and self._setting("autoStartRecording", False)
-                and not self.recording_ever
-            ):
-                await self._set_recording(participant, True)
+                await self.broadcast({"type": "user.joined", "user": participant.view()})
+            await self.marks.joined(participant)
         else:
             participant.attendee = conn.attendee
         if pending is not None:
             pending.cancel()
         participant.connections.add(conn)
-        conn.send({**self._welcome(participant), **await self._presentation_state()})
+        conn.send({**self._welcome(participant), **await self.presenting.state()})
 
     async def detach(self, conn: Connection) -> None:
         async with self._lock:
-            if self.lobby.get(conn.user_id) is conn:
-                del self.lobby[conn.user_id]
-                await self._announce_lobby()
+            if await self._lobby.left(conn):
                 return
             participant = self.participants.get(conn.user_id)
             if participant is None:
                 return
             participant.connections.discard(conn)
-            if participant.connections or conn.close_code in (4403, 4410):
+            if participant.connections or conn.close_code in (CloseCode.FORBIDDEN, CloseCode.GONE):
                 return
             # A reload or a network blip: keep the seat for a moment before announcing a leave.
             self._leaving[conn.user_id] = asyncio.create_task(self._leave_later(conn.user_id))
@@ -248,13 +306,13 @@ class Room:
         if participant is None:
             return
         for conn in list(participant.connections):
-            conn.close(4410)
+            conn.close(CloseCode.GONE)
         await self.media.release(user_id)
         await self._meetings.user_disconnected(self.id, user_id)
-        await self._publish({"type": "user.left", "user": user_id})
+        await self.broadcast({"type": "user.left", "user": user_id})
         if participant.attendee.is_presenter:
             await self._meetings.update_attendee(
-                self.id, user_id, {"is_presenter": False}, ("user-presenter-unassigned", {})
+                self.id, user_id, {"is_presenter": False}, (types.USER_PRESENTER_UNASSIGNED, {})
             )
         if not self.participants and not self.lobby:
             await self._on_empty(self)
@@ -271,529 +329,35 @@ class Room:
             participant = self.participants.get(conn.user_id)
             if participant is None:
                 raise Refused("not_in_meeting", "You are not in this meeting", message.ref)
-            participant.attendee = (
-                await self._meetings.get_attendee(conn.user_id)
-            ) or participant.attendee
-            if not isinstance(message, p.MEDIA_MESSAGES):
-                await self._dispatch(conn, participant, message)
+            found = self._routes.get(type(message))
+            if found is None:
+                raise Refused("unknown_type", f"Unknown message type {message.type!r}", message.ref)
+            if found.locked:
+                await found.handler(conn, participant, message)
                 return
-        # Outside the room's lock: media requests wait on the media server, and they are
-        # serialised per participant by RoomMedia.
-        await self.media.handle(conn, participant, message)
+        await found.handler(conn, participant, message)
 
-    async def _dispatch(self, conn: Connection, me: Participant, message: p.ClientMessage) -> None:
-        ref = message.ref
-        moderator = me.attendee.role is Role.MODERATOR
-        if isinstance(message, p.Ping):
-            conn.send({"type": "pong", "ref": ref})
-        elif isinstance(message, p.ChatSend):
-            await self._chat(me, message)
-        elif isinstance(message, p.HandSet):
-            target = self._target(message.user or me.attendee.internal_user_id, ref)
-            if target is not me and not (moderator and not message.raised):
-                raise Refused("forbidden", "Only moderators can lower someone else's hand", ref)
-            if self._disabled("raiseHand") and message.raised:
-                raise Refused("disabled", "Raising hands is disabled in this meeting", ref)
-            target.hand = message.raised
-            await self._log(target, types.RAISE_HAND, {"raised": message.raised})
-            await self._publish_user(target)
-        elif isinstance(message, p.ReactionSet):
-            if self._disabled("userReactions"):
-                raise Refused("disabled", "Reactions are disabled in this meeting", ref)
-            if message.emoji is not None and message.emoji not in p.REACTIONS:
-                raise Refused("invalid", "Unknown reaction", ref)
-            me.reaction = message.emoji
-            await self._log(me, types.EMOJI, {"emoji": message.emoji or "none"})
-            await self._publish_user(me)
-        elif isinstance(message, p.AwaySet):
-            me.away = message.away
-            await self._publish_user(me)
-        elif isinstance(message, p.Leave):
-            await self._drop(me.attendee.internal_user_id)
-        elif isinstance(
-            message,
-            p.PresentationPage | p.PresentationShow | p.PresentationRemove | p.PresentationZoom,
-        ):
-            await self._present(me, message)
-        elif isinstance(message, p.DrawAdd | p.DrawErase | p.WhiteboardMulti):
-            await self._draw(me, message)
-        elif isinstance(message, p.PollStart | p.PollAnswer | p.PollStop | p.PollPublish):
-            await self._poll(conn, me, message)
-        elif isinstance(message, p.NotesUpdate | p.NotesSync | p.NotesReset):
-            await self.notes.handle(conn, me, message)
-        elif isinstance(message, p.RecordingSet):
-            if not moderator:
-                raise Refused("forbidden", "Only moderators start and stop the recording", ref)
-            if not self.meeting.record:
-                raise Refused("disabled", "This meeting is not recorded", ref)
-            if not self._setting("allowStartStopRecording", True):
-                raise Refused("forbidden", "The recording cannot be started or stopped here", ref)
-            if message.recording != self.recording:
-                await self._set_recording(me, message.recording)
-        elif isinstance(message, p.Hello):
-            raise Refused("invalid", "The handshake was already done", ref)
-        else:
-            if not moderator:
-                raise Refused("forbidden", "Only moderators can do that", ref)
-            await self._moderate(me, message)
+    async def _ping(self, conn: Connection, _me: Participant, message: p.Ping) -> None:
+        conn.send({"type": "pong", "ref": message.ref})
 
-    async def _moderate(self, me: Participant, message: p.ClientMessage) -> None:
-        ref = message.ref
-        if isinstance(message, p.UserRemove):
-            target = self._target(message.user, ref)
-            if target is me:
-                raise Refused("invalid", "Use leave to leave the meeting", ref)
-            if message.ban:
-                banned = [*self._setting("removedUserIds", []), target.attendee.external_user_id]
-                await self._meetings.update_settings(self.id, {"removedUserIds": banned})
-                await self.refresh()
-            if self._end_sessions is not None:
-                # Before anyone is told: a reload racing the notice finds its cookie dead.
-                await self._end_sessions(self.id, target.attendee.internal_user_id)
-            for conn in list(target.connections):
-                conn.send({"type": "removed", "reason": "moderator", "logoutUrl": self._logout_url})
-            await self._drop(target.attendee.internal_user_id)
-        elif isinstance(message, p.UserRole):
-            target = self._target(message.user, ref)
-            await self._meetings.update_attendee(
-                self.id,
-                target.attendee.internal_user_id,
-                {"role": message.role},
-                ("user-role-changed", {"role": message.role}),
-            )
-            await self._reload(target)
-            await self._publish_user(target)
-            state = await self._presentation_state()
-            for conn in target.connections:
-                conn.send({**self._welcome(target), **state})
-        elif isinstance(message, p.UserPresenter):
-            self._target(message.user, ref)
-            await self._set_presenter(message.user)
-        elif isinstance(message, p.LockSet):
-            changes = {
-                LOCK_KEYS[k]: v
-                for k, v in message.model_dump(exclude={"type", "ref"}).items()
-                if v is not None
-            }
-            await self._meetings.update_settings(self.id, changes)
-            await self.refresh()
-            await self._publish({"type": "locks.updated", "locks": self.locks()})
-            await self.media.locks_changed()
-        elif isinstance(message, p.GuestDecide):
-            waiting = [message.user] if message.user else list(self.lobby)
-            if message.user and message.user not in self.lobby:
-                raise Refused("not_found", "That guest is not waiting", ref)
-            for user_id in waiting:
-                status = "ALLOW" if message.allow else "DENY"
-                await self._meetings.update_attendee(
-                    self.id,
-                    user_id,
-                    {"guest_status": status},
-                    ("guest-decided", {"status": status}),
-                )
-                await self._publish(
-                    {"type": "guest.allowed" if message.allow else "guest.denied", "user": user_id},
-                    to=[user_id],
-                )
-        elif isinstance(message, p.LobbyMessage):
-            await self._meetings.update_settings(self.id, {"lobbyMessage": message.text})
-            await self.refresh()
-            await self._publish(
-                {"type": "lobby.message", "text": message.text}, to=list(self.lobby)
-            )
-        elif isinstance(message, p.MeetingEnd):
-            await self._meetings.end_by_internal_id(self.id, EndReason.MODERATOR)
+    async def _leave(self, _conn: Connection, me: Participant, _message: p.Leave) -> None:
+        await self._drop(me.user_id)
 
-    # --------------------------------------------------------------------- presentation --
-    async def _present(
-        self,
-        me: Participant,
-        message: p.PresentationPage
-        | p.PresentationShow
-        | p.PresentationRemove
-        | p.PresentationZoom,
-    ) -> None:
-        ref = message.ref
-        if self._presentations is None or self._disabled("presentation"):
-            raise Refused("disabled", "Presentations are disabled in this meeting", ref)
-        if not me.attendee.is_presenter:
-            raise Refused("forbidden", "Only the presenter can do that", ref)
-        if isinstance(message, p.PresentationZoom):
-            # The view never leaves the page.
-            w, h = message.w, message.h
-            view = {
-                "x": round(min(message.x, 1 - w), 4),
-                "y": round(min(message.y, 1 - h), 4),
-                "w": round(w, 4),
-                "h": round(h, 4),
-            }
-            self.view = view
-            await self._log(me, types.ZOOM_CHANGED, view)
-            await self._publish({"type": "presentation.zoom", **view})
-            return
-        if isinstance(message, p.PresentationRemove):
-            doomed = await self._presentations.get(message.presentation)
-            if doomed is None or doomed.meeting_id != self.id:
-                raise Refused("not_found", "No such presentation in this meeting", ref)
-            if not doomed.removable or doomed.current:
-                raise Refused("forbidden", "This presentation cannot be removed", ref)
-            await self._presentations.remove(doomed, keep_files=self.meeting.record)
-            return
-        if isinstance(message, p.PresentationShow):
-            chosen = await self._presentations.get(message.presentation)
-            if chosen is None or chosen.meeting_id != self.id or chosen.state != "ready":
-                raise Refused("not_found", "No such presentation in this meeting", ref)
-            self.view = dict(WHOLE_PAGE)
-            await self._presentations.make_current(self.id, chosen.id)
-            return
-        current = await self._presentations.current(self.id)
-        if current is None or message.page > current.pages:
-            raise Refused("not_found", "No such page", ref)
-        await self._presentations.set_page(current.id, message.page)
-        await self._log(me, types.PAGE_CHANGED, {"presentation": current.id, "page": message.page})
-        await self.activity("presentation")
-        self.view = dict(WHOLE_PAGE)
-        await self._publish(
-            {"type": "presentation.page", "presentation": current.id, "page": message.page}
-        )
+    async def _hello_again(self, _conn: Connection, _me: Participant, message: p.Hello) -> None:
+        raise Refused("invalid", "The handshake was already done", message.ref)
 
-    # ----------------------------------------------------------------------- whiteboard --
-    async def _draw(
-        self, me: Participant, message: p.DrawAdd | p.DrawErase | p.WhiteboardMulti
-    ) -> None:
-        ref = message.ref
-        presenter = me.attendee.is_presenter
-        user_id = me.attendee.internal_user_id
-        if isinstance(message, p.WhiteboardMulti):
-            if not presenter:
-                raise Refused("forbidden", "Only the presenter can change who draws", ref)
-            await self.update_settings({"multiUserWhiteboardEnabled": message.enabled})
-            await self._publish({"type": "whiteboard.multi", "enabled": message.enabled})
-            return
-        if not presenter and not self._setting("multiUserWhiteboardEnabled", False):
-            raise Refused("forbidden", "Only the presenter draws on the slides", ref)
-        if self._presentations is None or self._disabled("presentation"):
-            raise Refused("disabled", "Presentations are disabled in this meeting", ref)
-        document = await self._presentations.get(message.presentation)
-        if document is None or document.meeting_id != self.id or message.page > document.pages:
-            raise Refused("not_found", "No such page in this meeting", ref)
-        where = {"presentation": document.id, "page": message.page}
-        if isinstance(message, p.DrawAdd):
-            shape = {**message.shape.model_dump(), "author": user_id}
-            if not self.whiteboard.add(document.id, message.page, shape):
-                raise Refused("invalid", "That annotation exists, or the page is full", ref)
-            await self._log(me, types.WHITEBOARD_ADDED, {**where, "shape": shape})
-            await self.activity("drawing")
-            await self._publish({"type": "draw.added", **where, "shape": shape})
-            return
-        # The presenter erases anything; others their own.
-        owner = None if presenter else user_id
-        if message.clear:
-            ids = self.whiteboard.remove(document.id, message.page, owner, None)
-        elif message.undo:
-            last = self.whiteboard.last_of(document.id, message.page, user_id)
-            ids = self.whiteboard.remove(document.id, message.page, owner, [last] if last else [])
-        elif message.shape is not None:
-            ids = self.whiteboard.remove(document.id, message.page, owner, [message.shape])
-        else:
-            raise Refused("invalid", "Say what to erase: shape, undo or clear", ref)
-        if ids:
-            await self._log(me, types.WHITEBOARD_REMOVED, {**where, "ids": ids})
-            await self._publish({"type": "draw.removed", **where, "ids": ids})
-
-    # ------------------------------------------------------------------------ recording --
-    @property
-    def capture_dir(self) -> Path | None:
-        """Where the media server writes this meeting's media, if it is recorded."""
-        if not self.meeting.record or self._recordings_root is None:
-            return None
-        return raw_dir(self._recordings_root, self.id)
-
-    async def _set_recording(self, by: Participant, recording: bool) -> None:
-        """A recording mark: only what lies between a start and a stop ends up in the playback
-        (the recording pipeline and the analytics callback read the marks from the log)."""
-        self.recording = recording
-        self.recording_ever = self.recording_ever or recording
-        await self._log(by, types.RECORDING_STARTED if recording else types.RECORDING_STOPPED, {})
-        await self._publish(
-            {"type": "recording.updated", "recording": recording, "by": by.attendee.full_name}
-        )
-
-    def replay_recording_mark(self, kind: str) -> None:
-        self.recording = kind == types.RECORDING_STARTED
-        self.recording_ever = self.recording_ever or self.recording
-
-    # ---------------------------------------------------------------------------- polls --
-    async def _poll(
-        self,
-        conn: Connection,
-        me: Participant,
-        message: p.PollStart | p.PollAnswer | p.PollStop | p.PollPublish,
-    ) -> None:
-        ref = message.ref
-        if self._disabled("polls"):
-            raise Refused("disabled", "Polls are disabled in this meeting", ref)
-        presenter = me.attendee.is_presenter
-        try:
-            if isinstance(message, p.PollAnswer):
-                poll = self.poll
-                if poll is None or poll.id != message.poll:
-                    raise Refused("not_found", "That poll is not running", ref)
-                if presenter:
-                    raise Refused("forbidden", "The presenter does not answer their own poll", ref)
-                poll.answer(
-                    me.attendee.internal_user_id,
-                    me.attendee.full_name,
-                    message.choices,
-                    message.text,
-                )
-                await self._log(me, types.POLL_VOTE, poll.log_answer(me.attendee.internal_user_id))
-                conn.send({"type": "poll.answered", "poll": poll.id, "ref": ref})
-                await self._publish(
-                    {"type": "poll.results", **poll.results()}, to=self._presenters()
-                )
-                return
-            if not presenter:
-                raise Refused("forbidden", "Only the presenter runs polls", ref)
-            if isinstance(message, p.PollStart):
-                self.poll = Poll.start(
-                    message.kind,
-                    message.question,
-                    message.options,
-                    message.anonymous,
-                    message.multiple,
-                )
-                await self._log(me, types.POLL_STARTED, self.poll.log_started())
-                await self._publish({"type": "poll.started", "poll": self.poll.view(), "ref": ref})
-                await self._publish(
-                    {"type": "poll.results", **self.poll.results()}, to=self._presenters()
-                )
-                return
-            poll = self.poll
-            if poll is None:
-                raise Refused("not_found", "No poll is running", ref)
-            poll.open = False
-            if isinstance(message, p.PollStop):
-                await self._publish({"type": "poll.ended", "poll": poll.id, "ref": ref})
-            else:
-                await self._publish(
-                    {
-                        "type": "poll.published",
-                        "poll": poll.id,
-                        "question": poll.question,
-                        "counts": poll.counts(),
-                        "responders": len(poll.votes),
-                        "ref": ref,
-                    }
-                )
-                self.poll = None
-                await self._poll_on_whiteboard(me, poll)
-        except PollError as exc:
-            raise Refused(exc.code, exc.message, ref) from None
-
-    async def _poll_on_whiteboard(self, me: Participant, poll: Poll) -> None:
-        """A published poll's result goes on the current page, as in BBB: an annotation like any
-        other (logged, replayed, erasable by the presenter)."""
-        if self._presentations is None or self._disabled("presentation"):
-            return
-        document = await self._presentations.current(self.id)
-        if document is None:
-            return
-        where = {"presentation": document.id, "page": document.page}
-        shape = {
-            "id": f"poll-{poll.id}",
-            "tool": "poll",
-            "points": [[0.6, 0.55], [0.97, 0.95]],
-            "color": "#1f2937",
-            "width": 0.002,
-            "text": poll.question,
-            # Typed answers can be many: the board shows the ten most given.
-            "result": sorted(poll.counts(), key=lambda c: -c["votes"])[:10]
-            if poll.typed
-            else poll.counts(),
-            "responders": len(poll.votes),
-            "author": me.attendee.internal_user_id,
-        }
-        if self.whiteboard.add(document.id, document.page, shape):
-            await self._log(me, types.WHITEBOARD_ADDED, {**where, "shape": shape})
-            await self._publish({"type": "draw.added", **where, "shape": shape})
-
-    def _presenters(self) -> list[str]:
-        return [
-            q.attendee.internal_user_id
-            for q in self.participants.values()
-            if q.attendee.is_presenter
-        ]
-
-    async def presentations_changed(self) -> None:
-        """A document finished converting, failed, or became current."""
-        await self._publish({"type": "presentation.updated", **await self._presentation_state()})
-
-    async def _presentation_state(self) -> dict[str, Any]:
-        if self._presentations is None or self._disabled("presentation"):
-            return {
-                "presentations": [],
-                "current": None,
-                "annotations": {},
-                "multiUserWhiteboard": False,
-                "view": WHOLE_PAGE,
-            }
-        documents = await self._presentations.of_meeting(self.id)
-        if not documents:
-            await self._presentations.add_default(self.id)
-            documents = await self._presentations.of_meeting(self.id)
-        current = next((d.id for d in documents if d.current), None)
-        return {
-            "presentations": [
-                {**d.view(), "progress": self._presentations.progress_of(d.id)} for d in documents
-            ],
-            "current": current,
-            "annotations": self.whiteboard.of_presentation(current) if current else {},
-            "multiUserWhiteboard": bool(self._setting("multiUserWhiteboardEnabled", False)),
-            "view": self.view,
-        }
-
-    def _target(self, user_id: str, ref: str | None) -> Participant:
-        target = self.participants.get(user_id)
-        if target is None:
-            raise Refused("not_found", "That user is not in the meeting", ref)
-        return target
-
-    async def _reload(self, participant: Participant) -> None:
-        fresh = await self._meetings.get_attendee(participant.attendee.internal_user_id)
-        if fresh is not None:
-            participant.attendee = fresh
-
-    async def _set_presenter(self, user_id: str) -> None:
-        for other in list(self.participants.values()):
-            if other.attendee.is_presenter and other.attendee.internal_user_id != user_id:
-                await self.media.presenter_changed(other.attendee.internal_user_id)
-                await self._meetings.update_attendee(
-                    self.id,
-                    other.attendee.internal_user_id,
-                    {"is_presenter": False},
-                    ("user-presenter-unassigned", {}),
-                )
-                await self._reload(other)
-                await self._publish_user(other)
-        await self._meetings.update_attendee(
-            self.id, user_id, {"is_presenter": True}, ("user-presenter-assigned", {})
-        )
-        target = self.participants.get(user_id)
-        if target is not None:
-            await self._reload(target)
-            await self._publish_user(target)
-
-    async def _chat(self, me: Participant, message: p.ChatSend) -> None:
-        ref = message.ref
-        if self._disabled("chat"):
-            raise Refused("disabled", "Chat is disabled in this meeting", ref)
-        sender = me.attendee
-        if message.to is None:
-            if self._locked(sender, "disablePublicChat"):
-                raise Refused("locked", "Public chat is locked for viewers", ref)
-            to = None
-        else:
-            if self._disabled("privateChat"):
-                raise Refused("disabled", "Private chat is disabled in this meeting", ref)
-            if self._locked(sender, "disablePrivateChat"):
-                raise Refused("locked", "Private chat is locked for viewers", ref)
-            to = self._target(message.to, ref)
-            if to is me:
-                raise Refused("invalid", "You cannot send a private message to yourself", ref)
-        item = {
-            "type": "chat.message",
-            "id": f"{self._clock.now_ms()}-{len(self.chat)}",
-            "from": {"id": sender.internal_user_id, "name": sender.full_name},
-            "to": None if to is None else to.attendee.internal_user_id,
-            "text": message.text,
-            "ts": self._clock.now_ms(),
-            "ref": ref,
-        }
-        await self._meetings.log_event(
-            self.id,
-            types.CHAT_MESSAGE,
-            {
-                "chat": "public" if to is None else "private",
-                "to": item["to"],
-                "message": message.text,
-                "sender_name": sender.full_name,
-            },
-            user_id=sender.internal_user_id,
-        )
-        self._remember(item)
-        if to is None:
-            await self._publish(item)
-        else:
-            await self._publish(item, to=[sender.internal_user_id, to.attendee.internal_user_id])
-
-    # ------------------------------------------------------------- for the media rules --
-    def participant(self, user_id: str, ref: str | None = None) -> Participant:
-        return self._target(user_id, ref)
-
-    async def log(self, participant: Participant, kind: str, data: dict[str, Any]) -> None:
-        await self._log(participant, kind, data)
-
-    async def activity(self, kind: str) -> None:
-        """Talking and the like keep the meeting alive. The inactivity rule counts in minutes,
-        so the deadline moves at most every ACTIVITY_EVERY_S, not on every word."""
-        now = self._clock.now_ms()
-        if now - self._activity_at < ACTIVITY_EVERY_S * 1000:
-            return
-        self._activity_at = now
-        await self._meetings.record_activity(self.id, kind)
-
-    async def update_media_flags(
-        self, participant: Participant, changes: dict[str, Any], event: str, data: dict[str, Any]
-    ) -> None:
-        """Media state for getMeetingInfo, and its event in the log, in one transaction."""
-        await self._meetings.update_attendee(
-            self.id, participant.attendee.internal_user_id, changes, (event, data)
-        )
-
-    async def update_settings(self, changes: dict[str, Any]) -> None:
-        await self._meetings.update_settings(self.id, changes)
-        await self.refresh()
-
-    async def publish_user(self, participant: Participant) -> None:
-        await self._publish_user(participant)
-
-    async def broadcast(self, message: dict[str, Any]) -> None:
-        await self._publish(message)
-
-    def send_to(self, user_id: str, message: dict[str, Any]) -> None:
-        """To this process's connections of one participant (media answers and notices)."""
-        participant = self.participants.get(user_id)
-        if participant is not None:
-            for conn in participant.connections:
-                conn.send(message)
-
-    def _remember(self, item: dict[str, Any]) -> None:
-        self.chat.append({k: v for k, v in item.items() if k != "ref"})
-        del self.chat[:-CHAT_HISTORY]
-
-    async def _log(self, participant: Participant, kind: str, data: dict[str, Any]) -> None:
-        await self._meetings.log_event(
-            self.id, kind, data, user_id=participant.attendee.internal_user_id
-        )
+    async def _rewelcome(self, participant: Participant) -> None:
+        """What this participant may see changed (a new role): a new welcome says so."""
+        state = await self.presenting.state()
+        for conn in participant.connections:
+            conn.send({**self._welcome(participant), **state})
 
     # ----------------------------------------------------------------------- fan-out --
-    async def _publish(self, message: dict[str, Any], to: list[str] | None = None) -> None:
-        await self._bus.publish(self._topic, {"to": to, "message": message})
-
-    async def _publish_user(self, participant: Participant) -> None:
-        await self._publish({"type": "user.updated", "user": participant.view()})
-
-    async def _announce_lobby(self) -> None:
-        waiting = [{"id": c.user_id, "name": c.attendee.full_name} for c in self.lobby.values()]
-        moderators = [
-            q.attendee.internal_user_id
-            for q in self.participants.values()
-            if q.attendee.role is Role.MODERATOR
-        ]
-        await self._publish({"type": "lobby.updated", "waiting": waiting}, to=moderators)
-
     async def _deliver(self, _topic: str, envelope: dict[str, Any]) -> None:
+        if "reload" in envelope:
+            if envelope.get("origin") != self._origin:
+                await self._reload(str(envelope["reload"]))
+            return
         message = envelope["message"]
         to = envelope.get("to")
         if message.get("type") == "guest.allowed" and to:
@@ -804,7 +368,7 @@ class Room:
             return
         text = encode(message)
         for participant in list(self.participants.values()):
-            if to is not None and participant.attendee.internal_user_id not in to:
+            if to is not None and participant.user_id not in to:
                 continue
             if not self._visible_to(participant, message):
                 continue
@@ -816,36 +380,38 @@ class Room:
                 if conn is not None:
                     conn.send_text(text)
                     if message.get("type") == "guest.denied":
-                        conn.close(4403)
+                        conn.close(CloseCode.FORBIDDEN)
 
     async def _admit_from_lobby(self, conn: Connection) -> None:
         fresh = await self._meetings.get_attendee(conn.user_id)
         if fresh is not None:
             conn.attendee = fresh
         await self._admit(conn)
-        await self._announce_lobby()
+        await self._lobby.announce()
 
     def _visible_to(self, participant: Participant, message: dict[str, Any]) -> bool:
         """With the user list hidden, viewers only hear about moderators and themselves."""
-        if not self._locked(participant.attendee, "hideUserList"):
+        if self._policy.sees_whole_user_list(participant.attendee):
             return True
-        if message.get("type") not in ("user.joined", "user.updated", "user.left"):
+        if message.get("type") not in _USER_MESSAGES:
             return True
         subject = message["user"] if isinstance(message["user"], dict) else None
         if subject is None:
             return True
-        me = participant.attendee.internal_user_id
-        return bool(subject["role"] == "MODERATOR" or subject["id"] == me)
+        return bool(subject["role"] == Role.MODERATOR.value or subject["id"] == participant.user_id)
 
     def _welcome(self, me: Participant) -> dict[str, Any]:
         attendee = me.attendee
         moderator = attendee.role is Role.MODERATOR
+        policy = self._policy
         users = [q.view() for q in self.participants.values()]
-        if self._locked(attendee, "hideUserList"):
+        if not policy.sees_whole_user_list(attendee):
             users = [
-                u for u in users if u["role"] == "MODERATOR" or u["id"] == attendee.internal_user_id
+                u
+                for u in users
+                if u["role"] == Role.MODERATOR.value or u["id"] == attendee.internal_user_id
             ]
-        settings = self.meeting.settings
+        settings = self._meeting.settings
         return {
             "type": "welcome",
             "version": p.PROTOCOL_VERSION,
@@ -854,8 +420,8 @@ class Room:
             # The userdata-bbb_* settings that shape the page (BBB's client options).
             "userdata": {k: v for k, v in attendee.custom_data.items() if k.startswith("bbb_")},
             "meeting": {
-                "id": self.meeting.external_id,
-                "name": self.meeting.name,
+                "id": self._meeting.external_id,
+                "name": self._meeting.name,
                 "welcome": sanitize(settings.get("welcome") or ""),
                 "moderatorOnlyMessage": (
                     sanitize(settings.get("moderatorOnlyMessage") or "") if moderator else None
@@ -865,58 +431,40 @@ class Room:
                 "bannerText": settings.get("bannerText"),
                 "bannerColor": settings.get("bannerColor"),
                 "logoutUrl": self._logout_url,
-                "disabledFeatures": sorted(self.meeting.disabled_features),
-                "record": self.meeting.record,
-                "recording": self.recording,
-                "allowStartStopRecording": bool(self._setting("allowStartStopRecording", True)),
-                "notifyRecordingIsOn": bool(self._setting("notifyRecordingIsOn", False)),
+                "disabledFeatures": sorted(policy.disabled),
+                "record": policy.record,
+                "recording": self.marks.recording,
+                "allowStartStopRecording": policy.allow_start_stop_recording,
+                "notifyRecordingIsOn": policy.notify_recording_is_on,
                 # create's meetingLayout: where the page starts unless userdata says otherwise.
                 "layout": settings.get("meetingLayout") or "SMART_LAYOUT",
             },
-            "locks": self.locks(),
+            "locks": policy.locks.view(),
             "media": {
                 "available": self.media.available,
                 "iceServers": self._ice_servers(attendee.internal_user_id),
-                "muteOnStart": bool(settings.get("muteOnStart", False)),
-                "webcamsOnlyForModerator": bool(settings.get("webcamsOnlyForModerator", False)),
-                "allowModsToUnmuteUsers": bool(settings.get("allowModsToUnmuteUsers", False)),
-                "allowModsToEjectCameras": bool(settings.get("allowModsToEjectCameras", False)),
+                "muteOnStart": policy.mute_on_start,
+                "webcamsOnlyForModerator": policy.webcams_only_for_moderator,
+                "allowModsToUnmuteUsers": policy.allow_mods_to_unmute_users,
+                "allowModsToEjectCameras": policy.allow_mods_to_eject_cameras,
             },
             "feeds": self.media.feeds_for(me),
             **self.notes.welcome(),
-            "poll": (
-                self.poll.view()
-                if self.poll is not None
-                and self.poll.open
-                and attendee.internal_user_id not in self.poll.votes
-                else None
-            ),
+            "poll": self.polls.welcome(attendee.internal_user_id),
             "users": users,
-            "chat": [
-                m
-                for m in self.chat
-                if m["to"] is None or attendee.internal_user_id in (m["to"], m["from"]["id"])
-            ],
-            "lobby": (
-                [{"id": c.user_id, "name": c.attendee.full_name} for c in self.lobby.values()]
-                if moderator
-                else []
-            ),
+            "chat": self.chat.visible_to(attendee.internal_user_id),
+            "lobby": self._lobby.view() if moderator else [],
         }
 
     # ------------------------------------------------------------------------ outside --
+    async def presentations_changed(self) -> None:
+        """A document finished converting, failed, or became current."""
+        await self.presenting.changed()
+
     async def external_chat(self, message: dict[str, Any]) -> None:
         """A public message from sendChatMessage, already in the event log."""
-        item = {
-            "type": "chat.message",
-            "id": f"{self._clock.now_ms()}-{len(self.chat)}",
-            "from": {"id": None, "name": message.get("sender_name", "System")},
-            "to": None,
-            "text": message.get("message", ""),
-            "ts": self._clock.now_ms(),
-        }
         async with self._lock:
-            self._remember(item)
+            item = self.chat.from_outside(message)
         text = encode(item)
         for participant in self.participants.values():
             for conn in participant.connections:
@@ -933,7 +481,7 @@ class Room:
             self.lobby.values()
         ):
             conn.send_text(message)
-            conn.close(4410)
+            conn.close(CloseCode.GONE)
         self.participants.clear()
         self.lobby.clear()
         self._unsubscribe()
@@ -941,3 +489,14 @@ class Room:
             await self.media.close()
         except Exception:
             log.exception("closing the media of %s failed", self.id)
+
+
+def _table(*routes: Routes) -> dict[type[BaseModel], Route]:
+    """The one dispatch table: every message type answered by exactly one feature."""
+    table: dict[type[BaseModel], Route] = {}
+    for feature in routes:
+        for kind, found in feature.items():
+            if kind in table:
+                raise ValueError(f"{kind.__name__} is routed twice")
+            table[kind] = found
+    return table

@@ -21,10 +21,11 @@ from sala.api.admission import ROOMS
 from sala.meetings.errors import InvalidSession
 from sala.meetings.sessions import RoomSessions
 from sala.room import protocol as p
+from sala.room.close_codes import CloseCode
 from sala.room.connection import Connection
 from sala.room.handoff import COOKIE
 from sala.room.hub import RoomHub
-from sala.room.limits import CLOSE_TOO_MANY_CONNECTS, ConnectionLimits, Lease, Limited
+from sala.room.limits import ConnectionLimits, Lease, Limited
 from sala.room.room import Room
 
 log = logging.getLogger(__name__)
@@ -63,19 +64,19 @@ class RoomSocket:
 
     async def handle(self, websocket: WebSocket) -> None:
         if not self._origin_ok(websocket):
-            await websocket.close(code=4403)
+            await websocket.close(code=CloseCode.FORBIDDEN)
             return
         token = websocket.cookies.get(COOKIE) or websocket.query_params.get("session", "")
         try:
             session = await self._sessions.room_session(token)
         except InvalidSession:
-            await websocket.close(code=4401)
+            await websocket.close(code=CloseCode.UNAUTHENTICATED)
             return
         user_id = session.attendee.internal_user_id
         if not self.limits.may_connect(user_id):
             # Accepted only to be closed: a browser sees a close code, never an HTTP status.
             await websocket.accept()
-            await _close(websocket, CLOSE_TOO_MANY_CONNECTS)
+            await _close(websocket, CloseCode.TOO_MANY)
             return
         conn = Connection(session.attendee)
         # Counted before the handshake, so sockets that never say hello count too.
@@ -96,7 +97,7 @@ class RoomSocket:
             except (*_GONE, p.ProtocolError) as exc:
                 if isinstance(exc, p.ProtocolError):
                     conn.send(_error(exc))
-                conn.close(4400)
+                conn.close(CloseCode.BAD_HANDSHAKE)
                 return
             if conn.closed:  # replaced by a newer connection while it shook hands
                 return
@@ -105,13 +106,13 @@ class RoomSocket:
                 await room.attach(conn)
             except p.ProtocolError as exc:
                 conn.send(_error(exc))
-                conn.close(4403)
+                conn.close(CloseCode.FORBIDDEN)
                 return
             with ROOMS.connected():  # API calls are paced while rooms need the loop
                 await self._read(websocket, conn, room, lease)
         finally:
             self.limits.release(lease)
-            conn.close(conn.close_code if conn.closed else 1000)
+            conn.close(conn.close_code if conn.closed else CloseCode.NORMAL)
             if room is not None:
                 await room.detach(conn)
             if writer is not None:
@@ -140,7 +141,8 @@ class RoomSocket:
                 if not isinstance(exc, Limited) or exc.own_fault:
                     conn.refused_in_a_row += 1
                     if conn.refused_in_a_row >= FLOOD_LIMIT:
-                        conn.close(4429)  # it keeps sending what it is told is refused
+                        # It keeps sending what it is told is refused.
+                        conn.close(CloseCode.TOO_MANY)
                         return
                 conn.send(_error(exc))
             except Exception:
@@ -178,6 +180,6 @@ async def _write(websocket: WebSocket, conn: Connection) -> None:
                 break
             await websocket.send_text(text)
     except Exception:
-        conn.close(1011)
+        conn.close(CloseCode.INTERNAL_ERROR)
         return
     await _close(websocket, conn.close_code)

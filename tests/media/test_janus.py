@@ -14,8 +14,11 @@ import pytest
 
 from sala.media.janus.client import JanusClient, JanusError
 from sala.media.janus.config import JanusConfig
+from sala.media.janus.engine import JanusEngine, JanusNode
 from sala.media.janus.process import JanusProcess
 from tests.conftest import free_port
+from tests.media.sdp import audio_offer
+from tests.support.janus import count_handles
 
 
 @pytest.fixture
@@ -89,3 +92,36 @@ async def test_a_killed_janus_is_restarted(janus: JanusProcess) -> None:
         assert await client.create_session()
     finally:
         await client.close()
+
+
+class _Quiet:
+    async def talking(self, user_id: str, talking: bool) -> None:
+        pass
+
+    async def feed_up(self, feed: object) -> None:
+        pass
+
+    async def media_lost(self, user_id: str, what: str) -> None:
+        pass
+
+
+async def test_the_echo_test_answers_and_releases_its_handle(janus: JanusProcess) -> None:
+    """The audio check before joining: Janus' EchoTest plugin answers a microphone offer, a
+    second check replaces the first, and stopping it frees the handle on the media server."""
+    engine = JanusEngine(JanusNode("test", janus.config.ws_url, janus.config.api_secret))
+    await engine.start()
+    try:
+        meeting = await engine.open_meeting("echo", 7101, _Quiet())
+        participant = await meeting.participant("u1", "Ana")
+        before = await count_handles(janus.config.admin_url, janus.config.admin_secret)
+        answer = await participant.start_echo(audio_offer())
+        assert answer.startswith("v=0") and "m=audio" in answer
+        assert "a=sendrecv" in answer  # the voice comes back
+        again = await participant.start_echo(audio_offer())
+        assert again.startswith("v=0")
+        assert await count_handles(janus.config.admin_url, janus.config.admin_secret) == before + 1
+        await participant.stop_echo()
+        assert await count_handles(janus.config.admin_url, janus.config.admin_secret) == before
+        await participant.close()
+    finally:
+        await engine.stop()

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from sala.events.bus import InProcessBus
-from sala.meetings.cache import MEETING_CHANGED, LiveMeetingCache
+from sala.events.types import MEETING_CHANGED_TOPIC
+from sala.meetings.cache import LiveMeetingCache
 from sala.meetings.model import Meeting
 
 
@@ -20,7 +21,7 @@ async def test_bus_change_drops_the_entry() -> None:
     await cache.get("room", load)
     await cache.get("room", load)
     assert loads == 1
-    await bus.publish(MEETING_CHANGED, {"external_id": "room", "internal_id": "x"})
+    await bus.publish(MEETING_CHANGED_TOPIC, {"external_id": "room", "internal_id": "x"})
     await cache.get("room", load)
     assert loads == 2
 
@@ -35,7 +36,7 @@ async def test_a_read_that_raced_with_a_change_is_not_kept() -> None:
         loads += 1
         if loads == 1:
             # A write commits while this (now stale) read is in flight.
-            await bus.publish(MEETING_CHANGED, {"external_id": "room", "internal_id": "x"})
+            await bus.publish(MEETING_CHANGED_TOPIC, {"external_id": "room", "internal_id": "x"})
         return None
 
     await cache.get("room", racing_load)

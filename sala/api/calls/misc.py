@@ -13,6 +13,7 @@ from sala.api.documents import add_documents, uploads_from_xml
 from sala.api.endpoint import Answer, ApiRequest, render, wants_json
 from sala.api.errors import ApiError, missing_meeting_id
 from sala.api.xml import Fields
+from sala.events import types
 from sala.events.types import PUBLIC_CHAT_TOPIC
 from sala.meetings.errors import InvalidSession
 
@@ -61,7 +62,7 @@ async def insert_document(req: ApiRequest) -> Answer:
         return _document_answer("FAILED", "The XML body names no presentation document.")
     await add_documents(req.ctx.presentations, meeting.internal_id, uploads)
     await req.ctx.meetings.log_event(
-        meeting.internal_id, "presentation-inserted", {"filenames": [u.name for u in uploads]}
+        meeting.internal_id, types.PRESENTATION_INSERTED, {"filenames": [u.name for u in uploads]}
     )
     return _document_answer("SUCCESS", "Presentation is being uploaded")
 
@@ -85,7 +86,7 @@ async def send_chat_message(req: ApiRequest) -> Answer:
         # BBB 3.0 delivers API chat only to a running meeting: somebody is in the room.
         raise ApiError("meetingNotFound", "Meeting not found")
     data = {"chat": "public", "message": message, "sender_name": user_name, "source": "api"}
-    await req.ctx.meetings.log_event(meeting.internal_id, "chat-message", data)
+    await req.ctx.meetings.log_event(meeting.internal_id, types.CHAT_MESSAGE, data)
     await req.ctx.bus.publish(PUBLIC_CHAT_TOPIC, {"meeting_id": meeting.internal_id, **data})
     return [("returncode", "SUCCESS"), ("messageKey", ""), ("message", "Message successfully sent")]
 

@@ -1,5 +1,5 @@
 """The configuration sala writes for the Janus it starts: loopback only, a random admin secret,
-and only the plugins and transports sala uses (AudioBridge, VideoRoom, WebSockets)."""
+and only the plugins and transports sala uses (AudioBridge, VideoRoom, EchoTest, WebSockets)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ LIB_DIRS = (
     Path("/usr/lib/aarch64-linux-gnu/janus"),
     Path("/usr/lib/janus"),
 )
-KEEP_PLUGINS = ("libjanus_audiobridge.so", "libjanus_videoroom.so")
+KEEP_PLUGINS = ("libjanus_audiobridge.so", "libjanus_videoroom.so", "libjanus_echotest.so")
 KEEP_TRANSPORTS = ("libjanus_websockets.so",)
 
 

@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 
 AUDIOBRIDGE = "janus.plugin.audiobridge"
 VIDEOROOM = "janus.plugin.videoroom"
+ECHOTEST = "janus.plugin.echotest"
 ROOM_EXISTS = {486, 427}  # AudioBridge, VideoRoom
 NO_SUCH_ROOM = {485, 426}
 
@@ -256,6 +257,7 @@ class JanusParticipant:
         self.audio_handle: int | None = None
         self._publishers: dict[FeedKind, int] = {}
         self._subscriptions: dict[int, int] = {}
+        self._echo_handle: int | None = None
         self._lock = asyncio.Lock()
         self._closed = False
         self._watch = asyncio.get_running_loop().create_task(self._watch_connection())
@@ -406,6 +408,24 @@ class JanusParticipant:
         async with self._lock:
             handle = self._subscriptions.pop(feed_id, None)
             if handle is not None:
+                await self._detach(handle)
+
+    # ------------------------------------------------------------------- echo test --
+    async def start_echo(self, offer: str) -> str:
+        async with self._lock:
+            if self._echo_handle is not None:
+                await self._detach(self._echo_handle)
+                self._echo_handle = None
+            handle = await self._attach(ECHOTEST)
+            self._echo_handle = handle
+            # Audio only: the check is of the microphone and the way back, not of a webcam.
+            answer = await self._request(handle, {"audio": True, "video": False}, _offer(offer))
+            return _sdp(answer)
+
+    async def stop_echo(self) -> None:
+        async with self._lock:
+            if self._echo_handle is not None:
+                handle, self._echo_handle = self._echo_handle, None
                 await self._detach(handle)
 
     # ----------------------------------------------------------------------- common --
