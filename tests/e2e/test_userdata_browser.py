@@ -52,10 +52,17 @@ async def test_the_presentation_starts_minimised_and_can_be_restored(
 
 
 async def slide_above_webcams(page: Page) -> bool:
-    slide = await page.locator("#presentation").bounding_box()
-    webcams = await page.locator("#videos").bounding_box()
-    assert slide is not None and webcams is not None
-    return slide["y"] < webcams["y"]
+    """Whether the presentation is above the webcams' place (the dock, empty here: nobody
+    shares a webcam, so it has no size and is measured by the page itself)."""
+    await expect(page.locator("#presentation")).to_be_visible()
+    above: bool = await page.evaluate(
+        """() => {
+            const slide = document.querySelector("#presentation").getBoundingClientRect();
+            const webcams = document.querySelector("#videos").getBoundingClientRect();
+            return slide.y < webcams.y;
+        }"""
+    )
+    return above
 
 
 async def test_the_default_layout_comes_from_userdata_or_the_meeting(

@@ -7,7 +7,7 @@ import { Signal, SignalHigh, SignalLow, SignalMedium, WifiOff } from "lucide-pre
 import { t } from "../../core/i18n.js";
 import { toast, users } from "../../core/store.js";
 import { othersCamerasOff, setOthersCamerasOff } from "./layouts.js";
-import { connections, problems } from "./media.js";
+import { available, connections, problems } from "./media.js";
 
 const EVERY_MS = 2000;
 const WARN_AGAIN_MS = 60000;
@@ -104,6 +104,7 @@ export function ConnectionIndicator() {
     addEventListener("pointerdown", outside);
     return () => removeEventListener("pointerdown", outside);
   }, [open]);
+  if (!available.value) return null;
   const now = level.value;
   const Icon = problems.value.size ? WifiOff : ICONS[now];
   const label = `${t("connection")}: ${t(LABELS[now])}`;

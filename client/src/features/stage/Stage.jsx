@@ -32,10 +32,10 @@ function presentationShown() {
   return typeof has === "function" ? Boolean(has()) : Boolean(has.value);
 }
 
-function PresentationSlot() {
+function PresentationSlot({ hidden = false }) {
   const Component = presentationFeature.Presentation;
   return (
-    <div id="presentation-area" class="presentation-slot">
+    <div id="presentation-area" class="presentation-slot" hidden={hidden}>
       {Component ? <Component /> : <div class="presentation-placeholder"><PresentationIcon size={40} aria-hidden="true" /><p>{t("presentationComing")}</p></div>}
       <button
         type="button"
@@ -302,6 +302,8 @@ export function Stage() {
       <MixAudio />
       <MediaStatus />
       {body}
+      {/* Minimised or out of the way, the presentation stays mounted (hidden), as it was. */}
+      {hasPres && mainKind !== "presentation" && <PresentationSlot hidden />}
       {restore && <RestorePresentation />}
     </section>
   );

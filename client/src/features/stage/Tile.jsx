@@ -30,9 +30,9 @@ export function Face({ user, size = 64 }) {
 
 /** The microphone as others see it: open, muted, listening only, or nothing (not in audio). */
 export function MicState({ user, size = 14 }) {
-  if (user.audio === "mic" && user.muted) return <MicOff class="mic-state off" size={size} aria-label={t("micOff")} role="img" />;
-  if (user.audio === "mic") return <Mic class="mic-state on" size={size} aria-label={t("micOn")} role="img" />;
-  if (user.audio === "listen") return <Headphones class="mic-state" size={size} aria-label={t("listening")} role="img" />;
+  if (user.audio === "mic" && user.muted) return <MicOff class="mic-state off" size={size} aria-label={t("tileMicOff")} role="img" />;
+  if (user.audio === "mic") return <Mic class="mic-state on" size={size} aria-label={t("tileMicOn")} role="img" />;
+  if (user.audio === "listen") return <Headphones class="mic-state" size={size} aria-label={t("tileListening")} role="img" />;
   return null;
 }
 
