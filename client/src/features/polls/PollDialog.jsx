@@ -41,7 +41,13 @@ export function PollDialog() {
             <label class="field">
               <span class="visually-hidden">{t("pollYourAnswer")}</span>
               <input id="poll-dialog-text" maxLength={100} placeholder={t("pollYourAnswer")} autoFocus
-                value={text} onInput={(e) => setText(e.currentTarget.value)} />
+                value={text} onInput={(e) => setText(e.currentTarget.value)}
+                onKeyDown={(e) => {
+                  // Enter answers (the form's first button would be the dialog's close button).
+                  if (e.key !== "Enter") return;
+                  e.preventDefault();
+                  if (ready) e.currentTarget.form.requestSubmit(e.currentTarget.form.querySelector('button[value="answer"]'));
+                }} />
             </label>
           ) : (
             <fieldset id="poll-dialog-answers" class="poll-choices">
