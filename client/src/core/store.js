@@ -102,7 +102,7 @@ on("welcome", (m) => {
   lobby.value = m.lobby;
   users.value = new Map(m.users.map((u) => [u.id, u]));
   userdata.value = m.userdata || {};
-  document.title = m.meeting.name;
+  document.title = m.userdata?.bbb_client_title || m.meeting.name; // userdata-bbb_client_title
   phase.value = { kind: "room" };
   setTimeout(() => performance.mark("sala:interactive")); // after the render (bench/client.py)
 });
