@@ -18,7 +18,7 @@ import uuid
 from typing import Any
 
 import pytest
-from playwright.async_api import Browser, Page
+from playwright.async_api import Browser, Page, expect
 
 from tests.conftest import LiveServer
 from tests.e2e.conftest import AUDIO, WEBCAM, api, enter, eventually, growing, stats
@@ -101,8 +101,9 @@ async def test_three_people_hear_and_see_each_other(
         cyd, lambda s: min(f["framesDecoded"] for f in s["feeds"].values()), "Cyd sees both"
     )
 
-    # The talking indicator lights up for a speaker.
+    # The talking indicator lights up for a speaker: in the user list and on the webcam's tile.
     await cyd.wait_for_selector('#user-list li[data-talking="true"]', timeout=30_000)
+    await cyd.wait_for_selector('#videos figure[data-talking="true"]', timeout=30_000)
 
     info = parse(api(sala, "getMeetingInfo", meetingID=meeting_id))
     assert info.findtext("voiceParticipantCount") == "2"
@@ -118,9 +119,14 @@ async def test_three_people_hear_and_see_each_other(
     # Bea mutes herself: Ada (who hears only Bea) stops receiving sound.
     await growing(ada, lambda s: s["audio"]["energyIn"], "Ada hears Bea", by=1e-4)
     await bea.click("#mute")
-    await ada.wait_for_selector(
-        '#user-list li[data-audio="mic"] .badges:has-text("🔇")', timeout=10_000
+    await expect(bea.locator("#mute")).to_have_attribute("aria-pressed", "true")
+    # Ada sees Bea muted, on Bea's webcam and in the user list.
+    await expect(ada.locator('#videos figure[data-muted="true"]', has_text="Bea")).to_be_visible(
+        timeout=10_000
     )
+    await expect(
+        ada.locator('#user-list li[data-audio="mic"]', has_text="Bea").get_by_label("Microphone muted")
+    ).to_be_visible()
     await asyncio.sleep(1.5)  # the mixer's buffer drains
     first = (await stats(ada))["audio"]["energyIn"]
     await asyncio.sleep(3.0)
@@ -128,7 +134,8 @@ async def test_three_people_hear_and_see_each_other(
 
     # Bea leaves: her streams stop and Janus lets go of her handles.
     during = await janus_handles(sala)
-    await bea.click("#leave")
+    await bea.click("#leave-menu")
+    await bea.click('[role=menuitem][data-action="leave"]')
     await eventually(
         "Bea's webcam is gone for Ada", lambda: _count_feeds(ada, "camera", 0), within=10
     )

@@ -58,7 +58,7 @@ async def test_a_forced_listen_only_viewer_never_gets_a_microphone(
     await expect(bea.locator("#audio-dialog button[value=mic]")).to_be_hidden()
     await expect(bea.locator("#mic-dialog")).to_be_hidden()
     await expect(bea.locator("#mute")).to_be_hidden()
-    await expect(ada.locator("li[data-user]", has_text="Bea")).to_have_attribute(
+    await expect(ada.locator("#user-list li[data-user]", has_text="Bea")).to_have_attribute(
         "data-audio", "listen"
     )
 
