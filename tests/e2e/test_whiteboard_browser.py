@@ -1,5 +1,5 @@
 """The whiteboard in Chromium: the presenter's tools (a pen stroke, shapes, text typed on the
-slide, undo, the eraser) as a second user sees them, the keyboard's tool keys, and the
+slide, undo, the eraser, the highlighter and arrow) as a second user sees them, the keyboard's tool keys, and the
 multi-user whiteboard where viewers draw and erase only their own."""
 
 from __future__ import annotations
@@ -125,6 +125,19 @@ async def test_the_presenters_tools_as_another_user_sees_them(
     await ada.click("#prev-page")
     await expect(bea.locator("#slide")).to_have_attribute("data-page", "1")
     await expect(seen.locator("polyline")).to_have_count(0)
+
+    # Protocol v2's shapes the server takes: a highlighter (a translucent, wider pen) and an arrow.
+    await ada.click('[data-tool="highlighter"]')
+    await draw_stroke(ada)
+    marker = seen.locator("polyline")
+    await expect(marker).to_have_count(1)
+    await expect(marker).to_have_attribute("stroke-opacity", "0.4")
+    assert float(await marker.get_attribute("stroke-width") or 0) > 0.008
+    await ada.locator(".pres-body").focus()
+    await ada.keyboard.press("a")
+    await expect(ada.locator('[data-tool="arrow"]')).to_have_attribute("aria-pressed", "true")
+    await drag(ada, (0.2, 0.8), (0.6, 0.7))
+    await expect(seen.locator("path.arrow")).to_have_count(1)
 
 
 async def test_multi_user_whiteboard(sala: LiveServer, browser: Browser) -> None:

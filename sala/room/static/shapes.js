@@ -76,6 +76,25 @@ function pollElement(shape, label, title, aspect) {
   return g;
 }
 
+/** An arrow (protocol v2) from its tail to its head: the shaft and a head as one path. The head
+ * is computed in the slide's proportions (16:9 when the caller does not say). */
+function arrowElement([x0, y0], [x1, y1], width, aspect = 16 / 9) {
+  const el = document.createElementNS(SVG, "path");
+  const [dx, dy] = [(x1 - x0) * aspect, y1 - y0];
+  const length = Math.hypot(dx, dy) || 1;
+  const head = Math.min(length * 0.4, 0.02 + (width || 0.004) * 4);
+  const [ux, uy] = [dx / length, dy / length];
+  const wing = (sign) => {
+    const [wx, wy] = [-ux * Math.cos(0.45) - sign * uy * Math.sin(0.45), -uy * Math.cos(0.45) + sign * ux * Math.sin(0.45)];
+    return `${x1 + (wx * head) / aspect},${y1 + wy * head}`;
+  };
+  el.setAttribute("d", `M${x0},${y0} L${x1},${y1} M${wing(1)} L${x1},${y1} L${wing(-1)}`);
+  el.setAttribute("stroke-linecap", "round");
+  el.setAttribute("stroke-linejoin", "round");
+  el.classList.add("arrow");
+  return el;
+}
+
 /** The SVG element of a shape; options.aspect is the slide's width / height when known. */
 export function shapeElement(shape, label = (key) => key, pollTitle = "", options = {}) {
   const [first, last] = [shape.points[0], shape.points[shape.points.length - 1]];
@@ -85,11 +104,15 @@ export function shapeElement(shape, label = (key) => key, pollTitle = "", option
     el.dataset.shape = shape.id;
     return el;
   }
-  if (shape.tool === "pen") {
+  if (shape.tool === "pen" || shape.tool === "highlighter") {
     el = document.createElementNS(SVG, "polyline");
     el.setAttribute("points", shape.points.map((p) => p.join(",")).join(" "));
     el.setAttribute("stroke-linecap", "round");
     el.setAttribute("stroke-linejoin", "round");
+    // A highlighter is a translucent pen (protocol v2).
+    if (shape.tool === "highlighter") el.setAttribute("stroke-opacity", "0.4");
+  } else if (shape.tool === "arrow") {
+    el = arrowElement(first, last, shape.width, options.aspect);
   } else if (shape.tool === "line") {
     el = document.createElementNS(SVG, "line");
     el.setAttribute("x1", first[0]); el.setAttribute("y1", first[1]);

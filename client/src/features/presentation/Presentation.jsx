@@ -156,7 +156,7 @@ export function Presentation() {
     if (isPresenter.value && event.key === "-") return void zoomBy(1.25);
     if (canDraw.value && event.key.length === 1) {
       const before = tool.value;
-      chooseTool({ p: "pen", l: "line", r: "rect", o: "ellipse", t: "text", e: "eraser", h: "pan" }[event.key.toLowerCase()]);
+      chooseTool({ p: "pen", m: "highlighter", l: "line", a: "arrow", r: "rect", o: "ellipse", t: "text", e: "eraser", h: "pan" }[event.key.toLowerCase()]);
       if (tool.value !== before) event.preventDefault();
     }
   };

@@ -10,7 +10,7 @@ import { shapeElement, strokePixels, textSize, TEXT_FONT } from "../../../../sal
 import { answerText } from "../polls/index.jsx";
 import { shapeAt, smoothStroke } from "./geometry.js";
 import { canDraw, pageShapes, sendView, view } from "./state.js";
-import { addShape, color, eraseShape, newShapeId, tool, width } from "./tools.js";
+import { addShape, color, eraseShape, newShapeId, tool, width, widthFor } from "./tools.js";
 
 /** Shapes sent but not yet confirmed by the server: shown meanwhile so drawing feels instant. */
 const pending = signal([]);
@@ -131,7 +131,7 @@ export function Whiteboard({ aspect, box }) {
     const point = fractionOf(p, rect);
     gesture.current = {
       kind, rect, raw: [p],
-      shape: { id: newShapeId(), tool: kind, points: [point, point], color: color.value, width: width.value },
+      shape: { id: newShapeId(), tool: kind, points: [point, point], color: color.value, width: widthFor(kind, width.value) },
     };
     redraw();
   }
@@ -148,7 +148,7 @@ export function Whiteboard({ aspect, box }) {
     }
     if (g.kind === "eraser") return erase(event, g);
     const events = event.getCoalescedEvents ? event.getCoalescedEvents() : [event];
-    if (g.kind === "pen") {
+    if (g.kind === "pen" || g.kind === "highlighter") {
       for (const e of events.length ? events : [event]) g.raw.push(pixelOf(e, g.rect));
       g.shape = { ...g.shape, points: smoothStroke(g.raw, g.rect, strokePixels(g.shape.width)) };
     } else {
@@ -164,9 +164,10 @@ export function Whiteboard({ aspect, box }) {
     if (g.kind === "pan") return sendView(view.value);
     if (g.kind === "eraser") return;
     let shape = g.shape;
-    if (g.kind === "pen") shape = { ...shape, points: smoothStroke(g.raw, g.rect, strokePixels(shape.width), true) };
+    const freehand = g.kind === "pen" || g.kind === "highlighter";
+    if (freehand) shape = { ...shape, points: smoothStroke(g.raw, g.rect, strokePixels(shape.width), true) };
     const [a, b] = [shape.points[0], shape.points[shape.points.length - 1]];
-    const tiny = g.kind !== "pen" && Math.abs(a[0] - b[0]) * g.rect.width < 2 && Math.abs(a[1] - b[1]) * g.rect.height < 2;
+    const tiny = !freehand && Math.abs(a[0] - b[0]) * g.rect.width < 2 && Math.abs(a[1] - b[1]) * g.rect.height < 2;
     if (!tiny) send(shape);
     redraw();
   }

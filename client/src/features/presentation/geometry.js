@@ -50,7 +50,7 @@ function outline(shape, box) {
     const [cx, cy, rx, ry] = [(a[0] + b[0]) / 2, (a[1] + b[1]) / 2, Math.abs(b[0] - a[0]) / 2, Math.abs(b[1] - a[1]) / 2];
     return Array.from({ length: 49 }, (_, i) => [cx + rx * Math.cos((i / 48) * 2 * Math.PI), cy + ry * Math.sin((i / 48) * 2 * Math.PI)]);
   }
-  if (shape.tool === "line") return [a, b];
+  if (shape.tool === "line" || shape.tool === "arrow") return [a, b];
   return px;
 }
 

@@ -1,15 +1,17 @@
-// The whiteboard's tools as the server accepts them (sala/room/protocol.py Shape): pen, line,
-// rectangle, ellipse and text shapes, the eraser (one shape, one's last, or the page) and, for
+// The whiteboard's tools as the server accepts them (sala/room/protocol.py Shape): pen,
+// highlighter, line, arrow, rectangle, ellipse and text shapes, the eraser (one shape, one's last, or the page) and, for
 // the presenter, moving the zoomed view. Colours and widths are the shape's own fields.
 import { computed, signal } from "@preact/signals";
-import { Circle, Eraser, Hand, Minus, Pen, Square, Type } from "lucide-preact";
+import { ArrowUpRight, Circle, Eraser, Hand, Highlighter, Minus, Pen, Square, Type } from "lucide-preact";
 import { send } from "../../core/connection.js";
 import { isPresenter } from "../../core/store.js";
 import { currentDoc } from "./state.js";
 
 export const TOOLS = [
   { id: "pen", icon: Pen, label: "toolPen", key: "p" },
+  { id: "highlighter", icon: Highlighter, label: "toolHighlighter", key: "m" },
   { id: "line", icon: Minus, label: "toolLine", key: "l" },
+  { id: "arrow", icon: ArrowUpRight, label: "toolArrow", key: "a" },
   { id: "rect", icon: Square, label: "toolRect", key: "r" },
   { id: "ellipse", icon: Circle, label: "toolEllipse", key: "o" },
   { id: "text", icon: Type, label: "toolText", key: "t" },
@@ -54,6 +56,11 @@ let made = 0;
 export function newShapeId() {
   made += 1;
   return `s${Date.now().toString(36)}${made.toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+}
+
+/** A highlighter draws wider than a pen of the same chosen width (the server takes up to 0.05). */
+export function widthFor(kind, chosen) {
+  return kind === "highlighter" ? Math.min(0.05, Math.max(0.012, chosen * 4)) : chosen;
 }
 
 export function addShape(shape) {
