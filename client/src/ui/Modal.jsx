@@ -29,7 +29,14 @@ export function Modal({ id, open, title, onClose, children, wide = false, closab
           <header class="modal-head">
             <h2 id={`${id}-title`}>{title}</h2>
             {closable && (
-              <button class="ghost icon-only" value="cancel" aria-label={t("close")}>
+              // type="button": as the form's first submit button, Enter in any field of the
+              // dialog would otherwise "click" it and close the dialog.
+              <button
+                type="button"
+                class="ghost icon-only"
+                aria-label={t("close")}
+                onClick={() => ref.current?.close("cancel")}
+              >
                 <X size={18} aria-hidden="true" />
               </button>
             )}
