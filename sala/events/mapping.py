@@ -136,7 +136,8 @@ def map_event(
         attributes = {
             "meeting": _meeting_attributes(meeting),
             "chat-message": {
-                "id": f"{event.ts}-{event.id}",
+                # The room's id for the message (older events have none).
+                "id": event.data.get("id") or f"{event.ts}-{event.id}",
                 "message": event.data.get("message", ""),
                 "sender": {
                     **sender,

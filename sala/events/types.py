@@ -12,6 +12,12 @@ USER_REGISTERED = "user-registered"
 USER_JOINED = "user-joined"
 USER_LEFT = "user-left"
 CHAT_MESSAGE = "chat-message"
+# data: {"id", "chat": "public" | "private", "to", "message", "sender_name", "reply_to"}; "id"
+# is the message's id in the room (older events have none: "<ts>-<event id>" then).
+CHAT_REACTION = "chat-message-reaction"  # data: {"message": id, "emoji", "on": bool}
+CHAT_EDITED = "chat-message-edited"  # data: {"message": id, "text"}
+CHAT_DELETED = "chat-message-deleted"  # data: {"message": id}
+CHAT_CLEARED = "chat-public-cleared"  # a moderator emptied the public chat
 PRESENTATION_INSERTED = "presentation-inserted"
 # A document finished converting for the meeting (the default one included): BBB's
 # ConversionCompletedEvent; data: {"presentation": id, "name": its original file name}.
@@ -21,6 +27,8 @@ PAGE_CHANGED = "presentation-page-changed"  # data: {"presentation": id, "page":
 ZOOM_CHANGED = "presentation-zoom-changed"  # data: {"x", "y", "w", "h"} in slide fractions
 WHITEBOARD_ADDED = "whiteboard-annotation-added"  # data: {"presentation", "page", "shape"}
 WHITEBOARD_REMOVED = "whiteboard-annotations-removed"  # data: {"presentation", "page", "ids"}
+# A shape moved, resized or recoloured; data: {"presentation", "page", "shape"} (the whole shape).
+WHITEBOARD_UPDATED = "whiteboard-annotation-updated"
 NOTES_UPDATED = "shared-notes-updated"  # data: {"update": a Yjs update, base64}
 # The whole notes document so far, so a replay can start there (data: {"update", "generation"}).
 NOTES_SNAPSHOT = "shared-notes-snapshot"
@@ -29,6 +37,8 @@ USER_ROLE_CHANGED = "user-role-changed"  # data: {"role": "MODERATOR" | "VIEWER"
 USER_PRESENTER_ASSIGNED = "user-presenter-assigned"
 USER_PRESENTER_UNASSIGNED = "user-presenter-unassigned"
 GUEST_DECIDED = "guest-decided"  # data: {"status": "ALLOW" | "DENY"}
+GUEST_POLICY_CHANGED = "guest-policy-changed"  # data: {"policy": create's guestPolicy value}
+LAYOUT_PUSHED = "layout-pushed"  # data: {"layout": a BBB layout name}
 
 # Written by the room and media features (data: {"user_id": ..., ...}).
 TALKING_STARTED = "user-talking-started"

@@ -43,3 +43,9 @@ def password() -> str:
 def voice_bridge(digits: int = 5) -> str:
     first = secrets.choice("123456789")
     return first + "".join(secrets.choice(string.digits) for _ in range(digits - 1))
+
+
+def chat_message_id() -> str:
+    """A chat message's id: made once when it is sent and logged with it, so the room, its
+    replay after a restart and webhooks all name the message the same."""
+    return "m_" + _random(_LOWER_ALNUM, 16)

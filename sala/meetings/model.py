@@ -39,6 +39,8 @@ class Attendee:
     joined_voice: bool
     has_video: bool
     client_type: str
+    join_params: dict[str, Any] = field(default_factory=dict)
+    """The join parameters kept for features (api/join_params.py KEPT: enforceLayout...)."""
 
     @classmethod
     def from_row(cls, row: Mapping[Any, Any]) -> Attendee:
@@ -61,6 +63,7 @@ class Attendee:
             joined_voice=row["joined_voice"],
             has_video=row["has_video"],
             client_type=row["client_type"],
+            join_params=row.get("join_params") or {},
         )
 
 

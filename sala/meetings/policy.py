@@ -28,6 +28,15 @@ class Feature(StrEnum):
     POLLS = "polls"
     SHARED_NOTES = "sharedNotes"
     SCREENSHARE = "screenshare"
+    CHAT_REACTIONS = "chatMessageReactions"
+    CHAT_REPLIES = "replyChatMessage"
+    CHAT_EDITS = "editChatMessage"
+    CHAT_DELETES = "deleteChatMessage"
+    LAYOUTS = "layouts"
+
+
+GUEST_POLICIES = ("ALWAYS_ACCEPT", "ALWAYS_DENY", "ASK_MODERATOR", "ALWAYS_ACCEPT_AUTH")
+"""What create's guestPolicy may hold (the room's `guest.policy` sets the first three)."""
 
 
 _LOCK_SETTINGS = {
@@ -37,6 +46,7 @@ _LOCK_SETTINGS = {
     "disablePublicChat": "lockSettingsDisablePublicChat",
     "disableNotes": "lockSettingsDisableNotes",
     "hideUserList": "lockSettingsHideUserList",
+    "hideViewersCursor": "lockSettingsHideViewersCursor",
 }
 """The room protocol's lock names (`lock.set`, `locks`) and the create parameters they are."""
 
@@ -54,6 +64,7 @@ class LockSettings:
     disable_public_chat: bool = False
     disable_notes: bool = False
     hide_user_list: bool = False
+    hide_viewers_cursor: bool = False
 
     @classmethod
     def from_settings(cls, settings: Mapping[str, Any]) -> LockSettings:
@@ -65,6 +76,7 @@ class LockSettings:
             disable_public_chat=on["disablePublicChat"],
             disable_notes=on["disableNotes"],
             hide_user_list=on["hideUserList"],
+            hide_viewers_cursor=on["hideViewersCursor"],
         )
 
     def view(self) -> dict[str, bool]:
@@ -76,6 +88,7 @@ class LockSettings:
             "disablePublicChat": self.disable_public_chat,
             "disableNotes": self.disable_notes,
             "hideUserList": self.hide_user_list,
+            "hideViewersCursor": self.hide_viewers_cursor,
         }
 
     @staticmethod
@@ -106,6 +119,9 @@ class MeetingPolicy:
     removed_user_ids: tuple[str, ...] = ()
     """External user IDs removed with a ban, in order: they cannot come back."""
     lobby_message: str = ""
+    guest_policy: str = "ALWAYS_ACCEPT"
+    pushed_layout: str | None = None
+    """The last layout a moderator pushed to everybody (`layout.push`)."""
 
     @classmethod
     def of(cls, meeting: Meeting) -> MeetingPolicy:
@@ -126,6 +142,8 @@ class MeetingPolicy:
             multi_user_whiteboard=_flag(s.get("multiUserWhiteboardEnabled", False)),
             removed_user_ids=tuple(s.get("removedUserIds", [])),
             lobby_message=str(s.get("lobbyMessage", "") or ""),
+            guest_policy=str(s.get("guestPolicy") or "ALWAYS_ACCEPT"),
+            pushed_layout=s.get("pushedLayout") or None,
         )
 
     # ------------------------------------------------------------------ disabledFeatures --
@@ -172,6 +190,19 @@ class MeetingPolicy:
         """False: the list is hidden, and this viewer sees only moderators and themselves."""
         return not (self._viewer(attendee) and self.locks.hide_user_list)
 
+    def cursor_seen_by_all(self, attendee: Attendee) -> bool:
+        """False: hideViewersCursor, and this viewer's pointer shows only to moderators and
+        the presenter."""
+        return not (self._viewer(attendee) and self.locks.hide_viewers_cursor)
+
+    def may_point(self, attendee: Attendee) -> bool:
+        """The presenter's pointer; everybody's cursor while the multi-user whiteboard is on."""
+        return attendee.is_presenter or self.multi_user_whiteboard
+
+    # ----------------------------------------------------------------------------- chat --
+    def can_chat_in(self, attendee: Attendee, private: bool) -> bool:
+        return self.can_private_chat(attendee) if private else self.can_public_chat(attendee)
+
     # ---------------------------------------------------------------------------- media --
     def camera_cap_reached(self, others_sharing: int) -> bool:
         cap = self.meeting_camera_cap
@@ -217,3 +248,14 @@ class MeetingPolicy:
     @staticmethod
     def mute_on_start_is(muted: bool) -> dict[str, Any]:
         return {"muteOnStart": muted}
+
+    @staticmethod
+    def guest_policy_is(policy: str) -> dict[str, Any]:
+        """The setting create's guestPolicy stores, which joins read from then on."""
+        if policy not in GUEST_POLICIES:
+            raise ValueError(f"unknown guest policy {policy!r}")
+        return {"guestPolicy": policy}
+
+    @staticmethod
+    def pushed_layout_is(layout: str) -> dict[str, Any]:
+        return {"pushedLayout": layout}

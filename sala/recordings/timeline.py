@@ -85,11 +85,14 @@ class Timeline:
     slides: list[dict[str, Any]] = field(default_factory=list)
     """[{t, presentation, page}]: what page is shown from t (recording ms) on."""
     drawings: list[dict[str, Any]] = field(default_factory=list)
-    """[{t, presentation, page, add: shape} | {t, presentation, page, remove: [ids]}]."""
+    """[{t, presentation, page, add: shape} | {t, presentation, page, remove: [ids]}]. A shape
+    changed in the meeting (`draw.update`) is removed and added again under a new id
+    (`<id>~<n>`), so a player keyed on ids redraws it."""
     zooms: list[dict[str, Any]] = field(default_factory=list)
     """[{t, x, y, w, h}]: the part of the page shown, from t on (reset by page changes)."""
     chat: list[dict[str, Any]] = field(default_factory=list)
-    """[{t, name, text}]: public messages sent while recording."""
+    """[{t, name, text}]: public messages sent while recording, as last edited; deleted ones,
+    and those a moderator cleared, are left out (the room no longer shows them either)."""
     polls: list[dict[str, Any]] = field(default_factory=list)
     notes: str = ""
     """The shared notes as they stood at the end of the meeting."""
@@ -104,6 +107,9 @@ def build_timeline(events: Sequence[MeetingEvent], end_ms: int) -> Timeline:
     timeline = Timeline(clock.duration_ms, segments)
     notes: Doc[Text] = Doc()
     notes_text = notes.get("notes", type=Text)
+    chat = _Chat()
+    shown_ids: dict[tuple[str, int, str], str] = {}
+    """A changed shape's id in the timeline, by (presentation, page, its id in the meeting)."""
     for event in events:
         t = clock.at(event.ts)
         recorded = clock.recorded(event.ts)
@@ -125,11 +131,24 @@ def build_timeline(events: Sequence[MeetingEvent], end_ms: int) -> Timeline:
             timeline.drawings.append({"t": t, **where, "add": data["shape"]})
         elif event.type == types.WHITEBOARD_REMOVED:
             where = {"presentation": data["presentation"], "page": int(data["page"])}
-            timeline.drawings.append({"t": t, **where, "remove": list(data["ids"])})
-        elif event.type == types.CHAT_MESSAGE and recorded and not data.get("to"):
-            timeline.chat.append(
-                {"t": t, "name": data.get("sender_name", ""), "text": data.get("message", "")}
-            )
+            ids = [shown_ids.pop((where["presentation"], where["page"], i), i) for i in data["ids"]]
+            timeline.drawings.append({"t": t, **where, "remove": ids})
+        elif event.type == types.WHITEBOARD_UPDATED:
+            where = {"presentation": data["presentation"], "page": int(data["page"])}
+            shape = data["shape"]
+            key = (where["presentation"], where["page"], shape["id"])
+            before = shown_ids.get(key, shape["id"])
+            shown_ids[key] = f"{shape['id']}~{event.id}"
+            timeline.drawings.append({"t": t, **where, "remove": [before]})
+            timeline.drawings.append({"t": t, **where, "add": {**shape, "id": shown_ids[key]}})
+        elif event.type == types.CHAT_MESSAGE and not data.get("to"):
+            chat.sent(event, t, recorded)
+        elif event.type == types.CHAT_EDITED:
+            chat.edited(str(data.get("message")), str(data.get("text", "")))
+        elif event.type == types.CHAT_DELETED:
+            chat.deleted(str(data.get("message")))
+        elif event.type == types.CHAT_CLEARED:
+            chat.cleared()
         elif event.type in (types.NOTES_UPDATED, types.NOTES_RESET):
             if event.type == types.NOTES_RESET:
                 # A moderator emptied the notes: a new document from here on.
@@ -149,7 +168,43 @@ def build_timeline(events: Sequence[MeetingEvent], end_ms: int) -> Timeline:
                 {"t": t, "question": poll.get("question", ""), "answers": poll.get("answers", [])}
             )
     timeline.notes = str(notes_text)
+    timeline.chat = chat.shown()
     return timeline
+
+
+class _Chat:
+    """The public chat as the meeting left it: edits applied, deletions and clears honoured."""
+
+    def __init__(self) -> None:
+        self._messages: dict[str, dict[str, Any]] = {}
+        """By id, in order; those sent while not recording are kept only for their id."""
+
+    def sent(self, event: MeetingEvent, t: int, recorded: bool) -> None:
+        data = event.data
+        message_id = str(data.get("id") or f"{event.ts}-{event.id}")
+        self._messages[message_id] = {
+            "t": t,
+            "name": data.get("sender_name", ""),
+            "text": data.get("message", ""),
+            "recorded": recorded,
+        }
+
+    def edited(self, message_id: str, text: str) -> None:
+        if message_id in self._messages:
+            self._messages[message_id]["text"] = text
+
+    def deleted(self, message_id: str) -> None:
+        self._messages.pop(message_id, None)
+
+    def cleared(self) -> None:
+        self._messages.clear()
+
+    def shown(self) -> list[dict[str, Any]]:
+        return [
+            {"t": m["t"], "name": m["name"], "text": m["text"]}
+            for m in self._messages.values()
+            if m["recorded"]
+        ]
 
 
 def _replace_at(changes: list[dict[str, Any]], change: dict[str, Any]) -> None:

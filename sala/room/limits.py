@@ -14,7 +14,9 @@ sockets:
   (each open costs a database lookup and a welcome) is slowed down;
 - messages are rate-limited per user (USER_MESSAGES, and USER_CHATS for chat) shared by all
   their sockets, then per meeting (MEETING_MESSAGES, MEETING_CHATS), so one meeting's flood
-  cannot take the process from the others.
+  cannot take the process from the others;
+- pointer moves have their own budgets (USER_POINTERS, MEETING_POINTERS) instead of the
+  general one, and are dropped silently beyond them.
 
 Everything is counted before a message is parsed or handled. The counts are this process's: with
 several processes sharing a meeting, each enforces them on its own connections.
@@ -52,6 +54,13 @@ MEETING_MESSAGES = Rate(300, 600)
 fits the burst."""
 MEETING_CHATS = Rate(30, 150)
 """Chat is what fans out to everybody: 30 a second to a meeting of 500 is 15,000 frames."""
+
+USER_POINTERS = Rate(15, 30)
+"""`pointer.move`: a page sends one per animation frame at most, throttled to ~15 a second; the
+moves have their own budget so a moving pointer does not starve the user's other messages.
+Moves beyond it are dropped, not refused (the next one supersedes them anyway)."""
+MEETING_POINTERS = Rate(150, 300)
+"""Every move fans out to the whole meeting: ten multi-user cursors at full speed fit."""
 
 NOTES_UPDATES_PER_USER = Rate(10, 40)
 """Shared-notes edits: a page sends one update per pause in typing (at most about 8 a second),
@@ -120,6 +129,8 @@ class Lease:
     meeting_id: str
     _user: _Budget
     _meeting: _Budget
+    _pointers: KeyedBuckets
+    _meeting_pointers: KeyedBuckets
 
     def check_message(self) -> None:
         # The user's own budget first: a refused flooder then costs the meeting nothing.
@@ -127,6 +138,11 @@ class Lease:
             raise Limited("Slow down")
         if not self._meeting.messages.take():
             raise Limited("This meeting is very busy; try again in a moment", own_fault=False)
+
+    def pointer_allowed(self) -> bool:
+        """Whether a `pointer.move` may go now (USER_POINTERS, then MEETING_POINTERS); one that
+        may not is dropped without an error."""
+        return self._pointers.take(self.user_id) and self._meeting_pointers.take(self.meeting_id)
 
     def check_chat(self, ref: str | None) -> None:
         if not self._user.chats.take():
@@ -151,6 +167,8 @@ class ConnectionLimits:
         self._user_rates = (USER_MESSAGES, USER_CHATS)
         self._meeting_rates = (MEETING_MESSAGES, MEETING_CHATS)
         self._connects = KeyedBuckets(USER_CONNECTS, now)
+        self._pointers = KeyedBuckets(USER_POINTERS, now)
+        self._meeting_pointers = KeyedBuckets(MEETING_POINTERS, now)
         self._sessions: dict[str, dict[Connection, None]] = {}
         self._users: dict[str, _Budget] = {}
         self._meetings: dict[str, _Budget] = {}
@@ -169,7 +187,16 @@ class ConnectionLimits:
         meeting = self._meetings.get(meeting_id) or self._budget(
             self._meetings, meeting_id, self._meeting_rates
         )
-        lease = Lease(conn, session, user_id, meeting_id, user, meeting)
+        lease = Lease(
+            conn,
+            session,
+            user_id,
+            meeting_id,
+            user,
+            meeting,
+            self._pointers,
+            self._meeting_pointers,
+        )
         self._leases[conn] = lease
         of_session = self._sessions.setdefault(session, {})
         of_session[conn] = None

@@ -70,6 +70,8 @@ class RoomMedia:
         """Feeds whose media reached the engine: only these are offered to others (the
         engine refuses subscriptions to a publisher that is not sending yet)."""
         self._feed_ids = itertools.count(1)
+        self._echoing: set[str] = set()
+        """Who runs an echo test now."""
 
     @property
     def available(self) -> bool:
@@ -172,6 +174,37 @@ class RoomMedia:
             if session is not None:
                 await session.unsubscribe(message.feed)
             conn.send({"type": "media.ok", "ref": ref})
+        elif isinstance(message, p.EchoStart):
+            answer = await self._start_echo(me, message)
+            conn.send({"type": "media.echo.answer", "sdp": answer, "ref": ref})
+        elif isinstance(message, p.EchoStop):
+            await self._stop_echo(me.attendee.internal_user_id)
+            conn.send({"type": "media.ok", "ref": ref})
+
+    # --------------------------------------------------------------------- echo test --
+    def _may_speak(self, me: Participant, ref: str | None) -> None:
+        """Whether this participant may use a microphone (join with one, or test it)."""
+        if not self._room.policy.can_use_microphone(me.attendee):
+            raise MediaRefused(
+                "locked", "Microphones are locked for viewers: join listen-only", ref
+            )
+        if self._room.policy.listen_only_forced(me.attendee):
+            raise MediaRefused("forbidden", "You can only join the audio listen-only", ref)
+
+    async def _start_echo(self, me: Participant, message: p.EchoStart) -> str:
+        """BBB's echo test before joining with a microphone: the engine sends the voice back.
+        Stopped by `media.echo.stop`, by joining the audio, or by leaving."""
+        self._may_speak(me, message.ref)
+        session = await self._session(me)
+        answer: str = await session.start_echo(message.sdp)
+        self._echoing.add(me.attendee.internal_user_id)
+        return answer
+
+    async def _stop_echo(self, user_id: str) -> None:
+        session = self._sessions.get(user_id)
+        self._echoing.discard(user_id)
+        if session is not None:
+            await session.stop_echo()
 
     # ------------------------------------------------------------------------- audio --
     async def _join_audio(self, me: Participant, message: p.AudioJoin) -> str:
@@ -179,12 +212,10 @@ class RoomMedia:
         listen_only = message.listenOnly
         if listen_only and not receive_only(message.sdp):
             raise MediaRefused("bad_sdp", "A listen-only offer must only receive audio", ref)
-        if not listen_only and not self._room.policy.can_use_microphone(me.attendee):
-            raise MediaRefused(
-                "locked", "Microphones are locked for viewers: join listen-only", ref
-            )
-        if not listen_only and self._room.policy.listen_only_forced(me.attendee):
-            raise MediaRefused("forbidden", "You can only join the audio listen-only", ref)
+        if not listen_only:
+            self._may_speak(me, ref)
+        if me.attendee.internal_user_id in self._echoing:
+            await self._stop_echo(me.attendee.internal_user_id)
         previous = me.audio
         if previous == "mic" and not listen_only:
             muted = me.muted
@@ -420,9 +451,10 @@ class RoomMedia:
             await self._unpublish(user_id, kind, engine=False)
         session = self._sessions.pop(user_id, None)
         self._session_locks.pop(user_id, None)
+        self._echoing.discard(user_id)
         if session is not None:
             try:
-                await session.close()
+                await session.close()  # its echo test too
             except MediaError:
                 log.info("closing %s's media failed", user_id)
 

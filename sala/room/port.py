@@ -126,8 +126,11 @@ class RoomPort(Protocol):
         """To this process's connections of one participant (answers and notices)."""
         ...
 
-    async def broadcast(self, message: dict[str, Any], to: list[str] | None = None) -> None:
-        """To every connection in the meeting, in every process (or only to these users)."""
+    async def broadcast(
+        self, message: dict[str, Any], to: list[str] | None = None, but: str | None = None
+    ) -> None:
+        """To every connection in the meeting, in every process (or only to these users), except
+        those of the user `but`."""
         ...
 
     async def publish_user(self, participant: Participant) -> None:

@@ -11,9 +11,19 @@ import json
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    model_validator,
+)
 
-PROTOCOL_VERSION = 1
+PROTOCOL_VERSION = 2
+ACCEPTED_VERSIONS = frozenset({1, 2})
+"""Version 2 only adds messages and fields, so a version-1 client is still served."""
 MAX_MESSAGE_BYTES = 32 * 1024
 MAX_SDP_CHARS = 24 * 1024
 MAX_CHAT_CHARS = 1000
@@ -65,6 +75,42 @@ class ChatSend(_Message):
     text: PlainText = Field(min_length=1, max_length=MAX_CHAT_CHARS)
     to: str | None = Field(default=None, max_length=40)
     """A user ID for a private message; absent for public chat."""
+    replyTo: str | None = Field(default=None, min_length=1, max_length=40)
+    """The id of a message of the same conversation this one answers."""
+
+
+MessageId = Annotated[str, Field(min_length=1, max_length=40)]
+
+
+class ChatReact(_Message):
+    type: Literal["chat.react"]
+    message: MessageId
+    emoji: str = Field(max_length=16)
+    on: bool = True
+
+
+class ChatEdit(_Message):
+    type: Literal["chat.edit"]
+    message: MessageId
+    text: PlainText = Field(min_length=1, max_length=MAX_CHAT_CHARS)
+
+
+class ChatDelete(_Message):
+    type: Literal["chat.delete"]
+    message: MessageId
+
+
+class ChatTyping(_Message):
+    type: Literal["chat.typing"]
+    to: str | None = Field(default=None, max_length=40)
+
+
+class ChatClear(_Message):
+    type: Literal["chat.clear"]
+
+
+CHAT_WRITES = (ChatSend, ChatReact, ChatEdit, ChatDelete)
+"""What counts against the chat rate limit (each fans out to a whole conversation)."""
 
 
 class HandSet(_Message):
@@ -82,6 +128,12 @@ class ReactionSet(_Message):
 class AwaySet(_Message):
     type: Literal["away.set"]
     away: bool
+
+
+class StatusClear(_Message):
+    """A moderator lowers every hand and clears every reaction and away."""
+
+    type: Literal["status.clear"]
 
 
 class UserRemove(_Message):
@@ -109,6 +161,7 @@ class LockSet(_Message):
     disablePublicChat: bool | None = None
     disableNotes: bool | None = None
     hideUserList: bool | None = None
+    hideViewersCursor: bool | None = None
 
 
 class GuestDecide(_Message):
@@ -116,6 +169,39 @@ class GuestDecide(_Message):
     user: str | None = Field(default=None, max_length=40)
     """One waiting guest, or everyone waiting when absent."""
     allow: bool
+
+
+class GuestPolicySet(_Message):
+    type: Literal["guest.policy"]
+    policy: Literal["ALWAYS_ACCEPT", "ALWAYS_DENY", "ASK_MODERATOR"]
+
+
+LAYOUTS = (
+    "CUSTOM_LAYOUT",
+    "SMART_LAYOUT",
+    "PRESENTATION_FOCUS",
+    "VIDEO_FOCUS",
+    "CAMERAS_ONLY",
+    "PRESENTATION_ONLY",
+    "PARTICIPANTS_AND_CHAT_ONLY",
+)
+"""BBB 3.0's layout names (create's meetingLayout, join's enforceLayout)."""
+LayoutName = Literal[
+    "CUSTOM_LAYOUT",
+    "SMART_LAYOUT",
+    "PRESENTATION_FOCUS",
+    "VIDEO_FOCUS",
+    "CAMERAS_ONLY",
+    "PRESENTATION_ONLY",
+    "PARTICIPANTS_AND_CHAT_ONLY",
+]
+
+
+class LayoutPush(_Message):
+    """A moderator puts everybody in one layout (BBB's "push layout to everyone")."""
+
+    type: Literal["layout.push"]
+    layout: LayoutName
 
 
 class LobbyMessage(_Message):
@@ -158,19 +244,47 @@ Point = Annotated[list[Annotated[float, Field(ge=-0.5, le=1.5)]], Field(min_leng
 
 
 class Shape(BaseModel):
-    """One annotation; coordinates are fractions of the slide's width and height."""
+    """One annotation; coordinates are fractions of the slide's width and height.
+
+    `highlighter` is a pen stroke drawn translucent; `arrow` goes from its first point to its
+    second; `note` is a sticky note with text on `color`, its top-left corner at the first
+    point and its bottom-right at the second (one point: NOTE_SIZE square)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     id: str = Field(min_length=1, max_length=36, pattern=r"^[A-Za-z0-9_-]+$")
-    tool: Literal["pen", "line", "rect", "ellipse", "text"]
+    tool: Literal["pen", "line", "rect", "ellipse", "text", "highlighter", "arrow", "note"]
     points: list[Point] = Field(min_length=1, max_length=2000)
     color: str = Field(default="#e11d48", pattern=r"^#[0-9a-fA-F]{6}$")
     width: float = Field(default=0.004, gt=0, le=0.05)
     text: PlainText | None = Field(default=None, max_length=500)
 
+    @model_validator(mode="after")
+    def _fits_its_tool(self) -> Shape:
+        if self.tool == "arrow" and len(self.points) != 2:
+            raise ValueError("an arrow has exactly two points")
+        if self.tool == "note":
+            if len(self.points) > 2:
+                raise ValueError("a note has one or two points")
+            if not self.text:
+                raise ValueError("a note needs text")
+        return self
+
+
+NOTE_SIZE = 0.15
+"""A note given one point spans this fraction of the slide's width and height."""
+
 
 class DrawAdd(_Message):
     type: Literal["draw.add"]
+    presentation: str = Field(min_length=1, max_length=36)
+    page: int = Field(ge=1, le=100_000)
+    shape: Shape
+
+
+class DrawUpdate(_Message):
+    """Move, resize, recolour or retype an existing annotation: the whole shape again."""
+
+    type: Literal["draw.update"]
     presentation: str = Field(min_length=1, max_length=36)
     page: int = Field(ge=1, le=100_000)
     shape: Shape
@@ -192,6 +306,21 @@ class WhiteboardMulti(_Message):
 
     type: Literal["whiteboard.multi"]
     enabled: bool
+
+
+class PointerMove(_Message):
+    """The presenter's pointer (or a cursor, with the multi-user whiteboard) on the current
+    slide, in fractions; both null hide it."""
+
+    type: Literal["pointer.move"]
+    x: float | None = Field(default=None, ge=-0.5, le=1.5)
+    y: float | None = Field(default=None, ge=-0.5, le=1.5)
+
+    @model_validator(mode="after")
+    def _both_or_neither(self) -> PointerMove:
+        if (self.x is None) != (self.y is None):
+            raise ValueError("x and y are both numbers, or both null")
+        return self
 
 
 # ------------------------------------------------------------------------------ polls --
@@ -291,6 +420,17 @@ class AudioMute(_Message):
     user: str | None = Field(default=None, max_length=80)
 
 
+class EchoStart(_Message):
+    """The audio check: the server sends one's own voice back (an offer with a microphone)."""
+
+    type: Literal["media.echo.start"]
+    sdp: Sdp
+
+
+class EchoStop(_Message):
+    type: Literal["media.echo.stop"]
+
+
 class MuteAll(_Message):
     type: Literal["media.audio.mute_all"]
     muted: bool = True
@@ -337,6 +477,8 @@ MediaMessage = (
     | Subscribe
     | SubscribeAnswer
     | Unsubscribe
+    | EchoStart
+    | EchoStop
 )
 MEDIA_MESSAGES = (
     AudioJoin,
@@ -348,6 +490,8 @@ MEDIA_MESSAGES = (
     Subscribe,
     SubscribeAnswer,
     Unsubscribe,
+    EchoStart,
+    EchoStop,
 )
 
 
@@ -355,14 +499,22 @@ ClientMessage = Annotated[
     Hello
     | Ping
     | ChatSend
+    | ChatReact
+    | ChatEdit
+    | ChatDelete
+    | ChatTyping
+    | ChatClear
     | HandSet
     | ReactionSet
     | AwaySet
+    | StatusClear
     | UserRemove
     | UserRole
     | UserPresenter
     | LockSet
     | GuestDecide
+    | GuestPolicySet
+    | LayoutPush
     | LobbyMessage
     | MeetingEnd
     | Leave
@@ -371,8 +523,10 @@ ClientMessage = Annotated[
     | PresentationRemove
     | PresentationZoom
     | DrawAdd
+    | DrawUpdate
     | DrawErase
     | WhiteboardMulti
+    | PointerMove
     | PollStart
     | PollAnswer
     | PollStop

@@ -41,8 +41,10 @@ from sala.room.close_codes import CloseCode
 from sala.room.connection import Connection, encode
 from sala.room.features.chat import Chat
 from sala.room.features.drawing import Drawing
+from sala.room.features.layouts import Layouts, enforce_layout
 from sala.room.features.lobby import Lobby
 from sala.room.features.moderation import Moderation
+from sala.room.features.pointer import Pointer
 from sala.room.features.polls import Polls
 from sala.room.features.presenting import Presenting
 from sala.room.features.recording_marks import RecordingMarks
@@ -108,6 +110,8 @@ class Room:
         self.notes = RoomNotes(self)
         self.marks = RecordingMarks(self)
         self._lobby = Lobby(self)
+        self.layouts = Layouts(self)
+        self.pointer = Pointer(self)
         self.moderation = Moderation(
             self,
             drop=self._drop,
@@ -132,6 +136,8 @@ class Room:
             self.notes.routes(),
             self.marks.routes(),
             self._lobby.routes(),
+            self.layouts.routes(),
+            self.pointer.routes(),
             self.moderation.routes(),
             self.media.routes(),
         )
@@ -179,8 +185,13 @@ class Room:
             for conn in participant.connections:
                 conn.send(message)
 
-    async def broadcast(self, message: dict[str, Any], to: list[str] | None = None) -> None:
-        await self._bus.publish(self._topic, {"to": to, "message": message})
+    async def broadcast(
+        self, message: dict[str, Any], to: list[str] | None = None, but: str | None = None
+    ) -> None:
+        envelope: dict[str, Any] = {"to": to, "message": message}
+        if but is not None:
+            envelope["but"] = but
+        await self._bus.publish(self._topic, envelope)
 
     async def publish_user(self, participant: Participant) -> None:
         await self.broadcast({"type": "user.updated", "user": participant.view()})
@@ -308,6 +319,7 @@ class Room:
         for conn in list(participant.connections):
             conn.close(CloseCode.GONE)
         await self.media.release(user_id)
+        self.chat.forget(user_id)
         await self._meetings.user_disconnected(self.id, user_id)
         await self.broadcast({"type": "user.left", "user": user_id})
         if participant.attendee.is_presenter:
@@ -367,8 +379,11 @@ class Room:
                     await self._admit_from_lobby(conn)
             return
         text = encode(message)
+        but = envelope.get("but")
         for participant in list(self.participants.values()):
             if to is not None and participant.user_id not in to:
+                continue
+            if participant.user_id == but:
                 continue
             if not self._visible_to(participant, message):
                 continue
@@ -438,7 +453,11 @@ class Room:
                 "notifyRecordingIsOn": policy.notify_recording_is_on,
                 # create's meetingLayout: where the page starts unless userdata says otherwise.
                 "layout": settings.get("meetingLayout") or "SMART_LAYOUT",
+                "pushedLayout": policy.pushed_layout,
+                "guestPolicy": policy.guest_policy if moderator else None,
             },
+            # join's enforceLayout: this user's page stays in it.
+            "enforceLayout": enforce_layout(attendee),
             "locks": policy.locks.view(),
             "media": {
                 "available": self.media.available,

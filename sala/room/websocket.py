@@ -89,7 +89,7 @@ class RoomSocket:
             try:
                 raw = await asyncio.wait_for(websocket.receive_text(), HELLO_TIMEOUT_S)
                 hello = p.parse(raw)
-                if not isinstance(hello, p.Hello) or hello.version != p.PROTOCOL_VERSION:
+                if not isinstance(hello, p.Hello) or hello.version not in p.ACCEPTED_VERSIONS:
                     raise p.ProtocolError(
                         "bad_handshake",
                         f'Start with {{"type": "hello", "version": {p.PROTOCOL_VERSION}}}',
@@ -126,13 +126,17 @@ class RoomSocket:
             except _GONE:
                 return
             try:
-                try:
-                    lease.check_message()
-                except Limited as exc:
-                    exc.ref = _ref_of(raw)
-                    raise
+                pointer = _POINTER.search(raw) is not None
+                if pointer:
+                    # Its own budget; beyond it the move is dropped (the next supersedes it).
+                    if not lease.pointer_allowed():
+                        continue
+                else:
+                    self._check_message(lease, raw)
                 message = p.parse(raw)
-                if isinstance(message, p.ChatSend):
+                if pointer and not isinstance(message, p.PointerMove):
+                    self._check_message(lease, raw)  # not a move after all
+                if isinstance(message, p.CHAT_WRITES):
                     lease.check_chat(message.ref)
                 await room.handle(conn, message)
                 conn.refused_in_a_row = 0
@@ -151,7 +155,17 @@ class RoomSocket:
                     _error(p.ProtocolError("internal", "Something went wrong; it was logged"))
                 )
 
+    @staticmethod
+    def _check_message(lease: Lease, raw: str) -> None:
+        try:
+            lease.check_message()
+        except Limited as exc:
+            exc.ref = _ref_of(raw)
+            raise
 
+
+_POINTER = re.compile(r'"type"\s*:\s*"pointer\.move"')
+"""Tells a pointer move before parsing, to count it against its own budget."""
 _REF = re.compile(r'"ref"\s*:\s*"([^"\\]{1,64})"')
 
 

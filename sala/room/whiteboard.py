@@ -44,6 +44,20 @@ class Whiteboard:
         self.pages[(presentation, page)] = [s for s in shapes if s["id"] not in gone]
         return removed
 
+    def find(self, presentation: str, page: int, shape_id: str) -> dict[str, Any] | None:
+        shapes = self.pages.get((presentation, page), [])
+        return next((s for s in shapes if s["id"] == shape_id), None)
+
+    def update(self, presentation: str, page: int, shape: dict[str, Any]) -> bool:
+        """Replace the shape of the same id in place (its order, hence what it covers, stays);
+        whether there was one."""
+        shapes = self.pages.get((presentation, page), [])
+        for index, found in enumerate(shapes):
+            if found["id"] == shape["id"]:
+                shapes[index] = shape
+                return True
+        return False
+
     def last_of(self, presentation: str, page: int, user: str) -> str | None:
         mine = [s for s in self.pages.get((presentation, page), []) if s["author"] == user]
         return mine[-1]["id"] if mine else None
@@ -61,3 +75,5 @@ class Whiteboard:
             self.add(data["presentation"], data["page"], data["shape"])
         elif kind == types.WHITEBOARD_REMOVED:
             self.remove(data["presentation"], data["page"], None, data["ids"])
+        elif kind == types.WHITEBOARD_UPDATED:
+            self.update(data["presentation"], data["page"], data["shape"])

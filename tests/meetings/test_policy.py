@@ -23,6 +23,7 @@ def test_nothing_is_locked_or_disabled_by_default() -> None:
         assert default.can_public_chat(who) and default.can_private_chat(who)
         assert default.can_edit_notes(who) and default.can_share_camera(who)
         assert default.can_use_microphone(who) and default.sees_whole_user_list(who)
+        assert default.cursor_seen_by_all(who)
     assert all(default.enabled(feature) for feature in Feature)
     assert default.locks.view() == dict.fromkeys(
         [
@@ -32,6 +33,7 @@ def test_nothing_is_locked_or_disabled_by_default() -> None:
             "disablePublicChat",
             "disableNotes",
             "hideUserList",
+            "hideViewersCursor",
         ],
         False,
     )
@@ -45,6 +47,7 @@ def test_lock_settings_bind_viewers_and_not_moderators() -> None:
         lockSettingsDisablePublicChat=True,
         lockSettingsDisableNotes=True,
         lockSettingsHideUserList=True,
+        lockSettingsHideViewersCursor=True,
     )
     assert not locked.can_public_chat(VIEWER) and locked.can_public_chat(MODERATOR)
     assert not locked.can_private_chat(VIEWER) and locked.can_private_chat(MODERATOR)
@@ -52,6 +55,7 @@ def test_lock_settings_bind_viewers_and_not_moderators() -> None:
     assert not locked.can_share_camera(VIEWER) and locked.can_share_camera(MODERATOR)
     assert not locked.can_use_microphone(VIEWER) and locked.can_use_microphone(MODERATOR)
     assert not locked.sees_whole_user_list(VIEWER) and locked.sees_whole_user_list(MODERATOR)
+    assert not locked.cursor_seen_by_all(VIEWER) and locked.cursor_seen_by_all(MODERATOR)
     assert set(locked.locks.view().values()) == {True}
 
 
@@ -130,3 +134,39 @@ def test_recording_and_media_settings() -> None:
     mods = policy(allowModsToUnmuteUsers=True, allowModsToEjectCameras="true", muteOnStart=True)
     assert mods.moderators_may_unmute_others() and mods.moderators_may_eject_cameras()
     assert mods.mute_on_start and not policy().mute_on_start
+
+
+def test_chat_features_and_layouts_are_disabled_features_of_bbb() -> None:
+    off = policy(
+        disabledFeatures=[
+            "chatMessageReactions",
+            "replyChatMessage",
+            "editChatMessage",
+            "deleteChatMessage",
+            "layouts",
+        ]
+    )
+    for feature in (
+        Feature.CHAT_REACTIONS,
+        Feature.CHAT_REPLIES,
+        Feature.CHAT_EDITS,
+        Feature.CHAT_DELETES,
+        Feature.LAYOUTS,
+    ):
+        assert not off.enabled(feature)
+    assert off.can_public_chat(VIEWER)
+
+
+def test_guest_policy_and_pushed_layout_read_back_from_the_settings() -> None:
+    assert policy().guest_policy == "ALWAYS_ACCEPT" and policy().pushed_layout is None
+    changed = policy(
+        **MeetingPolicy.guest_policy_is("ASK_MODERATOR"),
+        **MeetingPolicy.pushed_layout_is("VIDEO_FOCUS"),
+    )
+    assert changed.guest_policy == "ASK_MODERATOR" and changed.pushed_layout == "VIDEO_FOCUS"
+
+
+def test_the_presenter_points_and_everybody_with_the_multi_user_whiteboard() -> None:
+    presenter = replace(VIEWER, is_presenter=True)
+    assert policy().may_point(presenter) and not policy().may_point(VIEWER)
+    assert policy(multiUserWhiteboardEnabled=True).may_point(VIEWER)

@@ -15,6 +15,7 @@ from sala.api.errors import ApiError, missing_meeting_id
 from sala.api.xml import Fields
 from sala.events import types
 from sala.events.types import PUBLIC_CHAT_TOPIC
+from sala.meetings import ids
 from sala.meetings.errors import InvalidSession
 
 VERSION_HEADER = b"x-sala-version"
@@ -85,7 +86,13 @@ async def send_chat_message(req: ApiRequest) -> Answer:
     if meeting is None or not meeting.running:
         # BBB 3.0 delivers API chat only to a running meeting: somebody is in the room.
         raise ApiError("meetingNotFound", "Meeting not found")
-    data = {"chat": "public", "message": message, "sender_name": user_name, "source": "api"}
+    data = {
+        "id": ids.chat_message_id(),
+        "chat": "public",
+        "message": message,
+        "sender_name": user_name,
+        "source": "api",
+    }
     await req.ctx.meetings.log_event(meeting.internal_id, types.CHAT_MESSAGE, data)
     await req.ctx.bus.publish(PUBLIC_CHAT_TOPIC, {"meeting_id": meeting.internal_id, **data})
     return [("returncode", "SUCCESS"), ("messageKey", ""), ("message", "Message successfully sent")]

@@ -11,15 +11,17 @@ recorded segment.
 from __future__ import annotations
 
 import asyncio
+import math
 from pathlib import Path
 from typing import Any
 
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageColor, ImageDraw, ImageFont
 
 from sala.recordings.formats.common import Material
 from sala.recordings.streams import Stream
 from sala.recordings.timeline import WHOLE
 from sala.recordings.tools import run as run_tool
+from sala.room.protocol import NOTE_SIZE
 
 FORMAT = "video"
 WIDTH, HEIGHT = 1280, 720
@@ -228,6 +230,61 @@ def _draw_shapes(board: Image.Image, shapes: list[dict[str, Any]]) -> None:
             draw.text((x0, y0), str(shape.get("text", "")), fill=color, font=_font(int(h * 0.04)))
         elif tool == "poll":
             _draw_poll(draw, box, shape, h)
+        elif tool == "highlighter":
+            _draw_highlight(board, points, color, width)
+            draw = ImageDraw.Draw(board)
+        elif tool == "arrow":
+            _draw_arrow(draw, points[0], points[-1], color, width)
+        elif tool == "note":
+            if len(points) == 1:
+                box = (x0, y0, x0 + NOTE_SIZE * w, y0 + NOTE_SIZE * h)
+            _draw_note(draw, box, shape, color, h)
+
+
+HIGHLIGHT_ALPHA = 96
+"""A highlighter stroke lets the slide show through (of 255)."""
+
+
+def _draw_highlight(
+    board: Image.Image, points: list[tuple[float, float]], color: str, width: int
+) -> None:
+    overlay = Image.new("RGBA", board.size, (0, 0, 0, 0))
+    red, green, blue = ImageColor.getrgb(color)[:3]
+    ImageDraw.Draw(overlay).line(
+        points, fill=(red, green, blue, HIGHLIGHT_ALPHA), width=width, joint="curve"
+    )
+    mixed = Image.alpha_composite(board.convert("RGBA"), overlay).convert(board.mode)
+    board.paste(mixed)
+
+
+def _draw_arrow(
+    draw: ImageDraw.ImageDraw,
+    tail: tuple[float, float],
+    head: tuple[float, float],
+    color: str,
+    width: int,
+) -> None:
+    draw.line([tail, head], fill=color, width=width)
+    angle = math.atan2(head[1] - tail[1], head[0] - tail[0])
+    size = max(8.0, width * 4.0)
+    wings = [
+        (head[0] - size * math.cos(angle + side), head[1] - size * math.sin(angle + side))
+        for side in (math.pi / 7, -math.pi / 7)
+    ]
+    draw.polygon([head, *wings], fill=color)
+
+
+def _draw_note(
+    draw: ImageDraw.ImageDraw,
+    box: tuple[float, float, float, float],
+    shape: dict[str, Any],
+    color: str,
+    h: int,
+) -> None:
+    draw.rectangle(box, fill=color, outline=(31, 41, 55), width=1)
+    x0, y0 = box[0], box[1]
+    font = _font(max(8, int(h * 0.025)))
+    draw.multiline_text((x0 + 6, y0 + 6), str(shape.get("text", "")), fill=(17, 24, 39), font=font)
 
 
 def _draw_poll(

@@ -1,8 +1,9 @@
 """The whiteboard: annotations on the slides, who may draw, and the poll results put there.
 
 Owns the annotations (room/whiteboard.py, rebuilt from the log when a room starts), `draw.add`,
-`draw.erase` and `whiteboard.multi`. The presenter draws, and lets everybody draw or not
-(multiUserWhiteboardEnabled); the presenter erases anything, others their own. Every change is
+`draw.update`, `draw.erase` and `whiteboard.multi`. The presenter draws, and lets everybody draw
+or not (multiUserWhiteboardEnabled); the presenter changes and erases anything, others their
+own. Every change is
 logged (`whiteboard-*`) before it is announced, so restarts and recordings replay it.
 """
 
@@ -32,6 +33,7 @@ class Drawing:
         return dict(
             [
                 route(p.DrawAdd, self.add),
+                route(p.DrawUpdate, self.update),
                 route(p.DrawErase, self.erase),
                 route(p.WhiteboardMulti, self.multi),
             ]
@@ -39,7 +41,11 @@ class Drawing:
 
     def replay(self, events: Sequence[MeetingEvent]) -> None:
         for event in events:
-            if event.type in (types.WHITEBOARD_ADDED, types.WHITEBOARD_REMOVED):
+            if event.type in (
+                types.WHITEBOARD_ADDED,
+                types.WHITEBOARD_REMOVED,
+                types.WHITEBOARD_UPDATED,
+            ):
                 self.board.replay(event.type, event.data)
 
     async def multi(self, _conn: Connection, me: Participant, message: p.WhiteboardMulti) -> None:
@@ -49,7 +55,9 @@ class Drawing:
         await self._room.update_settings(policy.multi_user_whiteboard_is(message.enabled))
         await self._room.broadcast({"type": "whiteboard.multi", "enabled": message.enabled})
 
-    async def _page(self, me: Participant, message: p.DrawAdd | p.DrawErase) -> dict[str, Any]:
+    async def _page(
+        self, me: Participant, message: p.DrawAdd | p.DrawUpdate | p.DrawErase
+    ) -> dict[str, Any]:
         """Where the annotation goes, once who may draw there is checked."""
         ref = message.ref
         policy = self._room.policy
@@ -74,6 +82,24 @@ class Drawing:
         await self._room.log(me, types.WHITEBOARD_ADDED, {**where, "shape": shape})
         await self._room.activity("drawing")
         await self._room.broadcast({"type": "draw.added", **where, "shape": shape})
+
+    async def update(self, _conn: Connection, me: Participant, message: p.DrawUpdate) -> None:
+        """A shape moved, resized, recoloured or retyped: the whole shape again, same id and
+        tool; the presenter changes any (poll results excepted), others their own."""
+        ref = message.ref
+        where = await self._page(me, message)
+        found = self.board.find(where["presentation"], message.page, message.shape.id)
+        if found is None:
+            raise Refused("not_found", "No such annotation on that page", ref)
+        if found["tool"] != message.shape.tool:
+            raise Refused("invalid", "An annotation keeps its tool", ref)
+        if not me.attendee.is_presenter and found["author"] != me.user_id:
+            raise Refused("forbidden", "You can only change your own annotations", ref)
+        shape = {**message.shape.model_dump(), "author": found["author"]}
+        await self._room.log(me, types.WHITEBOARD_UPDATED, {**where, "shape": shape})
+        self.board.update(where["presentation"], message.page, shape)
+        await self._room.activity("drawing")
+        await self._room.broadcast({"type": "draw.updated", **where, "shape": shape})
 
     async def erase(self, _conn: Connection, me: Participant, message: p.DrawErase) -> None:
         where = await self._page(me, message)

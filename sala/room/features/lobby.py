@@ -1,9 +1,12 @@
 """The guest lobby: who waits for a moderator to let them in, and what they are told.
 
-Owns the waiting connections, `guest.decide` and `lobby.message` (moderators only), the
-`lobby.waiting` greeting and the `lobby.updated` list moderators see. A decision is stored
-(the attendee's guest status, logged as `guest-decided`) and announced to the guest through the
-room's fan-out, which admits them (room/room.py) in whichever process holds their connection.
+Owns the waiting connections, `guest.decide`, `guest.policy` and `lobby.message` (moderators
+only), the `lobby.waiting` greeting and the `lobby.updated` list moderators see. The guest
+policy is the meeting's setting create's guestPolicy stored, so joins follow it from then on;
+switching to ALWAYS_ACCEPT or ALWAYS_DENY decides for everyone waiting, as BBB does. A
+decision is stored (the attendee's guest status, logged as `guest-decided`) and announced to the
+guest through the room's fan-out, which admits them (room/room.py) in whichever process holds
+their connection.
 """
 
 from __future__ import annotations
@@ -23,7 +26,13 @@ class Lobby:
         self.waiting: dict[str, Connection] = {}
 
     def routes(self) -> Routes:
-        return dict([route(p.GuestDecide, self.decide), route(p.LobbyMessage, self.message)])
+        return dict(
+            [
+                route(p.GuestDecide, self.decide),
+                route(p.GuestPolicySet, self.policy),
+                route(p.LobbyMessage, self.message),
+            ]
+        )
 
     def view(self) -> list[dict[str, Any]]:
         return [{"id": c.user_id, "name": c.attendee.full_name} for c in self.waiting.values()]
@@ -67,15 +76,34 @@ class Lobby:
         waiting = [message.user] if message.user else list(self.waiting)
         if message.user and message.user not in self.waiting:
             raise Refused("not_found", "That guest is not waiting", ref)
+        await self._decide(waiting, message.allow)
+
+    async def _decide(self, waiting: list[str], allow: bool) -> None:
         for user_id in waiting:
-            status = "ALLOW" if message.allow else "DENY"
+            status = "ALLOW" if allow else "DENY"
             await self._room.update_attendee(
                 user_id, {"guest_status": status}, (types.GUEST_DECIDED, {"status": status})
             )
             await self._room.broadcast(
-                {"type": "guest.allowed" if message.allow else "guest.denied", "user": user_id},
+                {"type": "guest.allowed" if allow else "guest.denied", "user": user_id},
                 to=[user_id],
             )
+
+    async def policy(self, _conn: Connection, me: Participant, message: p.GuestPolicySet) -> None:
+        require_moderator(me, message.ref)
+        await self._room.update_settings(self._room.policy.guest_policy_is(message.policy))
+        await self._room.log(me, types.GUEST_POLICY_CHANGED, {"policy": message.policy})
+        moderators = [q.user_id for q in self._room.everyone() if q.attendee.role is Role.MODERATOR]
+        await self._room.broadcast(
+            {
+                "type": "guest.policy",
+                "policy": message.policy,
+                "by": {"id": me.user_id, "name": me.attendee.full_name},
+            },
+            to=moderators,
+        )
+        if message.policy != "ASK_MODERATOR" and self.waiting:
+            await self._decide(list(self.waiting), message.policy == "ALWAYS_ACCEPT")
 
     async def message(self, _conn: Connection, me: Participant, message: p.LobbyMessage) -> None:
         require_moderator(me, message.ref)

@@ -1,8 +1,9 @@
 """What participants show about themselves: a raised hand, a reaction, being away.
 
 Owns `hand.set` (moderators may lower anyone's hand; disabledFeatures `raiseHand`),
-`reaction.set` (one of protocol.REACTIONS; disabledFeatures `userReactions`) and `away.set`.
-Hands and reactions are logged for webhooks; every change is announced as `user.updated`.
+`reaction.set` (one of protocol.REACTIONS; disabledFeatures `userReactions`), `away.set` and
+`status.clear` (moderators: every hand, reaction and away at once). Hands and reactions are
+logged for webhooks; every change is announced as `user.updated`.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from sala.meetings.model import Role
 from sala.meetings.policy import Feature
 from sala.room import protocol as p
 from sala.room.connection import Connection
-from sala.room.port import Participant, Refused, RoomPort, Routes, route
+from sala.room.port import Participant, Refused, RoomPort, Routes, require_moderator, route
 
 
 class Status:
@@ -25,6 +26,7 @@ class Status:
                 route(p.HandSet, self.hand),
                 route(p.ReactionSet, self.reaction),
                 route(p.AwaySet, self.away),
+                route(p.StatusClear, self.clear),
             ]
         )
 
@@ -53,3 +55,19 @@ class Status:
     async def away(self, _conn: Connection, me: Participant, message: p.AwaySet) -> None:
         me.away = message.away
         await self._room.publish_user(me)
+
+    async def clear(self, _conn: Connection, me: Participant, message: p.StatusClear) -> None:
+        """Every raised hand lowered, every reaction and away cleared: logged one by one as the
+        single changes are, and one `user.updated` per participant who changed."""
+        require_moderator(me, message.ref)
+        for target in self._room.everyone():
+            if not (target.hand or target.reaction or target.away):
+                continue
+            if target.hand:
+                target.hand = False
+                await self._room.log(target, types.RAISE_HAND, {"raised": False})
+            if target.reaction:
+                target.reaction = None
+                await self._room.log(target, types.EMOJI, {"emoji": "none"})
+            target.away = False
+            await self._room.publish_user(target)
