@@ -87,6 +87,9 @@ function AudioChoice() {
           <span class="choice-hint">{t("listenHint")}</span>
         </button>
       </div>
+      <footer class="modal-actions">
+        <button value="cancel" class="secondary">{t("cancel")}</button>
+      </footer>
     </Modal>
   );
 }

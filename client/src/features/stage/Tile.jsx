@@ -54,7 +54,7 @@ export function Tile({ id, user, stream, kind = "camera", mine = false, mirrored
     document.addEventListener("fullscreenchange", changed);
     return () => document.removeEventListener("fullscreenchange", changed);
   }, []);
-  const name = mine ? `${user.name} (${t("you")})` : user.name;
+  const name = kind === "screen" ? t("screenOf", { name: user.name }) : mine ? `${user.name} (${t("you")})` : user.name;
   const label = t(kind === "screen" ? "screenOf" : "cameraOf", { name: user.name });
   const toggleFull = () => {
     if (document.fullscreenElement) document.exitFullscreen().catch(() => {});
