@@ -125,7 +125,9 @@ async def test_three_people_hear_and_see_each_other(
         timeout=10_000
     )
     await expect(
-        ada.locator('#user-list li[data-audio="mic"]', has_text="Bea").get_by_label("Microphone muted")
+        ada.locator('#user-list li[data-audio="mic"]', has_text="Bea").get_by_label(
+            "Microphone muted"
+        )
     ).to_be_visible()
     await asyncio.sleep(1.5)  # the mixer's buffer drains
     first = (await stats(ada))["audio"]["energyIn"]
