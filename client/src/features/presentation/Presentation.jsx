@@ -98,7 +98,8 @@ function PresenterBar() {
   );
 }
 
-export function Presentation() {
+/** `actions`: buttons the stage adds to the header (its "hide presentation"). */
+export function Presentation({ actions = null }) {
   const doc = currentDoc.value;
   const body = useRef(null);
   const slide = useRef(null);
@@ -208,6 +209,7 @@ export function Presentation() {
             <HeadButton id="presentation-fullscreen" icon={fullscreen ? Shrink : Expand}
               label={fullscreen ? t("presExitFullscreen") : t("presFullscreen")} onClick={toggleFullscreen} />
           )}
+          {actions}
         </div>
       </header>
       <div

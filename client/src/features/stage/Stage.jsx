@@ -36,16 +36,24 @@ function PresentationSlot({ hidden = false }) {
   const Component = presentationFeature.Presentation;
   return (
     <div id="presentation-area" class="presentation-slot" hidden={hidden}>
-      {Component ? <Component /> : <div class="presentation-placeholder"><PresentationIcon size={40} aria-hidden="true" /><p>{t("presentationComing")}</p></div>}
-      <button
-        type="button"
-        id="presentation-minimize"
-        class="stage-chip minimize"
-        onClick={() => (presentationMinimized.value = true)}
-      >
-        <Minimize2 size={16} aria-hidden="true" />
-        <span>{t("hidePresentation")}</span>
-      </button>
+      {Component ? (
+        <Component
+          actions={
+            <button
+              type="button"
+              id="presentation-minimize"
+              class="pres-head-button"
+              aria-label={t("hidePresentation")}
+              data-tooltip={t("hidePresentation")}
+              onClick={() => (presentationMinimized.value = true)}
+            >
+              <Minimize2 size={18} aria-hidden="true" />
+            </button>
+          }
+        />
+      ) : (
+        <div class="presentation-placeholder"><PresentationIcon size={40} aria-hidden="true" /><p>{t("presentationComing")}</p></div>
+      )}
     </div>
   );
 }
