@@ -141,9 +141,14 @@ class RoomClient:
                 return message
             self.inbox.append(message)
 
-    async def nothing_of(self, type_: str, wait: float = 0.3) -> None:
+    async def nothing_of(
+        self,
+        type_: str,
+        wait: float = 0.3,
+        where: Callable[[dict[str, Any]], bool] = lambda _m: True,
+    ) -> None:
         try:
-            found = await self.expect(type_, within=wait)
+            found = await self.expect(type_, within=wait, where=where)
         except (AssertionError, TimeoutError):
             return
         raise AssertionError(f"unexpected {found}")
