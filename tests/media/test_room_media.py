@@ -328,3 +328,52 @@ async def test_media_changes_reach_webhooks_as_bbb_events(
     assert users[0]["sharing-mic"] is True and users[0]["listening-only"] is False
     assert users[1]["muted"] is True
     assert users[2]["stream"] == users[3]["stream"]
+
+
+async def start_echo(client: RoomClient, ref: str = "e") -> dict[str, Any]:
+    await client.send({"type": "media.echo.start", "sdp": audio_offer(), "ref": ref})
+    return await client.expect_reply(ref)
+
+
+async def test_the_echo_test_answers_refuses_and_frees_its_handle(
+    media_server: RoomServer,
+) -> None:
+    before = await janus_handles(media_server)
+    meeting_id = await media_server.create(lockSettingsDisableMic="true")
+    ada = await media_server.joined(meeting_id, "Ada", "MODERATOR")
+    bea = await media_server.joined(meeting_id, "Bea")
+    forced = await media_server.client(
+        meeting_id, "Fay", "VIEWER", **{"userdata-bbb_force_listen_only": "true"}
+    )
+    await forced.welcomed()
+
+    answer = await start_echo(ada)
+    assert answer["type"] == "media.echo.answer", answer
+    assert answer["sdp"].startswith("v=0") and "m=audio" in answer["sdp"]
+    assert await janus_handles(media_server) == before + 1
+    again = await start_echo(ada, "e2")  # a new check replaces the running one
+    assert again["type"] == "media.echo.answer"
+    assert await janus_handles(media_server) == before + 1
+    await ada.send({"type": "media.echo.stop", "ref": "s"})
+    assert (await ada.expect_reply("s"))["type"] == "media.ok"
+    assert await janus_handles(media_server) == before
+
+    # Whoever may not speak may not test a microphone either.
+    assert (await start_echo(bea))["code"] == "locked"
+    await ada.send({"type": "lock.set", "disableMic": False})
+    await forced.expect("locks.updated")
+    assert (await start_echo(forced))["code"] == "forbidden"
+    assert await janus_handles(media_server) == before
+
+    # Joining the audio ends the check; so does leaving.
+    await start_echo(ada)
+    await join_audio(ada)
+    assert await janus_handles(media_server) == before + 1  # the audio only
+    await start_echo(bea)
+    assert await janus_handles(media_server) == before + 2
+    await bea.send({"type": "leave"})
+    await ada.expect("user.left")
+    assert await janus_handles(media_server) == before + 1
+    await media_server.api("end", meetingID=meeting_id)
+    await ada.expect("meeting.ended")
+    assert await janus_handles(media_server) == before
