@@ -178,6 +178,8 @@ async def test_deliveries_are_exact_ordered_and_authenticated(api: Api, receiver
         "userdata": {},
     }
     assert chat["attributes"]["chat-message"]["message"] == "hi all"
+    # The message's id in the room (the same after a restart, and in edits and deletions).
+    assert chat["attributes"]["chat-message"]["id"].startswith("m_")
     assert chat["attributes"]["chat-id"] == "MAIN-PUBLIC-GROUP-CHAT"
     assert left["attributes"]["user"]["external-user-id"] == "17"
     assert ended["attributes"]["meeting"] == {

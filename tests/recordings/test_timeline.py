@@ -106,3 +106,46 @@ def test_the_notes_history_keeps_a_text_every_few_seconds() -> None:
     )
     timeline = build_timeline(events, T0 + 10_000)
     assert timeline.notes_history == [{"t": 1000, "text": "ab"}, {"t": 9000, "text": "abc"}]
+
+
+def test_the_chat_shows_edits_and_never_deleted_or_cleared_messages() -> None:
+    def sent(message_id: str, text: str, **extra: Any) -> dict[str, Any]:
+        return {"id": message_id, "chat": "public", "message": text, "sender_name": "Ada", **extra}
+
+    events = log(
+        (0, START, {}),
+        (100, types.CHAT_MESSAGE, sent("m_1", "before the clear")),
+        (200, types.CHAT_CLEARED, {}),
+        (300, types.CHAT_MESSAGE, sent("m_2", "typo")),
+        (400, types.CHAT_MESSAGE, sent("m_3", "regrettable")),
+        (450, types.CHAT_MESSAGE, sent("m_4", "secret", chat="private", to="w_bea")),
+        (500, types.CHAT_EDITED, {"message": "m_2", "text": "fixed"}),
+        (600, types.CHAT_DELETED, {"message": "m_3"}),
+        (700, types.CHAT_REACTION, {"message": "m_2", "emoji": "👍", "on": True}),
+    )
+    timeline = build_timeline(events, T0 + 1000)
+    assert timeline.chat == [{"t": 300, "name": "Ada", "text": "fixed"}]
+
+
+def test_a_changed_shape_is_redrawn_under_a_new_id() -> None:
+    where = {"presentation": "d", "page": 1}
+    arrow = {"id": "a1", "tool": "arrow", "points": [[0, 0], [1, 1]], "author": "w_ada"}
+    moved = {**arrow, "points": [[0.5, 0.5], [1, 1]]}
+    events = log(
+        (0, START, {}),
+        (100, types.WHITEBOARD_ADDED, {**where, "shape": arrow}),
+        (200, types.WHITEBOARD_UPDATED, {**where, "shape": moved}),
+        (300, types.WHITEBOARD_UPDATED, {**where, "shape": {**moved, "color": "#000000"}}),
+        (400, types.WHITEBOARD_REMOVED, {**where, "ids": ["a1"]}),
+    )
+    changes = build_timeline(events, T0 + 1000).drawings
+    steps = [(c["t"], c.get("add", {}).get("id"), c.get("remove")) for c in changes]
+    assert steps == [
+        (100, "a1", None),
+        (200, None, ["a1"]),
+        (200, "a1~3", None),
+        (300, None, ["a1~3"]),
+        (300, "a1~4", None),
+        (400, None, ["a1~4"]),
+    ]
+    assert changes[2]["add"]["points"] == [[0.5, 0.5], [1, 1]]

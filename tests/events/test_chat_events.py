@@ -1,0 +1,25 @@
+"""Chat's version-2 events (reactions, edits, deletions, clears) stay out of BBB's webhooks,
+which report sent public messages only, under the id the room gave them."""
+
+from __future__ import annotations
+
+from sala.events import types
+from sala.events.log import MeetingEvent
+from sala.events.mapping import map_event
+
+
+def event(kind: str, data: dict[str, object], n: int = 7) -> MeetingEvent:
+    return MeetingEvent(n, "m", 1_800_000_000_000, kind, "w_ada", data)
+
+
+def test_edits_deletes_reactions_and_clears_are_not_webhooks() -> None:
+    for kind, data in (
+        (types.CHAT_REACTION, {"message": "m_1", "emoji": "👍", "on": True}),
+        (types.CHAT_EDITED, {"message": "m_1", "text": "x"}),
+        (types.CHAT_DELETED, {"message": "m_1"}),
+        (types.CHAT_CLEARED, {}),
+        (types.LAYOUT_PUSHED, {"layout": "VIDEO_FOCUS"}),
+        (types.GUEST_POLICY_CHANGED, {"policy": "ALWAYS_DENY"}),
+        (types.WHITEBOARD_UPDATED, {"presentation": "p", "page": 1, "shape": {}}),
+    ):
+        assert map_event(event(kind, data), {}, None) is None, kind
