@@ -29,4 +29,4 @@ def test_highlighter_arrow_and_note_are_drawn() -> None:
     assert board.getpixel((100, 150)) == (0, 0, 255)
     assert board.getpixel((153, 147)) == (0, 0, 255)  # the head, wider than the line
     assert board.getpixel((120, 153)) == (255, 255, 255)
-    assert board.getpixel((300, 250)) == (0xFE, 0xF0, 0x8A)  # inside the note's default size
+    assert board.getpixel((290, 215)) == (0xFE, 0xF0, 0x8A)  # inside the note's default size
