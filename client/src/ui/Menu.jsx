@@ -21,7 +21,8 @@ export function Menu({ label, trigger, items, align = "end", id, triggerClass = 
       right: "auto", margin: 0,
     });
   }, [open, floating]);
-  useEffect(() => {
+  // Focus moves in a layout effect, so that a key pressed at once (Escape) finds it moved.
+  useLayoutEffect(() => {
     if (open && (!floating || place)) root.current?.querySelector("[role=menuitem]")?.focus();
   }, [open, place]);
   useEffect(() => {
