@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 
-from playwright.async_api import Browser, Page, expect
+from playwright.async_api import Browser, Locator, Page, expect
 
 from tests.conftest import LiveServer
 from tests.e2e.conftest import api, open_as
@@ -18,10 +19,27 @@ def new_meeting(sala: LiveServer, **params: str) -> str:
 
 
 async def chat(page: Page, text: str, to: str | None = None) -> None:
+    """Writes in the public chat, or privately to someone through their menu in the user list."""
     if to is not None:
-        await page.select_option("#chat-to", label=to)
+        await open_user_menu(page, to)
+        await page.get_by_role("menuitem", name="Start a private chat").click()
+        await expect(page.locator("#chat-title")).to_have_text(f"Private chat with {to}")
     await page.fill("#chat-text", text)
     await page.press("#chat-text", "Enter")
+
+
+def user_row(page: Page, name: str) -> Locator:
+    return page.locator("#user-list li[data-user]", has_text=name)
+
+
+async def open_user_menu(page: Page, name: str) -> None:
+    await user_row(page, name).get_by_role("button", name=f"Actions for {name}").click()
+
+
+async def leave_menu_items(page: Page) -> Locator:
+    """Opens the top bar's leave menu (Leave meeting, and End meeting for moderators)."""
+    await page.click("#leave-menu")
+    return page.locator("#leave-menu + [role=menu] [role=menuitem]")
 
 
 async def test_two_people_chat_raise_hands_and_the_moderator_removes(
@@ -44,6 +62,12 @@ async def test_two_people_chat_raise_hands_and_the_moderator_removes(
     await expect(ada.locator("#chat-log")).to_contain_text("Oi, professora")
 
     await chat(bea, "uma dúvida particular", to="Ada")
+    # Ada reads the public chat: the private one appears in her navigation with a badge.
+    private_entry = ada.locator("#nav-panel .nav-entry", has_text="Bea")
+    await expect(private_entry.locator(".badge")).to_have_text("1")
+    await expect(ada.locator("#chat-log")).not_to_contain_text("uma dúvida particular")
+    await private_entry.click()
+    await expect(ada.locator("#chat-title")).to_have_text("Private chat with Bea")
     await expect(
         ada.locator("#chat-log li.private", has_text="uma dúvida particular")
     ).to_contain_text("Private from Bea")
@@ -53,13 +77,10 @@ async def test_two_people_chat_raise_hands_and_the_moderator_removes(
     ).to_contain_text("Private from Ada")
 
     await bea.click("#hand")
-    await expect(ada.locator("li[data-user]", has_text="Bea")).to_contain_text("✋")
+    await expect(user_row(ada, "Bea").get_by_role("img", name="Hand raised")).to_be_visible()
 
-    await (
-        ada.locator("li[data-user]", has_text="Bea")
-        .get_by_role("button", name="Remove", exact=True)
-        .click()
-    )
+    await open_user_menu(ada, "Bea")
+    await ada.get_by_role("menuitem", name="Remove", exact=True).click()
     await expect(bea.locator("#notice-text")).to_have_text("You were removed from this meeting.")
     await expect(ada.locator("#user-list")).not_to_contain_text("Bea")
 
@@ -86,13 +107,18 @@ async def test_portuguese_on_request_and_disabled_private_chat(
     bea = await open_as(
         browser, sala, meeting_id, "Bea", **{"userdata-bbb_override_default_locale": "pt-br"}
     )
-    await expect(bea.locator("#leave")).to_have_text("Sair")
+    await expect(bea.locator("#leave-menu")).to_have_text("Sair")
     await expect(bea.locator("#chat-title")).to_have_text("Bate-papo público")
-    await expect(ada.locator("#leave")).to_have_text("Leave")
+    await expect(ada.locator("#leave-menu")).to_have_text("Leave")
     await expect(bea.locator("#user-list")).to_contain_text("Ada")
-    # Only "Everyone": nobody can be picked for a private message.
-    await expect(bea.locator("#chat-to option")).to_have_count(1)
-    await expect(ada.locator("#chat-to option")).to_have_count(1)
+    # Nobody can be picked for a private message: a viewer has no menu on anyone (a private
+    # chat would be its only entry), a moderator's menu has everything else.
+    await expect(user_row(bea, "Ada").locator("[aria-haspopup=menu]")).to_have_count(0)
+    await expect(bea.locator(".nav-entry", has_text=re.compile(r"^Ada"))).to_have_count(0)
+    await expect(ada.locator("#user-list")).to_contain_text("Bea")
+    await open_user_menu(ada, "Bea")
+    await expect(ada.get_by_role("menuitem", name="Make presenter")).to_be_visible()
+    await expect(ada.get_by_role("menuitem", name="Start a private chat")).to_have_count(0)
 
 
 async def test_spanish_on_request_and_from_the_browser(browser: Browser, sala: LiveServer) -> None:
@@ -105,9 +131,9 @@ async def test_spanish_on_request_and_from_the_browser(browser: Browser, sala: L
         "MODERATOR",
         **{"userdata-bbb_override_default_locale": "es-MX"},
     )
-    await expect(ada.locator("#leave")).to_have_text("Salir")
+    await expect(ada.locator("#leave-menu")).to_have_text("Salir")
     await expect(ada.locator("#chat-title")).to_have_text("Chat público")
-    await expect(ada.locator("#end")).to_have_text("Finalizar sesión")
+    await expect(await leave_menu_items(ada)).to_contain_text(["Salir de la sala", "Finalizar sesión"])
     caio = await open_as(browser, sala, meeting_id, "Caio", locale="es-ES")
     await expect(caio.locator("#chat-title")).to_have_text("Chat público")
     await expect(caio.locator("#user-list")).to_contain_text("Ada")
@@ -116,7 +142,7 @@ async def test_spanish_on_request_and_from_the_browser(browser: Browser, sala: L
 async def test_browser_language_picks_the_ui_language(browser: Browser, sala: LiveServer) -> None:
     meeting_id = new_meeting(sala)
     page = await open_as(browser, sala, meeting_id, "Caio", "MODERATOR", locale="pt-BR")
-    await expect(page.locator("#end")).to_have_text("Encerrar sessão")
+    await expect(await leave_menu_items(page)).to_contain_text(["Sair da sala", "Encerrar sessão"])
 
 
 async def test_reload_keeps_the_user(browser: Browser, sala: LiveServer) -> None:
@@ -136,8 +162,9 @@ async def test_moderator_ends_the_meeting_for_everyone(browser: Browser, sala: L
     ada = await open_as(browser, sala, meeting_id, "Ada", "MODERATOR")
     bea = await open_as(browser, sala, meeting_id, "Bea")
     await expect(bea.locator("#user-list")).to_contain_text("Ada")
-    await expect(bea.locator("#end")).to_be_hidden()
-    await ada.click("#end")
+    await expect(await leave_menu_items(bea)).to_have_text(["Leave meeting"])  # no End meeting
+    await bea.keyboard.press("Escape")
+    await (await leave_menu_items(ada)).filter(has_text="End meeting").click()
     await ada.locator("#confirm-end").get_by_role("button", name="End meeting").click()
     for page in (ada, bea):
         await expect(page.locator("#notice-text")).to_have_text("The meeting has ended.")
@@ -161,10 +188,11 @@ async def test_userdata_shapes_the_page(browser: Browser, sala: LiveServer) -> N
         },
     )
     await expect(page).to_have_title("Física I")
-    await expect(page.locator(".users")).to_be_hidden()
+    await expect(page.locator("#nav-panel")).to_be_hidden()  # the user list
     await expect(page.locator("#reactions")).to_be_hidden()
     await expect(page.locator("#hand")).to_be_hidden()
-    await expect(page.locator(".chat")).to_be_visible()
+    await expect(page.locator("#away")).to_be_visible()
+    await expect(page.locator("#panel-chat")).to_be_visible()
 
 
 async def test_people_are_told_the_meeting_is_recorded_and_may_leave(

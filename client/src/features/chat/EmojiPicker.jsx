@@ -1,6 +1,6 @@
 // The composer's emoji picker: a grid of Twemoji pictures; choosing one inserts the character
 // itself into the text. Arrow keys move in the grid, Escape closes it.
-import { useEffect, useRef, useState } from "preact/hooks";
+import { useLayoutEffect, useRef, useState } from "preact/hooks";
 import { Smile } from "lucide-preact";
 import { t } from "../../core/i18n.js";
 import { Emoji } from "../../ui/Emoji.jsx";
@@ -17,7 +17,8 @@ export function EmojiPicker({ onPick, disabled }) {
   const [open, setOpen] = useState(false);
   const root = useRef(null);
   const trigger = useRef(null);
-  useEffect(() => {
+  // A layout effect: a key pressed at once (Escape) must find the focus already moved.
+  useLayoutEffect(() => {
     if (!open) return undefined;
     root.current.querySelector(".emoji-choice")?.focus();
     const outside = (event) => { if (!root.current?.contains(event.target)) setOpen(false); };

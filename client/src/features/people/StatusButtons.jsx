@@ -1,6 +1,6 @@
 // My own status in the action bar: raise or lower my hand, a reaction (a popover of eight
 // Twemoji), and away / back.
-import { useEffect, useRef, useState } from "preact/hooks";
+import { useLayoutEffect, useRef, useState } from "preact/hooks";
 import { Coffee, Hand, SmilePlus } from "lucide-preact";
 import { t } from "../../core/i18n.js";
 import { send } from "../../core/connection.js";
@@ -18,7 +18,8 @@ function ReactionsButton() {
   const root = useRef(null);
   const trigger = useRef(null);
   const current = me.value?.reaction || null;
-  useEffect(() => {
+  // A layout effect: a key pressed at once (Escape) must find the focus already moved.
+  useLayoutEffect(() => {
     if (!open) return undefined;
     const chosen = root.current.querySelector(".reaction[aria-pressed=true]") || root.current.querySelector(".reaction");
     chosen?.focus();
