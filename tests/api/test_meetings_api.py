@@ -90,7 +90,7 @@ async def test_join_redirects_to_room_and_the_token_works_once(api: Api) -> None
     assert first.status_code == 303
     api.client.cookies.set("sala_room", first.cookies["sala_room"])
     page = await api.client.get("/room/")
-    assert page.status_code == 200 and "/room/static/room.js" in page.text
+    assert page.status_code == 200 and "/room/static/app/room.js" in page.text
     assert "frame-ancestors *" in page.headers["content-security-policy"]
     assert "x-frame-options" not in page.headers
     replay = await api.client.get(f"{room.path}?{room.query}")
