@@ -24,6 +24,8 @@ async def chat(page: Page, text: str, to: str | None = None) -> None:
         await open_user_menu(page, to)
         await page.get_by_role("menuitem", name="Start a private chat").click()
         await expect(page.locator("#chat-title")).to_have_text(f"Private chat with {to}")
+    elif await page.locator("#open-chat").get_attribute("aria-pressed") == "false":
+        await page.click("#open-chat")  # back to the public chat
     await page.fill("#chat-text", text)
     await page.press("#chat-text", "Enter")
 
@@ -228,3 +230,24 @@ async def test_people_are_told_the_meeting_is_recorded_and_may_leave(
     cyd = await open_as(browser, sala, quiet, "Cyd", "MODERATOR")
     await expect(cyd.locator("#recording")).to_be_visible(timeout=15_000)
     await expect(cyd.locator("#recording-notice")).to_be_hidden()
+
+
+async def test_an_embedding_integrator_hides_the_bars(browser: Browser, sala: LiveServer) -> None:
+    """userdata-bbb_hide_nav_bar and bbb_hide_actions_bar: the room shows neither bar, and its
+    stage takes the room they leave."""
+    meeting_id = new_meeting(sala)
+    page = await open_as(
+        browser,
+        sala,
+        meeting_id,
+        "Ada",
+        "MODERATOR",
+        **{"userdata-bbb_hide_nav_bar": "true", "userdata-bbb_hide_actions_bar": "true"},
+    )
+    await expect(page.locator("#room")).to_be_visible()
+    await expect(page.locator(".topbar")).to_have_count(0)
+    await expect(page.locator(".actionbar")).to_have_count(0)
+    room = await page.locator("#room").bounding_box()
+    viewport = page.viewport_size
+    assert room is not None and viewport is not None
+    assert room["height"] > viewport["height"] - 5

@@ -6,7 +6,7 @@ import { Download, Lock, X } from "lucide-preact";
 import { t } from "../../core/i18n.js";
 import { meeting } from "../../core/store.js";
 import { sidePanel } from "../../ui/layout.js";
-import { closeConversation, conversations, download, markRead, PUBLIC, transcript, visibleConversation } from "./chat.js";
+import { chatAllowed, closeConversation, conversations, privateAllowed, download, markRead, PUBLIC, transcript, visibleConversation } from "./chat.js";
 import { Composer } from "./Composer.jsx";
 import { formatTime, MessageList } from "./MessageList.jsx";
 
@@ -23,7 +23,7 @@ function save(conversation, title) {
 }
 
 export function ChatPanel({ conversationKey, panelId }) {
-  const shown = sidePanel.value === panelId;
+  const shown = sidePanel.value === panelId && (conversationKey === PUBLIC ? chatAllowed.value : privateAllowed.value);
   const conversation = conversations.value.get(conversationKey);
   useEffect(() => {
     if (!shown) return undefined;
