@@ -1,7 +1,7 @@
 // The whole page: the notice while there is no room, else the frame (banner, top bar,
 // navigation, side panel, stage, action bar) and the page-wide overlays.
 import { t } from "../core/i18n.js";
-import { phase, meeting } from "../core/store.js";
+import { flag, phase, meeting } from "../core/store.js";
 import { Notice } from "./Notice.jsx";
 import { TopBar } from "./TopBar.jsx";
 import { NavPanel, SidePanel } from "./Sidebar.jsx";
@@ -31,14 +31,15 @@ export function App() {
       {inRoom ? (
         <div class="app" data-layout={layoutName.value}>
           <Banner />
-          <TopBar />
+          {/* userdata-bbb_hide_nav_bar / bbb_hide_actions_bar: integrators embedding the room. */}
+          {!flag("bbb_hide_nav_bar", false) && <TopBar />}
           {p.reconnecting && <div class="reconnecting" role="status">{t("reconnecting")}</div>}
           <main id="room" class="room">
             <NavPanel />
             <SidePanel />
             <Stage />
           </main>
-          <ActionBar />
+          {!flag("bbb_hide_actions_bar", false) && <ActionBar />}
         </div>
       ) : (
         <Notice />
