@@ -16,7 +16,11 @@ const LOCKS = [
   ["disablePrivateChat", "lockPrivateChat"],
   ["disableNotes", "lockNotes"],
   ["hideUserList", "lockUserList"],
+  ["hideViewersCursor", "lockViewersCursor"],
 ];
+
+/** Switches that hide something from viewers when on, and what they then see. */
+const HIDES = { hideUserList: "lockHideUserListNote", hideViewersCursor: "lockHideViewersCursorNote" };
 
 function LockDialog({ open, onClose }) {
   const [draft, setDraft] = useState(locks.value);
@@ -36,14 +40,14 @@ function LockDialog({ open, onClose }) {
       <ul class="lock-list">
         {LOCKS.map(([key, label]) => {
           // A switch that is on locks the thing for viewers ("See other viewers": they no longer do).
-          const inverted = key === "hideUserList";
+          const inverted = HIDES[key];
           const checked = Boolean(draft[key]);
           return (
             <li key={key}>
               <label class="switch-row">
                 <span class="switch-label">
                   {t(label)}
-                  {inverted && <small>{t("lockHideUserListNote")}</small>}
+                  {inverted && <small>{t(inverted)}</small>}
                 </span>
                 <input
                   type="checkbox"
