@@ -72,7 +72,9 @@ export function markRead(key) {
 }
 
 function add(message, { history = false } = {}) {
-  if (byId.has(message.id)) return;
+  // A deleted message (protocol v2 keeps it in the history, emptied) is not shown until the
+  // chat shows deletions.
+  if (byId.has(message.id) || message.deleted) return;
   const mine = me.value?.id;
   const own = message.from.id === mine;
   let key = PUBLIC;
