@@ -1,13 +1,14 @@
-// The dialogs of the join steps (flows.js): how to join the audio, the microphone check with a
-// live level, and the webcam preview with the device, quality and mirror.
+// The dialogs of the join steps (flows.js): how to join the audio, the echo test (hearing one's
+// own voice back, with a live level), the microphone check when the echo test cannot run, and
+// the webcam preview with the device, quality and mirror.
 import { useEffect, useRef, useState } from "preact/hooks";
-import { Headphones, Mic } from "lucide-preact";
+import { Headphones, Mic, RotateCcw } from "lucide-preact";
 import { t } from "../../core/i18n.js";
 import { flag, toast } from "../../core/store.js";
 import { Modal } from "../../ui/Modal.jsx";
-import { devices, prefs, refreshDevices, savePref, useLevel } from "./devices.js";
-import { answer, asking, listenOffered } from "./flows.js";
-import { openCamera, stopStream } from "./media.js";
+import { applySink, canChooseSpeaker, devices, prefs, refreshDevices, savePref, useLevel } from "./devices.js";
+import { answer, asking, echoAgain, echoNotHeard, echoStep, listenOffered } from "./flows.js";
+import { echo, openCamera, stopStream } from "./media.js";
 import { Video } from "./Tile.jsx";
 
 const closeAs = (kind) => (value) => {
@@ -94,13 +95,73 @@ function AudioChoice() {
   );
 }
 
+/** Plays my voice as the media server sends it back, through the chosen speaker. */
+function EchoAudio({ stream }) {
+  const ref = useRef(null);
+  const speaker = prefs.value.speaker;
+  useEffect(() => {
+    const element = ref.current;
+    if (!element) return;
+    if (element.srcObject !== stream) element.srcObject = stream;
+    if (stream) element.play().catch(() => {});
+  }, [stream]);
+  useEffect(() => applySink(ref.current, speaker), [speaker]);
+  return <audio id="echo-audio" ref={ref} autoplay hidden />;
+}
+
+function EchoTest() {
+  const open = asking.value?.kind === "echo";
+  const step = echoStep.value;
+  const running = echo.value;
+  const playing = Boolean(running && running.state === "playing" && running.back);
+  // While testing, the meter shows the microphone under test; on the devices step, a preview of
+  // the one chosen.
+  const preview = useMicPreview(open && step === "devices", prefs.value.microphone);
+  const level = useLevel(step === "test" ? running?.mic || null : preview);
+  return (
+    <Modal id="echo-dialog" open={open} title={t("echoTitle")} onClose={closeAs("echo")}>
+      <EchoAudio stream={open && step === "test" ? running?.back || null : null} />
+      {step === "test" ? (
+        <>
+          <p class="dialog-lead">{t("echoLead")}</p>
+          <p id="echo-status" class="echo-status" role="status">{playing ? t("echoQuestion") : t("echoConnecting")}</p>
+          <Meter id="echo-level" level={level} />
+          <footer class="modal-actions">
+            {listenOffered() && <button value="listen" class="secondary">{t("listenOnly")}</button>}
+            <button type="button" id="echo-no" class="secondary" onClick={echoNotHeard}>{t("echoNo")}</button>
+            <button value="yes" id="echo-yes" disabled={!playing}>{t("echoYes")}</button>
+          </footer>
+        </>
+      ) : (
+        <>
+          <p class="dialog-lead" id="echo-devices-lead">{t("echoDevices")}</p>
+          <DeviceSelect id="echo-mic" kind="audioinput" label={t("microphone")} value={prefs.value.microphone} onChange={(v) => savePref("microphone", v)} />
+          <Meter id="echo-devices-level" level={level} />
+          {canChooseSpeaker && (
+            <DeviceSelect id="echo-speaker" kind="audiooutput" label={t("speaker")} value={prefs.value.speaker} onChange={(v) => savePref("speaker", v)} />
+          )}
+          <footer class="modal-actions">
+            {listenOffered() && <button value="listen" class="secondary">{t("listenOnly")}</button>}
+            <button type="button" id="echo-retry" onClick={echoAgain}>
+              <RotateCcw size={16} aria-hidden="true" />
+              {t("echoRetry")}
+            </button>
+          </footer>
+        </>
+      )}
+    </Modal>
+  );
+}
+
 function MicCheck() {
-  const open = asking.value?.kind === "mic";
+  const ask = asking.value?.kind === "mic" ? asking.value : null;
+  const open = Boolean(ask);
   const device = prefs.value.microphone;
   const stream = useMicPreview(open, device);
   const level = useLevel(stream);
   return (
     <Modal id="mic-dialog" open={open} title={t("micTitle")} onClose={closeAs("mic")}>
+      {ask?.reason && <p id="mic-reason" class="notice-text" role="alert">{t(ask.reason)}</p>}
       <p class="dialog-lead">{t("micCheck")}</p>
       <DeviceSelect id="mic-device" kind="audioinput" label={t("microphone")} value={device} onChange={(v) => savePref("microphone", v)} />
       <Meter id="mic-level" level={level} />
@@ -179,6 +240,7 @@ export function MediaDialogs() {
   return (
     <>
       <AudioChoice />
+      <EchoTest />
       <MicCheck />
       <CameraPreview />
     </>

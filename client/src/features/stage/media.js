@@ -30,6 +30,9 @@ export const published = signal(new Map());
 export const feeds = signal([]);
 /** Feeds I receive now: feed id -> { feed, stream } (stream null until the track arrives). */
 export const received = signal(new Map());
+/** The echo test (BBB's audio check): null, or { state: "connecting" | "playing", mic, back }
+ * where mic is my microphone's stream and back my voice as the media server returns it. */
+export const echo = signal(null);
 /** Pieces whose connection is lost and being set up again ("audio", "camera", "feed-3"…). */
 export const problems = signal(new Set());
 
@@ -45,6 +48,8 @@ let iceServers = [];
 let started = false;
 let audioWanted = null; // "mic" | "listen" | null: what to rebuild after a loss
 let audioPc = null;
+let echoPc = null;
+let echoTests = 0; // how many were started on this page (the browser tests read it)
 const publishers = new Map(); // kind -> { pc, stream, feed }
 const peers = new Map(); // feed id -> { pc, feed, stream }
 let wanted = new Set(); // feed ids the views show
@@ -160,13 +165,15 @@ async function openMic() {
   }
 }
 
-export async function joinAudio(listenOnly) {
+/** Joins the meeting's audio: listen-only, or with a microphone (`given`: a stream already
+ * open, the one the echo test checked; else the chosen device is opened). */
+export async function joinAudio(listenOnly, given = null) {
   audioWanted = listenOnly ? "listen" : "mic";
   closeAudio();
   audioJoining.value = true;
   try {
     let mic = null;
-    if (!listenOnly) mic = await openMic();
+    if (!listenOnly) mic = given && given.getAudioTracks().some((x) => x.readyState === "live") ? given : await openMic();
     await retrying("audio", async () => {
       const pc = peer();
       if (mic) pc.addTrack(mic.getAudioTracks()[0], mic);
@@ -239,6 +246,53 @@ export async function switchMicrophone() {
   stopStream(micStream.value);
   micStream.value = next;
   applyMute();
+}
+
+// ------------------------------------------------------------------------ echo test --
+/** BBB's echo test: my microphone goes to the media server, which sends it straight back, so
+ * that I hear myself through the whole path (network, codec, server). Resolves once the answer
+ * is set; `echo` then holds the streams. Errors carry the server's code (`locked`,
+ * `forbidden`, `media_unavailable`…) or the browser's name (`NotFoundError`…). */
+export async function startEcho() {
+  stopEcho(false, true);
+  echoTests += 1;
+  const mic = await openMic();
+  const pc = peer();
+  echoPc = pc;
+  echo.value = { state: "connecting", mic, back: null };
+  pc.addTrack(mic.getAudioTracks()[0], mic);
+  pc.addEventListener("track", (event) => {
+    if (echoPc !== pc) return;
+    echo.value = { ...echo.value, back: event.streams[0] || new MediaStream([event.track]) };
+  });
+  pc.addEventListener("connectionstatechange", () => {
+    if (echoPc === pc && pc.connectionState === "connected") echo.value = { ...echo.value, state: "playing" };
+  });
+  try {
+    const sdp = await localOffer(pc);
+    // Cancelled while gathering: nothing may start on the server after its stop.
+    if (echoPc !== pc) throw Object.assign(new Error("stopped"), { code: "stopped" });
+    const reply = await request({ type: "media.echo.start", sdp });
+    if (echoPc !== pc) throw Object.assign(new Error("stopped"), { code: "stopped" });
+    await pc.setRemoteDescription({ type: "answer", sdp: reply.sdp });
+  } catch (error) {
+    if (echoPc === pc) stopEcho(false, true);
+    throw error;
+  }
+  return mic;
+}
+
+/** Ends the echo test; the server lets go of it (`tell`). With `keepMic`, the microphone stays
+ * open and is returned, to join the audio with it. */
+export function stopEcho(keepMic = false, tell = true) {
+  const current = echo.value;
+  const hadOne = echoPc !== null;
+  if (echoPc) echoPc.close();
+  echoPc = null;
+  echo.value = null;
+  if (!keepMic) stopStream(current?.mic);
+  if (hadOne && tell) request({ type: "media.echo.stop" }).catch(() => {});
+  return keepMic ? current?.mic || null : null;
 }
 
 // -------------------------------------------------------------------------- publish --
@@ -454,6 +508,7 @@ export function presenterLost() {
 }
 
 export function leaveAll() {
+  stopEcho(false, false);
   audioWanted = null;
   stopStream(micStream.value);
   micStream.value = null;
@@ -483,7 +538,7 @@ export function connections() {
 
 // For people diagnosing a call (and the browser tests): what each connection carries.
 export async function stats() {
-  const out = { audio: null, feeds: {}, published: {}, subscriptions: peers.size };
+  const out = { audio: null, echo: null, echoTests, feeds: {}, published: {}, subscriptions: peers.size };
   const summarize = async (pc) => {
     const report = await pc.getStats();
     const s = { state: pc.connectionState, bytesIn: 0, bytesOut: 0, energyIn: 0, framesDecoded: 0, framesSent: 0 };
@@ -503,6 +558,7 @@ export async function stats() {
     const mic = micStream.value?.getAudioTracks()[0];
     out.audio = { mode: audioMode.value, micLabel: mic ? mic.label : null, ...(await summarize(audioPc)) };
   }
+  if (echoPc) out.echo = { ...(await summarize(echoPc)), playing: echo.value?.state === "playing" };
   for (const [id, e] of peers) if (e.pc) out.feeds[id] = { kind: e.feed.kind, user: e.feed.user, ...(await summarize(e.pc)) };
   for (const [kind, e] of publishers) {
     if (!e.pc) continue;
