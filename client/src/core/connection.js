@@ -4,7 +4,7 @@ import { dispatch, phase } from "./store.js";
 
 // sala/room/close_codes.py: why the server closed, and whether this page may try again.
 export const CLOSE = { LOGGED_OUT: 4401, FORBIDDEN: 4403, REPLACED: 4409, GONE: 4410 };
-const PROTOCOL_VERSION = 1;
+const PROTOCOL_VERSION = 2;
 const PING_MS = 20000;
 
 let socket = null;

@@ -8,6 +8,7 @@ import { NavPanel, SidePanel } from "./Sidebar.jsx";
 import { ActionBar } from "./ActionBar.jsx";
 import { Toasts } from "./Toasts.jsx";
 import { ShortcutsDialog } from "./ShortcutsDialog.jsx";
+import { RecordingNotice } from "./RecordingNotice.jsx";
 import { overlays } from "./registry.js";
 import { layoutName, Stage } from "../features/stage/index.jsx";
 import "../features/people/index.jsx";
@@ -46,6 +47,7 @@ export function App() {
       )}
       {overlays.value.map((Overlay, i) => <Overlay key={i} />)}
       <ShortcutsDialog />
+      {inRoom && <RecordingNotice />}
       <Toasts />
     </>
   );

@@ -4,7 +4,8 @@
 import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import { ArrowDown, Lock } from "lucide-preact";
 import { locale, t } from "../../core/i18n.js";
-import { me } from "../../core/store.js";
+import { me, meeting } from "../../core/store.js";
+import { PUBLIC } from "./chat.js";
 import { Emoji } from "../../ui/Emoji.jsx";
 import { PICKER } from "./EmojiPicker.jsx";
 
@@ -52,6 +53,22 @@ function Message({ message, first, peerName }) {
   );
 }
 
+/** create's welcome (and moderatorOnlyMessage, for moderators) at the top of the public chat,
+ * as BBB shows them. Both are HTML the server sanitised (sala/room/markup.py); this is the one
+ * place the room inserts HTML. */
+function WelcomeCard() {
+  const m = meeting.value;
+  if (!m?.welcome && !m?.moderatorOnlyMessage) return null;
+  return (
+    <div class="welcome-card">
+      {m.welcome && <div id="welcome" class="welcome-text" dangerouslySetInnerHTML={{ __html: m.welcome }} />}
+      {m.moderatorOnlyMessage && (
+        <div id="moderator-message" class="moderator-message" dangerouslySetInnerHTML={{ __html: m.moderatorOnlyMessage }} />
+      )}
+    </div>
+  );
+}
+
 export function MessageList({ conversation }) {
   const scroller = useRef(null);
   const atEnd = useRef(true);
@@ -81,6 +98,7 @@ export function MessageList({ conversation }) {
       {messages.length > shown.length && (
         <button type="button" class="ghost earlier" onClick={() => setLimit(limit + PAGE)}>{t("earlier")}</button>
       )}
+      {conversation.key === PUBLIC && <WelcomeCard />}
       {messages.length === 0 && <p class="chat-empty">{t("noMessages")}</p>}
       <ol id="chat-log" class="chat-log" role="log" aria-live="polite" aria-labelledby="chat-title">
         {shown.map((message, i) => {
