@@ -1,7 +1,7 @@
 """Shared notes: one collaborative text per meeting, merged by a CRDT (Yjs).
 
-Browsers edit a Yjs document (static/vendor/yjs.js) and send its binary updates. The room keeps
-its own copy with pycrdt (Yrs, the Rust port of Yjs, which speaks the same update format): a
+Browsers edit a Yjs document (client/src/features/notes/) and send its binary updates. The room
+keeps its own copy with pycrdt (Yrs, the Rust port of Yjs, which speaks the same update format): a
 newcomer gets the merged state at once, the meeting log keeps every update so a restart or a
 recording rebuilds the same text, and everybody else receives the update to merge. Updates
 commute, so every copy ends with the same text whatever order concurrent edits arrive in.
