@@ -105,11 +105,14 @@ async def test_notes_download_and_disabled(sala: LiveServer, browser: Browser) -
         await ada.click("#notes-download")
     download = await saving.value
     assert download.suggested_filename == "notes.txt"
-    assert Path(str(await download.path())).read_text() == "Chapter 3"
+    saved = Path(str(await download.path()))
+    assert await asyncio.to_thread(saved.read_text) == "Chapter 3"
 
     # disabledFeatures=sharedNotes: no notes panel at all.
     off = f"notes-off-{uuid.uuid4()}"
-    assert "SUCCESS" in api(sala, "create", name="No notes", meetingID=off, disabledFeatures="sharedNotes")
+    assert "SUCCESS" in api(
+        sala, "create", name="No notes", meetingID=off, disabledFeatures="sharedNotes"
+    )
     bea = await open_as(browser, sala, off, "Bea", "MODERATOR")
     await expect(bea.locator("#user-list")).to_be_visible(timeout=15_000)
     await expect(bea.locator("#open-notes")).to_have_count(0)
