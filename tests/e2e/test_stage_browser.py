@@ -378,3 +378,93 @@ async def test_keyboard_shortcuts_work_the_media(
 
 async def _publishes(page: Page, kind: str) -> bool:
     return kind in (await stats(page))["published"]
+
+
+async def _open_layout_tab(page: Page) -> None:
+    await page.click("#settings")
+    await page.click("#settings-tab-layout")
+
+
+async def test_a_moderator_pushes_a_layout_and_enforce_layout_holds(
+    sala: LiveServer, browsers: tuple[Browser, Browser]
+) -> None:
+    _, plain = browsers
+    meeting_id = new_meeting(sala)
+    ada = await enter(plain, sala, meeting_id, "Ada", "MODERATOR", **NO_AUDIO)
+    bea = await enter(plain, sala, meeting_id, "Bea", "VIEWER", **NO_AUDIO)
+    cyd = await enter(
+        plain, sala, meeting_id, "Cyd", "VIEWER", **NO_AUDIO, enforceLayout="PRESENTATION_ONLY"
+    )
+    assert await layout_of(cyd) == "presentation-only"
+
+    # Viewers cannot push; Cyd's picker is locked, and says why.
+    await _open_layout_tab(bea)
+    await expect(bea.locator("#layout-smart")).to_be_enabled()
+    await expect(bea.locator("#layout-push")).to_have_count(0)
+    await bea.keyboard.press("Escape")
+    await _open_layout_tab(cyd)
+    await expect(cyd.locator("#layout-enforced")).to_have_text(
+        "Your layout is set by the meeting and cannot be changed."
+    )
+    await expect(cyd.locator("#layout-cameras-only")).to_be_disabled()
+    await expect(cyd.locator(".layout-choices")).to_have_attribute(
+        "aria-describedby", "layout-enforced"
+    )
+    await cyd.keyboard.press("Escape")
+
+    # Ada picks "webcams only" and pushes it: Bea follows and is told who did it.
+    await _open_layout_tab(ada)
+    await ada.click("label:has(#layout-cameras-only)")
+    await ada.click("#layout-push")
+    await expect(ada.locator("#toast").last).to_have_text(
+        "Everyone now sees the layout “Webcams only”."
+    )
+    await ada.keyboard.press("Escape")
+    await expect(bea.locator(".app")).to_have_attribute("data-layout", "cameras-only")
+    await expect(bea.locator("#toast").last).to_have_text(
+        "Ada set everyone's layout to “Webcams only”."
+    )
+    # Cyd stays in hers.
+    await expect(cyd.locator("#toast")).to_have_count(0)
+    assert await layout_of(cyd) == "presentation-only"
+
+    # A late joiner starts in the pushed layout, over their own userdata.
+    dan = await enter(
+        plain,
+        sala,
+        meeting_id,
+        "Dan",
+        "VIEWER",
+        **NO_AUDIO,
+        **{"userdata-bbb_default_layout": "VIDEO_FOCUS"},
+    )
+    await expect(dan.locator("#stage")).to_be_attached()
+    assert await layout_of(dan) == "cameras-only"
+
+    # A layout Bea picks herself is kept across a reload...
+    await _open_layout_tab(bea)
+    await bea.click("label:has(#layout-presentation-focus)")
+    await bea.keyboard.press("Escape")
+    await bea.reload()
+    await bea.wait_for_selector("#room:not([hidden])", timeout=15_000)
+    await expect(bea.locator("#stage")).to_be_attached()
+    assert await layout_of(bea) == "presentation-focus"
+    # ...until a moderator pushes another one, which a reload keeps too.
+    await _open_layout_tab(ada)
+    await ada.click("label:has(#layout-video-focus)")
+    await ada.click("#layout-push")
+    await expect(bea.locator(".app")).to_have_attribute("data-layout", "video-focus")
+    await bea.reload()
+    await bea.wait_for_selector("#room:not([hidden])", timeout=15_000)
+    await expect(bea.locator("#stage")).to_be_attached()
+    assert await layout_of(bea) == "video-focus"
+    assert await layout_of(cyd) == "presentation-only"
+    api(sala, "end", meetingID=meeting_id)
+
+    # With disabledFeatures=layouts there is nothing to push.
+    no_layouts = new_meeting(sala, disabledFeatures="layouts")
+    eve = await enter(plain, sala, no_layouts, "Eve", "MODERATOR", **NO_AUDIO)
+    await _open_layout_tab(eve)
+    await expect(eve.locator("#layout-smart")).to_be_visible()
+    await expect(eve.locator("#layout-push")).to_have_count(0)
+    api(sala, "end", meetingID=no_layouts)

@@ -1,7 +1,11 @@
-// BBB's layouts as a choice of cards, the webcams' side for the custom layout, and data saving.
-import { Columns2, LayoutDashboard, MessageSquareText, Presentation, Rows2, SquareUserRound, LayoutGrid } from "lucide-preact";
+// BBB's layouts as a choice of cards, the webcams' side for the custom layout, and data saving;
+// moderators push the layout to everyone; a layout enforced at join cannot be changed here.
+import { Columns2, LayoutDashboard, Lock, MessageSquareText, Presentation, Rows2, Send, SquareUserRound, LayoutGrid } from "lucide-preact";
 import { t } from "../../core/i18n.js";
-import { chooseLayout, dockSide, layoutName, othersCamerasOff, setDockSide, setOthersCamerasOff } from "./layouts.js";
+import { disabled, isModerator } from "../../core/store.js";
+import {
+  dockSide, enforced, layoutName, othersCamerasOff, pickLayout, pushLayout, setDockSide, setOthersCamerasOff,
+} from "./layouts.js";
 
 const CHOICES = [
   { name: "smart", key: "layoutSmart", icon: LayoutDashboard },
@@ -15,9 +19,16 @@ const CHOICES = [
 
 export function LayoutPicker() {
   const current = layoutName.value;
+  const locked = Boolean(enforced.value);
   return (
     <div class="settings-section">
-      <fieldset class="layout-choices">
+      {locked && (
+        <p id="layout-enforced" class="check-reason">
+          <Lock size={16} aria-hidden="true" />
+          <span>{t("layoutEnforced")}</span>
+        </p>
+      )}
+      <fieldset class="layout-choices" disabled={locked} aria-describedby={locked ? "layout-enforced" : undefined}>
         <legend class="field-label">{t("layout")}</legend>
         {CHOICES.map((c) => (
           <label key={c.name} class={`layout-choice ${current === c.name ? "current" : ""}`}>
@@ -27,7 +38,7 @@ export function LayoutPicker() {
               id={`layout-${c.name}`}
               value={c.name}
               checked={current === c.name}
-              onChange={() => chooseLayout(c.name)}
+              onChange={() => pickLayout(c.name)}
             />
             <c.icon size={22} aria-hidden="true" />
             <span class="layout-text">
@@ -37,6 +48,15 @@ export function LayoutPicker() {
           </label>
         ))}
       </fieldset>
+      {isModerator.value && !disabled("layouts") && (
+        <div class="layout-push">
+          <button type="button" id="layout-push" class="secondary" onClick={pushLayout} aria-describedby="layout-push-hint">
+            <Send size={16} aria-hidden="true" />
+            {t("layoutPush")}
+          </button>
+          <span id="layout-push-hint" class="layout-hint">{t("layoutPushHint")}</span>
+        </div>
+      )}
       {current === "custom" && (
         <label class="field">
           <span class="field-label">{t("dockSide")}</span>

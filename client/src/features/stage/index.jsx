@@ -9,7 +9,7 @@ import { registerOverlay } from "../../ui/registry.js";
 import words from "./words.js";
 import "./stage.css";
 import * as media from "./media.js";
-import { startLayout, wantedFeeds } from "./layouts.js";
+import { layoutPushed, startLayout, wantedFeeds } from "./layouts.js";
 import { startMedia, toggleCamera } from "./flows.js";
 import { joinAudioNow, SHORTCUTS, toggleScreen } from "./MediaButtons.jsx";
 import { MediaDialogs } from "./MediaDialogs.jsx";
@@ -39,7 +39,7 @@ on("welcome", (m) => {
   wasPresenter = Boolean(m.you?.presenter);
   const first = !welcomed;
   welcomed = true;
-  if (first) startLayout();
+  if (first) startLayout(m);
   if (media.welcome(m)) {
     startMonitor();
     startMedia();
@@ -51,6 +51,7 @@ on("user.updated", (m) => {
   if (wasPresenter && !m.user.presenter) media.presenterLost();
   wasPresenter = Boolean(m.user.presenter);
 });
+on("layout.pushed", layoutPushed);
 for (const type of ["meeting.ended", "removed", "guest.denied"]) on(type, () => media.leaveAll());
 
 // Only the feeds on screen are received.

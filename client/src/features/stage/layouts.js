@@ -1,7 +1,10 @@
-// BBB's layouts (create's meetingLayout, join's userdata-bbb_default_layout) and what the stage
-// shows in each, plus the local view state: the camera pinned, the page of cameras, data saving.
+// BBB's layouts (create's meetingLayout, join's userdata-bbb_default_layout and enforceLayout,
+// a moderator's push) and what the stage shows in each, plus the local view state: the camera
+// pinned, the page of cameras, data saving.
 import { computed, signal } from "@preact/signals";
-import { meeting, userdata, users } from "../../core/store.js";
+import { send } from "../../core/connection.js";
+import { t } from "../../core/i18n.js";
+import { me, meeting, toast, userdata, users } from "../../core/store.js";
 import { presentationMinimized, navOpen, sidePanel, narrow } from "../../ui/layout.js";
 import { feeds, published } from "./media.js";
 
@@ -45,11 +48,91 @@ export function chooseLayout(name, { initial = false } = {}) {
   }
 }
 
-/** The layout at join: the user's userdata first, then the meeting's (BBB's order). */
-export function startLayout() {
-  const wanted = String(userdata.value.bbb_default_layout || meeting.value?.layout || "").trim().toUpperCase();
-  chooseLayout(LAYOUTS[wanted]?.name || "smart", { initial: true });
+/** join's enforceLayout (a BBB name) holding this user to one layout, or null. */
+export const enforced = signal(null);
+
+const CHOICE_KEY = "sala-layout";
+
+/** The layout this browser's user picked, with the meeting and the pushed layout of then. */
+function savedChoice() {
+  try {
+    const saved = JSON.parse(localStorage.getItem(CHOICE_KEY));
+    return saved && BY_NAME[saved.name] ? saved : null;
+  } catch {
+    return null;
+  }
 }
+
+function forgetChoice() {
+  try {
+    localStorage.removeItem(CHOICE_KEY);
+  } catch {
+    // No storage: nothing was kept.
+  }
+}
+
+/** The user picks a layout (the picker): shown at once and kept in this browser. */
+export function pickLayout(name) {
+  if (enforced.value) return;
+  chooseLayout(name);
+  const saved = { name: layoutName.value, meeting: meeting.value?.id || null, pushed: meeting.value?.pushedLayout || null };
+  try {
+    localStorage.setItem(CHOICE_KEY, JSON.stringify(saved));
+  } catch {
+    // Private mode without storage: the choice lasts for this page.
+  }
+}
+
+/** The layout at join: enforceLayout; else a layout a moderator pushed since the user's own
+ * choice; else that choice (kept in this browser, for this meeting); else the user's userdata, then the meeting's
+ * (BBB's order). */
+export function startLayout(m) {
+  enforced.value = LAYOUTS[m?.enforceLayout] ? m.enforceLayout : null;
+  const pushed = LAYOUTS[meeting.value?.pushedLayout] ? meeting.value.pushedLayout : null;
+  const saved = savedChoice();
+  // Kept for reloads of this meeting; another meeting starts as its integrator set it.
+  const ownStands = saved && saved.meeting === meeting.value?.id && saved.pushed === pushed;
+  let name;
+  if (enforced.value) name = LAYOUTS[enforced.value].name;
+  else if (ownStands) name = saved.name;
+  else if (pushed) name = LAYOUTS[pushed].name;
+  else {
+    const wanted = String(userdata.value.bbb_default_layout || meeting.value?.layout || "").trim().toUpperCase();
+    name = LAYOUTS[wanted]?.name || "smart";
+  }
+  chooseLayout(name, { initial: true });
+}
+
+/** The key (BBB name) of the layout shown now. */
+export const layoutKey = computed(() => layout.value.key);
+
+/** A moderator puts everybody in the layout they see now (BBB's "push layout"). */
+export function pushLayout() {
+  send({ type: "layout.push", layout: layoutKey.value });
+}
+
+/** layout.pushed: everybody switches to it, except a user held by enforceLayout. */
+export function layoutPushed(m) {
+  if (!LAYOUTS[m.layout]) return;
+  if (meeting.value) meeting.value = { ...meeting.value, pushedLayout: m.layout };
+  if (enforced.value) return;
+  forgetChoice();
+  chooseLayout(LAYOUTS[m.layout].name);
+  const title = t(LAYOUT_WORDS[LAYOUTS[m.layout].name]);
+  const mine = m.by?.id === me.value?.id;
+  toast(mine ? t("layoutPushedByYou", { layout: title }) : t("layoutPushedBy", { name: m.by?.name || "", layout: title }));
+}
+
+/** Each layout's name in words.js. */
+export const LAYOUT_WORDS = {
+  smart: "layoutSmart",
+  "presentation-focus": "layoutPresentationFocus",
+  "video-focus": "layoutVideoFocus",
+  custom: "layoutCustom",
+  "cameras-only": "layoutCamerasOnly",
+  "presentation-only": "layoutPresentationOnly",
+  "participants-and-chat-only": "layoutParticipantsAndChatOnly",
+};
 
 /** A webcam pinned to the main area (user id), or null. */
 export const pinned = signal(null);
