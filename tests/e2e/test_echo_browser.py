@@ -17,6 +17,7 @@ from tests.e2e.test_media_browser import janus_handles
 
 # The microphone straight away: no audio choice, and the check is not skipped.
 MIC_FIRST = {"userdata-bbb_listen_only_mode": "false"}
+NO_AUDIO = {"userdata-bbb_auto_join_audio": "false"}
 
 
 @pytest.fixture(scope="module")
@@ -72,7 +73,7 @@ async def test_the_voice_comes_back_and_yes_joins_with_that_microphone(
 
     # "No": the test stops, and another microphone (and the speaker) can be chosen.
     await ada.click("#echo-no")
-    await expect(ada.locator("#echo-mic")).to_be_visible()
+    await expect(ada.locator("#echo-mic")).to_be_focused()
     await expect(
         ada.locator("#echo-speaker option").filter(has_text="Fake Audio Output 1")
     ).to_have_count(1)
@@ -80,6 +81,7 @@ async def test_the_voice_comes_back_and_yes_joins_with_that_microphone(
     await eventually("Janus let go of the echo", lambda: _handles_are(sala, handles_before))
     await ada.locator("#echo-mic").select_option(label="Fake Audio Input 2")
     await ada.click("#echo-retry")
+    await expect(ada.locator("#echo-no")).to_be_focused()
     await growing(ada, lambda s: s["echo"]["energyIn"], "the voice comes back again", by=1e-4)
     await expect(ada.locator("#echo-yes")).to_be_enabled()
 
@@ -166,4 +168,30 @@ async def test_without_a_microphone_the_level_check_says_why(
     # Listen-only from there.
     await dan.click("#mic-dialog button[value=listen]")
     await eventually("Dan listens", lambda: _in_audio(dan, "listen"))
+    api(sala, "end", meetingID=meeting_id)
+
+
+async def test_a_refused_echo_test_falls_back_to_the_level_check(
+    sala: LiveServer, browsers: tuple[Browser, Browser]
+) -> None:
+    fake, plain = browsers
+    meeting_id = new_meeting(sala)
+    ada = await enter(plain, sala, meeting_id, "Ada", "MODERATOR", **NO_AUDIO)
+    bea = await enter(fake, sala, meeting_id, "Bea", "VIEWER")
+    await expect(bea.locator("#audio-dialog button[value=mic]")).to_be_visible()
+    # While Bea decides, Ada locks viewers' microphones: the server refuses Bea's echo test.
+    await ada.click("#manage-users")
+    await ada.get_by_role("menuitem", name="Lock viewers…").click()
+    await ada.locator("#lock-dialog input[data-lock=disableMic]").check()
+    await ada.locator("#lock-dialog").get_by_role("button", name="Apply").click()
+    await bea.click("#audio-dialog button[value=mic]")
+    await expect(bea.locator("#mic-dialog")).to_be_visible(timeout=15_000)
+    await expect(bea.locator("#mic-reason")).to_have_text(
+        "Microphones are locked for viewers, so the echo test cannot run."
+    )
+    # Only listening is offered then.
+    await expect(bea.locator("#mic-dialog button[value=ok]")).to_have_count(0)
+    assert (await stats(bea))["echo"] is None and (await stats(bea))["echoTests"] == 1
+    await bea.click("#mic-dialog button[value=listen]")
+    await eventually("Bea listens", lambda: _in_audio(bea, "listen"))
     api(sala, "end", meetingID=meeting_id)

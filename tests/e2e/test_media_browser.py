@@ -15,6 +15,7 @@ import re
 import signal
 import subprocess
 import uuid
+from functools import partial
 from typing import Any
 
 import pytest
@@ -113,7 +114,7 @@ async def test_three_people_hear_and_see_each_other(
     # The presenter (Ada, the first moderator) shares a screen; the others see it.
     await ada.click("#screen")
     for page in (bea, cyd):
-        await eventually("a screen feed", lambda page=page: _count_feeds(page, "screen", 1))
+        await eventually("a screen feed", partial(_count_feeds, page, "screen", 1))
         await growing(page, lambda s: feed_of(s, "screen")["framesDecoded"], "screen frames")
 
     # Bea mutes herself: Ada (who hears only Bea) stops receiving sound.

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import json
 import uuid
+from functools import partial
 from typing import Any
 
 import pytest
-from playwright.async_api import Browser, Page, expect
+from playwright.async_api import Browser, Page, ViewportSize, expect
 
 from tests.conftest import LiveServer
 from tests.e2e.conftest import AUDIO, api, enter, eventually, growing, signed, stats
@@ -22,7 +23,7 @@ LOW_WEBCAM = {
     "userdata-bbb_skip_video_preview": "true",
     "userdata-bbb_preferred_camera_profile": "low",
 }
-PHONE = {"width": 390, "height": 844}
+PHONE: ViewportSize = {"width": 390, "height": 844}
 
 
 @pytest.fixture(scope="module")
@@ -171,7 +172,7 @@ async def test_only_the_webcams_on_the_page_are_received(
     assert first == await _visible_feeds(dan)
     # The publishers see each other (their subscriptions are in Janus too) before counting.
     for page in publishers:
-        await eventually("a publisher gets the two others", lambda page=page: _feeds_are(page, 2))
+        await eventually("a publisher gets the two others", partial(_feeds_are, page, 2))
     handles_on_page_1 = await janus_handles(sala)
 
     # Page 2: one webcam, and page 1's are let go, in the page and in Janus.
@@ -204,7 +205,7 @@ async def test_only_the_webcams_on_the_page_are_received(
 
 
 async def _feeds_are(page: Page, n: int) -> bool:
-    return (await stats(page))["subscriptions"] == n
+    return bool((await stats(page))["subscriptions"] == n)
 
 
 async def _handles_are(server: LiveServer, n: int) -> bool:

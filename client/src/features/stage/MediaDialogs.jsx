@@ -1,7 +1,7 @@
 // The dialogs of the join steps (flows.js): how to join the audio, the echo test (hearing one's
 // own voice back, with a live level), the microphone check when the echo test cannot run, and
 // the webcam preview with the device, quality and mirror.
-import { useEffect, useRef, useState } from "preact/hooks";
+import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import { Headphones, Mic, RotateCcw } from "lucide-preact";
 import { t } from "../../core/i18n.js";
 import { flag, toast } from "../../core/store.js";
@@ -118,6 +118,16 @@ function EchoTest() {
   // the one chosen.
   const preview = useMicPreview(open && step === "devices", prefs.value.microphone);
   const level = useLevel(step === "test" ? running?.mic || null : preview);
+  // The button pressed ("No", "Try again") goes away with its step: focus moves to the next.
+  const stepped = useRef(false);
+  useLayoutEffect(() => {
+    if (!open) {
+      stepped.current = false;
+      return;
+    }
+    if (stepped.current) document.getElementById(step === "devices" ? "echo-mic" : "echo-no")?.focus();
+    stepped.current = true;
+  }, [open, step]);
   return (
     <Modal id="echo-dialog" open={open} title={t("echoTitle")} onClose={closeAs("echo")}>
       <EchoAudio stream={open && step === "test" ? running?.back || null : null} />
@@ -167,7 +177,8 @@ function MicCheck() {
       <Meter id="mic-level" level={level} />
       <footer class="modal-actions">
         {listenOffered() && <button value="listen" class="secondary">{t("listenOnly")}</button>}
-        <button value="ok">{t("micWorks")}</button>
+        {/* Refused by the server: the microphone cannot be used, only listening. */}
+        {!["echoLocked", "echoForbidden"].includes(ask?.reason) && <button value="ok">{t("micWorks")}</button>}
       </footer>
     </Modal>
   );
