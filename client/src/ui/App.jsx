@@ -10,6 +10,7 @@ import { Toasts } from "./Toasts.jsx";
 import { ShortcutsDialog } from "./ShortcutsDialog.jsx";
 import { RecordingNotice } from "./RecordingNotice.jsx";
 import { overlays } from "./registry.js";
+import "./frameShortcuts.js";
 import { layoutName, Stage } from "../features/stage/index.jsx";
 import "../features/people/index.jsx";
 import "../features/chat/index.jsx";
