@@ -75,10 +75,12 @@ function renderSlide(ms) {
       if (at >= 0) shapes.splice(at, 1);
     }
   }
-  const key = `${src}|${shapes.map((s) => s.id).join(",")}`;
+  // The slide's proportions, once its image is in: text and notes are drawn unstretched.
+  const aspect = img.naturalWidth && img.naturalHeight ? img.naturalWidth / img.naturalHeight : undefined;
+  const key = `${src}|${aspect}|${shapes.map((s) => s.id).join(",")}`;
   if (key !== shownKey) {
     shownKey = key;
-    $("drawings").replaceChildren(...shapes.map((s) => shapeElement(s, answer, t("poll"))));
+    $("drawings").replaceChildren(...shapes.map((s) => shapeElement(s, answer, t("poll"), { aspect })));
   }
   const zoom = lastBefore(data.zooms, ms) || { x: 0, y: 0, w: 1, h: 1 };
   const view = $("slide-view");
@@ -305,6 +307,7 @@ async function start() {
   const audio = $("audio");
   audio.addEventListener("play", () => requestAnimationFrame(loop));
   for (const event of ["pause", "seeked", "timeupdate", "loadedmetadata"]) audio.addEventListener(event, render);
+  $("slide").addEventListener("load", render);
   $("search-form").addEventListener("submit", (event) => event.preventDefault());
   $("search").addEventListener("input", (event) => search(event.target.value));
   for (const [tab, panel, other, otherPanel] of [["tab-chat", "chat", "tab-notes", "notes"], ["tab-notes", "notes", "tab-chat", "chat"]]) {

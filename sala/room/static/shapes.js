@@ -11,6 +11,18 @@ export function textSize(shape) {
   return Math.min(0.12, Math.max(0.02, (shape.width || 0.004) * 10));
 }
 
+/** A sticky note (protocol v2) with one point spans this fraction of each side of the slide. */
+export const NOTE_SIZE = 0.15;
+/** A note's text: this fraction of the slide's height, smaller when the text would overflow. */
+export const NOTE_TEXT = 0.025;
+export const NOTE_INK = "#1f2937";
+
+/** A note's box [x0, y0, x1, y1] in fractions: its two corners, or one and the default size. */
+export function noteBox(shape) {
+  const [a, b] = [shape.points[0], shape.points[1] || [shape.points[0][0] + NOTE_SIZE, shape.points[0][1] + NOTE_SIZE]];
+  return [Math.min(a[0], b[0]), Math.min(a[1], b[1]), Math.max(a[0], b[0]), Math.max(a[1], b[1])];
+}
+
 /** On-screen stroke width in pixels for a shape's width (a fraction of the slide). */
 export function strokePixels(width) {
   return Math.max(1, width * 600);
@@ -76,6 +88,86 @@ function pollElement(shape, label, title, aspect) {
   return g;
 }
 
+/** "#rrggbb" made darker (factor < 1), for a note's border. */
+function darker(color, factor = 0.6) {
+  const n = parseInt(String(color).slice(1), 16) || 0;
+  const part = (shift) => Math.round(((n >> shift) & 255) * factor).toString(16).padStart(2, "0");
+  return `#${part(16)}${part(8)}${part(0)}`;
+}
+
+let measurer = null;
+/** The width of a text in ems of TEXT_FONT (measured once per text on a canvas). */
+function ems(text) {
+  measurer ||= document.createElement("canvas").getContext("2d");
+  measurer.font = `100px ${TEXT_FONT}`;
+  return measurer.measureText(text).width / 100;
+}
+
+/** Words wrapped into lines no wider than `room` ems; a word wider than a line is cut. */
+function wrap(text, room) {
+  const lines = [];
+  for (const paragraph of String(text).split("\n")) {
+    let line = "";
+    for (let word of paragraph.split(/ +/)) {
+      while (word.length > 1 && ems(word) > room) {
+        if (line) lines.push(line);
+        line = "";
+        let [fits, over] = [1, word.length]; // the longest head that fits, by halves
+        while (over - fits > 1) {
+          const mid = (fits + over) >> 1;
+          if (ems(word.slice(0, mid)) > room) over = mid; else fits = mid;
+        }
+        lines.push(word.slice(0, fits));
+        word = word.slice(fits);
+      }
+      const next = line ? `${line} ${word}` : word;
+      if (line && ems(next) > room) {
+        lines.push(line);
+        line = word;
+      } else line = next;
+    }
+    lines.push(line);
+  }
+  return lines;
+}
+
+/** A sticky note (protocol v2): paper in its colour, a thin darker border, dark text wrapped
+ * inside at NOTE_TEXT of the slide's height (smaller if it would not fit). */
+function noteElement(shape, aspect = 16 / 9) {
+  const [x0, y0, x1, y1] = noteBox(shape);
+  const g = document.createElementNS(SVG, "g");
+  g.classList.add("note");
+  const paper = document.createElementNS(SVG, "rect");
+  Object.entries({ x: x0, y: y0, width: x1 - x0, height: y1 - y0, fill: shape.color, stroke: darker(shape.color),
+    "stroke-width": 1, "vector-effect": "non-scaling-stroke" }).forEach(([k, v]) => paper.setAttribute(k, v));
+  g.append(paper);
+  // Sizes in fractions of the slide's height; the note's width in the same unit is w * aspect.
+  const [w, h] = [(x1 - x0) * aspect, y1 - y0];
+  let size = NOTE_TEXT;
+  let lines;
+  for (;;) {
+    const pad = size * 0.5;
+    lines = wrap(shape.text || "", Math.max(0.1, (w - 2 * pad) / size));
+    if (lines.length * size * 1.25 + pad <= h || size <= NOTE_TEXT / 2.5) break;
+    size *= 0.9;
+  }
+  const pad = size * 0.5;
+  const text = document.createElementNS(SVG, "text");
+  text.setAttribute("transform", `translate(${x0 + pad / aspect} ${y0 + pad}) scale(${1 / aspect} 1)`);
+  text.setAttribute("font-size", String(size));
+  text.setAttribute("font-family", TEXT_FONT);
+  text.setAttribute("fill", NOTE_INK);
+  lines.forEach((line, i) => {
+    const span = document.createElementNS(SVG, "tspan");
+    span.setAttribute("x", "0");
+    span.setAttribute("y", String(size * (0.95 + i * 1.25)));
+    span.textContent = line;
+    text.append(span);
+  });
+  g.append(text);
+  return g;
+}
+
 /** An arrow (protocol v2) from its tail to its head: the shaft and a head as one path. The head
  * is computed in the slide's proportions (16:9 when the caller does not say). */
 function arrowElement([x0, y0], [x1, y1], width, aspect = 16 / 9) {
@@ -101,6 +193,11 @@ export function shapeElement(shape, label = (key) => key, pollTitle = "", option
   let el;
   if (shape.tool === "poll") {
     el = pollElement(shape, label, pollTitle, options.aspect);
+    el.dataset.shape = shape.id;
+    return el;
+  }
+  if (shape.tool === "note") {
+    el = noteElement(shape, options.aspect);
     el.dataset.shape = shape.id;
     return el;
   }
