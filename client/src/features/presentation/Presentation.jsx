@@ -14,8 +14,10 @@ import {
   canDownload, canDraw, canSnapshot, currentDoc, failed, goToPage, processing, resetView, slideUrl,
   turnPage, view, zoomBy, zoomed,
 } from "./state.js";
-import { chooseTool, tool, undo } from "./tools.js";
-import { editing, Whiteboard } from "./Whiteboard.jsx";
+import { Pointers } from "./Pointers.jsx";
+import { editing } from "./TextEditor.jsx";
+import { chooseTool, tool, TOOL_KEYS, undo } from "./tools.js";
+import { selectionKey, Whiteboard } from "./Whiteboard.jsx";
 import { WhiteboardToolbar } from "./WhiteboardToolbar.jsx";
 import { snapshotSlide } from "./snapshot.js";
 
@@ -143,6 +145,11 @@ export function Presentation({ actions = null }) {
 
   const onKeyDown = (event) => {
     if (event.target.closest("input, textarea, select")) return;
+    if (!event.altKey && selectionKey(event)) {
+      event.preventDefault();
+      event.stopPropagation();
+      return;
+    }
     if (event.ctrlKey || event.metaKey) {
       if (event.key.toLowerCase() === "z" && canDraw.value) {
         event.preventDefault();
@@ -157,7 +164,7 @@ export function Presentation({ actions = null }) {
     if (isPresenter.value && event.key === "-") return void zoomBy(1.25);
     if (canDraw.value && event.key.length === 1) {
       const before = tool.value;
-      chooseTool({ p: "pen", m: "highlighter", l: "line", a: "arrow", r: "rect", o: "ellipse", t: "text", e: "eraser", h: "pan" }[event.key.toLowerCase()]);
+      chooseTool(TOOL_KEYS[event.key.toLowerCase()]);
       if (tool.value !== before) event.preventDefault();
     }
   };
@@ -241,6 +248,7 @@ export function Presentation({ actions = null }) {
               />
               <Whiteboard aspect={aspect} box={box} />
             </div>
+            <Pointers />
           </div>
         ) : (
           <div class="pres-empty">
@@ -254,7 +262,7 @@ export function Presentation({ actions = null }) {
       ) : (
         doc && <p class="pres-bar pres-bar-viewer" aria-hidden="true">{t("presPageOf", { page: doc.page, pages: doc.pages })}</p>
       )}
-      {editing.value && <span class="visually-hidden" role="status">{t("wbTextHint")}</span>}
+      {editing.value && <span class="visually-hidden" role="status">{t(editing.value.tool === "note" ? "wbNoteHint" : "wbTextHint")}</span>}
     </section>
   );
 }

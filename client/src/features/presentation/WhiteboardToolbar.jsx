@@ -1,11 +1,12 @@
 // The drawing tools beside the slide, for the presenter and, with the multi-user whiteboard,
-// for everybody: tools, colour and width, undo, clear the page, and (presenter) who may draw.
+// for everybody: tools (two columns), colour and width (a note's paper for the note tool),
+// undo, clear the page, and (presenter) who may draw.
 import { useEffect, useRef, useState } from "preact/hooks";
 import { Trash2, Undo2, Users } from "lucide-preact";
 import { t } from "../../core/i18n.js";
 import { isPresenter } from "../../core/store.js";
 import { multiUser, setMultiUser } from "./state.js";
-import { availableTools, clearPage, color, COLORS, tool, undo, width, WIDTHS } from "./tools.js";
+import { availableTools, clearPage, color, COLORS, NOTE_COLORS, noteColor, tool, undo, width, WIDTHS } from "./tools.js";
 
 function ToolButton({ icon: Icon, label, pressed, shortcut, ...rest }) {
   const tip = shortcut ? `${label} (${shortcut.toUpperCase()})` : label;
@@ -51,10 +52,11 @@ function StylePicker() {
         aria-controls="draw-style-panel"
         onClick={() => setOpen(!open)}
       >
-        <span class="wb-swatch-dot" style={{ background: color.value, "--dot": `${4 + width.value * 600}px` }} />
+        <span class="wb-swatch-dot" style={{ background: tool.value === "note" ? noteColor.value : color.value, "--dot": `${4 + width.value * 600}px` }} />
       </button>
       {open && (
         <div id="draw-style-panel" class="wb-style-panel" role="group" aria-label={t("wbStyle")}>
+          {tool.value === "note" && <NotePapers />}
           <p class="wb-style-title" id="draw-colors-title">{t("toolColor")}</p>
           <div class="wb-swatches" role="group" aria-labelledby="draw-colors-title">
             {COLORS.map((c) => (
@@ -96,9 +98,33 @@ function StylePicker() {
   );
 }
 
+/** The sticky note's paper, from a small palette (yellow unless chosen). */
+function NotePapers() {
+  return (
+    <>
+      <p class="wb-style-title" id="note-colors-title">{t("noteColor")}</p>
+      <div class="wb-swatches" role="group" aria-labelledby="note-colors-title">
+        {NOTE_COLORS.map((c) => (
+          <button
+            key={c.value}
+            type="button"
+            class="wb-swatch"
+            style={{ background: c.value }}
+            aria-label={t(c.label)}
+            data-note-color={c.value}
+            aria-pressed={String(noteColor.value === c.value)}
+            onClick={() => (noteColor.value = c.value)}
+          />
+        ))}
+      </div>
+    </>
+  );
+}
+
 export function WhiteboardToolbar() {
   return (
     <div id="draw-tools" class="wb-toolbar" role="toolbar" aria-label={t("wbTools")} aria-orientation="vertical">
+      <div class="wb-tools">
       {availableTools.value.map((x) => (
         <ToolButton
           key={x.id}
@@ -111,6 +137,7 @@ export function WhiteboardToolbar() {
           onClick={() => (tool.value = x.id)}
         />
       ))}
+      </div>
       <span class="wb-sep" role="separator" />
       <StylePicker />
       <span class="wb-sep" role="separator" />

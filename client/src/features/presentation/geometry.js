@@ -1,8 +1,8 @@
-// Pure geometry of the whiteboard: pen strokes smoothed with perfect-freehand, and which shape
-// the eraser touches. Shapes are in fractions of the slide; distances are measured in pixels of
+// Pure geometry of the whiteboard: pen strokes smoothed with perfect-freehand, which shape the
+// eraser or the select tool touches, and shapes moved and resized. Shapes are in fractions of the slide; distances are measured in pixels of
 // the slide as shown (box {width, height}), so a wide slide erases as a square one does.
 import { getStrokePoints } from "perfect-freehand";
-import { strokePixels, textSize } from "../../../../sala/room/static/shapes.js";
+import { noteBox, strokePixels, textSize } from "../../../../sala/room/static/shapes.js";
 
 const MAX_POINTS = 2000; // the server's limit per shape
 const round = (v) => Math.round(v * 10000) / 10000;
@@ -69,8 +69,8 @@ function textBox(shape, box) {
 
 /** Whether the point p (pixels) is within reach of the shape. */
 export function touches(shape, p, box, reach = 8) {
-  if (shape.tool === "text" || shape.tool === "poll") {
-    const [x0, y0, x1, y1] = textBox(shape, box);
+  if (shape.tool === "text" || shape.tool === "poll" || shape.tool === "note") {
+    const [x0, y0, x1, y1] = shape.tool === "note" ? noteBox(shape).map((v, i) => v * (i % 2 ? box.height : box.width)) : textBox(shape, box);
     return p[0] >= x0 - reach && p[0] <= x1 + reach && p[1] >= y0 - reach && p[1] <= y1 + reach;
   }
   return toPolyline(p, outline(shape, box)) <= reach + strokePixels(shape.width || 0.004) / 2;
@@ -82,4 +82,60 @@ export function shapeAt(shapes, p, box, allowed = () => true) {
     if (allowed(shapes[i]) && touches(shapes[i], p, box)) return shapes[i];
   }
   return null;
+}
+
+// ---------------------------------------------------------------- selecting and changing --
+/** The box a shape covers, [x0, y0, x1, y1] in fractions of the slide. */
+export function bounds(shape, box) {
+  if (shape.tool === "note") return noteBox(shape);
+  if (shape.tool === "text" || shape.tool === "poll") {
+    const [x0, y0, x1, y1] = textBox(shape, box);
+    return [x0 / box.width, y0 / box.height, x1 / box.width, y1 / box.height];
+  }
+  const xs = shape.points.map((p) => p[0]);
+  const ys = shape.points.map((p) => p[1]);
+  return [Math.min(...xs), Math.min(...ys), Math.max(...xs), Math.max(...ys)];
+}
+
+const CORNERS = ["nw", "ne", "se", "sw"];
+const corner = ([x0, y0, x1, y1], name) => [name.includes("w") ? x0 : x1, name.includes("n") ? y0 : y1];
+const OPPOSITE = { nw: "se", ne: "sw", se: "nw", sw: "ne" };
+
+/** The grips that resize a shape: a line's or arrow's two ends, the others' corners (text none). */
+export function handles(shape, box) {
+  if (shape.tool === "line" || shape.tool === "arrow") return shape.points.map((at, i) => ({ id: i, at }));
+  if (shape.tool === "text" || shape.tool === "poll") return [];
+  const b = bounds(shape, box);
+  return CORNERS.map((id) => ({ id, at: corner(b, id) }));
+}
+
+const LIMIT = [-0.5, 1.5]; // the server's range for a point
+const clampPoint = ([x, y]) => [x, y].map((v) => round(Math.min(LIMIT[1], Math.max(LIMIT[0], v))));
+
+/** The shape moved by (dx, dy), fractions; it does not leave the slide unless it was already out. */
+export function moved(shape, dx, dy, box) {
+  const [x0, y0, x1, y1] = bounds(shape, box);
+  const fx = Math.min(Math.max(0, 1 - x1), Math.max(Math.min(0, -x0), dx));
+  const fy = Math.min(Math.max(0, 1 - y1), Math.max(Math.min(0, -y0), dy));
+  return { ...shape, points: shape.points.map(([x, y]) => clampPoint([x + fx, y + fy])) };
+}
+
+/** The shape with its grip `handle` dragged to `to` (fractions); the opposite corner stays. */
+export function resized(shape, handle, to, box) {
+  if (typeof handle === "number") {
+    return { ...shape, points: shape.points.map((p, i) => (i === handle ? clampPoint(to) : p)) };
+  }
+  const b = bounds(shape, box);
+  const fixed = corner(b, OPPOSITE[handle]);
+  const from = corner(b, handle);
+  const target = clampPoint(to);
+  if (shape.tool === "note") {
+    const [a, c] = [fixed, target];
+    return { ...shape, points: [[Math.min(a[0], c[0]), Math.min(a[1], c[1])], [Math.max(a[0], c[0]), Math.max(a[1], c[1])]] };
+  }
+  if (shape.tool === "rect" || shape.tool === "ellipse") return { ...shape, points: [fixed, target] };
+  // A stroke is scaled about the fixed corner.
+  const sx = from[0] === fixed[0] ? 1 : (target[0] - fixed[0]) / (from[0] - fixed[0]);
+  const sy = from[1] === fixed[1] ? 1 : (target[1] - fixed[1]) / (from[1] - fixed[1]);
+  return { ...shape, points: shape.points.map(([x, y]) => clampPoint([fixed[0] + (x - fixed[0]) * sx, fixed[1] + (y - fixed[1]) * sy])) };
 }

@@ -13,6 +13,7 @@ export async function snapshotSlide(slide, board, doc) {
   copy.setAttribute("xmlns", SVG);
   copy.setAttribute("width", width);
   copy.setAttribute("height", height);
+  for (const el of copy.querySelectorAll(".wb-selection")) el.remove(); // the select tool's frame
   // Strokes keep their on-screen thickness in the page; scale it to the image.
   const scale = width / Math.max(1, board.getBoundingClientRect().width);
   for (const el of copy.querySelectorAll("[style]")) {

@@ -85,6 +85,12 @@ on("draw.added", (m) => {
   if (shapes.some((s) => s.id === m.shape.id)) return;
   annotations.value = { ...annotations.value, [m.page]: [...shapes, m.shape] };
 });
+on("draw.updated", (m) => {
+  const shapes = annotations.value[m.page];
+  if (m.presentation !== currentId.value || !shapes) return;
+  // In place: a shape keeps its place in the drawing order (what covers what).
+  annotations.value = { ...annotations.value, [m.page]: shapes.map((s) => (s.id === m.shape.id ? m.shape : s)) };
+});
 on("draw.removed", (m) => {
   if (m.presentation !== currentId.value || !annotations.value[m.page]) return;
   const gone = new Set(m.ids);

@@ -2,6 +2,11 @@
 // i18n/core.js).
 export default {
   "en-US": {
+    toolSelect: "Select and move", toolPointer: "Pointer", toolNote: "Sticky note", noteColor: "Note colour",
+    noteYellow: "Yellow", noteOrange: "Orange", notePink: "Pink", noteBlue: "Blue", noteGreen: "Green",
+    wbNoteLabel: "Sticky note text",
+    wbNoteHint: "Type the note. Enter places it, Shift+Enter starts a new line, Escape cancels.",
+    wbSelected: "{shape} selected. Arrow keys move it (Shift: further, Ctrl: resize), Delete removes it, Escape lets go; ] and [ choose another.",
     presentation: "Presentation", presenterTools: "Pages and zoom", pageChoice: "Go to page",
     presPageOf: "Page {page} of {pages}", zoomReset: "Zoom {percent}%: show the whole page",
     zoomResetTip: "Show the whole page", fitPage: "Fit to page", fitWidth: "Fit to width",
@@ -24,6 +29,11 @@ export default {
     downloadNamed: "Download {name}", done: "Done",
   },
   "pt-BR": {
+    toolSelect: "Selecionar e mover", toolPointer: "Ponteiro", toolNote: "Nota adesiva", noteColor: "Cor da nota",
+    noteYellow: "Amarelo", noteOrange: "Laranja", notePink: "Rosa", noteBlue: "Azul", noteGreen: "Verde",
+    wbNoteLabel: "Texto da nota adesiva",
+    wbNoteHint: "Digite a nota. Enter a coloca no slide, Shift+Enter muda de linha, Esc cancela.",
+    wbSelected: "{shape} selecionado. As setas o movem (Shift: mais longe, Ctrl: redimensiona), Delete o remove, Esc o solta; ] e [ escolhem outro.",
     presentation: "Apresentação", presenterTools: "Páginas e zoom", pageChoice: "Ir para a página",
     presPageOf: "Página {page} de {pages}", zoomReset: "Zoom {percent}%: mostrar a página inteira",
     zoomResetTip: "Mostrar a página inteira", fitPage: "Ajustar à página", fitWidth: "Ajustar à largura",
@@ -46,6 +56,11 @@ export default {
     downloadNamed: "Baixar {name}", done: "Concluir",
   },
   "es-ES": {
+    toolSelect: "Seleccionar y mover", toolPointer: "Puntero", toolNote: "Nota adhesiva", noteColor: "Color de la nota",
+    noteYellow: "Amarillo", noteOrange: "Naranja", notePink: "Rosa", noteBlue: "Azul", noteGreen: "Verde",
+    wbNoteLabel: "Texto de la nota adhesiva",
+    wbNoteHint: "Escribe la nota. Intro la coloca, Mayús+Intro cambia de línea, Esc cancela.",
+    wbSelected: "{shape} seleccionado. Las flechas lo mueven (Mayús: más lejos, Ctrl: cambia el tamaño), Supr lo quita, Esc lo suelta; ] y [ eligen otro.",
     presentation: "Presentación", presenterTools: "Páginas y zoom", pageChoice: "Ir a la página",
     presPageOf: "Página {page} de {pages}", zoomReset: "Zoom {percent}%: mostrar la página entera",
     zoomResetTip: "Mostrar la página entera", fitPage: "Ajustar a la página", fitWidth: "Ajustar al ancho",
