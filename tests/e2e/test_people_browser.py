@@ -1,12 +1,15 @@
-"""The user list in a real browser: the per-user menu, moderator tools, the waiting room, the
-reactions popover and keyboard use of the menus."""
+"""The user list in a real browser: the per-user menu, moderator tools (clearing statuses, the
+guest policy), the waiting room, the reactions popover, my own status from my row, keyboard use
+of the menus, and the avatars' contrast."""
 
 from __future__ import annotations
+
+import re
 
 from playwright.async_api import Browser, expect
 
 from tests.conftest import LiveServer
-from tests.e2e.conftest import open_as
+from tests.e2e.conftest import open_as, signed
 from tests.e2e.test_room_browser import new_meeting, open_user_menu, user_row
 
 
@@ -42,11 +45,13 @@ async def test_per_user_menu_by_keyboard_promotes_and_makes_presenter(
     bea = await open_as(browser, sala, meeting_id, "Bea")
     caio = await open_as(browser, sala, meeting_id, "Caio")
     await expect(ada.locator("#user-list")).to_contain_text("Caio")
-    # From the search box, Tab reaches the list (my own row, as presenter, has nothing to do);
+    # From the search box, Tab reaches the list (my own row first: my own status is there too);
     # arrows move between people.
     trigger = user_row(ada, "Bea").get_by_role("button", name="Actions for Bea")
     await ada.focus("#user-search")
     await ada.keyboard.press("Tab")
+    await expect(user_row(ada, "Ada").get_by_role("button", name="Actions for Ada")).to_be_focused()
+    await ada.keyboard.press("ArrowDown")
     await expect(trigger).to_be_focused()
     await ada.keyboard.press("ArrowDown")
     await expect(user_row(ada, "Caio").get_by_role("button", name="Actions for Caio")).to_be_focused()
@@ -101,7 +106,7 @@ async def test_lock_viewers_dialog_locks_the_public_chat(
     await ada.keyboard.press("Enter")
     menu = ada.get_by_role("menu", name="Manage participants")
     await expect(menu.get_by_role("menuitem")).to_have_text(
-        ["Lock viewers…", "Lower all hands", "Save participants' names"]
+        ["Lock viewers…", "Clear all statuses", "Guest policy…", "Save participants' names"]
     )
     await ada.keyboard.press("Enter")
     dialog = ada.locator("#lock-dialog")
@@ -215,3 +220,124 @@ async def test_moderator_saves_the_names(browser: Browser, sala: LiveServer) -> 
     assert "Aula de Física" in text
     assert "Ada\tModerator" in text
     assert "Bea Çelik\tViewer" in text
+
+
+async def test_clear_all_statuses_for_everyone(browser: Browser, sala: LiveServer) -> None:
+    meeting_id = new_meeting(sala)
+    ada = await open_as(browser, sala, meeting_id, "Ada", "MODERATOR")
+    bea = await open_as(browser, sala, meeting_id, "Bea")
+    caio = await open_as(browser, sala, meeting_id, "Caio")
+    await expect(ada.locator("#user-list")).to_contain_text("Caio")
+    await bea.click("#hand")
+    await bea.click("#reactions")
+    await bea.get_by_role("group", name="Reactions").get_by_role("button", name="🎉").click()
+    await caio.click("#hand")
+    # Caio sets himself away from his own row, as from the action bar.
+    await open_user_menu(caio, "Caio")
+    await caio.get_by_role("menuitem", name="Set yourself away").click()
+    await expect(caio.locator("#away")).to_have_attribute("aria-pressed", "true")
+    await expect(user_row(ada, "Caio")).to_contain_text("Away")
+    await expect(user_row(ada, "Bea").get_by_role("img", name="Reaction 🎉")).to_be_visible()
+    await expect(user_row(caio, "Bea").get_by_role("img", name="Hand raised")).to_be_visible()
+    # "Lower all hands" is offered while hands are up; "Clear all statuses" clears everything.
+    await ada.click("#manage-users")
+    menu = ada.get_by_role("menu", name="Manage participants")
+    await expect(menu.get_by_role("menuitem", name="Lower all hands")).to_be_visible()
+    await menu.get_by_role("menuitem", name="Clear all statuses").click()
+    for page in (ada, bea, caio):
+        await expect(page.locator("#user-list [role=img][aria-label='Hand raised']")).to_have_count(0)
+        await expect(page.locator("#user-list [role=img][aria-label^='Reaction']")).to_have_count(0)
+        await expect(page.locator("#user-list")).not_to_contain_text("Away")
+    await expect(bea.locator("#hand")).to_have_attribute("aria-pressed", "false")
+    await expect(caio.locator("#away")).to_have_attribute("aria-pressed", "false")
+    await ada.click("#manage-users")
+    await expect(menu.get_by_role("menuitem", name="Lower all hands")).to_have_count(0)
+    await ada.keyboard.press("Escape")
+    # Back from away, from the own row too.
+    await open_user_menu(caio, "Caio")
+    await caio.get_by_role("menuitem", name="Set yourself away").click()
+    await expect(user_row(ada, "Caio")).to_contain_text("Away")
+    await open_user_menu(caio, "Caio")
+    await caio.get_by_role("menuitem", name="I'm back").click()
+    await expect(user_row(ada, "Caio")).not_to_contain_text("Away")
+
+
+async def test_a_reaction_goes_away_after_a_minute(browser: Browser, sala: LiveServer) -> None:
+    meeting_id = new_meeting(sala)
+    ada = await open_as(browser, sala, meeting_id, "Ada", "MODERATOR")
+    context = await browser.new_context(locale="en-US")
+    bea = await context.new_page()
+    await bea.clock.install()
+    await bea.goto(signed(sala, "join", {"meetingID": meeting_id, "fullName": "Bea", "role": "VIEWER"}))
+    await expect(bea.locator("#user-list")).to_contain_text("Ada")
+    await bea.click("#reactions")
+    await bea.get_by_role("group", name="Reactions").get_by_role("button", name="👍").click()
+    await expect(user_row(ada, "Bea").get_by_role("img", name="Reaction 👍")).to_be_visible()
+    await bea.clock.run_for(55_000)
+    await expect(user_row(ada, "Bea").get_by_role("img", name="Reaction 👍")).to_be_visible()
+    await bea.clock.run_for(6_000)
+    await expect(user_row(ada, "Bea").get_by_role("img", name="Reaction 👍")).to_have_count(0)
+    await expect(bea.locator("#reactions")).not_to_have_class(re.compile("has-reaction"))
+
+
+async def test_guest_policy_switch_lets_the_waiting_guest_in(
+    browser: Browser, sala: LiveServer
+) -> None:
+    meeting_id = new_meeting(sala, guestPolicy="ASK_MODERATOR")
+    ada = await open_as(browser, sala, meeting_id, "Ada", "MODERATOR")
+    cid = await open_as(browser, sala, meeting_id, "Cid", "MODERATOR")
+    await expect(ada.locator("#user-list")).to_contain_text("Cid")
+    gil = await open_as(browser, sala, meeting_id, "Gil", guest="true")
+    await expect(ada.locator("#lobby-list li")).to_have_text(["Gil"])
+    await ada.click("#manage-users")
+    await ada.get_by_role("menuitem", name="Guest policy…").click()
+    dialog = ada.locator("#guest-policy-dialog")
+    await expect(dialog.get_by_role("button", name="Ask moderator")).to_have_attribute(
+        "aria-pressed", "true"
+    )
+    await dialog.get_by_role("button", name="Always accept").click()
+    await expect(dialog).to_be_hidden()
+    await expect(gil.locator("#user-list")).to_contain_text("Ada")
+    await expect(ada.locator("#lobby")).to_have_count(0)
+    # The other moderator is told, and sees the new policy.
+    await expect(cid.locator(".toasts")).to_contain_text(
+        "Ada set the guest policy to “Always accept”."
+    )
+    await cid.click("#manage-users")
+    await cid.get_by_role("menuitem", name="Guest policy…").click()
+    await expect(
+        cid.locator("#guest-policy-dialog").get_by_role("button", name="Always accept")
+    ).to_have_attribute("aria-pressed", "true")
+    await cid.keyboard.press("Escape")
+    # The next guest comes straight in; with Always deny, the one after is turned away.
+    hal = await open_as(browser, sala, meeting_id, "Hal", guest="true")
+    await expect(hal.locator("#user-list")).to_contain_text("Ada")
+    await ada.click("#manage-users")
+    await ada.get_by_role("menuitem", name="Guest policy…").click()
+    await dialog.get_by_role("button", name="Always deny").click()
+    await expect(cid.locator(".toasts")).to_contain_text("“Always deny”")
+    ivo = await open_as(browser, sala, meeting_id, "Ivo", guest="true")
+    await expect(ivo.locator("body")).not_to_contain_text("Participants")
+    await expect(ada.locator("#lobby")).to_have_count(0)
+
+
+async def test_avatar_initials_contrast(browser: Browser, sala: LiveServer) -> None:
+    """White initials reach 4.5:1 on every generated colour (axe flagged some hues before)."""
+    meeting_id = new_meeting(sala)
+    ada = await open_as(browser, sala, meeting_id, "Ada", "MODERATOR")
+    for name in ("Bea", "Caio", "Dora", "Edu"):
+        await open_as(browser, sala, meeting_id, name)
+    await expect(ada.locator("#user-list .avatar[data-initials]")).to_have_count(5)
+    ratios = await ada.evaluate(CONTRASTS)
+    assert ratios and min(ratios) >= 4.5, ratios
+
+
+CONTRASTS = r"""() => {
+  const lum = (c) => { c /= 255; return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4; };
+  const ratios = [...document.querySelectorAll(".avatar[data-initials]")].map((a) => {
+    const [r, g, b] = getComputedStyle(a).backgroundColor.match(/\d+/g).map(Number);
+    const l = 0.2126 * lum(r) + 0.7152 * lum(g) + 0.0722 * lum(b);
+    return 1.05 / (l + 0.05);
+  });
+  return ratios;
+}"""

@@ -1,12 +1,16 @@
 // The moderators' menu at the top of the user list (BBB's "Manage users"): mute everyone, mute
-// everyone but the presenter, lock viewers (a dialog), lower all hands, save the names.
+// everyone but the presenter, lock viewers (a dialog), clear all statuses, lower all hands, the
+// guest policy (a dialog), save the names.
 import { useEffect, useState } from "preact/hooks";
-import { ArrowDownToLine, Download, Lock, MicOff, Settings2, VolumeX } from "lucide-preact";
+import { ArrowDownToLine, Download, Eraser, Lock, MicOff, Settings2, UserCheck, VolumeX } from "lucide-preact";
 import { t } from "../../core/i18n.js";
-import { locks } from "../../core/store.js";
+import { locks, users } from "../../core/store.js";
 import { Menu } from "../../ui/Menu.jsx";
 import { Modal } from "../../ui/Modal.jsx";
-import { lowerAllHands, mediaSettings, muteEveryone, muteEveryoneButPresenter, saveNames, setLocks } from "./people.js";
+import {
+  clearAllStatuses, GUEST_POLICIES, guestPolicy, lowerAllHands, mediaSettings, muteEveryone, muteEveryoneButPresenter, saveNames,
+  setGuestPolicy, setLocks,
+} from "./people.js";
 
 /** The lock settings in BBB's order, with the words the old page used. */
 const LOCKS = [
@@ -71,8 +75,37 @@ function LockDialog({ open, onClose }) {
   );
 }
 
+/** BBB's guest policy dialog: three choices, the current one pressed; a choice applies at once. */
+function GuestPolicyDialog({ open, onClose }) {
+  const current = guestPolicy.value;
+  return (
+    <Modal id="guest-policy-dialog" open={open} title={t("guestPolicy")} onClose={(value) => {
+      if (GUEST_POLICIES.includes(value) && value !== current) setGuestPolicy(value);
+      onClose();
+    }}>
+      <p class="lock-hint">{t("guestPolicyHint")}</p>
+      <div class="guest-policies" role="group" aria-label={t("guestPolicy")}>
+        {GUEST_POLICIES.map((policy) => (
+          <button
+            key={policy}
+            value={policy}
+            data-policy={policy}
+            class={current === policy ? "" : "secondary"}
+            aria-pressed={String(current === policy)}
+          >
+            {t(`policy_${policy}`)}
+          </button>
+        ))}
+      </div>
+    </Modal>
+  );
+}
+
 export function ModeratorTools() {
   const [locking, setLocking] = useState(false);
+  const [policing, setPolicing] = useState(false);
+  const anyStatus = [...users.value.values()].some((u) => u.hand || u.reaction || u.away);
+  const anyHand = [...users.value.values()].some((u) => u.hand);
   const media = mediaSettings.value.available;
   const anyLock = LOCKS.some(([key]) => locks.value[key]);
   return (
@@ -91,11 +124,14 @@ export function ModeratorTools() {
           media && { key: "mute-all", icon: MicOff, label: t("muteEveryone"), run: muteEveryone },
           media && { key: "mute-all-but-presenter", icon: VolumeX, label: t("muteExceptPresenter"), run: muteEveryoneButPresenter },
           { key: "lock-viewers", icon: Lock, label: t("lockViewersItem"), run: () => setLocking(true) },
-          { key: "lower-hands", icon: ArrowDownToLine, label: t("lowerAllHands"), run: lowerAllHands },
+          { key: "clear-statuses", icon: Eraser, label: t("clearAllStatuses"), run: clearAllStatuses },
+          anyHand && { key: "lower-hands", icon: ArrowDownToLine, label: t("lowerAllHands"), run: lowerAllHands },
+          { key: "guest-policy", icon: UserCheck, label: t("guestPolicyItem"), run: () => setPolicing(true) },
           { key: "save-names", icon: Download, label: t("saveNames"), run: saveNames },
         ]}
       />
       <LockDialog open={locking} onClose={() => setLocking(false)} />
+      <GuestPolicyDialog open={policing} onClose={() => setPolicing(false)} />
     </>
   );
 }

@@ -12,6 +12,8 @@ import { cameraUsers } from "../stage/index.jsx";
 import { Avatar } from "./Avatar.jsx";
 
 const ACTION = {
+  away: { icon: Coffee, label: "setAway" },
+  back: { icon: Coffee, label: "back" },
   chat: { icon: MessageSquare, label: "chatPrivately" },
   lowerHand: { icon: ArrowDownToLine, label: "lowerTheirHand" },
   makePresenter: { icon: Presentation, label: "makePresenter" },

@@ -13,6 +13,7 @@ register(words);
 
 export { UserList } from "./UserList.jsx";
 export { StatusButtons } from "./StatusButtons.jsx";
+export { Avatar } from "./Avatar.jsx";
 
 // userdata-bbb_show_participants_on_login=false starts the page with the list closed; a
 // reconnection keeps what the user chose since.

@@ -1,8 +1,8 @@
 // The people feature's state and actions: the order hands were raised in, the sorted and
 // searched user list, what a moderator may do to whom, and the messages those actions send.
-import { computed, signal } from "@preact/signals";
+import { computed, effect, signal } from "@preact/signals";
 import { send } from "../../core/connection.js";
-import { announce, disabled, isModerator, lockedForMe, me, meeting, on, users } from "../../core/store.js";
+import { announce, disabled, isModerator, lockedForMe, me, meeting, on, toast, users } from "../../core/store.js";
 import { t } from "../../core/i18n.js";
 import { cameraUsers, ejectCamera, muteAll, muteUser } from "../stage/index.jsx";
 
@@ -15,6 +15,11 @@ export const mediaSettings = signal({});
 const handOrder = signal(new Map());
 let handCount = 0;
 export const search = signal("");
+/** The meeting's guest policy (ASK_MODERATOR, ALWAYS_ACCEPT, ALWAYS_DENY); moderators only, null if unknown. */
+export const guestPolicy = signal(null);
+export const GUEST_POLICIES = ["ASK_MODERATOR", "ALWAYS_ACCEPT", "ALWAYS_DENY"];
+/** A reaction lasts this long, then my own page takes it back, as BBB does. */
+const REACTION_MS = 60 * 1000;
 
 function trackHand(user) {
   const known = handOrder.value.has(user.id);
@@ -31,6 +36,26 @@ on("welcome", (m) => {
   const raised = m.users.filter((u) => u.hand).sort(byName);
   handCount = 0;
   handOrder.value = new Map(raised.map((u) => [u.id, ++handCount]));
+  guestPolicy.value = m.meeting?.guestPolicy || null;
+});
+on("guest.policy", (m) => {
+  guestPolicy.value = m.policy;
+  if (m.by && m.by.id !== me.value?.id) toast(t("guestPolicyChangedBy", { name: m.by.name, policy: t(`policy_${m.policy}`) }));
+});
+
+// My reaction goes away by itself after a minute; a new one starts the minute again.
+let timedReaction = null;
+let reactionTimer = null;
+effect(() => {
+  const reaction = me.value?.reaction || null;
+  if (reaction === timedReaction) return;
+  timedReaction = reaction;
+  clearTimeout(reactionTimer);
+  if (reaction) {
+    reactionTimer = setTimeout(() => {
+      if (me.value?.reaction === reaction) send({ type: "reaction.set", emoji: null });
+    }, REACTION_MS);
+  }
 });
 on("user.joined", (m) => trackHand(m.user));
 on("user.updated", (m) => trackHand(m.user));
@@ -84,6 +109,8 @@ export function userActions(user, { openChat }) {
   if (!mine) return [];
   const self = user.id === mine.id;
   const items = [];
+  // My own status from my own row too, as from the action bar.
+  if (self) items.push({ key: user.away ? "back" : "away", run: () => send({ type: "away.set", away: !user.away }) });
   if (canChatPrivately(user)) items.push({ key: "chat", run: () => openChat(user.id) });
   if (!isModerator.value) return items;
   const settings = mediaSettings.value;
@@ -110,9 +137,18 @@ export function muteEveryoneButPresenter() {
   send({ type: "media.audio.mute_all", muted: true, exceptPresenter: true });
 }
 
-/** Hands are the only status a moderator can clear for others (reaction.set has no user). */
+/** Lowers every raised hand and nothing else (BBB's "lower hands"), one hand.set per hand. */
 export function lowerAllHands() {
   for (const user of users.value.values()) if (user.hand) send({ type: "hand.set", raised: false, user: user.id });
+}
+
+/** BBB's "clear all statuses": every hand, reaction and away at once (status.clear). */
+export function clearAllStatuses() {
+  send({ type: "status.clear" });
+}
+
+export function setGuestPolicy(policy) {
+  send({ type: "guest.policy", policy });
 }
 
 export function setLocks(next) {
@@ -162,4 +198,29 @@ export function hueOf(id) {
   let hash = 0;
   for (const c of id) hash = (hash * 31 + c.codePointAt(0)) >>> 0;
   return hash % 360;
+}
+
+/** WCAG's relative luminance of an HSL colour (s, l in 0–1). */
+function luminance(hue, s, l) {
+  const a = s * Math.min(l, 1 - l);
+  const channel = (n) => {
+    const k = (n + hue / 30) % 12;
+    const c = l - a * Math.max(-1, Math.min(k - 3, 9 - k, 1));
+    return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+  };
+  return 0.2126 * channel(0) + 0.7152 * channel(8) + 0.0722 * channel(4);
+}
+
+const SATURATION = 0.52;
+const shades = new Map();
+/** The avatar's colour for an id: its hue, darkened until white initials on it reach 4.5:1
+ * (with a margin), whatever the theme, since the initials are white in both. */
+export function avatarColour(id) {
+  const hue = hueOf(id);
+  if (!shades.has(hue)) {
+    let l = 0.36;
+    while (l > 0.1 && 1.05 / (luminance(hue, SATURATION, l) + 0.05) < 4.75) l -= 0.01;
+    shades.set(hue, `hsl(${hue} ${SATURATION * 100}% ${Math.round(l * 100)}%)`);
+  }
+  return shades.get(hue);
 }

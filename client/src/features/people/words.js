@@ -17,6 +17,10 @@ export default {
     allowGuest: "Allow {name}", denyGuest: "Deny {name}", guestMessage: "Message to those waiting",
     sendGuestMessage: "Send to those waiting", namesFile: "participants",
     clearReaction: "Remove reaction", hands: "Raised hands",
+    clearAllStatuses: "Clear all statuses", guestPolicyItem: "Guest policy…", guestPolicy: "Guest policy",
+    guestPolicyHint: "How guests get into this meeting from now on.", policy_ASK_MODERATOR: "Ask moderator",
+    policy_ALWAYS_ACCEPT: "Always accept", policy_ALWAYS_DENY: "Always deny",
+    guestPolicyChangedBy: "{name} set the guest policy to “{policy}”.", setAway: "Set yourself away",
   },
   "pt-BR": {
     searchPeople: "Buscar participantes", noMatch: "Ninguém corresponde a “{query}”.",
@@ -34,6 +38,10 @@ export default {
     allowGuest: "Aceitar {name}", denyGuest: "Recusar {name}", guestMessage: "Mensagem para quem aguarda",
     sendGuestMessage: "Enviar para quem aguarda", namesFile: "participantes",
     clearReaction: "Remover reação", hands: "Mãos levantadas",
+    clearAllStatuses: "Limpar todos os status", guestPolicyItem: "Política de convidados…", guestPolicy: "Política de convidados",
+    guestPolicyHint: "Como os convidados entram nesta sessão daqui em diante.", policy_ASK_MODERATOR: "Perguntar ao moderador",
+    policy_ALWAYS_ACCEPT: "Sempre aceitar", policy_ALWAYS_DENY: "Sempre recusar",
+    guestPolicyChangedBy: "{name} definiu a política de convidados como “{policy}”.", setAway: "Ficar ausente",
   },
   "es-ES": {
     searchPeople: "Buscar participantes", noMatch: "Nadie coincide con «{query}».",
@@ -51,5 +59,9 @@ export default {
     allowGuest: "Admitir a {name}", denyGuest: "Rechazar a {name}", guestMessage: "Mensaje para quienes esperan",
     sendGuestMessage: "Enviar a quienes esperan", namesFile: "participantes",
     clearReaction: "Quitar reacción", hands: "Manos levantadas",
+    clearAllStatuses: "Borrar todos los estados", guestPolicyItem: "Política de invitados…", guestPolicy: "Política de invitados",
+    guestPolicyHint: "Cómo entran los invitados a esta sesión a partir de ahora.", policy_ASK_MODERATOR: "Preguntar al moderador",
+    policy_ALWAYS_ACCEPT: "Aceptar siempre", policy_ALWAYS_DENY: "Rechazar siempre",
+    guestPolicyChangedBy: "{name} cambió la política de invitados a «{policy}».", setAway: "Ponerme como ausente",
   },
 };
