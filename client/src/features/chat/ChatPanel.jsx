@@ -1,12 +1,17 @@
 // One conversation in its side panel: the title, save and close, the messages and the composer.
 // Only the panel on screen renders its contents, so the ids (chat-log, chat-text) stay unique
 // while every conversation has its own panel.
-import { useEffect } from "preact/hooks";
-import { Download, Lock, X } from "lucide-preact";
+import { useEffect, useRef, useState } from "preact/hooks";
+import { Download, EllipsisVertical, Eraser, Lock, X } from "lucide-preact";
 import { t } from "../../core/i18n.js";
-import { meeting } from "../../core/store.js";
+import { isModerator, meeting } from "../../core/store.js";
 import { sidePanel } from "../../ui/layout.js";
-import { chatAllowed, closeConversation, conversations, privateAllowed, download, markRead, PUBLIC, transcript, visibleConversation } from "./chat.js";
+import { Menu } from "../../ui/Menu.jsx";
+import { Modal } from "../../ui/Modal.jsx";
+import {
+  chatAllowed, clearPublicChat, closeConversation, conversations, privateAllowed, download, markRead, PUBLIC, transcript,
+  visibleConversation,
+} from "./chat.js";
 import { Composer } from "./Composer.jsx";
 import { formatTime, MessageList } from "./MessageList.jsx";
 
@@ -22,7 +27,30 @@ function save(conversation, title) {
   download(`${name}-${fileStamp(now)}.txt`.replace(/[\\/:*?"<>|]+/g, "_"), transcript(conversation, heading, formatTime));
 }
 
+/** The moderators' "Clear the public chat", asked first. */
+function ClearDialog({ open, onClose }) {
+  return (
+    <Modal
+      id="clear-chat-dialog"
+      open={open}
+      title={t("clearChat")}
+      onClose={(value) => {
+        if (value === "clear") clearPublicChat();
+        onClose();
+      }}
+    >
+      <p>{t("clearChatConfirm")}</p>
+      <footer class="modal-actions">
+        <button value="cancel" class="secondary">{t("cancel")}</button>
+        <button value="clear" class="danger" id="clear-chat-confirm">{t("clearChatButton")}</button>
+      </footer>
+    </Modal>
+  );
+}
+
 export function ChatPanel({ conversationKey, panelId }) {
+  const input = useRef(null);
+  const [clearing, setClearing] = useState(false);
   const shown = sidePanel.value === panelId && (conversationKey === PUBLIC ? chatAllowed.value : privateAllowed.value);
   const conversation = conversations.value.get(conversationKey);
   useEffect(() => {
@@ -59,6 +87,15 @@ export function ChatPanel({ conversationKey, panelId }) {
         >
           <Download size={18} aria-hidden="true" />
         </button>
+        {isPublic && isModerator.value && (
+          <Menu
+            id="chat-options"
+            label={t("chatOptions")}
+            triggerClass="ghost icon-only"
+            trigger={<EllipsisVertical size={18} aria-hidden="true" />}
+            items={[{ key: "clear-chat", icon: Eraser, label: t("clearChat"), danger: true, run: () => setClearing(true) }]}
+          />
+        )}
         {!isPublic && (
           <button
             type="button"
@@ -81,8 +118,9 @@ export function ChatPanel({ conversationKey, panelId }) {
           {t("privateNote", { name: conversation.peer.name })}
         </p>
       )}
-      <MessageList conversation={conversation} />
-      <Composer conversation={conversation} />
+      <MessageList conversation={conversation} focusComposer={() => input.current?.focus()} />
+      <Composer conversation={conversation} input={input} />
+      {isPublic && <ClearDialog open={clearing} onClose={() => setClearing(false)} />}
     </div>
   );
 }

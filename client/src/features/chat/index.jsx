@@ -1,12 +1,14 @@
 // The chat feature: the public chat and one conversation per person chatted with privately,
 // each a side panel with its entry (and unread badge) in the navigation, as in BBB 3.0.
-import { MessageSquare, MessageSquareLock } from "lucide-preact";
+import { MessageSquare } from "lucide-preact";
 import { register, t } from "../../core/i18n.js";
-import { flag, me, on, toast, users } from "../../core/store.js";
+import { flag, on, users } from "../../core/store.js";
 import { narrow, navOpen, sidePanel } from "../../ui/layout.js";
 import { registerPanel } from "../../ui/registry.js";
-import { chatAllowed, conversations, ensureConversation, onNewConversation, privateAllowed, PUBLIC, visibleConversation } from "./chat.js";
+import { chatAllowed, conversations, ensureConversation, onNewConversation, privateAllowed, PUBLIC } from "./chat.js";
 import { ChatPanel } from "./ChatPanel.jsx";
+import { Avatar } from "../people/index.jsx";
+import "./announcements.js";
 import words from "./words.js";
 import "./chat.css";
 
@@ -29,7 +31,8 @@ onNewConversation.callback = (conversation) => {
   registerPanel({
     id,
     order: 11,
-    icon: MessageSquareLock,
+    // The person's avatar (their picture, or initials on their colour), as BBB shows it.
+    icon: ({ size }) => <Avatar user={peerOf(key)} size={size + 4} />,
     label: () => conversations.value.get(key)?.peer.name || "",
     component: () => <ChatPanel conversationKey={key} panelId={id} />,
     visible: () => privateAllowed.value && !conversations.value.get(key)?.closed,
@@ -38,6 +41,13 @@ onNewConversation.callback = (conversation) => {
   return id;
 };
 
+/** Who a private conversation is with, as the avatar needs them (after they left: the name). */
+function peerOf(key) {
+  const user = users.value.get(key);
+  const peer = conversations.value.get(key)?.peer || { id: key, name: "" };
+  return { id: key, name: user?.name || peer.name, avatar: user?.avatar, role: user?.role };
+}
+
 /** Opens (making it if needed) the private chat with someone and puts the caret in it. */
 export function openPrivateChat(userId) {
   const conversation = ensureConversation({ id: userId, name: users.value.get(userId)?.name || "" });
@@ -45,12 +55,6 @@ export function openPrivateChat(userId) {
   if (narrow.value) navOpen.value = false;
   requestAnimationFrame(() => document.getElementById("chat-text")?.focus());
 }
-
-// A private message for a conversation not on screen: said aloud and shown briefly.
-on("chat.message", (m) => {
-  if (!m.to || m.from.id === me.value?.id || visibleConversation.value === m.from.id) return;
-  toast(t("newPrivateMessage", { name: m.from.name }));
-});
 
 // userdata-bbb_show_public_chat_on_login=false starts with no side panel open.
 let started = false;
