@@ -7,7 +7,7 @@ import { me } from "../../core/store.js";
 import { Emoji } from "../../ui/Emoji.jsx";
 
 /** The server's reaction set (protocol.md, reaction.set) that the room has pictures for. */
-export const CHAT_REACTIONS = ["👍", "👎", "👏", "😂", "😮", "❤️", "🎉", "🤔", "☕"];
+export const CHAT_REACTIONS = ["👍", "👎", "👏", "😂", "😮", "❤️", "🎉", "🤔", "🙋", "☕"];
 
 export function ReactionPicker({ message, onPick }) {
   const [open, setOpen] = useState(false);
