@@ -10,6 +10,7 @@ import asyncio
 import hashlib
 import shutil
 import subprocess
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -79,6 +80,16 @@ async def draw_stroke(page: Page) -> None:
             box["x"] + box["width"] * (0.2 + step * 0.1), box["y"] + box["height"] * 0.5
         )
     await page.mouse.up()
+
+
+def new_meeting(
+    server: LiveServer, name: str = "Aula de Física", prefix: str = "e2e", **params: str
+) -> str:
+    """A meeting made by create (`params` are create's); its ID, `prefix` and a UUID."""
+    meeting_id = f"{prefix}-{uuid.uuid4()}"
+    body = api(server, "create", name=name, meetingID=meeting_id, **params)
+    assert "<returncode>SUCCESS</returncode>" in body, body
+    return meeting_id
 
 
 def post_create(server: LiveServer, meeting_id: str, body: str, **params: str) -> None:

@@ -10,9 +10,9 @@ import re
 from playwright.async_api import Browser, Locator, Page, expect
 
 from tests.conftest import LiveServer
-from tests.e2e.conftest import open_as
+from tests.e2e.conftest import new_meeting, open_as
 from tests.e2e.test_accessibility_browser import audit
-from tests.e2e.test_room_browser import chat, new_meeting, open_user_menu, user_row
+from tests.e2e.test_room_browser import chat, open_user_menu, user_row
 
 
 async def test_private_chats_are_conversations_with_unread_badges(

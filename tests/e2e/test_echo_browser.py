@@ -6,13 +6,11 @@ forced listen-only never starts one, and without a microphone the level check st
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
 from playwright.async_api import Browser, Page, expect
 
 from tests.conftest import LiveServer
-from tests.e2e.conftest import api, enter, eventually, growing, stats
+from tests.e2e.conftest import api, enter, eventually, growing, new_meeting, stats
 from tests.e2e.test_media_browser import janus_handles
 
 # The microphone straight away: no audio choice, and the check is not skipped.
@@ -23,12 +21,6 @@ NO_AUDIO = {"userdata-bbb_auto_join_audio": "false"}
 @pytest.fixture(scope="module")
 def sala(media_sala: LiveServer) -> LiveServer:
     return media_sala
-
-
-def new_meeting(sala: LiveServer) -> str:
-    meeting_id = f"echo-{uuid.uuid4()}"
-    assert "SUCCESS" in api(sala, "create", name="Echo", meetingID=meeting_id)
-    return meeting_id
 
 
 async def _meter_above(page: Page, selector: str, level: float) -> bool:
@@ -54,7 +46,7 @@ async def test_the_voice_comes_back_and_yes_joins_with_that_microphone(
     sala: LiveServer, browsers: tuple[Browser, Browser]
 ) -> None:
     fake, _ = browsers
-    meeting_id = new_meeting(sala)
+    meeting_id = new_meeting(sala, "Echo", "echo")
     handles_before = await janus_handles(sala)
     ada = await enter(fake, sala, meeting_id, "Ada", "MODERATOR")
 
@@ -105,7 +97,7 @@ async def test_forced_listen_only_never_starts_an_echo_test(
     sala: LiveServer, browsers: tuple[Browser, Browser]
 ) -> None:
     fake, _ = browsers
-    meeting_id = new_meeting(sala)
+    meeting_id = new_meeting(sala, "Echo", "echo")
     bea = await enter(
         fake,
         sala,
@@ -130,7 +122,7 @@ async def test_the_check_is_skipped_on_the_first_join_only(
     sala: LiveServer, browsers: tuple[Browser, Browser]
 ) -> None:
     fake, _ = browsers
-    meeting_id = new_meeting(sala)
+    meeting_id = new_meeting(sala, "Echo", "echo")
     cyd = await enter(
         fake,
         sala,
@@ -159,7 +151,7 @@ async def test_without_a_microphone_the_level_check_says_why(
     sala: LiveServer, browsers: tuple[Browser, Browser]
 ) -> None:
     _, plain = browsers
-    meeting_id = new_meeting(sala)
+    meeting_id = new_meeting(sala, "Echo", "echo")
     dan = await enter(plain, sala, meeting_id, "Dan", "MODERATOR")
     await dan.click("#audio-dialog button[value=mic]")
     await expect(dan.locator("#mic-dialog")).to_be_visible(timeout=15_000)
@@ -175,7 +167,7 @@ async def test_a_refused_echo_test_falls_back_to_the_level_check(
     sala: LiveServer, browsers: tuple[Browser, Browser]
 ) -> None:
     fake, plain = browsers
-    meeting_id = new_meeting(sala)
+    meeting_id = new_meeting(sala, "Echo", "echo")
     ada = await enter(plain, sala, meeting_id, "Ada", "MODERATOR", **NO_AUDIO)
     bea = await enter(fake, sala, meeting_id, "Bea", "VIEWER")
     await expect(bea.locator("#audio-dialog button[value=mic]")).to_be_visible()

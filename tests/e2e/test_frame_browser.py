@@ -2,19 +2,10 @@
 
 from __future__ import annotations
 
-import uuid
-
 from playwright.async_api import Browser, expect
 
 from tests.conftest import LiveServer
-from tests.e2e.conftest import api, open_as
-
-
-def new_meeting(sala: LiveServer) -> str:
-    meeting_id = f"e2e-{uuid.uuid4()}"
-    body = api(sala, "create", name="Aula de Física", meetingID=meeting_id)
-    assert "<returncode>SUCCESS</returncode>" in body, body
-    return meeting_id
+from tests.e2e.conftest import new_meeting, open_as
 
 
 async def test_the_frame_answers_bbb_style_shortcuts(browser: Browser, sala: LiveServer) -> None:

@@ -4,13 +4,12 @@ merged text; a reload shows it again; a lock makes the notes read-only for viewe
 from __future__ import annotations
 
 import asyncio
-import uuid
 from pathlib import Path
 
 from playwright.async_api import Browser, Page, expect
 
 from tests.conftest import LiveServer
-from tests.e2e.conftest import api, open_as
+from tests.e2e.conftest import new_meeting, open_as
 
 
 async def open_notes(page: Page) -> None:
@@ -29,8 +28,7 @@ async def type_at(page: Page, where: str, words: str) -> None:
 async def test_two_people_type_at_once_and_see_the_same_text(
     sala: LiveServer, browser: Browser
 ) -> None:
-    meeting_id = f"notes-{uuid.uuid4()}"
-    assert "SUCCESS" in api(sala, "create", name="Notes", meetingID=meeting_id)
+    meeting_id = new_meeting(sala, "Notes", "notes")
     ada = await open_as(browser, sala, meeting_id, "Ada", "MODERATOR")
     bea = await open_as(browser, sala, meeting_id, "Bea", locale="pt-BR")
     errors: list[str] = []
@@ -72,8 +70,7 @@ async def test_two_people_type_at_once_and_see_the_same_text(
 async def test_a_moderator_clears_the_notes_for_everybody(
     sala: LiveServer, browser: Browser
 ) -> None:
-    meeting_id = f"notes-{uuid.uuid4()}"
-    assert "SUCCESS" in api(sala, "create", name="Notes", meetingID=meeting_id)
+    meeting_id = new_meeting(sala, "Notes", "notes")
     ada = await open_as(browser, sala, meeting_id, "Ada", "MODERATOR")
     bea = await open_as(browser, sala, meeting_id, "Bea", locale="pt-BR")
     for page in (ada, bea):
@@ -96,8 +93,7 @@ async def test_a_moderator_clears_the_notes_for_everybody(
 
 
 async def test_notes_download_and_disabled(sala: LiveServer, browser: Browser) -> None:
-    meeting_id = f"notes-{uuid.uuid4()}"
-    assert "SUCCESS" in api(sala, "create", name="Notes", meetingID=meeting_id)
+    meeting_id = new_meeting(sala, "Notes", "notes")
     ada = await open_as(browser, sala, meeting_id, "Ada", "MODERATOR")
     await open_notes(ada)
     await type_at(ada, "End", "Chapter 3")
@@ -109,10 +105,7 @@ async def test_notes_download_and_disabled(sala: LiveServer, browser: Browser) -
     assert await asyncio.to_thread(saved.read_text) == "Chapter 3"
 
     # disabledFeatures=sharedNotes: no notes panel at all.
-    off = f"notes-off-{uuid.uuid4()}"
-    assert "SUCCESS" in api(
-        sala, "create", name="No notes", meetingID=off, disabledFeatures="sharedNotes"
-    )
+    off = new_meeting(sala, "No notes", "notes-off", disabledFeatures="sharedNotes")
     bea = await open_as(browser, sala, off, "Bea", "MODERATOR")
     await expect(bea.locator("#user-list")).to_be_visible(timeout=15_000)
     await expect(bea.locator("#open-notes")).to_have_count(0)

@@ -9,8 +9,8 @@ import re
 from playwright.async_api import Browser, expect
 
 from tests.conftest import LiveServer
-from tests.e2e.conftest import open_as, signed
-from tests.e2e.test_room_browser import new_meeting, open_user_menu, user_row
+from tests.e2e.conftest import new_meeting, open_as, signed
+from tests.e2e.test_room_browser import open_user_menu, user_row
 
 
 async def test_hands_go_first_in_the_order_they_were_raised(

@@ -14,7 +14,7 @@ from PIL import Image
 from playwright.async_api import Browser, Page, expect
 
 from tests.conftest import LiveServer
-from tests.e2e.conftest import api, draw_stroke, open_as, post_create
+from tests.e2e.conftest import api, draw_stroke, new_meeting, open_as, post_create
 from tests.presentations import documents
 from tests.support.receiver import Receiver
 
@@ -222,8 +222,7 @@ async def test_upload_dialog_drop_progress_errors_and_the_manager(
 async def test_the_polls_panel_custom_anonymous_several_typed(
     sala: LiveServer, browser: Browser
 ) -> None:
-    meeting_id = f"polls-{uuid.uuid4()}"
-    assert "SUCCESS" in api(sala, "create", name="Polls", meetingID=meeting_id)
+    meeting_id = new_meeting(sala, "Polls", "polls")
     ada = await open_as(browser, sala, meeting_id, "Ada", "MODERATOR")
     bea = await open_as(browser, sala, meeting_id, "Bea")
     cyd = await open_as(browser, sala, meeting_id, "Cyd", locale="es-ES")

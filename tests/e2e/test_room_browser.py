@@ -8,14 +8,7 @@ import uuid
 from playwright.async_api import Browser, Locator, Page, expect
 
 from tests.conftest import LiveServer
-from tests.e2e.conftest import api, open_as
-
-
-def new_meeting(sala: LiveServer, **params: str) -> str:
-    meeting_id = f"e2e-{uuid.uuid4()}"
-    body = api(sala, "create", name="Aula de Física", meetingID=meeting_id, **params)
-    assert "<returncode>SUCCESS</returncode>" in body, body
-    return meeting_id
+from tests.e2e.conftest import api, new_meeting, open_as
 
 
 async def chat(page: Page, text: str, to: str | None = None) -> None:

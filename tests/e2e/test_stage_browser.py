@@ -6,7 +6,6 @@ screen, device choices kept per browser and applied live, and the media keyboard
 from __future__ import annotations
 
 import json
-import uuid
 from functools import partial
 from typing import Any
 
@@ -14,7 +13,7 @@ import pytest
 from playwright.async_api import Browser, Page, ViewportSize, expect
 
 from tests.conftest import LiveServer
-from tests.e2e.conftest import AUDIO, api, enter, eventually, growing, signed, stats
+from tests.e2e.conftest import AUDIO, api, enter, eventually, growing, new_meeting, signed, stats
 from tests.e2e.test_media_browser import janus_handles
 
 NO_AUDIO = {"userdata-bbb_auto_join_audio": "false"}
@@ -31,12 +30,6 @@ def sala(media_sala: LiveServer) -> LiveServer:
     return media_sala
 
 
-def new_meeting(sala: LiveServer, **params: str) -> str:
-    meeting_id = f"stage-{uuid.uuid4()}"
-    assert "SUCCESS" in api(sala, "create", name="Stage", meetingID=meeting_id, **params)
-    return meeting_id
-
-
 async def layout_of(page: Page) -> str | None:
     return await page.locator(".app").get_attribute("data-layout")
 
@@ -45,7 +38,7 @@ async def test_layouts_come_from_userdata_or_the_meeting_and_show_what_bbb_shows
     sala: LiveServer, browsers: tuple[Browser, Browser]
 ) -> None:
     _, plain = browsers
-    meeting_id = new_meeting(sala)
+    meeting_id = new_meeting(sala, "Stage", "stage")
     ada = await enter(plain, sala, meeting_id, "Ada", "MODERATOR", **NO_AUDIO)
     await expect(ada.locator("#slide")).to_be_visible(timeout=15_000)
     assert await layout_of(ada) == "smart"
@@ -99,7 +92,7 @@ async def test_layouts_come_from_userdata_or_the_meeting_and_show_what_bbb_shows
     odd = await joined("Odd", "NO_SUCH_LAYOUT")
     assert await layout_of(odd) == "smart"
     await odd.close()
-    by_meeting = new_meeting(sala, meetingLayout="CAMERAS_ONLY")
+    by_meeting = new_meeting(sala, "Stage", "stage", meetingLayout="CAMERAS_ONLY")
     dan = await enter(plain, sala, by_meeting, "Dan", "MODERATOR", **NO_AUDIO)
     await expect(dan.locator("#stage")).to_be_attached()
     assert await layout_of(dan) == "cameras-only"
@@ -150,7 +143,7 @@ async def test_only_the_webcams_on_the_page_are_received(
     sala: LiveServer, browsers: tuple[Browser, Browser]
 ) -> None:
     fake, plain = browsers
-    meeting_id = new_meeting(sala)
+    meeting_id = new_meeting(sala, "Stage", "stage")
     publishers = []
     for name in ("Ada", "Bea", "Cyd"):
         role = "MODERATOR" if name == "Ada" else "VIEWER"
@@ -216,7 +209,7 @@ async def test_a_webcam_is_pinned_to_the_stage_and_shown_full_screen(
     sala: LiveServer, browsers: tuple[Browser, Browser]
 ) -> None:
     fake, _ = browsers
-    meeting_id = new_meeting(sala)
+    meeting_id = new_meeting(sala, "Stage", "stage")
     ada = await enter(fake, sala, meeting_id, "Ada", "MODERATOR", **NO_AUDIO)
     await enter(fake, sala, meeting_id, "Bea", "VIEWER", **NO_AUDIO, **LOW_WEBCAM)
     bea_tile = ada.locator("#videos figure", has_text="Bea")
@@ -261,7 +254,7 @@ async def test_devices_are_chosen_kept_and_applied_live(
     sala: LiveServer, browsers: tuple[Browser, Browser]
 ) -> None:
     fake, _ = browsers
-    meeting_id = new_meeting(sala)
+    meeting_id = new_meeting(sala, "Stage", "stage")
     ada = await enter(fake, sala, meeting_id, "Ada", "MODERATOR", **AUDIO)
 
     async def mic_label() -> str | None:
@@ -333,7 +326,7 @@ async def test_keyboard_shortcuts_work_the_media(
     sala: LiveServer, browsers: tuple[Browser, Browser]
 ) -> None:
     fake, _ = browsers
-    meeting_id = new_meeting(sala)
+    meeting_id = new_meeting(sala, "Stage", "stage")
     ada = await enter(fake, sala, meeting_id, "Ada", "MODERATOR", **AUDIO)
     await expect(ada.locator("#mute")).to_have_attribute("aria-pressed", "false", timeout=20_000)
 
@@ -390,7 +383,7 @@ async def test_a_moderator_pushes_a_layout_and_enforce_layout_holds(
     sala: LiveServer, browsers: tuple[Browser, Browser]
 ) -> None:
     _, plain = browsers
-    meeting_id = new_meeting(sala)
+    meeting_id = new_meeting(sala, "Stage", "stage")
     ada = await enter(plain, sala, meeting_id, "Ada", "MODERATOR", **NO_AUDIO)
     bea = await enter(plain, sala, meeting_id, "Bea", "VIEWER", **NO_AUDIO)
     cyd = await enter(
@@ -463,7 +456,7 @@ async def test_a_moderator_pushes_a_layout_and_enforce_layout_holds(
     api(sala, "end", meetingID=meeting_id)
 
     # With disabledFeatures=layouts there is nothing to push.
-    no_layouts = new_meeting(sala, disabledFeatures="layouts")
+    no_layouts = new_meeting(sala, "Stage", "stage", disabledFeatures="layouts")
     eve = await enter(plain, sala, no_layouts, "Eve", "MODERATOR", **NO_AUDIO)
     await _open_layout_tab(eve)
     await expect(eve.locator("#layout-smart")).to_be_visible()

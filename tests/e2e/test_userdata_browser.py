@@ -3,7 +3,6 @@ minimised on join, the initial layout, and custom styles that change the look an
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
@@ -11,15 +10,8 @@ import pytest
 from playwright.async_api import Browser, Page, Route, expect
 
 from tests.conftest import LiveServer
-from tests.e2e.conftest import api, open_as, signed
+from tests.e2e.conftest import new_meeting, open_as, signed
 from tests.support.static_server import StaticServer
-
-
-def new_meeting(sala: LiveServer, **params: str) -> str:
-    meeting_id = f"userdata-{uuid.uuid4()}"
-    body = api(sala, "create", name="Userdata", meetingID=meeting_id, **params)
-    assert "<returncode>SUCCESS</returncode>" in body, body
-    return meeting_id
 
 
 async def entered(page: Page) -> Page:
@@ -39,7 +31,7 @@ async def join(
 async def test_the_presentation_starts_minimised_and_can_be_restored(
     browser: Browser, sala: LiveServer
 ) -> None:
-    meeting_id = new_meeting(sala)
+    meeting_id = new_meeting(sala, "Userdata", "userdata")
     ada = await entered(await open_as(browser, sala, meeting_id, "Ada", "MODERATOR"))
     bea = await join(browser, sala, meeting_id, "Bea", bbb_hide_presentation_on_join="true")
     await expect(bea.locator("#slide")).to_be_hidden()
@@ -68,7 +60,7 @@ async def slide_above_webcams(page: Page) -> bool:
 async def test_the_default_layout_comes_from_userdata_or_the_meeting(
     browser: Browser, sala: LiveServer
 ) -> None:
-    meeting_id = new_meeting(sala)
+    meeting_id = new_meeting(sala, "Userdata", "userdata")
     smart = await join(browser, sala, meeting_id, "Ana", bbb_default_layout="SMART_LAYOUT")
     assert not await slide_above_webcams(smart)  # webcams on top of the stage, as before
     focus = await join(browser, sala, meeting_id, "Bia", bbb_default_layout="PRESENTATION_FOCUS")
@@ -78,7 +70,7 @@ async def test_the_default_layout_comes_from_userdata_or_the_meeting(
     await expect(videos.locator("#slide")).to_be_hidden()
 
     # Without the userdata, the meeting's layout (create's meetingLayout) is the start.
-    by_meeting = new_meeting(sala, meetingLayout="VIDEO_FOCUS")
+    by_meeting = new_meeting(sala, "Userdata", "userdata", meetingLayout="VIDEO_FOCUS")
     dan = await entered(await open_as(browser, sala, by_meeting, "Dan", "MODERATOR"))
     await expect(dan.get_by_role("button", name="Show presentation")).to_be_visible()
     eva = await join(browser, sala, by_meeting, "Eva", bbb_default_layout="CUSTOM_LAYOUT")
@@ -125,7 +117,7 @@ def styles() -> Iterator[StaticServer]:
 async def test_a_custom_style_changes_the_look(
     browser: Browser, sala: LiveServer, styles: StaticServer
 ) -> None:
-    meeting_id = new_meeting(sala)
+    meeting_id = new_meeting(sala, "Userdata", "userdata")
     plain = await join(browser, sala, meeting_id, "Ana")
     styled = await join(
         browser, sala, meeting_id, "Bia", bbb_custom_style="#meeting-name { color: rgb(1, 2, 3) }"
@@ -166,7 +158,7 @@ HARMFUL = (
 async def test_a_harmful_custom_style_does_nothing_harmful(
     browser: Browser, sala: LiveServer
 ) -> None:
-    meeting_id = new_meeting(sala)
+    meeting_id = new_meeting(sala, "Userdata", "userdata")
     page, leaks = await watched(browser, sala, meeting_id, "Bia", bbb_custom_style=HARMFUL)
     # The harmless part applies; nothing was fetched, nothing ran, the room works.
     await expect(page.locator("#meeting-name")).to_have_css("color", "rgb(4, 5, 6)")

@@ -4,13 +4,11 @@ webcam and the preferred camera profile."""
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
 from playwright.async_api import Browser, Page, expect
 
 from tests.conftest import LiveServer
-from tests.e2e.conftest import WEBCAM, api, enter, eventually, stats
+from tests.e2e.conftest import WEBCAM, api, enter, eventually, new_meeting, stats
 
 MIRRORED = "matrix(-1, 0, 0, 1, 0, 0)"
 NO_AUTO_AUDIO = {"userdata-bbb_auto_join_audio": "false"}
@@ -19,12 +17,6 @@ NO_AUTO_AUDIO = {"userdata-bbb_auto_join_audio": "false"}
 @pytest.fixture(scope="module")
 def sala(media_sala: LiveServer) -> LiveServer:
     return media_sala
-
-
-def new_meeting(sala: LiveServer) -> str:
-    meeting_id = f"media-userdata-{uuid.uuid4()}"
-    assert "SUCCESS" in api(sala, "create", name="Media", meetingID=meeting_id)
-    return meeting_id
 
 
 async def listening(page: Page) -> bool:
@@ -36,7 +28,7 @@ async def test_a_forced_listen_only_viewer_never_gets_a_microphone(
     sala: LiveServer, browsers: tuple[Browser, Browser]
 ) -> None:
     fake, _ = browsers
-    meeting_id = new_meeting(sala)
+    meeting_id = new_meeting(sala, "Media", "media-userdata")
     forced = {"userdata-bbb_force_listen_only": "true"}
     # The moderator is asked as usual, the microphone included: the setting is not for them.
     ada = await enter(fake, sala, meeting_id, "Ada", "MODERATOR", **forced)
@@ -76,7 +68,7 @@ async def test_the_own_webcam_is_mirrored_for_its_owner_only(
     sala: LiveServer, browsers: tuple[Browser, Browser]
 ) -> None:
     fake, _ = browsers
-    meeting_id = new_meeting(sala)
+    meeting_id = new_meeting(sala, "Media", "media-userdata")
     ada = await enter(
         fake,
         sala,
