@@ -11,18 +11,14 @@ from playwright.async_api import Browser, Locator, Page, expect
 
 from tests.conftest import LiveServer
 from tests.e2e.conftest import new_meeting, open_as
+from tests.e2e.people import ada_bea_caio, chat, open_user_menu, user_row
 from tests.e2e.test_accessibility_browser import audit
-from tests.e2e.test_room_browser import chat, open_user_menu, user_row
 
 
 async def test_private_chats_are_conversations_with_unread_badges(
     browser: Browser, sala: LiveServer
 ) -> None:
-    meeting_id = new_meeting(sala)
-    ada = await open_as(browser, sala, meeting_id, "Ada", "MODERATOR")
-    bea = await open_as(browser, sala, meeting_id, "Bea")
-    caio = await open_as(browser, sala, meeting_id, "Caio")
-    await expect(ada.locator("#user-list")).to_contain_text("Caio")
+    ada, bea, caio = await ada_bea_caio(browser, sala, new_meeting(sala))
     public_entry = ada.locator("#open-chat")
     bea_entry = ada.locator(".nav-entry", has_text=re.compile(r"^Bea"))
     caio_entry = ada.locator(".nav-entry", has_text=re.compile(r"^Caio"))
@@ -324,11 +320,7 @@ async def test_moderator_deletes_and_clears_the_public_chat(
 
 
 async def test_typing_indicator(browser: Browser, sala: LiveServer) -> None:
-    meeting_id = new_meeting(sala)
-    ada = await open_as(browser, sala, meeting_id, "Ada", "MODERATOR")
-    bea = await open_as(browser, sala, meeting_id, "Bea")
-    caio = await open_as(browser, sala, meeting_id, "Caio")
-    await expect(ada.locator("#user-list")).to_contain_text("Caio")
+    ada, bea, caio = await ada_bea_caio(browser, sala, new_meeting(sala))
     indicator = ada.locator("#typing-indicator")
     await bea.locator("#chat-text").press_sequentially("Estou pens")
     await expect(indicator).to_have_text("Bea is typing…")
@@ -415,11 +407,7 @@ async def test_a_locked_viewer_cannot_react(browser: Browser, sala: LiveServer) 
 
 
 async def test_messages_in_a_closed_panel_are_announced(browser: Browser, sala: LiveServer) -> None:
-    meeting_id = new_meeting(sala)
-    ada = await open_as(browser, sala, meeting_id, "Ada", "MODERATOR")
-    bea = await open_as(browser, sala, meeting_id, "Bea")
-    caio = await open_as(browser, sala, meeting_id, "Caio")
-    await expect(ada.locator("#user-list")).to_contain_text("Caio")
+    ada, bea, caio = await ada_bea_caio(browser, sala, new_meeting(sala))
     await ada.click("#open-chat")  # closes the public chat
     await expect(ada.locator("#chat-log")).to_have_count(0)
     live = ada.locator("#announcer")

@@ -10,7 +10,7 @@ from playwright.async_api import Browser, expect
 
 from tests.conftest import LiveServer
 from tests.e2e.conftest import new_meeting, open_as, signed
-from tests.e2e.test_room_browser import open_user_menu, user_row
+from tests.e2e.people import ada_bea_caio, open_user_menu, user_row
 
 
 async def test_hands_go_first_in_the_order_they_were_raised(
@@ -40,11 +40,7 @@ async def test_hands_go_first_in_the_order_they_were_raised(
 async def test_per_user_menu_by_keyboard_promotes_and_makes_presenter(
     browser: Browser, sala: LiveServer
 ) -> None:
-    meeting_id = new_meeting(sala)
-    ada = await open_as(browser, sala, meeting_id, "Ada", "MODERATOR")
-    bea = await open_as(browser, sala, meeting_id, "Bea")
-    caio = await open_as(browser, sala, meeting_id, "Caio")
-    await expect(ada.locator("#user-list")).to_contain_text("Caio")
+    ada, bea, caio = await ada_bea_caio(browser, sala, new_meeting(sala))
     # From the search box, Tab reaches the list (my own row first: my own status is there too);
     # arrows move between people.
     trigger = user_row(ada, "Bea").get_by_role("button", name="Actions for Bea")
@@ -223,11 +219,7 @@ async def test_moderator_saves_the_names(browser: Browser, sala: LiveServer) -> 
 
 
 async def test_clear_all_statuses_for_everyone(browser: Browser, sala: LiveServer) -> None:
-    meeting_id = new_meeting(sala)
-    ada = await open_as(browser, sala, meeting_id, "Ada", "MODERATOR")
-    bea = await open_as(browser, sala, meeting_id, "Bea")
-    caio = await open_as(browser, sala, meeting_id, "Caio")
-    await expect(ada.locator("#user-list")).to_contain_text("Caio")
+    ada, bea, caio = await ada_bea_caio(browser, sala, new_meeting(sala))
     await bea.click("#hand")
     await bea.click("#reactions")
     await bea.get_by_role("group", name="Reactions").get_by_role("button", name="🎉").click()

@@ -9,26 +9,7 @@ from playwright.async_api import Browser, Locator, Page, expect
 
 from tests.conftest import LiveServer
 from tests.e2e.conftest import api, new_meeting, open_as
-
-
-async def chat(page: Page, text: str, to: str | None = None) -> None:
-    """Writes in the public chat, or privately to someone through their menu in the user list."""
-    if to is not None:
-        await open_user_menu(page, to)
-        await page.get_by_role("menuitem", name="Start a private chat").click()
-        await expect(page.locator("#chat-title")).to_have_text(f"Private chat with {to}")
-    elif await page.locator("#open-chat").get_attribute("aria-pressed") == "false":
-        await page.click("#open-chat")  # back to the public chat
-    await page.fill("#chat-text", text)
-    await page.press("#chat-text", "Enter")
-
-
-def user_row(page: Page, name: str) -> Locator:
-    return page.locator("#user-list li[data-user]", has_text=name)
-
-
-async def open_user_menu(page: Page, name: str) -> None:
-    await user_row(page, name).get_by_role("button", name=f"Actions for {name}").click()
+from tests.e2e.people import chat, open_user_menu, user_row
 
 
 async def leave_menu_items(page: Page) -> Locator:
