@@ -7,6 +7,7 @@ own browser context, so cookies are separate as on separate machines.
 from __future__ import annotations
 
 import asyncio
+import base64
 import hashlib
 import shutil
 import subprocess
@@ -21,6 +22,7 @@ import pytest
 from playwright.async_api import Browser, Page, async_playwright
 
 from tests.conftest import LiveServer, start_server, stop_server
+from tests.presentations import documents
 from tests.support.netns import NamespaceUnavailable, private_network
 from tests.support.receiver import Receiver
 
@@ -103,6 +105,28 @@ def post_create(server: LiveServer, meeting_id: str, body: str, **params: str) -
         timeout=10,
     )
     assert "<returncode>SUCCESS</returncode>" in response.text, response.text
+
+
+def deck_meeting(
+    server: LiveServer,
+    prefix: str,
+    pages: int,
+    filename: str = "lecture.pdf",
+    downloadable: bool = True,
+    **params: str,
+) -> str:
+    """A meeting created with a PDF of `pages` pages pre-uploaded, as integrations send one."""
+    meeting_id = f"{prefix}-{uuid.uuid4()}"
+    pdf = base64.b64encode(documents.pdf(pages)).decode()
+    attributes = f'filename="{filename}"' + (' downloadable="true"' if downloadable else "")
+    post_create(
+        server,
+        meeting_id,
+        f'<modules><module name="presentation"><document {attributes}>{pdf}</document>'
+        "</module></modules>",
+        **params,
+    )
+    return meeting_id
 
 
 async def open_as(

@@ -8,7 +8,6 @@ A failure lists every violation as id, impact, the element's selector and its HT
 
 from __future__ import annotations
 
-import base64
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -18,8 +17,7 @@ import pytest
 from playwright.async_api import Browser, Page, expect
 
 from tests.conftest import ROOT, LiveServer, start_server, stop_server
-from tests.e2e.conftest import api, open_as, post_create
-from tests.presentations import documents
+from tests.e2e.conftest import api, deck_meeting, open_as
 from tests.support.room_socket import RoomSocket
 
 AXE = ROOT / "client" / "node_modules" / "axe-core" / "axe.min.js"
@@ -76,21 +74,6 @@ async def audit(page: Page, state: str) -> None:
     )
 
 
-def deck_meeting(server: LiveServer, **params: str) -> str:
-    """A meeting created with a 3-page PDF, as integrations pre-upload one."""
-    meeting_id = f"a11y-{uuid.uuid4()}"
-    pdf = base64.b64encode(documents.pdf(3)).decode()
-    post_create(
-        server,
-        meeting_id,
-        '<modules><module name="presentation">'
-        f'<document filename="lecture.pdf" downloadable="true">{pdf}</document>'
-        "</module></modules>",
-        **params,
-    )
-    return meeting_id
-
-
 async def in_room(page: Page) -> Page:
     await page.wait_for_selector(ROOM, timeout=TIMEOUT)
     # The slide is part of the state under test; give it time to load.
@@ -105,7 +88,7 @@ async def http() -> AsyncIterator[httpx.AsyncClient]:
 
 
 async def test_room_as_moderator(browser: Browser, sala: LiveServer) -> None:
-    meeting_id = deck_meeting(sala)
+    meeting_id = deck_meeting(sala, "a11y", 3)
     ada = await in_room(await open_as(browser, sala, meeting_id, "Ada Lovelace", "MODERATOR"))
     await in_room(await open_as(browser, sala, meeting_id, "Bea Souza"))
     await expect(ada.get_by_text("Bea Souza").first).to_be_visible(timeout=TIMEOUT)
@@ -113,14 +96,14 @@ async def test_room_as_moderator(browser: Browser, sala: LiveServer) -> None:
 
 
 async def test_room_as_viewer(browser: Browser, sala: LiveServer) -> None:
-    meeting_id = deck_meeting(sala)
+    meeting_id = deck_meeting(sala, "a11y", 3)
     await in_room(await open_as(browser, sala, meeting_id, "Ada Lovelace", "MODERATOR"))
     bea = await in_room(await open_as(browser, sala, meeting_id, "Bea Souza"))
     await audit(bea, "room as viewer")
 
 
 async def test_room_in_dark_mode(browser: Browser, sala: LiveServer) -> None:
-    meeting_id = deck_meeting(sala)
+    meeting_id = deck_meeting(sala, "a11y", 3)
     ada = await in_room(await open_as(browser, sala, meeting_id, "Ada Lovelace", "MODERATOR"))
     await ada.click("#theme")
     await expect(ada.locator("html")).to_have_attribute("data-theme", "dark")
@@ -128,7 +111,7 @@ async def test_room_in_dark_mode(browser: Browser, sala: LiveServer) -> None:
 
 
 async def test_settings_dialog(browser: Browser, sala: LiveServer) -> None:
-    meeting_id = deck_meeting(sala)
+    meeting_id = deck_meeting(sala, "a11y", 3)
     ada = await in_room(await open_as(browser, sala, meeting_id, "Ada Lovelace", "MODERATOR"))
     await ada.click("#settings")
     await expect(ada.locator("dialog[open]")).to_be_visible(timeout=TIMEOUT)
@@ -138,7 +121,7 @@ async def test_settings_dialog(browser: Browser, sala: LiveServer) -> None:
 async def test_poll_open_for_a_viewer(
     browser: Browser, sala: LiveServer, http: httpx.AsyncClient
 ) -> None:
-    meeting_id = deck_meeting(sala)
+    meeting_id = deck_meeting(sala, "a11y", 3)
     # The first moderator in is the presenter, who starts polls.
     host = await RoomSocket.join(http, root(sala), sala.secret, meeting_id, "Ada", "MODERATOR")
     try:

@@ -14,7 +14,7 @@ from PIL import Image
 from playwright.async_api import Browser, Page, expect
 
 from tests.conftest import LiveServer
-from tests.e2e.conftest import api, draw_stroke, new_meeting, open_as, post_create
+from tests.e2e.conftest import api, deck_meeting, draw_stroke, new_meeting, open_as, post_create
 from tests.presentations import documents
 from tests.support.receiver import Receiver
 
@@ -29,15 +29,7 @@ async def open_presentations(page: Page) -> None:
 async def test_pre_uploaded_pdf_pages_and_upload(
     sala: LiveServer, browser: Browser, tmp_path: Path
 ) -> None:
-    meeting_id = f"deck-{uuid.uuid4()}"
-    pdf = base64.b64encode(documents.pdf(3)).decode()
-    post_create(
-        sala,
-        meeting_id,
-        '<modules><module name="presentation">'
-        f'<document filename="lecture.pdf" downloadable="true">{pdf}</document>'
-        "</module></modules>",
-    )
+    meeting_id = deck_meeting(sala, "deck", 3)
     ada = await open_as(browser, sala, meeting_id, "Ada", "MODERATOR")
     bea = await open_as(browser, sala, meeting_id, "Bea")
     for page in (ada, bea):
@@ -146,15 +138,7 @@ async def test_a_poll_in_the_browser(
 async def test_upload_dialog_drop_progress_errors_and_the_manager(
     sala: LiveServer, browser: Browser
 ) -> None:
-    meeting_id = f"upload-{uuid.uuid4()}"
-    pdf = base64.b64encode(documents.pdf(2)).decode()
-    post_create(
-        sala,
-        meeting_id,
-        '<modules><module name="presentation">'
-        f'<document filename="lecture.pdf" downloadable="true">{pdf}</document>'
-        "</module></modules>",
-    )
+    meeting_id = deck_meeting(sala, "upload", 2)
     ada = await open_as(browser, sala, meeting_id, "Ada", "MODERATOR")
     bea = await open_as(browser, sala, meeting_id, "Bea")
     await expect(bea.locator("#slide")).to_have_attribute(

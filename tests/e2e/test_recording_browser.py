@@ -7,11 +7,9 @@ delete doing what they say."""
 from __future__ import annotations
 
 import asyncio
-import base64
 import hashlib
 import json
 import time
-import uuid
 from urllib.parse import urlencode
 
 import httpx
@@ -19,8 +17,7 @@ import pytest
 from playwright.async_api import Browser, expect
 
 from tests.conftest import LiveServer
-from tests.e2e.conftest import AUDIO, WEBCAM, api, draw_stroke, enter, growing, post_create
-from tests.presentations import documents
+from tests.e2e.conftest import AUDIO, WEBCAM, api, deck_meeting, draw_stroke, enter, growing
 from tests.support.firefox import firefox
 from tests.support.receiver import Receiver
 from tests.xmlutil import parse
@@ -76,15 +73,8 @@ async def test_a_recorded_meeting_becomes_a_playback_and_an_mp4(
     fake, _ = browsers
     hooked = parse(api(sala, "hooks/create", callbackURL=receiver.url("/hooks")))
     assert hooked.findtext("returncode") == "SUCCESS"
-    meeting_id = f"rec-{uuid.uuid4()}"
-    pdf = base64.b64encode(documents.pdf(2)).decode()
-    post_create(
-        sala,
-        meeting_id,
-        '<modules><module name="presentation">'
-        f'<document filename="lecture.pdf">{pdf}</document></module></modules>',
-        record="true",
-        **{"meta_course": "physics-101"},
+    meeting_id = deck_meeting(
+        sala, "rec", 2, downloadable=False, record="true", **{"meta_course": "physics-101"}
     )
     ada = await enter(fake, sala, meeting_id, "Ada", "MODERATOR", **AUDIO, **WEBCAM)
     bea = await enter(fake, sala, meeting_id, "Bea", "VIEWER", **AUDIO, **WEBCAM)

@@ -6,14 +6,10 @@ Delete) and sticky notes, as another user sees them."""
 
 from __future__ import annotations
 
-import base64
-import uuid
-
 from playwright.async_api import Browser, Page, expect
 
 from tests.conftest import LiveServer
-from tests.e2e.conftest import draw_stroke, open_as, post_create
-from tests.presentations import documents
+from tests.e2e.conftest import deck_meeting, draw_stroke, open_as
 
 
 async def drag(page: Page, start: tuple[float, float], end: tuple[float, float]) -> None:
@@ -67,14 +63,7 @@ async def expect_geometry(
 
 async def meeting(sala: LiveServer, browser: Browser, *others: str) -> list[Page]:
     """Ada (moderator and presenter), Bea and the others (viewers) on the slide."""
-    meeting_id = f"board-{uuid.uuid4()}"
-    pdf = base64.b64encode(documents.pdf(2)).decode()
-    post_create(
-        sala,
-        meeting_id,
-        '<modules><module name="presentation">'
-        f'<document filename="board.pdf">{pdf}</document></module></modules>',
-    )
+    meeting_id = deck_meeting(sala, "board", 2, "board.pdf", downloadable=False)
     ada = await open_as(browser, sala, meeting_id, "Ada", "MODERATOR")
     pages = [ada, await open_as(browser, sala, meeting_id, "Bea")]
     for name in others:
