@@ -1,19 +1,20 @@
 // The "react" button of a message's toolbar: a row of the room's reaction emoji (Twemoji);
 // arrows move, Enter picks (picking one I gave takes it back), Escape closes.
-import { useLayoutEffect, useRef, useState } from "preact/hooks";
+import { useLayoutEffect, useState } from "preact/hooks";
 import { SmilePlus } from "lucide-preact";
 import { t } from "../../core/i18n.js";
 import { me } from "../../core/store.js";
 import { Emoji } from "../../ui/Emoji.jsx";
+import { inRow, usePopover } from "../../ui/popover.js";
 
 /** The server's reaction set (protocol.md, reaction.set) that the room has pictures for. */
 export const CHAT_REACTIONS = ["👍", "👎", "👏", "😂", "😮", "❤️", "🎉", "🤔", "🙋", "☕"];
 
 export function ReactionPicker({ message, onPick }) {
-  const [open, setOpen] = useState(false);
   const [place, setPlace] = useState(null);
-  const root = useRef(null);
-  const trigger = useRef(null);
+  const { open, setOpen, root, trigger, onKeyDown } = usePopover({
+    choices: ".chat-reaction-choice", move: inRow, ready: place !== null,
+  });
   const mine = me.value?.id;
   const given = new Set(message.reactions.filter((r) => r.users.includes(mine)).map((r) => r.emoji));
   // Fixed coordinates beside the button (above it when there is room), so that neither the
@@ -30,31 +31,6 @@ export function ReactionPicker({ message, onPick }) {
       right: "auto", bottom: "auto",
     });
   }, [open]);
-  useLayoutEffect(() => {
-    if (!open || !place) return undefined;
-    root.current.querySelector(".chat-reaction-choice")?.focus();
-    const outside = (event) => { if (!root.current?.contains(event.target)) setOpen(false); };
-    addEventListener("pointerdown", outside);
-    return () => removeEventListener("pointerdown", outside);
-  }, [open, place]);
-  const onKeyDown = (event) => {
-    if (!open) return;
-    const buttons = [...root.current.querySelectorAll(".chat-reaction-choice")];
-    const at = buttons.indexOf(document.activeElement);
-    if (event.key === "Escape") {
-      event.stopPropagation();
-      setOpen(false);
-      trigger.current?.focus();
-    } else if (event.key === "Tab") {
-      setOpen(false);
-    } else if (at >= 0 && ["ArrowRight", "ArrowLeft", "ArrowDown", "ArrowUp", "Home", "End"].includes(event.key)) {
-      event.preventDefault();
-      event.stopPropagation();
-      const step = event.key === "ArrowRight" || event.key === "ArrowDown" ? 1 : -1;
-      const next = event.key === "Home" ? 0 : event.key === "End" ? buttons.length - 1 : (at + step + buttons.length) % buttons.length;
-      buttons[next].focus();
-    }
-  };
   return (
     <div class="chat-reaction-anchor" ref={root} onKeyDown={onKeyDown}>
       <button

@@ -1,12 +1,12 @@
 // My own status in the action bar: raise or lower my hand, a reaction (a popover of eight
 // Twemoji), and away / back.
-import { useLayoutEffect, useRef, useState } from "preact/hooks";
 import { Coffee, Hand, SmilePlus } from "lucide-preact";
 import { t } from "../../core/i18n.js";
 import { send } from "../../core/connection.js";
 import { disabled, me } from "../../core/store.js";
 import { Emoji } from "../../ui/Emoji.jsx";
 import { IconButton } from "../../ui/IconButton.jsx";
+import { inRow, usePopover } from "../../ui/popover.js";
 import { REACTIONS } from "./people.js";
 
 export function toggleHand() {
@@ -14,38 +14,13 @@ export function toggleHand() {
 }
 
 function ReactionsButton() {
-  const [open, setOpen] = useState(false);
-  const root = useRef(null);
-  const trigger = useRef(null);
+  const { open, setOpen, root, trigger, onKeyDown } = usePopover({
+    choices: ".reaction", first: ".reaction[aria-pressed=true]", move: inRow,
+  });
   const current = me.value?.reaction || null;
-  // A layout effect: a key pressed at once (Escape) must find the focus already moved.
-  useLayoutEffect(() => {
-    if (!open) return undefined;
-    const chosen = root.current.querySelector(".reaction[aria-pressed=true]") || root.current.querySelector(".reaction");
-    chosen?.focus();
-    const outside = (event) => { if (!root.current?.contains(event.target)) setOpen(false); };
-    addEventListener("pointerdown", outside);
-    return () => removeEventListener("pointerdown", outside);
-  }, [open]);
   const close = (refocus) => {
     setOpen(false);
     if (refocus) trigger.current?.focus();
-  };
-  const onKeyDown = (event) => {
-    if (!open) return;
-    const buttons = [...root.current.querySelectorAll(".reaction")];
-    const at = buttons.indexOf(document.activeElement);
-    if (event.key === "Escape") {
-      event.stopPropagation();
-      close(true);
-    } else if (event.key === "Tab") {
-      close(false);
-    } else if (at >= 0 && ["ArrowRight", "ArrowLeft", "ArrowDown", "ArrowUp", "Home", "End"].includes(event.key)) {
-      event.preventDefault();
-      const step = event.key === "ArrowRight" || event.key === "ArrowDown" ? 1 : -1;
-      const next = event.key === "Home" ? 0 : event.key === "End" ? buttons.length - 1 : (at + step + buttons.length) % buttons.length;
-      buttons[next].focus();
-    }
   };
   const choose = (emoji) => {
     send({ type: "reaction.set", emoji: current === emoji ? null : emoji });
