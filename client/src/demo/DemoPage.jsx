@@ -2,9 +2,9 @@
 // the links once a room is made), "created" (the links, from the no-script form), "join" (a name
 // for an invite link), "invalid" or "error" (a link that does not lead anywhere).
 import { useEffect, useState } from "preact/hooks";
-import { LayoutPanelTop, MessagesSquare, Moon, Sun, Video, Vote } from "lucide-preact";
+import { LayoutPanelTop, MessagesSquare, Video, Vote } from "lucide-preact";
 import { t } from "../core/i18n.js";
-import { dark, applyThemeChoice } from "../core/theme.js";
+import { ThemeToggle } from "../ui/ThemeToggle.jsx";
 import { LanguagePicker } from "./LanguagePicker.jsx";
 import { CreateForm } from "./CreateForm.jsx";
 import { RoomLinks } from "./RoomLinks.jsx";
@@ -50,17 +50,7 @@ export function DemoPage({ shell }) {
         <a class="wordmark demo-brand" href="/demo">sala</a>
         <div class="demo-tools">
           <LanguagePicker />
-          <button
-            id="theme"
-            type="button"
-            class="ghost icon-only"
-            aria-label={t("demo.theme")}
-            aria-pressed={String(dark.value)}
-            data-tooltip={t("demo.theme")}
-            onClick={() => applyThemeChoice(!dark.value)}
-          >
-            {dark.value ? <Sun size={20} aria-hidden="true" /> : <Moon size={20} aria-hidden="true" />}
-          </button>
+          <ThemeToggle label={t("demo.theme")} />
         </div>
       </header>
       <main class={`demo-main ${landing ? "" : "single"}`}>

@@ -1,15 +1,16 @@
 // The bar across the top: branding, the meeting's name, the recording indicator with its
 // elapsed time, the connection indicator, settings, theme, and the leave/end menu.
 import { useEffect, useState } from "preact/hooks";
-import { Circle, LogOut, Moon, PhoneOff, Settings, Sun } from "lucide-preact";
+import { Circle, LogOut, PhoneOff, Settings } from "lucide-preact";
 import { t } from "../core/i18n.js";
 import { send } from "../core/connection.js";
-import { dark, applyThemeChoice } from "../core/theme.js";
+import { dark } from "../core/theme.js";
 import { finish, isModerator, meeting } from "../core/store.js";
 import { panels } from "./layout.js";
 import { leaveMedia, ConnectionIndicator } from "../features/stage/index.jsx";
 import { Menu } from "./Menu.jsx";
 import { Modal } from "./Modal.jsx";
+import { ThemeToggle } from "./ThemeToggle.jsx";
 
 export function leave() {
   leaveMedia();
@@ -86,17 +87,7 @@ export function TopBar() {
         >
           <Settings size={20} aria-hidden="true" />
         </button>
-        <button
-          id="theme"
-          type="button"
-          class="ghost icon-only"
-          aria-label={t("theme")}
-          aria-pressed={String(dark.value)}
-          data-tooltip={t("theme")}
-          onClick={() => applyThemeChoice(!dark.value)}
-        >
-          {dark.value ? <Sun size={20} aria-hidden="true" /> : <Moon size={20} aria-hidden="true" />}
-        </button>
+        <ThemeToggle label={t("theme")} />
         <Menu
           id="leave-menu"
           label={t("leaveMenu")}
