@@ -59,18 +59,7 @@ function StylePicker() {
           {tool.value === "note" && <NotePapers />}
           <p class="wb-style-title" id="draw-colors-title">{t("toolColor")}</p>
           <div class="wb-swatches" role="group" aria-labelledby="draw-colors-title">
-            {COLORS.map((c) => (
-              <button
-                key={c.value}
-                type="button"
-                class="wb-swatch"
-                style={{ background: c.value }}
-                aria-label={t(c.label)}
-                data-color={c.value}
-                aria-pressed={String(color.value === c.value)}
-                onClick={() => (color.value = c.value)}
-              />
-            ))}
+            {COLORS.map((c) => <Swatch key={c.value} choice={c} chosen={color} data="data-color" />)}
             <label class="wb-swatch wb-custom" data-tooltip={t("colorCustom")}>
               <span class="visually-hidden">{t("colorCustom")}</span>
               <input id="draw-color" type="color" value={color.value} onInput={(e) => (color.value = e.currentTarget.value)} />
@@ -98,24 +87,29 @@ function StylePicker() {
   );
 }
 
+/** One colour of a palette, pressed while it is the signal `chosen`'s; `data` names the
+ * attribute that carries the colour (the browser tests find swatches by it). */
+function Swatch({ choice, chosen, data }) {
+  return (
+    <button
+      type="button"
+      class="wb-swatch"
+      style={{ background: choice.value }}
+      aria-label={t(choice.label)}
+      {...{ [data]: choice.value }}
+      aria-pressed={String(chosen.value === choice.value)}
+      onClick={() => (chosen.value = choice.value)}
+    />
+  );
+}
+
 /** The sticky note's paper, from a small palette (yellow unless chosen). */
 function NotePapers() {
   return (
     <>
       <p class="wb-style-title" id="note-colors-title">{t("noteColor")}</p>
       <div class="wb-swatches" role="group" aria-labelledby="note-colors-title">
-        {NOTE_COLORS.map((c) => (
-          <button
-            key={c.value}
-            type="button"
-            class="wb-swatch"
-            style={{ background: c.value }}
-            aria-label={t(c.label)}
-            data-note-color={c.value}
-            aria-pressed={String(noteColor.value === c.value)}
-            onClick={() => (noteColor.value = c.value)}
-          />
-        ))}
+        {NOTE_COLORS.map((c) => <Swatch key={c.value} choice={c} chosen={noteColor} data="data-note-color" />)}
       </div>
     </>
   );
