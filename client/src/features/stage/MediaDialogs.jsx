@@ -44,6 +44,21 @@ export function DeviceSelect({ id, kind, value, onChange, label }) {
   );
 }
 
+/** The webcam's quality (BBB's camera profiles), as a <select>. */
+export function QualitySelect({ id, value, onChange }) {
+  return (
+    <label class="field">
+      <span class="field-label">{t("quality")}</span>
+      <select id={id} value={value} onChange={(e) => onChange(e.currentTarget.value)}>
+        <option value="low">{t("qualityLow")}</option>
+        <option value="medium">{t("qualityMedium")}</option>
+        <option value="high">{t("qualityHigh")}</option>
+        <option value="hd">{t("qualityHd")}</option>
+      </select>
+    </label>
+  );
+}
+
 /** A microphone stream for a meter, opened while `on`, reopened when the chosen device changes. */
 export function useMicPreview(on, deviceId) {
   const [stream, setStream] = useState(null);
@@ -225,15 +240,7 @@ function CameraPreview() {
       </div>
       <div class="fields-row">
         <DeviceSelect id="camera-device" kind="videoinput" label={t("camera")} value={device} onChange={(v) => savePref("camera", v)} />
-        <label class="field">
-          <span class="field-label">{t("quality")}</span>
-          <select id="camera-quality" value={quality} onChange={(e) => { setQuality(e.currentTarget.value); savePref("quality", e.currentTarget.value); }}>
-            <option value="low">{t("qualityLow")}</option>
-            <option value="medium">{t("qualityMedium")}</option>
-            <option value="high">{t("qualityHigh")}</option>
-            <option value="hd">{t("qualityHd")}</option>
-          </select>
-        </label>
+        <QualitySelect id="camera-quality" value={quality} onChange={(v) => { setQuality(v); savePref("quality", v); }} />
       </div>
       <label class="check">
         <input id="camera-mirror" type="checkbox" checked={mirrored} onChange={(e) => savePref("mirror", e.currentTarget.checked)} />

@@ -9,7 +9,7 @@ import { flag, toast } from "../../core/store.js";
 import { Modal } from "../../ui/Modal.jsx";
 import { panels } from "../../ui/layout.js";
 import { applySink, canChooseSpeaker, prefs, refreshDevices, savePref, useLevel } from "./devices.js";
-import { DeviceSelect, Meter, useMicPreview } from "./MediaDialogs.jsx";
+import { DeviceSelect, Meter, QualitySelect, useMicPreview } from "./MediaDialogs.jsx";
 import { LayoutPicker } from "./LayoutPicker.jsx";
 import { openCamera, published, stopStream, switchCamera, switchMicrophone } from "./media.js";
 import { Video } from "./Tile.jsx";
@@ -119,15 +119,7 @@ function VideoTab({ open }) {
         {!stream && <span class="camera-preview-wait">{t("noCamera")}</span>}
       </div>
       <div class="fields-row">
-        <label class="field">
-          <span class="field-label">{t("quality")}</span>
-          <select id="settings-quality" value={quality} onChange={(e) => savePref("quality", e.currentTarget.value)}>
-            <option value="low">{t("qualityLow")}</option>
-            <option value="medium">{t("qualityMedium")}</option>
-            <option value="high">{t("qualityHigh")}</option>
-            <option value="hd">{t("qualityHd")}</option>
-          </select>
-        </label>
+        <QualitySelect id="settings-quality" value={quality} onChange={(v) => savePref("quality", v)} />
         <label class="check">
           <input id="settings-mirror" type="checkbox" checked={mirrored} onChange={(e) => savePref("mirror", e.currentTarget.checked)} />
           <span>{t("mirror")}</span>
