@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import (
     AfterValidator,
@@ -176,16 +176,6 @@ class GuestPolicySet(_Message):
     policy: Literal["ALWAYS_ACCEPT", "ALWAYS_DENY", "ASK_MODERATOR"]
 
 
-LAYOUTS = (
-    "CUSTOM_LAYOUT",
-    "SMART_LAYOUT",
-    "PRESENTATION_FOCUS",
-    "VIDEO_FOCUS",
-    "CAMERAS_ONLY",
-    "PRESENTATION_ONLY",
-    "PARTICIPANTS_AND_CHAT_ONLY",
-)
-"""BBB 3.0's layout names (create's meetingLayout, join's enforceLayout)."""
 LayoutName = Literal[
     "CUSTOM_LAYOUT",
     "SMART_LAYOUT",
@@ -195,6 +185,8 @@ LayoutName = Literal[
     "PRESENTATION_ONLY",
     "PARTICIPANTS_AND_CHAT_ONLY",
 ]
+LAYOUTS: tuple[str, ...] = get_args(LayoutName)
+"""BBB 3.0's layout names (create's meetingLayout, join's enforceLayout)."""
 
 
 class LayoutPush(_Message):
