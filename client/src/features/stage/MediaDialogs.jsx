@@ -59,6 +59,34 @@ export function QualitySelect({ id, value, onChange }) {
   );
 }
 
+/**
+ * A webcam stream for a preview, opened while `on` and opened again when `on` (a new value),
+ * the quality or the device changes; the stream it replaces is stopped. A failure goes to
+ * onError, or clears the preview when there is none. current holds the stream, for its owner to
+ * stop or hand over.
+ */
+export function useCameraPreview(on, quality, deviceId, onError) {
+  const [stream, setStream] = useState(null);
+  const current = useRef(null);
+  useEffect(() => {
+    if (!on) return undefined;
+    let live = true;
+    openCamera(quality, deviceId)
+      .then((s) => {
+        if (!live) return stopStream(s);
+        stopStream(current.current);
+        current.current = s;
+        setStream(s);
+        return refreshDevices();
+      })
+      .catch((e) => live && (onError ? onError(e) : setStream(null)));
+    return () => {
+      live = false;
+    };
+  }, [on, quality, deviceId]);
+  return { stream, setStream, current };
+}
+
 /** A microphone stream for a meter, opened while `on`, reopened when the chosen device changes. */
 export function useMicPreview(on, deviceId) {
   const [stream, setStream] = useState(null);
@@ -202,29 +230,12 @@ function MicCheck() {
 function CameraPreview() {
   const ask = asking.value?.kind === "camera" ? asking.value : null;
   const [quality, setQuality] = useState("medium");
-  const [stream, setStream] = useState(null);
-  const current = useRef(null);
   const device = prefs.value.camera;
   const mirrored = prefs.value.mirror ?? flag("bbb_mirror_own_webcam", false);
   useEffect(() => {
     if (ask) setQuality(ask.quality);
   }, [ask]);
-  useEffect(() => {
-    if (!ask) return undefined;
-    let live = true;
-    openCamera(quality, device)
-      .then((s) => {
-        if (!live) return stopStream(s);
-        stopStream(current.current);
-        current.current = s;
-        setStream(s);
-        return refreshDevices();
-      })
-      .catch((e) => live && toast(e.message, { kind: "error" }));
-    return () => {
-      live = false;
-    };
-  }, [ask, quality, device]);
+  const { stream, setStream, current } = useCameraPreview(ask, quality, device, (e) => toast(e.message, { kind: "error" }));
   const close = (value) => {
     if (asking.value?.kind !== "camera") return;
     const s = current.current;

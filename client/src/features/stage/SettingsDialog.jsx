@@ -2,16 +2,16 @@
 // and a preview; kept per browser and applied at once), the layout, data saving, and the keyboard
 // shortcuts and language.
 import { signal } from "@preact/signals";
-import { useEffect, useRef, useState } from "preact/hooks";
+import { useEffect } from "preact/hooks";
 import { Keyboard, Languages, LayoutDashboard, Mic, Video as VideoIcon, Volume2 } from "lucide-preact";
 import { t } from "../../core/i18n.js";
 import { flag, toast } from "../../core/store.js";
 import { Modal } from "../../ui/Modal.jsx";
 import { panels } from "../../ui/layout.js";
-import { applySink, canChooseSpeaker, prefs, refreshDevices, savePref, useLevel } from "./devices.js";
-import { DeviceSelect, Meter, QualitySelect, useMicPreview } from "./MediaDialogs.jsx";
+import { applySink, canChooseSpeaker, prefs, savePref, useLevel } from "./devices.js";
+import { DeviceSelect, Meter, QualitySelect, useCameraPreview, useMicPreview } from "./MediaDialogs.jsx";
 import { LayoutPicker } from "./LayoutPicker.jsx";
-import { openCamera, published, stopStream, switchCamera, switchMicrophone } from "./media.js";
+import { published, stopStream, switchCamera, switchMicrophone } from "./media.js";
 import { Video } from "./Tile.jsx";
 
 export const settingsTab = signal("audio");
@@ -80,24 +80,7 @@ function VideoTab({ open }) {
   const camera = prefs.value.camera;
   const quality = prefs.value.quality || "medium";
   const mirrored = prefs.value.mirror ?? flag("bbb_mirror_own_webcam", false);
-  const [stream, setStream] = useState(null);
-  const current = useRef(null);
-  useEffect(() => {
-    if (!open) return undefined;
-    let live = true;
-    openCamera("low", camera)
-      .then((s) => {
-        if (!live) return stopStream(s);
-        stopStream(current.current);
-        current.current = s;
-        setStream(s);
-        return refreshDevices();
-      })
-      .catch(() => live && setStream(null));
-    return () => {
-      live = false;
-    };
-  }, [open, camera]);
+  const { stream, current } = useCameraPreview(open, "low", camera);
   useEffect(() => () => {
     stopStream(current.current);
     current.current = null;
