@@ -101,12 +101,19 @@ def test_create_with_every_feature_disabled(bbb: Bbb, raw_api: RawApi) -> None:
 
 def test_create_twice_reports_false_but_keeps_the_meeting(bbb: Bbb) -> None:
     meeting_id = new_meeting_id("bbbc-dup")
-    assert bbb.create_meeting(meeting_id, name="Once", moderator_password="mp1", attendee_password="ap1")
+    assert bbb.create_meeting(
+        meeting_id, name="Once", moderator_password="mp1", attendee_password="ap1"
+    )
     first = bbb.get_meeting_info(meeting_id)
     # duplicateWarning (SUCCESS) is turned into MeetingAlreadyExists, create_meeting answers False.
     assert bbb.create_meeting(meeting_id, name="Twice") is False
     # Different passwords: idNotUnique (FAILED), also False.
-    assert bbb.create_meeting(meeting_id, name="Other", moderator_password="x1", attendee_password="y1") is False
+    assert (
+        bbb.create_meeting(
+            meeting_id, name="Other", moderator_password="x1", attendee_password="y1"
+        )
+        is False
+    )
     again = bbb.get_meeting_info(meeting_id)
     assert (again.createTime, again.meetingName, again.moderatorPW) == (
         first.createTime,
@@ -161,7 +168,10 @@ def test_join_urls_by_role(bbb: Bbb, http: httpx.Client, live_server: LiveServer
     assert response.status_code == 302
     assert response.headers["location"].startswith(ERROR_PAGE + "?"), response.headers
     # BBB 3.0 names this meetingForciblyEnded (validation order), 2.x invalidMeetingIdentifier.
-    assert set(join_error_keys(http, unknown)) <= {"invalidMeetingIdentifier", "meetingForciblyEnded"}
+    assert set(join_error_keys(http, unknown)) <= {
+        "invalidMeetingIdentifier",
+        "meetingForciblyEnded",
+    }
 
 
 def test_end_meeting(bbb: Bbb, http: httpx.Client) -> None:
@@ -237,8 +247,18 @@ def cli(live_server: LiveServer, tmp_path: Path) -> Cli:
 def test_cli_meeting_life_cycle(cli: Cli, http: httpx.Client, raw_api: RawApi) -> None:
     meeting_id = new_meeting_id("bbbc-cli")
     created = cli(
-        "meetings", "create", meeting_id, "CLI meeting", "-M", "mp-cli", "-A", "ap-cli",
-        "-P", "15", "-E", "chat,polls,sharedNotes",
+        "meetings",
+        "create",
+        meeting_id,
+        "CLI meeting",
+        "-M",
+        "mp-cli",
+        "-A",
+        "ap-cli",
+        "-P",
+        "15",
+        "-E",
+        "chat,polls,sharedNotes",
     )
     assert created.returncode == 0, created.stderr
     assert created.stdout.strip() == "[OK] Meeting successfully created.", created.stdout

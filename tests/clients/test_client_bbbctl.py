@@ -98,7 +98,9 @@ def api_error_key(error: bbbctl.ApiError) -> str | None:
     return key
 
 
-def test_client_adds_the_default_api_path(client: bbbctl.BBBApiClient, live_server: LiveServer) -> None:
+def test_client_adds_the_default_api_path(
+    client: bbbctl.BBBApiClient, live_server: LiveServer
+) -> None:
     assert client.api + "/" == live_server.api_url
 
 
@@ -322,7 +324,9 @@ def test_cli_create_with_many_options_and_join_links(
     )
     assert done.returncode == 0, done.stderr
     links = dict(
-        line.split(": ", 1) for line in done.stdout.splitlines() if line.startswith(("Alice", "Bob"))
+        line.split(": ", 1)
+        for line in done.stdout.splitlines()
+        if line.startswith(("Alice", "Bob"))
     )
     assert set(links) == {"Alice", "Bob"}, done.stdout
     for link in links.values():
@@ -366,9 +370,15 @@ def test_cli_create_with_every_option_bbbctl_knows(cli: Cli, raw_api: RawApi) ->
             options.append(f"--no-{name}" if kind else f"--{name}")
     meeting_id = new_meeting_id("ctl-cli-all")
     done = cli(
-        "meeting", "create", meeting_id, "Every option", *options,
-        "--disabledFeatures", ",".join(bbbctl.CREATE_FEATURES),
-        "--meta", "origin=bbbctl-all",
+        "meeting",
+        "create",
+        meeting_id,
+        "Every option",
+        *options,
+        "--disabledFeatures",
+        ",".join(bbbctl.CREATE_FEATURES),
+        "--meta",
+        "origin=bbbctl-all",
     )
     assert done.returncode == 0, done.stderr
     info = raw_api.call("getMeetingInfo", meetingID=meeting_id)
@@ -388,9 +398,18 @@ def test_cli_meeting_info_list_join_and_end(cli: Cli, raw_api: RawApi, http: htt
     assert document["meetingID"] == meeting_id
     assert document["meetingName"] == "CLI life cycle"
     # bbbctl makes these int(): an element that is missing or empty would crash the CLI.
-    for key in ("createTime", "duration", "startTime", "endTime", "participantCount",
-                "listenerCount", "voiceParticipantCount", "videoCount", "maxUsers",
-                "moderatorCount"):
+    for key in (
+        "createTime",
+        "duration",
+        "startTime",
+        "endTime",
+        "participantCount",
+        "listenerCount",
+        "voiceParticipantCount",
+        "videoCount",
+        "maxUsers",
+        "moderatorCount",
+    ):
         assert isinstance(document[key], int), (key, document.get(key))
     assert document["attendees"] == []
     assert document["running"] is False

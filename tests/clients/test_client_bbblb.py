@@ -112,12 +112,43 @@ def tls(tmp_path_factory: pytest.TempPathFactory) -> Tls:
     )
     ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
     commands = [
-        ["openssl", "req", "-x509", *ec, "-keyout", ca_key, "-out", ca, "-days", "2",
-         "-subj", "/CN=sala test CA", "-addext", "basicConstraints=critical,CA:TRUE",
-         "-addext", "keyUsage=critical,keyCertSign,cRLSign"],
+        [
+            "openssl",
+            "req",
+            "-x509",
+            *ec,
+            "-keyout",
+            ca_key,
+            "-out",
+            ca,
+            "-days",
+            "2",
+            "-subj",
+            "/CN=sala test CA",
+            "-addext",
+            "basicConstraints=critical,CA:TRUE",
+            "-addext",
+            "keyUsage=critical,keyCertSign,cRLSign",
+        ],
         ["openssl", "req", *ec, "-keyout", key, "-out", csr, "-subj", "/CN=127.0.0.1"],
-        ["openssl", "x509", "-req", "-in", csr, "-CA", ca, "-CAkey", ca_key, "-CAcreateserial",
-         "-out", cert, "-days", "2", "-extfile", ext],
+        [
+            "openssl",
+            "x509",
+            "-req",
+            "-in",
+            csr,
+            "-CA",
+            ca,
+            "-CAkey",
+            ca_key,
+            "-CAcreateserial",
+            "-out",
+            cert,
+            "-days",
+            "2",
+            "-extfile",
+            ext,
+        ],
     ]
     for command in commands:
         done = subprocess.run([str(part) for part in command], capture_output=True, text=True)
@@ -206,7 +237,8 @@ def test_bbblb_own_test_suite_against_sala(
     # installed package.
     with tarfile.open(SDIST) as archive:
         members = [
-            m for m in archive.getmembers()
+            m
+            for m in archive.getmembers()
             if m.name.startswith("bbblb-0.0.18/tests/") or m.name == "bbblb-0.0.18/pyproject.toml"
         ]
         archive.extractall(tmp_path, members=members, filter="data")
@@ -218,8 +250,17 @@ def test_bbblb_own_test_suite_against_sala(
         "SSL_CERT_FILE": str(tls.ca),
     }
     done = subprocess.run(
-        [str(bbblb_venv / "bin" / "python"), "-m", "pytest", "-p", "no:cacheprovider", "-q",
-         "-rA", f"--junitxml={report}", "tests"],
+        [
+            str(bbblb_venv / "bin" / "python"),
+            "-m",
+            "pytest",
+            "-p",
+            "no:cacheprovider",
+            "-q",
+            "-rA",
+            f"--junitxml={report}",
+            "tests",
+        ],
         cwd=root,
         env=env,
         capture_output=True,
@@ -308,8 +349,16 @@ def bbblb(
     log = work / "bbblb.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [str(bbblb_venv / "bin" / "uvicorn"), "bbblb.asgi:app", "--host", "127.0.0.1",
-             "--port", str(port), "--log-level", "warning"],
+            [
+                str(bbblb_venv / "bin" / "uvicorn"),
+                "bbblb.asgi:app",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--log-level",
+                "warning",
+            ],
             env=env,
             cwd=work,
             stdout=out,

@@ -284,7 +284,9 @@ async def test_moderator_deletes_and_clears_the_public_chat(
     await chat(bea, "uma pergunta")
     # A viewer may not delete a moderator's message (nor edit it): nothing but React and Reply.
     await message(bea, "regras da aula").hover()
-    await expect(message(bea, "regras da aula").get_by_role("button", name="More actions")).to_have_count(0)
+    await expect(
+        message(bea, "regras da aula").get_by_role("button", name="More actions")
+    ).to_have_count(0)
     await expect(message(bea, "regras da aula").get_by_role("button", name="Reply")).to_be_visible()
     # The moderator deletes the viewer's message.
     await message(ada, "algo impróprio").hover()
@@ -351,7 +353,9 @@ async def test_typing_indicator(browser: Browser, sala: LiveServer) -> None:
 async def test_disabled_features_hide_the_message_actions(
     browser: Browser, sala: LiveServer
 ) -> None:
-    every = "chatMessageReactions,replyChatMessage,editChatMessage,deleteChatMessage,chatEmojiPicker"
+    every = (
+        "chatMessageReactions,replyChatMessage,editChatMessage,deleteChatMessage,chatEmojiPicker"
+    )
     meeting_id = new_meeting(sala, disabledFeatures=every)
     ada = await open_as(browser, sala, meeting_id, "Ada", "MODERATOR")
     await chat(ada, "sem ações")
@@ -383,7 +387,9 @@ async def test_disabled_features_hide_the_message_actions(
         await chat(dan, f"sem {feature}")
         await message(dan, f"sem {feature}").hover()
         await expect(message(dan, f"sem {feature}").locator(".message-actions")).to_be_visible()
-        await expect(message(dan, f"sem {feature}").get_by_role("button", name=button)).to_have_count(0)
+        await expect(
+            message(dan, f"sem {feature}").get_by_role("button", name=button)
+        ).to_have_count(0)
         await expect(dan.locator("#emoji-button")).to_be_visible()
         await dan.context.close()
 

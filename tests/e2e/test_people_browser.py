@@ -50,7 +50,9 @@ async def test_per_user_menu_by_keyboard_promotes_and_makes_presenter(
     await ada.keyboard.press("ArrowDown")
     await expect(trigger).to_be_focused()
     await ada.keyboard.press("ArrowDown")
-    await expect(user_row(ada, "Caio").get_by_role("button", name="Actions for Caio")).to_be_focused()
+    await expect(
+        user_row(ada, "Caio").get_by_role("button", name="Actions for Caio")
+    ).to_be_focused()
     await ada.keyboard.press("ArrowUp")
     await expect(trigger).to_be_focused()
     await ada.keyboard.press("Enter")
@@ -164,8 +166,12 @@ async def test_reactions_popover_by_mouse_and_keyboard(browser: Browser, sala: L
     bea = await open_as(browser, sala, meeting_id, "Bea")
     await bea.click("#reactions")
     popover = bea.get_by_role("group", name="Reactions")
-    await expect(popover.locator("button.reaction[data-emoji]:not([data-emoji=''])")).to_have_count(8)
-    await expect(popover.locator("img").first).to_have_attribute("src", "/room/static/app/emoji/1f44d.svg")
+    await expect(popover.locator("button.reaction[data-emoji]:not([data-emoji=''])")).to_have_count(
+        8
+    )
+    await expect(popover.locator("img").first).to_have_attribute(
+        "src", "/room/static/app/emoji/1f44d.svg"
+    )
     await popover.get_by_role("button", name="🎉").click()
     await expect(popover).to_have_count(0)
     await expect(user_row(ada, "Bea").get_by_role("img", name="Reaction 🎉")).to_be_visible()
@@ -237,7 +243,9 @@ async def test_clear_all_statuses_for_everyone(browser: Browser, sala: LiveServe
     await expect(menu.get_by_role("menuitem", name="Lower all hands")).to_be_visible()
     await menu.get_by_role("menuitem", name="Clear all statuses").click()
     for page in (ada, bea, caio):
-        await expect(page.locator("#user-list [role=img][aria-label='Hand raised']")).to_have_count(0)
+        await expect(page.locator("#user-list [role=img][aria-label='Hand raised']")).to_have_count(
+            0
+        )
         await expect(page.locator("#user-list [role=img][aria-label^='Reaction']")).to_have_count(0)
         await expect(page.locator("#user-list")).not_to_contain_text("Away")
     await expect(bea.locator("#hand")).to_have_attribute("aria-pressed", "false")
@@ -260,7 +268,9 @@ async def test_a_reaction_goes_away_after_a_minute(browser: Browser, sala: LiveS
     context = await browser.new_context(locale="en-US")
     bea = await context.new_page()
     await bea.clock.install()
-    await bea.goto(signed(sala, "join", {"meetingID": meeting_id, "fullName": "Bea", "role": "VIEWER"}))
+    await bea.goto(
+        signed(sala, "join", {"meetingID": meeting_id, "fullName": "Bea", "role": "VIEWER"})
+    )
     await expect(bea.locator("#user-list")).to_contain_text("Ada")
     await bea.click("#reactions")
     await bea.get_by_role("group", name="Reactions").get_by_role("button", name="👍").click()

@@ -173,7 +173,13 @@ async def test_upload_dialog_drop_progress_errors_and_the_manager(
     # And a broken one chosen with the file picker: its error is shown.
     await ada.set_input_files(
         "#upload",
-        files=[{"name": "broken.pdf", "mimeType": "application/pdf", "buffer": documents.corrupted_pdf()}],
+        files=[
+            {
+                "name": "broken.pdf",
+                "mimeType": "application/pdf",
+                "buffer": documents.corrupted_pdf(),
+            }
+        ],
     )
     uploads = ada.locator("#upload-list li")
     await expect(uploads).to_have_count(2)

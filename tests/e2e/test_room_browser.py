@@ -109,7 +109,9 @@ async def test_spanish_on_request_and_from_the_browser(browser: Browser, sala: L
     )
     await expect(ada.locator("#leave-menu")).to_have_text("Salir")
     await expect(ada.locator("#chat-title")).to_have_text("Chat público")
-    await expect(await leave_menu_items(ada)).to_contain_text(["Salir de la sala", "Finalizar sesión"])
+    await expect(await leave_menu_items(ada)).to_contain_text(
+        ["Salir de la sala", "Finalizar sesión"]
+    )
     caio = await open_as(browser, sala, meeting_id, "Caio", locale="es-ES")
     await expect(caio.locator("#chat-title")).to_have_text("Chat público")
     await expect(caio.locator("#user-list")).to_contain_text("Ada")

@@ -272,9 +272,7 @@ def test_janus_and_worker_die_with_a_killed_sala(started: Started, media_sala: M
     assert janus_processes(media_sala.janus_folder) == []
 
 
-def test_the_next_start_stops_a_janus_left_behind(
-    started: Started, media_sala: MediaSala
-) -> None:
+def test_the_next_start_stops_a_janus_left_behind(started: Started, media_sala: MediaSala) -> None:
     first = serve(started, media_sala)
     left = started.track(child_of(first.pid, is_janus, "the first sala's Janus"))
     # A Janus that cannot act on the death signal (stopped, as a hung one would be) outlives
@@ -298,9 +296,7 @@ def test_the_next_start_stops_a_janus_left_behind(
 def _impostor(started: Started, folder: Path) -> Proc:
     """A process whose command line names the Janus folder, as sala's Janus' does."""
     return proc(
-        started.popen(
-            [sys.executable, "-c", "import time; time.sleep(300)", "-F", str(folder)]
-        ).pid
+        started.popen([sys.executable, "-c", "import time; time.sleep(300)", "-F", str(folder)]).pid
     )
 
 
@@ -380,9 +376,7 @@ def test_a_program_dies_with_the_process_that_ran_it(started: Started, loop: str
     """Document conversion runs in `sala serve` (uvloop), recording tools in `sala worker`
     (asyncio's loop): a SIGKILL of either leaves no converter or ffmpeg behind."""
     runner = started.popen([sys.executable, "-c", _RUN_SLEEP, loop], cwd=ROOT)
-    program = started.track(
-        child_of(runner.pid, lambda argv: argv[:1] == ["sleep"], "the program")
-    )
+    program = started.track(child_of(runner.pid, lambda argv: argv[:1] == ["sleep"], "the program"))
     runner.kill()
     runner.wait(timeout=10)
     wait_until(lambda: not program.alive(), GONE_WITHIN_S, "the program ends with its runner")
