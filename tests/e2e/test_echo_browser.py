@@ -141,7 +141,11 @@ async def test_the_check_is_skipped_on_the_first_join_only(
     await growing(cyd, lambda s: s["echo"]["bytesIn"], "the echo runs")
     await cyd.keyboard.press("Escape")
     await expect(cyd.locator("#echo-dialog")).to_be_hidden()
-    assert (await stats(cyd))["echo"] is None
+
+    async def echo_stopped() -> bool:
+        return (await stats(cyd))["echo"] is None
+
+    await eventually("the echo test stops", echo_stopped, within=5)
     assert (await stats(cyd))["audio"] is None
     await expect(cyd.locator("#audio-join")).to_be_visible()
     api(sala, "end", meetingID=meeting_id)

@@ -558,7 +558,12 @@ export async function stats() {
     const mic = micStream.value?.getAudioTracks()[0];
     out.audio = { mode: audioMode.value, micLabel: mic ? mic.label : null, ...(await summarize(audioPc)) };
   }
-  if (echoPc) out.echo = { ...(await summarize(echoPc)), playing: echo.value?.state === "playing" };
+  const echoing = echoPc;
+  if (echoing) {
+    const summary = await summarize(echoing);
+    // The test may have stopped while its statistics were read: then there is none to report.
+    if (echoPc === echoing) out.echo = { ...summary, playing: echo.value?.state === "playing" };
+  }
   for (const [id, e] of peers) if (e.pc) out.feeds[id] = { kind: e.feed.kind, user: e.feed.user, ...(await summarize(e.pc)) };
   for (const [kind, e] of publishers) {
     if (!e.pc) continue;
