@@ -1,7 +1,8 @@
 // A dropdown menu button (WAI-ARIA menu button pattern): arrow keys move between items,
 // Escape closes and gives focus back to the button, Tab closes it. `floating` places the list
 // with fixed coordinates beside the button, for menus inside scrolling lists that would clip it.
-import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
+import { useLayoutEffect, useRef, useState } from "preact/hooks";
+import { useCloseOnOutside } from "./popover.js";
 
 export function Menu({ label, trigger, items, align = "end", id, triggerClass = "ghost", floating = false }) {
   const [open, setOpen] = useState(false);
@@ -25,12 +26,7 @@ export function Menu({ label, trigger, items, align = "end", id, triggerClass = 
   useLayoutEffect(() => {
     if (open && (!floating || place)) root.current?.querySelector("[role=menuitem]")?.focus();
   }, [open, place]);
-  useEffect(() => {
-    if (!open) return undefined;
-    const outside = (event) => { if (!root.current?.contains(event.target)) setOpen(false); };
-    addEventListener("pointerdown", outside);
-    return () => removeEventListener("pointerdown", outside);
-  }, [open]);
+  useCloseOnOutside(open, root, () => setOpen(false));
   const shown = items.filter(Boolean);
   const onKey = (event) => {
     const entries = [...root.current.querySelectorAll("[role=menuitem]")];

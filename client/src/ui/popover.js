@@ -1,7 +1,17 @@
 // A button's popover of choices (the emoji pickers): it opens with the focus on a choice and
 // closes on a pointer outside, on Tab, or on Escape (the focus back on the button); arrow keys,
 // Home and End move between the choices, and go no further than the popover.
-import { useLayoutEffect, useRef, useState } from "preact/hooks";
+import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
+
+/** While `open`, a pointer pressed outside `root` calls close (every menu and popover). */
+export function useCloseOnOutside(open, root, close) {
+  useEffect(() => {
+    if (!open) return undefined;
+    const outside = (event) => { if (!root.current?.contains(event.target)) close(); };
+    addEventListener("pointerdown", outside);
+    return () => removeEventListener("pointerdown", outside);
+  }, [open]);
+}
 
 /** Choices in a row: every arrow steps along it, wrapping round at the ends. */
 export function inRow(key, at, count) {
@@ -31,10 +41,9 @@ export function usePopover({ choices, first, move, ready = true }) {
     if (!open || !ready) return undefined;
     const chosen = (first && root.current.querySelector(first)) || root.current.querySelector(choices);
     chosen?.focus();
-    const outside = (event) => { if (!root.current?.contains(event.target)) setOpen(false); };
-    addEventListener("pointerdown", outside);
-    return () => removeEventListener("pointerdown", outside);
+    return undefined;
   }, [open, ready]);
+  useCloseOnOutside(open, root, () => setOpen(false));
   const onKeyDown = (event) => {
     if (!open) return;
     const buttons = [...root.current.querySelectorAll(choices)];

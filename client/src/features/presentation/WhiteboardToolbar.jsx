@@ -2,6 +2,7 @@
 // for everybody: tools (two columns), colour and width (a note's paper for the note tool),
 // undo, clear the page, and (presenter) who may draw.
 import { useEffect, useRef, useState } from "preact/hooks";
+import { useCloseOnOutside } from "../../ui/popover.js";
 import { Trash2, Undo2, Users } from "lucide-preact";
 import { t } from "../../core/i18n.js";
 import { isPresenter } from "../../core/store.js";
@@ -30,10 +31,8 @@ function StylePicker() {
   useEffect(() => {
     if (!open) return undefined;
     root.current?.querySelector("[aria-pressed=true]")?.focus();
-    const outside = (event) => { if (!root.current?.contains(event.target)) setOpen(false); };
-    addEventListener("pointerdown", outside);
-    return () => removeEventListener("pointerdown", outside);
   }, [open]);
+  useCloseOnOutside(open, root, () => setOpen(false));
   const close = (event) => {
     if (event.key !== "Escape") return;
     event.stopPropagation();

@@ -2,7 +2,8 @@
 // jitter from getStats, one quality level for all with a popover listing them, a warning when
 // my own connection degrades, and the data-saving switch (others' webcams off).
 import { computed, signal } from "@preact/signals";
-import { useEffect, useRef, useState } from "preact/hooks";
+import { useRef, useState } from "preact/hooks";
+import { useCloseOnOutside } from "../../ui/popover.js";
 import { Signal, SignalHigh, SignalLow, SignalMedium, WifiOff } from "lucide-preact";
 import { t } from "../../core/i18n.js";
 import { toast, users } from "../../core/store.js";
@@ -98,12 +99,7 @@ function linkName(l) {
 export function ConnectionIndicator() {
   const [open, setOpen] = useState(false);
   const root = useRef(null);
-  useEffect(() => {
-    if (!open) return undefined;
-    const outside = (event) => { if (!root.current?.contains(event.target)) setOpen(false); };
-    addEventListener("pointerdown", outside);
-    return () => removeEventListener("pointerdown", outside);
-  }, [open]);
+  useCloseOnOutside(open, root, () => setOpen(false));
   if (!available.value) return null;
   const now = level.value;
   const Icon = problems.value.size ? WifiOff : ICONS[now];
