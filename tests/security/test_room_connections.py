@@ -12,9 +12,10 @@ import pytest
 import websockets
 
 from sala.config import Settings
-from sala.meetings.model import Attendee, GuestStatus, Role
+from sala.meetings.model import Role
 from sala.meetings.specs import JoinSpec
 from sala.room.connection import Connection
+from tests.meetings.factories import attendee
 from tests.room.conftest import RoomClient, RoomServer, serve_room
 from tests.security.conftest import alive, close_code, drain, opened
 
@@ -174,33 +175,10 @@ async def test_reconnecting_in_a_loop_is_slowed_down(room_server: RoomServer) ->
     assert 4429 in codes[10:]
 
 
-def _attendee() -> Attendee:
-    return Attendee(
-        internal_user_id="w_slow",
-        meeting_id="m",
-        external_user_id="slow",
-        full_name="Slow Reader",
-        role=Role.VIEWER,
-        guest=False,
-        guest_status=GuestStatus.ALLOW,
-        avatar_url="",
-        custom_data={},
-        auth_token="t",
-        present=True,
-        joined_at=None,
-        left_at=None,
-        is_presenter=False,
-        listening_only=False,
-        joined_voice=False,
-        has_video=False,
-        client_type="HTML5",
-    )
-
-
 async def test_a_client_that_stops_reading_is_cut_off_by_size_not_only_by_count() -> None:
     """Large messages (welcomes carry the notes) to a client that no longer reads must not
     pile up: it is disconnected once its queue holds 8 MiB, long before 512 messages."""
-    conn = Connection(_attendee())
+    conn = Connection(attendee("w_slow"))
     big = "x" * (256 * 1024)
     sent = 0
     while not conn.closed and sent < 100:
@@ -211,7 +189,7 @@ async def test_a_client_that_stops_reading_is_cut_off_by_size_not_only_by_count(
 
 
 async def test_one_message_larger_than_the_cap_still_goes_when_nothing_is_queued() -> None:
-    conn = Connection(_attendee())
+    conn = Connection(attendee("w_slow"))
     conn.send_text("x" * (9 * 1024 * 1024))
     assert not conn.closed
     assert await conn.next_text() is not None
