@@ -43,7 +43,7 @@ import httpx
 from playwright.async_api import Browser, Page, async_playwright
 
 from bench.api import machine, process_cpu, sala_revision, top_frames
-from sala.api import checksum
+from sala import checksums as checksum
 from tests.support.netns import private_network
 
 REPO = Path(__file__).resolve().parent.parent

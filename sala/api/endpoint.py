@@ -20,7 +20,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from sala.api import checksum
+from sala import checksums as checksum
 from sala.api.admission import Admission
 from sala.api.context import ApiContext
 from sala.api.errors import ApiError, checksum_error, validation_error

@@ -25,7 +25,7 @@ import jwt
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from sala.api import checksum
+from sala import checksums as checksum
 from sala.clock import Clock
 from sala.events import types
 from sala.events.analytics import CALLBACK_META_KEY, build_payload

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sala.api.render import java_date
+from sala.dates import java_date
 from sala.events import types
 from sala.events.log import MeetingEvent
 

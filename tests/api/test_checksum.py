@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from sala.api import checksum
+from sala import checksums as checksum
 
 SECRET = "639259d4-9dd8-4b25-bf01-95f9567eaf4b"
 QUERY = "name=Test+Meeting&meetingID=abc123&attendeePW=111222&moderatorPW=333444"

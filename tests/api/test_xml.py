@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 import xml.etree.ElementTree as ET
 
-from sala.api.render import java_date
 from sala.api.xml import Repeated, to_json, to_xml
+from sala.dates import java_date
 
 
 def test_compact_xml_without_declaration_and_escaped_text() -> None:

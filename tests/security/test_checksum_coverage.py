@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from sala.api import checksum
+from sala import checksums as checksum
 from tests.conftest import Api
 from tests.xmlutil import failed, field, success, xml
 

@@ -8,8 +8,9 @@ from sala.api.create_params import parse_create
 from sala.api.documents import add_documents, uploads_from_xml
 from sala.api.endpoint import Answer, ApiRequest, Memo
 from sala.api.errors import ApiError
-from sala.api.render import java_date, meeting_fields
+from sala.api.render import meeting_fields
 from sala.api.xml import Fields, Repeated
+from sala.dates import java_date
 from sala.meetings.errors import MeetingNotFound
 from sala.meetings.model import Meeting
 from sala.meetings.rules import EndReason

@@ -7,7 +7,7 @@ from urllib.parse import quote_plus
 from starlette.responses import JSONResponse
 
 from sala import __version__
-from sala.api import checksum
+from sala import checksums as checksum
 from sala.api.calls.meetings import optional_meeting_id
 from sala.api.documents import add_documents, uploads_from_xml
 from sala.api.endpoint import Answer, ApiRequest, render, wants_json

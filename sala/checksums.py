@@ -1,4 +1,5 @@
-"""API call checksums, as BBB computes them (bbb-api.md §1.3).
+"""Checksums as BBB computes them (bbb-api.md §1.3): the API's, and the webhooks' and callbacks'
+(events/fanout.py), which is why this sits below both `api/` and `events/`.
 
 checksum = hex(H(call name + query string without the checksum + shared secret)), where H is
 picked by the length of the checksum sent. The query string is taken exactly as received: clients
