@@ -34,7 +34,6 @@ from pathlib import Path
 from typing import Any
 
 from bench.api import sala_revision
-from sala.app import build_services
 from sala.clock import ManualClock, SystemClock
 from sala.config import load_settings
 from sala.events import types
@@ -43,6 +42,7 @@ from sala.meetings.rules import EndReason
 from sala.meetings.specs import CreateSpec
 from sala.recordings.capture import capture_name, raw_dir
 from sala.room.notes import encode_update
+from sala.services import build_services
 from tests.presentations.documents import pdf
 from tests.support import mjr
 

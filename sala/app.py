@@ -1,11 +1,11 @@
-"""The composition root: build_app(settings) wires every part of sala into one ASGI app."""
+"""The front end's web application: build_app(settings) puts the API, the room and the playback
+behind one ASGI app over the services of sala/services.py."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from typing import Any
 
 from starlette.applications import Starlette
@@ -20,65 +20,21 @@ from starlette.types import Receive, Scope, Send
 from sala.api.calls import api_calls
 from sala.api.context import ApiContext
 from sala.api.endpoint import API_PREFIX, ApiEndpoint
-from sala.clock import Clock, SystemClock
+from sala.clock import Clock
 from sala.config import Settings
-from sala.events.bus import InProcessBus
-from sala.events.delivery import Deliverer, DeliverySettings
-from sala.events.destinations import DestinationPolicy
-from sala.events.fanout import Fanout, FanoutSettings
-from sala.events.hooks import HookStore
-from sala.events.outbound import OutboundHttp
-from sala.events.outbox import open_outbox, prepare_outbox
-from sala.events.worker import OUTBOX_CHANGED, EventWorker
-from sala.media.runtime import MediaRuntime
-from sala.meetings.cache import LiveMeetingCache
-from sala.meetings.history import MeetingHistory
-from sala.meetings.reaper import Reaper
-from sala.meetings.service import MeetingService
-from sala.meetings.sessions import RoomSessions
-from sala.meetings.specs import LifecycleDefaults
-from sala.presentations.convert import Limits
-from sala.presentations.service import PresentationService
-from sala.recordings.pipeline import RecordingPipeline
+from sala.events.outbox import prepare_outbox
 from sala.recordings.playback import STATIC_DIR as PLAYER_DIR
 from sala.recordings.playback import Playback
 from sala.recordings.protection import playback_access
-from sala.recordings.store import RecordingStore
 from sala.recordings.track_links import PREFIX as TRACKS_PREFIX
 from sala.recordings.track_links import TrackFiles
 from sala.request_limits import BodyTooLarge, limit_body
 from sala.room.custom_style import CustomStyles
 from sala.room.demo import Demo
 from sala.room.handoff import STATIC_DIR, RoomHandoff
-from sala.room.hub import RoomHub
 from sala.room.slides import Slides
 from sala.room.websocket import RoomSocket
-from sala.store.db import Database
-
-
-@dataclass
-class Services:
-    settings: Settings
-    clock: Clock
-    db: Database
-    outbox: Database
-    """The webhook outbox: on SQLite a file of its own, else `db` itself (events/outbox.py)."""
-    bus: InProcessBus
-    meetings: MeetingService
-    sessions: RoomSessions
-    history: MeetingHistory
-    recordings: RecordingStore
-    pipeline: RecordingPipeline
-    reaper: Reaper
-    hooks: HookStore
-    destinations: DestinationPolicy
-    deliverer: Deliverer
-    events: EventWorker
-    http: OutboundHttp
-    rooms: RoomHub
-    media: MediaRuntime
-    presentations: PresentationService
-
+from sala.services import build_services
 
 BBB_ROOT_PATHS = frozenset({"/bigbluebutton", "/bigbluebutton/"})
 """Also the API's root (version) call, as in bbb-web's URL mappings."""
@@ -124,109 +80,6 @@ class SalaApp(Starlette):
 
 async def _too_large(_: Request, exc: Exception) -> Response:
     return PlainTextResponse(str(exc), status_code=413)
-
-
-def build_services(settings: Settings, clock: Clock | None = None) -> Services:
-    clock = clock or SystemClock()
-    db = Database(settings.sqlalchemy_url)
-    outbox = open_outbox(db, settings.outbox_sqlalchemy_url)
-    media = MediaRuntime(settings, clock)
-    bus = InProcessBus()
-    defaults = LifecycleDefaults(
-        inactivity_minutes=settings.inactivity_timeout_minutes,
-        join_token_ttl_ms=settings.join_token_ttl_seconds * 1000,
-        server_url=settings.base_url,
-    )
-    cache = LiveMeetingCache(bus) if settings.read_cache else None
-    meetings = MeetingService(db, clock, bus, defaults, cache)
-    sessions = RoomSessions(db, clock, defaults)
-
-    async def outbox_changed() -> None:
-        await bus.publish(OUTBOX_CHANGED, {})
-
-    hooks = HookStore(db, clock, outbox, outbox_changed)
-    destinations = DestinationPolicy(
-        allow=settings.csv(settings.webhook_allow), deny=settings.csv(settings.webhook_deny)
-    )
-    # Webhooks, callbacks and document downloads: connects only to what `destinations` approved.
-    http = OutboundHttp(max_connections=settings.webhook_concurrency * 2)
-    presentations = PresentationService(
-        db,
-        bus,
-        clock,
-        settings.data_dir / "presentations",
-        http,
-        destinations,
-        Limits(
-            max_bytes=settings.presentation_max_mb * 1024 * 1024,
-            max_pages=settings.presentation_max_pages,
-            max_documents=settings.presentation_max_documents,
-        ),
-        settings.default_presentation,
-    )
-    deliverer = Deliverer(
-        outbox,
-        clock,
-        hooks,
-        destinations,
-        http,
-        DeliverySettings(
-            secret=settings.shared_secret,
-            timeout_s=settings.webhook_timeout_seconds,
-            retry_window_ms=int(settings.webhook_retry_window_hours * 3_600_000),
-            max_backoff_ms=int(settings.webhook_max_backoff_seconds * 1000),
-            concurrency=settings.webhook_concurrency,
-        ),
-    )
-    fanout = Fanout(
-        db,
-        outbox,
-        clock,
-        hooks,
-        FanoutSettings(
-            domain=settings.domain,
-            secret=settings.shared_secret,
-            checksum_algorithm=settings.webhook_checksum_algorithm,
-        ),
-    )
-    return Services(
-        settings=settings,
-        hooks=hooks,
-        destinations=destinations,
-        deliverer=deliverer,
-        events=EventWorker(fanout, deliverer, bus),
-        http=http,
-        rooms=RoomHub(
-            db,
-            meetings,
-            bus,
-            clock,
-            settings.logout_url,
-            media.engine if media.enabled else None,
-            media.ice.for_user,
-            presentations,
-            settings.recordings_root,
-        ),
-        media=media,
-        presentations=presentations,
-        clock=clock,
-        db=db,
-        outbox=outbox,
-        bus=bus,
-        meetings=meetings,
-        sessions=sessions,
-        history=MeetingHistory(db),
-        recordings=RecordingStore(db, clock, settings.recordings_root),
-        pipeline=RecordingPipeline(
-            db,
-            clock,
-            settings.recordings_root,
-            settings.data_dir / "presentations",
-            settings.base_url,
-            settings.recording_workers,
-        ),
-        reaper=Reaper(meetings, settings.lifecycle_check_interval_seconds, sessions),
-    )
 
 
 def build_app(
@@ -281,7 +134,7 @@ def build_app(
         if run_workers and worker_process:
             worker = WorkerProcess(services.hooks, settings.base_url)
             await worker.start()
-            services.bus.subscribe("*", worker.on_bus)
+            services.bus.subscribe("*", worker.wakes.on_bus)
         elif run_workers:
             services.events.start()
             services.pipeline.start()

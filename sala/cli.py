@@ -58,7 +58,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def cmd_worker(args: argparse.Namespace) -> int:
     """Webhook and callback delivery, normally started by `sala serve` itself."""
-    from sala.events.process import run_worker
+    from sala.worker import run_worker
 
     settings = _settings(args)
     setup_logging(settings)
@@ -137,7 +137,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def cmd_recordings(args: argparse.Namespace) -> int:
     """Operators' view of recordings: list them with their pipeline state, reprocess, delete."""
-    from sala.app import build_services
+    from sala.services import build_services
 
     settings = _settings(args)
 

@@ -21,9 +21,10 @@ import pytest
 from sqlalchemy import text
 from starlette.applications import Starlette
 
-from sala.app import Services, build_app
+from sala.app import build_app
 from sala.clock import ManualClock, SystemClock
 from sala.config import Settings, load_settings
+from sala.services import Services
 from sala.store.db import Database
 from tests.support.postgres import PostgresServer, postgres_available
 from tests.support.receiver import Receiver

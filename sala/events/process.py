@@ -17,19 +17,14 @@ import contextlib
 import logging
 import os
 import signal
-import stat
 import sys
+from collections.abc import Callable
 
-from sala.app import build_services
 from sala.children import die_with_parent
-from sala.config import Settings
 from sala.events.hooks import HookStore
-from sala.events.outbox import prepare_outbox
-from sala.events.worker import OUTBOX_CHANGED, EventWorker
+from sala.events.worker import OUTBOX_CHANGED
 
 log = logging.getLogger(__name__)
-
-WORKER_NICENESS = 10
 
 POLL_S = 5.0
 """Besides being woken by its server, the worker looks for new events this often."""
@@ -40,19 +35,62 @@ ROOM_COALESCE_S = 1.0
 ROOM_TOPIC_PREFIX = "room:"
 
 
+WORKER_WAKE_TOPIC = "worker.wake"
+"""Bus topic on which front ends wake the workers of a cluster (they have no pipe to them)."""
+
+
+class WakeCoalescer:
+    """Turns a front end's bus traffic into few wake-ups for the workers: "e" for new events,
+    "o" when the outbox changed, at most every WAKE_COALESCE_S (ROOM_COALESCE_S when only rooms
+    changed). `send` carries them: the pipe to `sala serve`'s own worker, or the shared bus."""
+
+    def __init__(self, send: Callable[[bytes], None], hooks: HookStore | None = None) -> None:
+        self._send = send
+        self._hooks = hooks
+        self._pending: set[bytes] = set()
+        self._flush: asyncio.TimerHandle | None = None
+
+    async def on_bus(self, topic: str, _message: dict[str, object]) -> None:
+        """Something changed in this process: wake the worker (coalesced)."""
+        if topic == WORKER_WAKE_TOPIC:
+            return  # another front end's wake-up, not a change
+        room = topic.startswith(ROOM_TOPIC_PREFIX)
+        if room and self._hooks is not None and not await self._hooks.any_collecting():
+            # Room traffic (talking, hands, chat) only matters to hooks; with none, the
+            # worker's own look every POLL_S moves the log position along.
+            return
+        self._pending.add(b"o" if topic == OUTBOX_CHANGED else b"e")
+        # Frequent and rarely urgent for webhooks: at most one wake-up a second for it.
+        delay = ROOM_COALESCE_S if room else WAKE_COALESCE_S
+        loop = asyncio.get_running_loop()
+        due = loop.time() + delay
+        if self._flush is not None and self._flush.when() <= due:
+            return
+        if self._flush is not None:
+            self._flush.cancel()
+        self._flush = loop.call_at(due, self._send_wake)
+
+    def _send_wake(self) -> None:
+        self._flush = None
+        pending, self._pending = self._pending, set()
+        self._send(b"".join(sorted(pending)))
+
+    def cancel(self) -> None:
+        if self._flush is not None:
+            self._flush.cancel()
+
+
 class WorkerProcess:
     """The `sala worker` child of `sala serve`."""
 
     def __init__(self, hooks: HookStore | None = None, base_url: str | None = None) -> None:
-        self._hooks = hooks
         self._base_url = base_url
         """What the server is reached at (the worker writes it into playback links); its host
         and port may have come from `sala serve`'s flags, which the worker does not get."""
         self._process: asyncio.subprocess.Process | None = None
         self._watch: asyncio.Task[None] | None = None
         self._stopping = False
-        self._pending: set[bytes] = set()
-        self._flush: asyncio.TimerHandle | None = None
+        self.wakes = WakeCoalescer(self._write, hooks)
 
     async def start(self) -> None:
         await self._spawn()
@@ -76,34 +114,14 @@ class WorkerProcess:
         )
         log.info("delivery worker started (pid %s)", self._process.pid)
 
-    async def on_bus(self, topic: str, _message: dict[str, object]) -> None:
-        """Something changed in this process: wake the worker (coalesced)."""
-        room = topic.startswith(ROOM_TOPIC_PREFIX)
-        if room and self._hooks is not None and not await self._hooks.any_collecting():
-            # Room traffic (talking, hands, chat) only matters to hooks; with none, the
-            # worker's own look every POLL_S moves the log position along.
-            return
-        self._pending.add(b"o" if topic == OUTBOX_CHANGED else b"e")
-        # Frequent and rarely urgent for webhooks: at most one wake-up a second for it.
-        delay = ROOM_COALESCE_S if room else WAKE_COALESCE_S
-        loop = asyncio.get_running_loop()
-        due = loop.time() + delay
-        if self._flush is not None and self._flush.when() <= due:
-            return
-        if self._flush is not None:
-            self._flush.cancel()
-        self._flush = loop.call_at(due, self._send_wake)
-
-    def _send_wake(self) -> None:
-        self._flush = None
-        pending, self._pending = self._pending, set()
+    def _write(self, wake: bytes) -> None:
         process = self._process
         if process is None or process.stdin is None or process.returncode is not None:
             return
         # A byte or two into a pipe the worker drains: never blocks in practice, and a worker
         # that stopped reading is restarted by _supervise anyway.
         with contextlib.suppress(OSError, RuntimeError):
-            process.stdin.write(b"".join(sorted(pending)))
+            process.stdin.write(wake)
 
     async def _supervise(self) -> None:
         pause = 0.5
@@ -119,8 +137,7 @@ class WorkerProcess:
 
     async def stop(self) -> None:
         self._stopping = True
-        if self._flush is not None:
-            self._flush.cancel()
+        self.wakes.cancel()
         if self._watch is not None:
             self._watch.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -134,61 +151,3 @@ class WorkerProcess:
         except TimeoutError:
             process.kill()
             await process.wait()
-
-
-async def run_worker(settings: Settings) -> None:
-    """The body of `sala worker`: fan-out and delivery until told to stop or orphaned."""
-    # Background work: when both compete for a busy CPU, the API answers first and deliveries
-    # wait a little (they are queued, not lost).
-    with contextlib.suppress(OSError):
-        os.nice(WORKER_NICENESS)
-    services = build_services(settings)
-    await services.db.migrate()
-    await prepare_outbox(services.db, services.outbox)
-    worker = EventWorker(
-        services.events.fanout, services.deliverer, services.bus, idle_seconds=POLL_S
-    )
-    worker.start()
-    # Recordings are processed here too: outside the API's process, at the worker's niceness.
-    services.pipeline.start()
-    parent = os.getppid()
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    wakes = asyncio.create_task(_listen_for_wakes(worker, stop), name="sala-worker-wakes")
-    try:
-        # A worker whose `sala serve` died (kill -9) must not linger: the next serve starts its own.
-        while not stop.is_set() and os.getppid() == parent:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), 1.0)
-    finally:
-        wakes.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await wakes
-        await worker.stop()
-        await services.pipeline.stop()
-        await services.http.aclose()
-        await services.db.dispose()
-        if services.outbox is not services.db:
-            await services.outbox.dispose()
-
-
-async def _listen_for_wakes(worker: EventWorker, stop: asyncio.Event) -> None:
-    """Read the server's wake bytes from stdin; end of file means the server is gone."""
-    try:
-        mode = os.fstat(sys.stdin.fileno()).st_mode
-        # A pipe, or a socket pair (what uvloop gives a child for stdin).
-        if not (stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode)):
-            return  # started by hand, not by `sala serve`: polling alone
-    except (OSError, ValueError):
-        return
-    loop = asyncio.get_running_loop()
-    reader = asyncio.StreamReader()
-    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
-    while True:
-        data = await reader.read(64)
-        if not data:
-            stop.set()
-            return
-        worker.poke(outbox_changed=b"o" in data)

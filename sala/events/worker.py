@@ -28,21 +28,28 @@ OUTBOX_CHANGED = "outbox.changed"
 
 class EventWorker:
     def __init__(
-        self, fanout: Fanout, deliverer: Deliverer, bus: Bus, idle_seconds: float = 1.0
+        self,
+        fanout: Fanout,
+        deliverer: Deliverer,
+        bus: Bus,
+        idle_seconds: float = 1.0,
+        topics: tuple[str, ...] = ("*",),
     ) -> None:
+        """`topics`: what wakes it on `bus`; every change in a single process, only the
+        outbox's in a worker process (its server wakes it otherwise)."""
         self.fanout = fanout
-        self._deliverer = deliverer
+        self.deliverer = deliverer
         self._idle = idle_seconds
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
-        self._unsubscribe = bus.subscribe("*", self._on_bus)
+        self._unsubscribes = [bus.subscribe(topic, self._on_bus) for topic in topics]
 
     async def _on_bus(self, topic: str, _message: dict[str, Any]) -> None:
         self.poke(outbox_changed=topic == OUTBOX_CHANGED)
 
     def poke(self, outbox_changed: bool = False) -> None:
         if outbox_changed:
-            self._deliverer.changed()
+            self.deliverer.changed()
         self._wake.set()
 
     def start(self) -> None:
@@ -55,8 +62,9 @@ class EventWorker:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        await self._deliverer.drain()
-        self._unsubscribe()
+        await self.deliverer.drain()
+        for unsubscribe in self._unsubscribes:
+            unsubscribe()
 
     async def run_once(self) -> None:
         """One full pass: queue every new event, start every due delivery."""
@@ -71,11 +79,11 @@ class EventWorker:
         queued = self.fanout.queued
         more = await self.fanout.run_once() > 0
         if self.fanout.queued > queued:
-            self._deliverer.changed()
-        due = self._deliverer.due_in_ms()
-        if self._deliverer.busy or due == 0:
-            await self._deliverer.pump()
-            await self._deliverer.next_due_in_ms()
+            self.deliverer.changed()
+        due = self.deliverer.due_in_ms()
+        if self.deliverer.busy or due == 0:
+            await self.deliverer.pump()
+            await self.deliverer.next_due_in_ms()
         return more
 
     async def _run(self) -> None:
@@ -86,13 +94,13 @@ class EventWorker:
             try:
                 if await self.run_step():
                     self._wake.set()
-                due = self._deliverer.due_in_ms()
+                due = self.deliverer.due_in_ms()
             except Exception:
                 log.exception("event worker pass failed")
                 due = None
             timeout = self._idle if due is None else min(self._idle, due / 1000)
             # A finished request frees room for the next one in its ordering key.
-            if self._deliverer.busy:
+            if self.deliverer.busy:
                 timeout = min(timeout, 0.05)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=max(timeout, 0.01))

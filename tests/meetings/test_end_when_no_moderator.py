@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import uuid
 
-from sala.app import build_services
 from sala.clock import ManualClock
 from sala.config import Settings
 from sala.meetings.model import Role
 from sala.meetings.rules import EndReason
 from sala.meetings.service import JoinSpec
+from sala.services import build_services
 from tests.conftest import Api
 from tests.xmlutil import field, success
 

@@ -8,13 +8,13 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from sala.app import Services, build_services
 from sala.clock import ManualClock
 from sala.config import Settings
 from sala.meetings.model import Role
 from sala.meetings.reaper import Reaper
 from sala.meetings.rules import EndReason, LifecycleState, due_reason
 from sala.meetings.service import CreateSpec, JoinSpec
+from sala.services import Services, build_services
 
 
 @pytest.fixture

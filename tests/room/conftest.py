@@ -18,8 +18,9 @@ import uvicorn
 import websockets
 from websockets.asyncio.client import ClientConnection
 
-from sala.app import Services, build_app
+from sala.app import build_app
 from sala.config import Settings
+from sala.services import Services
 from tests.conftest import free_port
 
 

@@ -319,9 +319,10 @@ async def test_send_chat_message_appears_live_and_welcome_is_sanitized(
 
 
 async def test_after_a_restart_people_who_do_not_come_back_are_marked_left(settings) -> None:  # type: ignore[no-untyped-def]
-    from sala.app import build_app, build_services
+    from sala.app import build_app
     from sala.meetings.model import Role
     from sala.meetings.specs import CreateSpec, JoinSpec
+    from sala.services import build_services
 
     before = build_services(settings)
     await before.db.migrate()
