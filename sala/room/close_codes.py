@@ -25,5 +25,8 @@ class CloseCode(IntEnum):
     reconnect (it would only replace the newer one in turn)."""
     GONE = 4410
     """The meeting, or this participation in it, ended."""
+    MOVED = 4421
+    """Another front end owns this meeting's room now (room/ownership.py): the page asks where
+    to connect and reconnects at once."""
     TOO_MANY = 4429
     """Kept sending what was refused, or (re)connected too often."""

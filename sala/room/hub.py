@@ -4,6 +4,11 @@ A new room loads its chat history, whiteboard and shared notes (from their lates
 reset) from the meeting's event log, so a restart keeps them.
 The hub closes rooms when their meeting ends, whatever ended it (the end call, a moderator, a
 lifecycle rule), and hands chat from sendChatMessage to the room.
+
+In a cluster (room/ownership.py) the hub keeps the leases of its rooms, hands a room over when
+another front end took its meeting, and, since a room it builds may be a takeover from a front
+end that died, gives the people the database still counts as present a grace period to
+reconnect before marking them as left.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from sala.meetings.model import Meeting
 from sala.meetings.service import MeetingService
 from sala.meetings.sessions import end_user_sessions
 from sala.presentations.service import PRESENTATION_TOPIC, PROGRESS_TOPIC, PresentationService
+from sala.room.ownership import RoomOwnership
 from sala.room.room import Room
 from sala.store.db import Database
 
@@ -39,7 +45,12 @@ class RoomHub:
         ice_servers: Callable[[str], list[dict[str, Any]]] | None = None,
         presentations: PresentationService | None = None,
         recordings_root: Path | None = None,
+        ownership: RoomOwnership | None = None,
+        presence_grace_s: float = 60.0,
     ) -> None:
+        self.ownership = ownership
+        self._presence_grace_s = presence_grace_s
+        self._settling: set[asyncio.Task[int]] = set()
         self._media_engine = media_engine
         self._recordings_root = recordings_root
         self._presentations = presentations
@@ -55,6 +66,13 @@ class RoomHub:
         bus.subscribe(PUBLIC_CHAT_TOPIC, self._on_chat)
         bus.subscribe(PRESENTATION_TOPIC, self._on_presentation)
         bus.subscribe(PROGRESS_TOPIC, self._on_progress)
+
+    def load(self) -> dict[str, float]:
+        """What this node carries, for the cluster's registry."""
+        return {
+            "rooms": float(len(self._rooms)),
+            "participants": float(sum(len(r.participants) for r in self._rooms.values())),
+        }
 
     def get(self, meeting_id: str) -> Room | None:
         return self._rooms.get(meeting_id)
@@ -79,7 +97,25 @@ class RoomHub:
                 )
                 await self._load(room)
                 self._rooms[meeting.internal_id] = room
+                if self.ownership is not None:
+                    self._settle_later(meeting.internal_id)
             return room
+
+    def _settle_later(self, meeting_id: str) -> None:
+        task = asyncio.create_task(self.settle_presence(self._presence_grace_s, meeting_id))
+        self._settling.add(task)
+        task.add_done_callback(self._settling.discard)
+
+    def start(self) -> None:
+        """Keep this node's room leases (a cluster's front end)."""
+        if self.ownership is not None:
+            self.ownership.start(lambda: list(self._rooms), self.hand_over)
+
+    async def hand_over(self, meeting_id: str) -> None:
+        """Another front end owns `meeting_id` now: send this node's connections there."""
+        room = self._rooms.pop(meeting_id, None)
+        if room is not None:
+            await room.hand_over()
 
     async def _load(self, room: Room) -> None:
         async with self._db.read() as conn:
@@ -90,6 +126,8 @@ class RoomHub:
         if self._rooms.get(room.id) is room and not room.participants and not room.lobby:
             del self._rooms[room.id]
             await room.close("empty")
+            if self.ownership is not None:
+                await self.ownership.release(room.id)
 
     async def _on_ended(self, _topic: str, message: dict[str, Any]) -> None:
         room = self._rooms.pop(str(message["internal_id"]), None)
@@ -121,8 +159,16 @@ class RoomHub:
     async def release_stale_presence(self, grace_s: float) -> int:
         """After a restart, people the database still counts as present get `grace_s` to
         reconnect (their pages retry on their own); whoever does not is marked as left, so the
-        empty-meeting timer and the attendee lists are right again. Returns how many left."""
+        empty-meeting timer and the attendee lists are right again. Returns how many left.
+        A single process only: in a cluster the others' people are not stale."""
+        return await self.settle_presence(grace_s)
+
+    async def settle_presence(self, grace_s: float, meeting_id: str | None = None) -> int:
+        """Whoever the database counts as present (in `meeting_id`, or anywhere) and is not
+        connected here after `grace_s` is marked as left."""
         stale = await self._meetings.present_attendees()
+        if meeting_id is not None:
+            stale = [(m, u) for m, u in stale if m == meeting_id]
         if not stale:
             return 0
         await asyncio.sleep(grace_s)
@@ -131,11 +177,22 @@ class RoomHub:
             room = self._rooms.get(meeting_id)
             if room is not None and user_id in room.participants:
                 continue
+            if room is None and self.ownership is not None:
+                continue  # handed over meanwhile: its new owner settles it
             await self._meetings.user_disconnected(meeting_id, user_id)
             released += 1
         return released
 
     async def close_all(self) -> None:
+        for task in list(self._settling):
+            task.cancel()
+        if self.ownership is not None:
+            # A front end stopping (drained, upgraded): its meetings go on elsewhere.
+            rooms = list(self._rooms)
+            await self.ownership.stop(release=rooms)
+            for meeting_id in rooms:
+                await self.hand_over(meeting_id)
+            return
         for room in list(self._rooms.values()):
             await room.close("shutdown")
         self._rooms.clear()

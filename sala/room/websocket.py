@@ -15,6 +15,8 @@ import logging
 import re
 from urllib.parse import urlsplit
 
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from sala.api.admission import ROOMS
@@ -26,6 +28,7 @@ from sala.room.connection import Connection
 from sala.room.handoff import COOKIE
 from sala.room.hub import RoomHub
 from sala.room.limits import ConnectionLimits, Lease, Limited
+from sala.room.ownership import SINGLE_PROCESS_PATH
 from sala.room.room import Room
 
 log = logging.getLogger(__name__)
@@ -73,6 +76,12 @@ class RoomSocket:
             await websocket.close(code=CloseCode.UNAUTHENTICATED)
             return
         user_id = session.attendee.internal_user_id
+        ownership = self._hub.ownership
+        if ownership is not None and not await ownership.admit(session.meeting.internal_id):
+            # Another front end owns this meeting: the page asks /room/route and goes there.
+            await websocket.accept()
+            await _close(websocket, CloseCode.MOVED)
+            return
         if not self.limits.may_connect(user_id):
             # Accepted only to be closed: a browser sees a close code, never an HTTP status.
             await websocket.accept()
@@ -119,6 +128,22 @@ class RoomSocket:
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await asyncio.wait_for(writer, 5)
 
+    async def route(self, request: Request) -> Response:
+        """GET /room/route: the WebSocket path the page should use for its meeting (a node's
+        own path in a cluster, room/ownership.py). Asked before every (re)connection."""
+        token = request.cookies.get(COOKIE) or request.query_params.get("session", "")
+        try:
+            session = await self._sessions.room_session(token)
+        except InvalidSession:
+            return JSONResponse({"error": "no room session"}, status_code=401, headers=_NO_STORE)
+        ownership = self._hub.ownership
+        path = (
+            SINGLE_PROCESS_PATH
+            if ownership is None
+            else await ownership.route(session.meeting.internal_id)
+        )
+        return JSONResponse({"ws": path}, headers=_NO_STORE)
+
     async def _read(self, websocket: WebSocket, conn: Connection, room: Room, lease: Lease) -> None:
         while not conn.closed:
             try:
@@ -164,6 +189,7 @@ class RoomSocket:
             raise
 
 
+_NO_STORE = {"Cache-Control": "no-store"}
 _POINTER = re.compile(r'"type"\s*:\s*"pointer\.move"')
 """Tells a pointer move before parsing, to count it against its own budget."""
 _REF = re.compile(r'"ref"\s*:\s*"([^"\\]{1,64})"')

@@ -35,6 +35,10 @@ def signed_url(base: str, secret: str, call: str, params: dict[str, str]) -> str
 class RoomSocket:
     def __init__(self, ws: ClientConnection) -> None:
         self.ws = ws
+        self.base = ""
+        self.cookie = ""
+        self.deflate = True
+        self.welcome: dict[str, Any] = {}
         self.you: dict[str, Any] = {}
         self.received = 0
         self._waiting: dict[str, asyncio.Future[dict[str, Any]]] = {}
@@ -63,21 +67,31 @@ class RoomSocket:
         cookie = handoff.cookies.get("sala_room")
         if handoff.status_code != 303 or not cookie:
             raise RuntimeError(f"hand-off answered {handoff.status_code} without a room cookie")
-        ws = await websockets.connect(
-            base.replace("http://", "ws://") + "/room/ws",
-            additional_headers={"Cookie": f"sala_room={cookie}"},
-            open_timeout=30,
-            close_timeout=5,
-            ping_interval=None,
-            max_size=16 * 2**20,
-            compression="deflate" if deflate else None,
-        )
+        ws = await _open(http, base, cookie, deflate)
         socket = cls(ws)
-        first = socket.expect("welcome", "lobby.waiting")
-        await ws.send(json.dumps({"type": "hello", "version": 1}))
-        welcome = await asyncio.wait_for(first, 30)
-        socket.you = welcome.get("you") or {}
+        socket.base, socket.cookie, socket.deflate = base, cookie, deflate
+        await socket._hello()
         return socket
+
+    async def _hello(self) -> None:
+        first = self.expect("welcome", "lobby.waiting")
+        await self.ws.send(json.dumps({"type": "hello", "version": 1}))
+        welcome = await asyncio.wait_for(first, 30)
+        self.welcome = welcome
+        self.you = welcome.get("you") or {}
+
+    async def reconnect(self, http: httpx.AsyncClient) -> None:
+        """What the page does after its connection dropped: ask where the meeting lives now,
+        connect there and say hello again (waits for the welcome)."""
+        await self.close()
+        self.ws = await _open(http, self.base, self.cookie, self.deflate)
+        self._reader = asyncio.create_task(self._read())
+        self._pinger = asyncio.create_task(self._ping())
+        await self._hello()
+
+    @property
+    def closed(self) -> bool:
+        return self._reader.done()
 
     def expect(self, *types: str) -> asyncio.Future[dict[str, Any]]:
         """A future for the next message of one of these types (ask before causing it)."""
@@ -115,3 +129,20 @@ class RoomSocket:
             await self.ws.close()
         with contextlib.suppress(Exception):
             await asyncio.wait_for(self._reader, 10)
+
+
+async def _open(http: httpx.AsyncClient, base: str, cookie: str, deflate: bool) -> ClientConnection:
+    """The room WebSocket at the path /room/route names (a cluster node's own path)."""
+    path = "/room/ws"
+    answer = await http.get(f"{base}/room/route", headers={"Cookie": f"sala_room={cookie}"})
+    if answer.status_code == 200:
+        path = answer.json()["ws"]
+    return await websockets.connect(
+        base.replace("http://", "ws://") + path,
+        additional_headers={"Cookie": f"sala_room={cookie}"},
+        open_timeout=30,
+        close_timeout=5,
+        ping_interval=None,
+        max_size=16 * 2**20,
+        compression="deflate" if deflate else None,
+    )
