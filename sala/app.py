@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from starlette.applications import Starlette
@@ -21,8 +21,12 @@ from sala.api.calls import api_calls
 from sala.api.context import ApiContext
 from sala.api.endpoint import API_PREFIX, ApiEndpoint
 from sala.clock import Clock
+from sala.cluster.membership import Membership
 from sala.config import Settings
+from sala.events.bus import Bus
 from sala.events.outbox import prepare_outbox
+from sala.events.process import WORKER_WAKE_TOPIC, WakeCoalescer, WorkerProcess
+from sala.metrics import Metrics
 from sala.recordings.playback import STATIC_DIR as PLAYER_DIR
 from sala.recordings.playback import Playback
 from sala.recordings.protection import playback_access
@@ -78,6 +82,18 @@ class SalaApp(Starlette):
         await super().__call__(scope, receive, send)
 
 
+def _publisher(bus: Bus) -> Callable[[bytes], None]:
+    """Wake-ups for a cluster's workers, sent on the bus (WakeCoalescer's `send`)."""
+    pending: set[asyncio.Task[None]] = set()
+
+    def send(wake: bytes) -> None:
+        task = asyncio.create_task(bus.publish(WORKER_WAKE_TOPIC, {"wake": wake.decode()}))
+        pending.add(task)
+        task.add_done_callback(pending.discard)
+
+    return send
+
+
 async def _too_large(_: Request, exc: Exception) -> Response:
     return PlainTextResponse(str(exc), status_code=413)
 
@@ -89,9 +105,13 @@ def build_app(
     run_reaper: bool = True,
     run_workers: bool = True,
     worker_process: bool = False,
+    role: str = "all",
 ) -> Starlette:
     """`worker_process`: deliver webhooks and callbacks from a `sala worker` child process (what
-    `sala serve` does) instead of a task in this process (tests, embedding)."""
+    `sala serve` does) instead of a task in this process (tests, embedding). `role`
+    "frontend": a cluster's front end, which leaves that work and the reaper to the cluster's
+    workers and wakes them through the bus."""
+    front_end_only = role == "frontend"
     services = build_services(settings, clock)
     ctx = ApiContext(
         settings=settings,
@@ -117,10 +137,14 @@ def build_app(
         playback_access(settings, services.clock),
     )
 
+    metrics = Metrics(
+        services,
+        settings.metrics_token.get_secret_value() if settings.metrics_token else None,
+        lambda: socket.limits.connected,
+    )
+
     async def health(_: Request) -> Response:
         return JSONResponse({"status": "ok"})
-
-    from sala.events.process import WorkerProcess
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
@@ -128,18 +152,37 @@ def build_app(
         await prepare_outbox(services.db, services.outbox)
         await services.media.start()
         await services.presentations.resume()
-        if run_reaper:
+        cluster = services.base.cluster
+        if run_reaper and not front_end_only:
             services.reaper.start()
         worker: WorkerProcess | None = None
-        if run_workers and worker_process:
+        if front_end_only:
+            wake_cluster = WakeCoalescer(_publisher(services.bus), services.hooks)
+            services.bus.tap(wake_cluster.on_bus)
+        elif run_workers and worker_process:
             worker = WorkerProcess(services.hooks, settings.base_url)
             await worker.start()
-            services.bus.subscribe("*", worker.wakes.on_bus)
+            services.bus.tap(worker.wakes.on_bus)
         elif run_workers:
             services.events.start()
             services.pipeline.start()
+        membership: Membership | None = None
+        if cluster is not None:
+            membership = Membership(
+                cluster.registry,
+                cluster.node_id,
+                "frontend",
+                f"http://{settings.host}:{settings.port}",
+                services.rooms.load,
+            )
+            membership.start()
+            services.rooms.start()
+        # A single process owns every meeting: whoever has not reconnected after a restart
+        # left. In a cluster the hub settles each meeting it takes over instead.
         recovery = asyncio.create_task(
             services.rooms.release_stale_presence(settings.reconnect_grace_after_restart_seconds)
+            if cluster is None
+            else asyncio.sleep(0)
         )
         try:
             yield
@@ -152,14 +195,13 @@ def build_app(
             if worker is not None:
                 await worker.stop()
             await services.rooms.close_all()
+            if membership is not None:
+                await membership.stop()
             await services.media.stop()
             await services.presentations.close()
             await services.events.stop()
             await services.pipeline.stop()
-            await services.http.aclose()
-            await services.db.dispose()
-            if services.outbox is not services.db:
-                await services.outbox.dispose()
+            await services.base.close()
 
     routes: list[BaseRoute] = []
     if settings.demo:
@@ -185,6 +227,9 @@ def build_app(
             *routes,
             Route("/room/join", handoff.join, methods=["GET"]),
             WebSocketRoute("/room/ws", socket.handle),
+            # The same endpoint under this node's own path, which a cluster's proxy routes here.
+            WebSocketRoute("/n/{node}/room/ws", socket.handle),
+            Route("/room/route", socket.route, methods=["GET"]),
             Route("/room/slides/{presentation}/{page:int}", slides.page, methods=["GET"]),
             Route("/room/documents/{presentation}", slides.download, methods=["GET"]),
             Route("/room/upload", slides.upload, methods=["POST"]),
@@ -210,6 +255,7 @@ def build_app(
             ),
             Mount("/playback/static", StaticFiles(directory=PLAYER_DIR), name="playback-static"),
             Route("/health", health, methods=["GET"]),
+            Route("/metrics", metrics.endpoint, methods=["GET"]),
         ],
         lifespan=lifespan,
         middleware=[Middleware(GZipMiddleware, minimum_size=1024)],

@@ -29,6 +29,11 @@ def _banner(settings: Settings) -> str:
     )
 
 
+ROLES = ("all", "frontend", "worker", "media")
+"""`sala serve --role`: everything in one process (with its worker child), or one part of a
+cluster (docs/deployment.md)."""
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -37,10 +42,34 @@ def cmd_serve(args: argparse.Namespace) -> int:
     settings = _settings(args)
     setup_logging(settings)
     prepare_data_dir(settings)
+    role = args.role
+    if role != "all" and not settings.redis_url:
+        raise ConfigError(
+            f"--role {role} runs one part of a cluster: set SALA_REDIS_URL (and a PostgreSQL "
+            "SALA_DATABASE_URL), or run `sala serve` alone for everything in one process"
+        )
+    if role != "all" and settings.sqlalchemy_url.startswith("sqlite"):
+        raise ConfigError(
+            f"--role {role}: a cluster shares one PostgreSQL database; SALA_DATABASE_URL is SQLite"
+        )
+    if role == "worker":
+        from sala.worker import run_worker
+
+        asyncio.run(run_worker(settings, standalone=True))
+        return 0
+    if role == "media":
+        from sala.media.agent import run_media_node
+
+        asyncio.run(run_media_node(settings))
+        return 0
     # stdout, not the log (stderr): the console shows the secret as `bbb-conf --secret` does.
     print(_banner(settings), flush=True)
     config = uvicorn.Config(
-        build_app(settings, worker_process=settings.delivery_worker_process),
+        build_app(
+            settings,
+            worker_process=settings.delivery_worker_process,
+            role=role,
+        ),
         host=settings.host,
         port=settings.port,
         # uvicorn's loggers keep no handlers of their own: they go through the redacting one.
@@ -135,6 +164,16 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 1 if problems else 0
 
 
+def cmd_status(args: argparse.Namespace) -> int:
+    """The service at a glance: its nodes (in a cluster) with their load, its live meetings
+    with the front end and media node each is on."""
+    from sala.status import cluster_status
+
+    settings = _settings(args)
+    print(asyncio.run(cluster_status(settings, drain=args.drain, undrain=args.undrain)), end="")
+    return 0
+
+
 def cmd_recordings(args: argparse.Namespace) -> int:
     """Operators' view of recordings: list them with their pipeline state, reprocess, delete."""
     from sala.services import build_services
@@ -185,6 +224,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve = sub.add_parser("serve", help="run the server")
     serve.add_argument("--host", help="address to listen on (SALA_HOST)")
     serve.add_argument("--port", type=int, help="port to listen on (SALA_PORT)")
+    serve.add_argument(
+        "--role",
+        choices=ROLES,
+        default="all",
+        help="all (default): the whole service in one process; frontend, worker or media: one "
+        "part of a cluster sharing PostgreSQL and Redis (docs/deployment.md)",
+    )
     serve.set_defaults(func=cmd_serve)
     sub.add_parser("secret", help="print the API URL and shared secret").set_defaults(
         func=cmd_secret
@@ -192,6 +238,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     sub.add_parser("check", help="verify configuration and dependencies").set_defaults(
         func=cmd_check
     )
+    status = sub.add_parser(
+        "status", help="show the cluster: nodes, their load, meetings and where they run"
+    )
+    status.add_argument("--drain", metavar="NODE", help="stop placing new meetings on NODE")
+    status.add_argument("--undrain", metavar="NODE", help="place meetings on NODE again")
+    status.set_defaults(func=cmd_status)
     sub.add_parser("migrate", help="upgrade the database schema").set_defaults(func=cmd_migrate)
     sub.add_parser(
         "worker", help="deliver webhooks and callbacks (sala serve starts one itself)"

@@ -68,6 +68,15 @@ class Settings(BaseSettings):
     the API's write lock; with PostgreSQL, the main database."""
     log_level: str = "info"
 
+    # --- several processes, one service (issue 15) ------------------------------------------
+    redis_url: str | None = None
+    """Redis or Valkey carrying the bus between sala processes, their registry (heartbeats) and
+    the leases of which process owns which meeting: redis://[:password@]host[:port][/db],
+    rediss:// for TLS, unix:///path. Unset: one process, the in-process bus, no Redis."""
+    node_id: str | None = None
+    """This process's name in the cluster (the registry, lease holders, CLIENT LIST). Unique
+    per process. Default: `<host name>:<port>`."""
+
     # --- Recordings -------------------------------------------------------------------------
     recordings_dir: Path | None = None
     """Where recordings live: what Janus captured, and the playback files made from it
@@ -145,6 +154,8 @@ class Settings(BaseSettings):
     """When set, the demo asks for it before creating a meeting."""
 
     # --- webhooks and callbacks --------------------------------------------------------------
+    metrics_token: SecretStr | None = None
+    """Bearer token for GET /metrics (Prometheus); unset, the endpoint answers 404."""
     delivery_worker_process: bool = True
     """`sala serve` delivers webhooks and callbacks from a child `sala worker` process, so
     delivery never takes CPU from the API. False: a task in the server process."""

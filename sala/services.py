@@ -12,8 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sala.clock import Clock, SystemClock
+from sala.cluster.wiring import Cluster, open_cluster
 from sala.config import Settings
-from sala.events.bus import Bus, InProcessBus
+from sala.events.bus import InProcessBus, TappedBus
 from sala.events.delivery import Deliverer, DeliverySettings
 from sala.events.destinations import DestinationPolicy
 from sala.events.fanout import Fanout, FanoutSettings
@@ -33,6 +34,7 @@ from sala.presentations.service import PresentationService
 from sala.recordings.pipeline import RecordingPipeline
 from sala.recordings.store import RecordingStore
 from sala.room.hub import RoomHub
+from sala.room.ownership import RoomOwnership
 from sala.store.db import Database
 
 
@@ -45,7 +47,7 @@ class Foundation:
     db: Database
     outbox: Database
     """The webhook outbox: on SQLite a file of its own, else `db` itself (events/outbox.py)."""
-    bus: Bus
+    bus: TappedBus
     meetings: MeetingService
     sessions: RoomSessions
     hooks: HookStore
@@ -53,8 +55,12 @@ class Foundation:
     http: OutboundHttp
     """Webhooks, callbacks and document downloads: connects only to what `destinations`
     approved."""
+    cluster: Cluster | None
+    """Redis-backed bus, registry and directories when `redis_url` is set; else None."""
 
     async def close(self) -> None:
+        if self.cluster is not None:
+            await self.cluster.close()
         await self.http.aclose()
         await self.db.dispose()
         if self.outbox is not self.db:
@@ -65,7 +71,8 @@ def build_foundation(settings: Settings, clock: Clock | None = None) -> Foundati
     clock = clock or SystemClock()
     db = Database(settings.sqlalchemy_url)
     outbox = open_outbox(db, settings.outbox_sqlalchemy_url)
-    bus = InProcessBus()
+    cluster = open_cluster(settings)
+    bus = TappedBus(cluster.bus if cluster is not None else InProcessBus())
     defaults = _lifecycle_defaults(settings)
     cache = LiveMeetingCache(bus) if settings.read_cache else None
 
@@ -85,6 +92,7 @@ def build_foundation(settings: Settings, clock: Clock | None = None) -> Foundati
             allow=settings.csv(settings.webhook_allow), deny=settings.csv(settings.webhook_deny)
         ),
         http=OutboundHttp(max_connections=settings.webhook_concurrency * 2),
+        cluster=cluster,
     )
 
 
@@ -174,7 +182,7 @@ class Services:
     clock: Clock
     db: Database
     outbox: Database
-    bus: Bus
+    bus: TappedBus
     meetings: MeetingService
     sessions: RoomSessions
     history: MeetingHistory
@@ -220,6 +228,12 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         media.ice.for_user,
         presentations,
         settings.recordings_root,
+        ownership=(
+            RoomOwnership(base.cluster.rooms, base.cluster.node_id, base.cluster.registry)
+            if base.cluster is not None
+            else None
+        ),
+        presence_grace_s=settings.reconnect_grace_after_restart_seconds,
     )
     return Services(
         settings=settings,

@@ -18,6 +18,7 @@ import stat
 import sys
 from typing import Any
 
+from sala.cluster.membership import Membership
 from sala.config import Settings
 from sala.events.outbox import prepare_outbox
 from sala.events.process import POLL_S, WORKER_WAKE_TOPIC
@@ -45,10 +46,14 @@ async def run_worker(settings: Settings, *, standalone: bool = False) -> None:
     worker = services.events
     worker.start()
     services.pipeline.start()
+    membership: Membership | None = None
     if standalone:
         # In one process the front end's own reaper does this; a cluster's front ends leave
         # it to the workers (several may run it: its updates are conditional).
         services.reaper.start()
+    if standalone and base.cluster is not None:
+        membership = Membership(base.cluster.registry, base.cluster.node_id, "worker", "")
+        membership.start()
 
     async def woken(_topic: str, message: dict[str, Any]) -> None:
         worker.poke(outbox_changed="o" in str(message.get("wake", "")))
@@ -73,6 +78,8 @@ async def run_worker(settings: Settings, *, standalone: bool = False) -> None:
         await worker.stop()
         await services.pipeline.stop()
         await services.reaper.stop()
+        if membership is not None:
+            await membership.stop()
         await base.close()
 
 

@@ -1,7 +1,8 @@
 """The internal event bus: how one part of sala tells the others that something changed.
 
 Messages are published after the change is committed. The in-process bus serves one sala
-process; a Redis-backed bus with the same interface will connect several.
+process; the Redis-backed one (cluster/redis_bus.py) connects several. A `TappedBus` around
+either also tells taps what this process published (how a front end wakes its workers).
 """
 
 from __future__ import annotations
@@ -49,3 +50,26 @@ class InProcessBus:
                 self._handlers[topic].remove(handler)
 
         return unsubscribe
+
+
+class TappedBus:
+    """A bus that also hands every message published through it to its taps: the changes made
+    in this process, as opposed to everything the bus carries from other processes."""
+
+    def __init__(self, inner: Bus) -> None:
+        self.inner = inner
+        self._taps: list[Handler] = []
+
+    def tap(self, handler: Handler) -> None:
+        self._taps.append(handler)
+
+    async def publish(self, topic: str, message: dict[str, Any]) -> None:
+        await self.inner.publish(topic, message)
+        for tap in self._taps:
+            try:
+                await tap(topic, message)
+            except Exception:
+                log.exception("bus tap failed on %s", topic)
+
+    def subscribe(self, topic: str, handler: Handler) -> Callable[[], None]:
+        return self.inner.subscribe(topic, handler)
