@@ -175,6 +175,11 @@ class ConnectionLimits:
         self._leases: dict[Connection, Lease] = {}
         self._admitted = 0
 
+    @property
+    def connected(self) -> int:
+        """Room connections open in this process now."""
+        return len(self._leases)
+
     def may_connect(self, user_id: str) -> bool:
         """Whether this user may open one more connection now (USER_CONNECTS)."""
         return self._connects.take(user_id)
