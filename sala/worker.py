@@ -19,6 +19,7 @@ import sys
 from typing import Any
 
 from sala.cluster.membership import Membership
+from sala.cluster.orphans import OrphanSweeper
 from sala.config import Settings
 from sala.events.outbox import prepare_outbox
 from sala.events.process import POLL_S, WORKER_WAKE_TOPIC
@@ -47,6 +48,7 @@ async def run_worker(settings: Settings, *, standalone: bool = False) -> None:
     worker.start()
     services.pipeline.start()
     membership: Membership | None = None
+    orphans: OrphanSweeper | None = None
     if standalone:
         # In one process the front end's own reaper does this; a cluster's front ends leave
         # it to the workers (several may run it: its updates are conditional).
@@ -54,6 +56,10 @@ async def run_worker(settings: Settings, *, standalone: bool = False) -> None:
     if standalone and base.cluster is not None:
         membership = Membership(base.cluster.registry, base.cluster.node_id, "worker", "")
         membership.start()
+        orphans = OrphanSweeper(
+            base.meetings, base.cluster.rooms, settings.reconnect_grace_after_restart_seconds
+        )
+        orphans.start()
 
     async def woken(_topic: str, message: dict[str, Any]) -> None:
         worker.poke(outbox_changed="o" in str(message.get("wake", "")))
@@ -80,6 +86,8 @@ async def run_worker(settings: Settings, *, standalone: bool = False) -> None:
         await services.reaper.stop()
         if membership is not None:
             await membership.stop()
+        if orphans is not None:
+            await orphans.stop()
         await base.close()
 
 
