@@ -39,6 +39,13 @@ async def person(
     return Person(name, cookie, client)
 
 
+async def settled(*people: Person) -> None:
+    """Everything these people sent so far was handled (each connection is read in order)."""
+    for who in people:
+        await who.client.send({"type": "ping", "ref": "settled"})
+        await who.client.expect_reply("settled")
+
+
 def users(welcome: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {u["name"]: u for u in welcome["users"]}
 
@@ -69,6 +76,7 @@ async def test_hands_away_and_reactions_come_back(settings: Settings) -> None:
         await fay.client.send({"type": "away.set", "away": True})
         await fay.client.send({"type": "leave"})
         await ada.client.expect("user.left", user=fay.client.me)
+        await settled(bea, cyd, eve)
         shown = users(await ada.reconnect(before))
         assert (shown["Bea"]["hand"], shown["Cyd"]["away"], shown["Eve"]["reaction"]) == (
             True,
@@ -228,27 +236,33 @@ async def test_everything_as_it_was(settings: Settings) -> None:
             {"type": "draw.add", "presentation": current, "page": 1, "shape": shape("s1")},
             {"type": "presentation.zoom", "x": 0.5, "y": 0.5, "w": 0.5, "h": 0.5},
             {"type": "poll.start", "kind": "TF", "question": "Sky is blue?"},
-            {"type": "ping", "ref": "done"},
         ):
             await ada.client.send(message)
-        await ada.client.expect_reply("done")
+        await settled(ada)
         poll = (await bea.client.expect("poll.started"))["poll"]
         await bea.client.send({"type": "poll.answer", "poll": poll["id"], "choices": [0]})
         results_were = await ada.client.expect("poll.results", where=lambda m: m["responders"])
         await bea.client.send({"type": "hand.set", "raised": True})
         await cyd.client.send({"type": "away.set", "away": True})
         await cyd.client.send({"type": "reaction.set", "emoji": "🎉"})
-        await cyd.client.send({"type": "ping", "ref": "done"})
-        await cyd.client.expect_reply("done")
-        await bea.client.send({"type": "ping", "ref": "done"})
-        await bea.client.expect_reply("done")
+        await settled(bea, cyd)
 
         was: dict[str, dict[str, Any]] = {}
         for who in (ada, bea, cyd):
             was[who.name] = comparable(await who.reconnect(before))
         lobby_was = await (await RoomClient.open(before, gil_cookie)).expect("lobby.waiting")
-    assert lobby_was["message"] == "Back in five"
-    assert users(was["Ada"])["Bea"]["hand"] and users(was["Ada"])["Cyd"]["away"]
+    # What there is to compare: every piece was in the old room's welcomes.
+    ada_was = was["Ada"]
+    assert ada_was["meeting"]["pushedLayout"] == "VIDEO_FOCUS" and ada_was["meeting"]["recording"]
+    assert ada_was["locks"]["disablePrivateChat"] and ada_was["multiUserWhiteboard"]
+    assert [m["text"] for m in ada_was["chat"]] == ["Welcome, all"]
+    assert [s["id"] for s in ada_was["annotations"]["1"]] == ["s1"] and ada_was["view"]["w"] == 0.5
+    assert [g["name"] for g in ada_was["lobby"]] == ["Gil"] and lobby_was[
+        "message"
+    ] == "Back in five"
+    assert users(ada_was)["Bea"]["hand"] and users(ada_was)["Cyd"]["away"]
+    assert users(ada_was)["Cyd"]["reaction"] == "🎉"
+    assert (was["Bea"]["poll"], was["Cyd"]["poll"]) == (None, poll)
 
     async with serve_room(settings, clock) as after:
         # The guest's page and everybody's reconnect; then each opens one more connection, so
