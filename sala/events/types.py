@@ -60,6 +60,12 @@ POLL_VOTE = "poll-responded"
 RECORDING_STARTED = "meeting-recording-started"
 RECORDING_STOPPED = "meeting-recording-stopped"
 
+# Room state only: logged so that a room rebuilt from the log (another process taking the meeting
+# over, a restart) shows what the old one did. No webhook (mapping.py maps none of them).
+POLL_STOPPED = "poll-stopped"  # data: {"poll": {"id"}}; answers closed, not yet published
+POLL_PUBLISHED = "poll-published"  # data: {"poll": {"id"}}; the result went to everybody
+AWAY_CHANGED = "user-away-changed"  # data: {"away": bool}
+
 # Recording pipeline steps (data: record_id, success, step_time, workflow...), mapped 1:1.
 RAP_PREFIX = "rap-"
 RAP_ARCHIVE_STARTED = "rap-archive-started"

@@ -1,7 +1,9 @@
 """The rooms of this process: one Room per meeting with connections here, made on demand.
 
-A new room loads its chat history, whiteboard and shared notes (from their latest snapshot or
-reset) from the meeting's event log, so a restart keeps them.
+A new room rebuilds its state (chat, whiteboard, shared notes from their latest snapshot or
+reset, polls, zoom, hands, reactions and away, recording marks) from the meeting's event log, so
+a restart, or another process taking the meeting over, keeps them; the rest of what people see is
+in the store (settings, attendees, presentations).
 The hub closes rooms when their meeting ends, whatever ended it (the end call, a moderator, a
 lifecycle rule), and hands chat from sendChatMessage to the room.
 

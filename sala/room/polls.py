@@ -4,7 +4,8 @@ sees results live and publishes them to everybody.
 The room holds at most one poll at a time. Each start and each answer is appended to the
 meeting's log in bbb-webhooks' shape (`poll-started` with `poll.answers` [{id, key}],
 `poll-responded` with `poll.answerIds`), which webhooks, the analytics callback (`polls`,
-`poll_votes`) and recordings read.
+`poll_votes`) and recordings read; stopping and publishing are logged too (`poll-stopped`,
+`poll-published`, no webhooks), so a room rebuilt from the log has the same poll (`from_log`).
 """
 
 from __future__ import annotations
@@ -52,6 +53,27 @@ class Poll:
         else:
             answers = PRESET_ANSWERS[kind]
         return cls(str(uuid.uuid4()), question.strip(), kind, answers, anonymous, multiple)
+
+    @classmethod
+    def from_log(cls, started: dict[str, Any]) -> Poll:
+        """The poll a `poll-started` event's data describes, open and unanswered."""
+        poll = started["poll"]
+        return cls(
+            str(poll["id"]),
+            str(poll.get("question", "")),
+            str(started.get("kind", "custom")),
+            [str(a["key"]) for a in poll.get("answers", [])],
+            bool(started.get("anonymous")),
+            bool(started.get("multiple")),
+        )
+
+    def answered(self, user_id: str, name: str, answer: dict[str, Any]) -> None:
+        """A `poll-responded` event's answer (as `log_answer` made it), taken as it was."""
+        if self.typed:
+            self.votes[user_id] = str(answer.get("text", ""))
+        else:
+            self.votes[user_id] = [int(n) for n in answer["poll"].get("answerIds", [])]
+        self.names[user_id] = name
 
     @property
     def typed(self) -> bool:

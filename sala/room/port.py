@@ -9,12 +9,13 @@ table built from those routes, and the fan-out. Features import this module, nev
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
 from pydantic import BaseModel
 
+from sala.events.log import MeetingEvent
 from sala.meetings.model import Attendee, Meeting, Role
 from sala.meetings.policy import MeetingPolicy
 from sala.room import protocol as p
@@ -89,6 +90,15 @@ def route(
 ) -> tuple[type[BaseModel], Route]:
     """One entry of a feature's routes: the handler is typed for the message it receives."""
     return kind, Route(handler, locked)
+
+
+class Replays(Protocol):
+    """A feature whose state a room rebuilds from the meeting's event log when it starts (after
+    a restart, or in the process taking the meeting over from one that died)."""
+
+    def replay(self, events: Sequence[MeetingEvent]) -> None:
+        """Every event of the meeting, in order; called once, before anybody is seated."""
+        ...
 
 
 class RoomPort(Protocol):

@@ -52,7 +52,7 @@ from sala.room.features.status import Status
 from sala.room.markup import sanitize
 from sala.room.media import RoomMedia
 from sala.room.notes_room import RoomNotes
-from sala.room.port import Participant, Refused, Route, Routes, route
+from sala.room.port import Participant, Refused, Replays, Route, Routes, route
 
 log = logging.getLogger(__name__)
 
@@ -120,6 +120,16 @@ class Room:
             end_meeting=meetings.end_by_internal_id,
             end_sessions=end_sessions,
         )
+        self._replays: tuple[Replays, ...] = (
+            self.chat,
+            self.status,
+            self.presenting,
+            self.drawing,
+            self.polls,
+            self.notes,
+            self.marks,
+        )
+        """What the features rebuild from the log when the room starts (`replay`)."""
         self._routes = _table(
             dict(
                 [
@@ -242,12 +252,12 @@ class Room:
             participant.attendee = fresh
 
     def replay(self, events: Sequence[MeetingEvent]) -> None:
-        """A room starting (after a restart, or for a meeting's first connection here) takes its
-        chat, whiteboard, notes and recording marks from the meeting's log."""
-        self.notes.replay(events)
-        self.drawing.replay(events)
-        self.marks.replay(events)
-        self.chat.replay(events)
+        """A room starting (after a restart, for a meeting's first connection here, or taking
+        the meeting over from a process that went) rebuilds its features' state from the
+        meeting's log: each feature replays its own events (docs/protocol.md, "What a room
+        rebuilds")."""
+        for feature in self._replays:
+            feature.replay(events)
 
     # ---------------------------------------------------------------------- connections --
     async def attach(self, conn: Connection) -> None:
@@ -280,8 +290,8 @@ class Room:
                 await self._meetings.user_connected(self.id, user_id)
             participant = Participant(conn.attendee)
             self.participants[user_id] = participant
-            if conn.attendee.role is Role.MODERATOR and not self.presenting.presenters():
-                await self.presenting.assign(user_id)
+            self.status.seated(participant)
+            await self.presenting.seated(participant)
             if pending is None:
                 await self.broadcast({"type": "user.joined", "user": participant.view()})
             await self.marks.joined(participant)
@@ -291,6 +301,7 @@ class Room:
             pending.cancel()
         participant.connections.add(conn)
         conn.send({**self._welcome(participant), **await self.presenting.state()})
+        self.polls.seated(conn, participant)
 
     async def detach(self, conn: Connection) -> None:
         async with self._lock:

@@ -23,3 +23,14 @@ def test_edits_deletes_reactions_and_clears_are_not_webhooks() -> None:
         (types.WHITEBOARD_UPDATED, {"presentation": "p", "page": 1, "shape": {}}),
     ):
         assert map_event(event(kind, data), {}, None) is None, kind
+
+
+def test_room_state_kept_for_a_takeover_is_not_a_webhook() -> None:
+    """Poll stops and publications and `away` are logged so that another process can rebuild
+    the room; BBB's webhooks have no such events, so receivers see nothing new."""
+    for kind, data in (
+        (types.POLL_STOPPED, {"poll": {"id": "p_1"}}),
+        (types.POLL_PUBLISHED, {"poll": {"id": "p_1"}}),
+        (types.AWAY_CHANGED, {"away": True}),
+    ):
+        assert map_event(event(kind, data), {}, None) is None, kind

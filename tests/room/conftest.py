@@ -19,6 +19,7 @@ import websockets
 from websockets.asyncio.client import ClientConnection
 
 from sala.app import build_app
+from sala.clock import Clock
 from sala.config import Settings
 from sala.services import Services
 from tests.conftest import free_port
@@ -159,11 +160,12 @@ class RoomClient:
 
 
 @contextlib.asynccontextmanager
-async def serve_room(settings: Settings) -> AsyncIterator[RoomServer]:
-    """sala with these settings on a free loopback port, in this event loop."""
+async def serve_room(settings: Settings, clock: Clock | None = None) -> AsyncIterator[RoomServer]:
+    """sala with these settings on a free loopback port, in this event loop (on `clock`, if
+    given, else the system's)."""
     port = free_port()
     settings = settings.model_copy(update={"public_url": f"http://127.0.0.1:{port}"})
-    app = build_app(settings, run_reaper=False)
+    app = build_app(settings, clock=clock, run_reaper=False)
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
     )

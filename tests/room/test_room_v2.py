@@ -123,10 +123,11 @@ async def test_status_clear_resets_everyone(room_server: RoomServer) -> None:
     assert live is not None
     async with room_server.services.db.read() as conn:
         events = await read_all_events(conn, live.internal_id)
-    logged = [(e.type, e.user_id, e.data) for e in events[-2:]]
+    logged = [(e.type, e.user_id, e.data) for e in events[-3:]]
     assert logged == [
         ("user-raise-hand-changed", bea.me, {"raised": False}),
         ("user-emoji-changed", bea.me, {"emoji": "none"}),
+        ("user-away-changed", cyd.me, {"away": False}),
     ]
 
 

@@ -4,19 +4,32 @@ Owns the running poll (room/polls.py is the poll itself), `poll.start`, `poll.an
 `poll.stop` and `poll.publish`, and the poll part of the welcome. The presenter sees results as
 they come; a published result also goes on the current slide (features/drawing.py).
 disabledFeatures `polls` turns it off.
+
+Starts, answers, stops and publishes are logged, and a room starting replays them: an open poll
+keeps its votes (who answered cannot answer again), a stopped one can still be published, and a
+presenter who (re)connects gets the live results after their welcome.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from sala.events import types
+from sala.events.log import MeetingEvent
 from sala.meetings.policy import Feature
 from sala.room import protocol as p
 from sala.room.connection import Connection
 from sala.room.polls import Poll, PollError
 from sala.room.port import Participant, Refused, RoomPort, Routes, route
+
+_ENDS_AND_VOTES = frozenset({types.POLL_VOTE, types.POLL_STOPPED, types.POLL_PUBLISHED})
+
+
+def _poll_id(event: MeetingEvent) -> object:
+    """The poll a vote, stop or publish is about (bbb-webhooks' `poll.id`)."""
+    poll = event.data.get("poll")
+    return poll.get("id") if isinstance(poll, dict) else None
 
 
 class Polls:
@@ -40,6 +53,32 @@ class Polls:
                 route(p.PollPublish, self.end),
             ]
         )
+
+    def replay(self, events: Sequence[MeetingEvent]) -> None:
+        names: dict[str, str] = {}
+        """Who answered, by name (the presenter's results show them): from the registrations."""
+        poll: Poll | None = None
+        for event in events:
+            kind = event.type
+            if kind == types.USER_REGISTERED and event.user_id:
+                names[event.user_id] = str(event.data.get("name", ""))
+            elif kind == types.POLL_STARTED:
+                poll = Poll.from_log(event.data)
+            elif poll is None or kind not in _ENDS_AND_VOTES or _poll_id(event) != poll.id:
+                continue
+            elif kind == types.POLL_VOTE and event.user_id:
+                poll.answered(event.user_id, names.get(event.user_id, ""), event.data)
+            elif kind == types.POLL_STOPPED:
+                poll.open = False
+            elif kind == types.POLL_PUBLISHED:
+                poll = None
+        self.poll = poll
+
+    def seated(self, conn: Connection, me: Participant) -> None:
+        """A presenter arriving (a reload, a reconnect after a takeover) sees the live results
+        of the poll they run, as they did before."""
+        if self.poll is not None and me.attendee.is_presenter:
+            conn.send({"type": "poll.results", **self.poll.results()})
 
     def welcome(self, user_id: str) -> dict[str, Any] | None:
         """The open poll, for someone who has not answered it yet."""
@@ -101,6 +140,7 @@ class Polls:
             raise Refused("not_found", "No poll is running", ref)
         poll.open = False
         if isinstance(message, p.PollStop):
+            await self._room.log(me, types.POLL_STOPPED, {"poll": {"id": poll.id}})
             await self._room.broadcast({"type": "poll.ended", "poll": poll.id, "ref": ref})
             return
         await self._room.broadcast(
@@ -114,4 +154,5 @@ class Polls:
             }
         )
         self.poll = None
+        await self._room.log(me, types.POLL_PUBLISHED, {"poll": {"id": poll.id}})
         await self._published(me, poll)

@@ -5,14 +5,21 @@ Owns `user.presenter` (moderators hand the role over; the first moderator to arr
 presenter's view of the page, and the presentation part of the welcome and of
 `presentation.updated`. The documents themselves are PresentationService's; the annotations
 are the whiteboard's (features/drawing.py). disabledFeatures `presentation` turns it all off.
+
+Which document is current and its page are the store's; who presents is the attendees'
+(`is_presenter`); the zoom is replayed from the log when a room starts. A room starting after
+another process went (a takeover) gives the role to an arriving moderator only if nobody the
+store still counts as present has it: the presenter may simply not have reconnected yet.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from sala.events import types
+from sala.events.log import MeetingEvent
+from sala.meetings.model import Role
 from sala.meetings.policy import Feature
 from sala.presentations.service import PresentationService
 from sala.room import protocol as p
@@ -54,9 +61,27 @@ class Presenting:
             ]
         )
 
+    def replay(self, events: Sequence[MeetingEvent]) -> None:
+        """The presenter's zoom: the last one since the page or the document last changed."""
+        for event in events:
+            if event.type == types.ZOOM_CHANGED:
+                self.view = {k: float(event.data[k]) for k in WHOLE_PAGE}
+            elif event.type in (types.PAGE_CHANGED, types.PRESENTATION_CHANGED):
+                self.view = dict(WHOLE_PAGE)
+
     # ------------------------------------------------------------------------ presenter --
     def presenters(self) -> list[str]:
         return [q.user_id for q in self._room.everyone() if q.attendee.is_presenter]
+
+    async def seated(self, me: Participant) -> None:
+        """The first moderator in becomes presenter, unless somebody has the role already:
+        seated here, or present in the store's view of the meeting (after a takeover, the
+        presenter may not have reconnected yet)."""
+        if me.attendee.role is not Role.MODERATOR or self.presenters():
+            return
+        if any(a.is_presenter for a in self._room.meeting.attendees):
+            return
+        await self.assign(me.user_id)
 
     async def hand_over(self, _conn: Connection, me: Participant, message: p.UserPresenter) -> None:
         require_moderator(me, message.ref)
