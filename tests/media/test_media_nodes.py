@@ -2,20 +2,23 @@
 and supervised by the media agent, heartbeating into the registry; a front end's MediaRuntime
 placing meetings on them and moving meetings off a node that dies.
 
-The offers are written by hand (tests/media/sdp.py): Janus answers them, no media flows. Which
-node answered shows in the answer: its ICE candidate carries the node's own address.
+Most offers are written by hand (tests/media/sdp.py): Janus answers them, no media flows. Which
+node answered shows in the answer: its ICE candidate carries the node's own address. The last
+test has two Chromium participants whose media really flows to the node, across namespaces.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Collection, Iterator
 from pathlib import Path
 
 import pytest
+from playwright.async_api import Page, async_playwright
 
 import sala.app
 from sala.clock import Clock, SystemClock
@@ -25,6 +28,8 @@ from sala.config import Settings, load_settings
 from sala.media.engine import Feed, FeedKind, MediaError
 from sala.media.nodes import MediaNodes, PlacedMeeting
 from sala.media.runtime import MediaRuntime
+from tests.conftest import LiveServer
+from tests.e2e.conftest import AUDIO, CHROMIUM, HAVE_CHROMIUM, MEDIA_ARGS, WEBCAM, enter, stats
 from tests.media.sdp import audio_offer, video_offer
 from tests.room.conftest import RoomClient, serve_room
 from tests.support.media_nodes import MediaNodeThread, NodeSettings
@@ -254,6 +259,104 @@ async def test_the_room_has_the_browser_negotiate_again_on_the_new_node(
         info = parse(await server.api("getMeetingInfo", meetingID=meeting_id))
         assert info.findtext("voiceParticipantCount") == "1"
         await server.api("end", meetingID=meeting_id)
+
+
+async def test_browsers_media_flows_again_after_their_node_dies(
+    registry: LocalRegistry,
+    nodes: list[MediaNodeThread],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Two Chromium participants, real ICE to the meeting's node across namespaces: the node
+    is killed, and within 10 s Bea sees Ada's webcam and hears the meeting again, now carried
+    by another node."""
+    if not HAVE_CHROMIUM:
+        pytest.fail("Chromium is needed: run scripts/install-test-deps")
+    directory = LocalDirectory()
+
+    def on_media_nodes(settings: Settings, clock: Clock, **_: object) -> MediaRuntime:
+        return MediaRuntime(settings, clock, registry=registry, directory=directory)
+
+    monkeypatch.setattr(sala.app, "MediaRuntime", on_media_nodes)
+    await eventually("every node announced", lambda: _announced(registry, 3))
+    settings = load_settings(
+        secret="front-end", data_dir=tmp_path / "front", media=True, janus_api_secret=API_SECRET
+    )
+    async with serve_room(settings) as server, async_playwright() as playwright:
+        media_nodes = server.services.media.nodes
+        assert media_nodes is not None
+        live = LiveServer(
+            f"{server.base}/bigbluebutton/",
+            f"{server.base}/bigbluebutton/api/",
+            server.secret,
+            tmp_path,
+            os.getpid(),
+        )
+        meeting_id = await server.create()
+        info = parse(await server.api("getMeetingInfo", meetingID=meeting_id))
+        internal = str(info.findtext("internalMeetingID"))
+        browser = await playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                *MEDIA_ARGS,
+                "--use-fake-ui-for-media-stream",
+                "--use-fake-device-for-media-stream",
+            ],
+        )
+        try:
+            ada = await enter(browser, live, meeting_id, "Ada", "MODERATOR", **AUDIO, **WEBCAM)
+            bea = await enter(browser, live, meeting_id, "Bea", "VIEWER", **AUDIO)
+            await eventually("Bea sees and hears Ada", lambda: _flowing(bea), within=20)
+            first = media_nodes.node_of(internal)
+            assert first is not None
+            old_feeds = _camera_feeds(await stats(bea))
+
+            await next(n for n in nodes if n.node_id == first).kill()
+            took = await eventually(
+                "media flowing again on another node",
+                lambda: _flowing(bea, not_feeds=old_feeds),
+                within=10,
+            )
+            second = media_nodes.node_of(internal)
+            assert second not in (None, first)
+            print(f"media flowed again {took:.1f} s after the node died")
+            assert await _flowing(ada, audio_only=True)
+        finally:
+            await browser.close()
+        await server.api("end", meetingID=meeting_id)
+
+
+def _camera_feeds(s: dict[str, object]) -> set[str]:
+    feeds = s.get("feeds") or {}
+    assert isinstance(feeds, dict)
+    return {k for k, f in feeds.items() if f.get("kind") == "camera"}
+
+
+async def _flowing(
+    page: Page, *, not_feeds: Collection[str] = (), audio_only: bool = False
+) -> bool:
+    """Audio bytes arrive and (unless `audio_only`) frames of a camera feed not in
+    `not_feeds` are decoded, over half a second."""
+
+    def sample(s: dict[str, object]) -> tuple[float, float]:
+        audio = s.get("audio") or {}
+        assert isinstance(audio, dict)
+        feeds = s.get("feeds") or {}
+        assert isinstance(feeds, dict)
+        frames = sum(
+            float(f.get("framesDecoded") or 0)
+            for k, f in feeds.items()
+            if f.get("kind") == "camera" and k not in not_feeds
+        )
+        return float(audio.get("bytesIn") or 0), frames
+
+    try:
+        before = sample(await stats(page))
+        await asyncio.sleep(0.5)
+        after = sample(await stats(page))
+    except Exception:
+        return False
+    return after[0] > before[0] and (audio_only or after[1] > before[1])
 
 
 async def _join_audio(client: RoomClient, ref: str) -> dict[str, object]:
