@@ -253,7 +253,7 @@ class Settings(BaseSettings):
             raise ValueError("must be an IP address") from None
         if address.is_unspecified:
             # It is also the address announced to front ends: it must be one they can reach.
-            raise ValueError("must be a concrete address (front ends connect to it), not any")
+            raise ValueError("must be an address front ends connect to, not 0.0.0.0 or ::")
         return str(address)
 
     @field_validator("log_level")
