@@ -10,6 +10,7 @@ test has two Chromium participants whose media really flows to the node, across 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import shutil
 import time
@@ -25,6 +26,7 @@ from sala.clock import Clock, SystemClock
 from sala.cluster.directory import LocalDirectory
 from sala.cluster.nodes import LocalRegistry
 from sala.config import Settings, load_settings
+from sala.media.agent import run_media_node
 from sala.media.engine import Feed, FeedKind, MediaError
 from sala.media.nodes import MediaNodes, PlacedMeeting
 from sala.media.runtime import MediaRuntime
@@ -366,6 +368,30 @@ async def _join_audio(client: RoomClient, ref: str) -> dict[str, object]:
     reply = await client.expect_reply(ref)
     assert reply["type"] == "media.audio.answer", reply
     return reply
+
+
+async def test_a_media_node_that_stops_leaves_the_registry_at_once(tmp_path: Path) -> None:
+    """`sala serve --role media`'s body: it announces itself within a second, and on stop leaves
+    the registry at once (front ends move its meetings now, not after the TTL) and Janus ends."""
+    if shutil.which("janus") is None:
+        pytest.fail("Janus is needed: run scripts/install-test-deps (Debian package janus)")
+    registry = LocalRegistry()
+    settings = load_settings(
+        secret="media-node", data_dir=tmp_path / "node", janus_api_secret=API_SECRET
+    )
+    stop = asyncio.Event()
+    node = asyncio.create_task(run_media_node(settings, registry, "media-9", stop))
+    pidfile = tmp_path / "node" / "janus" / "janus.pid"
+    try:
+        await eventually("announced", lambda: _announced(registry, 1))
+        [info] = await registry.nodes("media")
+        assert info.node_id == "media-9" and info.url.startswith("ws://127.0.0.1:")
+        janus = json.loads(await asyncio.to_thread(pidfile.read_text))["janus"]["pid"]
+    finally:
+        stop.set()
+        await asyncio.wait_for(node, 15)
+    assert await registry.nodes("media") == []
+    assert not await asyncio.to_thread(Path(f"/proc/{janus}").exists)
 
 
 async def _told(listener: Listener, users: set[str]) -> bool:
