@@ -8,6 +8,7 @@ names the key and the value.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from enum import StrEnum
@@ -185,11 +186,20 @@ class Settings(BaseSettings):
     """WebSocket URL of an external Janus (ws://10.0.0.5:8188). Default: sala starts its own
     Janus, listening on loopback only, and restarts it if it dies."""
     janus_api_secret: SecretStr | None = None
-    """The external Janus' api_secret. sala's own Janus gets a random one at each start."""
+    """The external Janus' api_secret; with media nodes, the secret media nodes start their
+    Janus with and front ends present (the same value on all of them). sala's own Janus on a
+    single machine gets a random one at each start."""
     janus_binary: str = "janus"
     janus_ws_port: int = Field(default=0, ge=0, le=65535)
-    """Loopback port of sala's own Janus (API); 0 picks a free one."""
+    """Port of sala's own Janus (API); 0 picks a free one."""
     janus_admin_port: int = Field(default=0, ge=0, le=65535)
+    """Loopback port of its Admin API (a media node's agent reads the load there)."""
+    janus_ws_ip: str = "127.0.0.1"
+    """Where the API of sala's own Janus listens. A media node (sala serve --role media) sets
+    the private address its front ends reach it on, and announces ws://<janus_ws_ip>:<port>."""
+    janus_ws_acl: str | None = None
+    """Address prefixes allowed on that API (Janus' ws_acl: "10.0.0.,10.0.1."); default:
+    loopback only when it listens on loopback, else whoever holds janus_api_secret."""
     media_ip: str | None = None
     """The address media is offered on: Janus gathers ICE candidates only there."""
     media_public_ip: str | None = None
@@ -244,6 +254,18 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
         return value.rstrip("/")
+
+    @field_validator("janus_ws_ip")
+    @classmethod
+    def _listen_address(cls, value: str) -> str:
+        try:
+            address = ipaddress.ip_address(value)
+        except ValueError:
+            raise ValueError("must be an IP address") from None
+        if address.is_unspecified:
+            # It is also the address announced to front ends: it must be one they can reach.
+            raise ValueError("must be an address front ends connect to, not 0.0.0.0 or ::")
+        return str(address)
 
     @field_validator("log_level")
     @classmethod

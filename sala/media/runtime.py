@@ -1,39 +1,47 @@
-"""The media server sala uses: its own Janus, or an external one, and the engine driving it.
+"""The media server sala uses: its own Janus, an external one, or media nodes; and the engine
+driving it.
 
-By default sala writes a Janus configuration into its data directory (loopback-only API with a
-random secret, only the AudioBridge, VideoRoom and EchoTest plugins and the WebSocket
-transport), starts Janus, and restarts it if it dies. With `janus_url` it drives an external
-Janus instead and starts nothing. The node stays a parameter of the engine, so spreading
-meetings over several Janus servers is a change here, not in the room.
+On a single machine (no node registry) sala writes a Janus configuration into its data directory
+(loopback-only API with a random secret, only the AudioBridge, VideoRoom and EchoTest plugins and
+the WebSocket transport), starts Janus, and restarts it if it dies. With `janus_url` it drives an
+external Janus instead and starts nothing. Given a node registry and the "media" lease directory
+(several machines), a front end starts no Janus: meetings are placed on the media nodes the
+registry announces (sala/media/nodes.py), each running Janus beside its agent (sala/media/agent.py).
 """
 
 from __future__ import annotations
 
 import logging
 import secrets
-import socket
 
 from sala.clock import Clock
-from sala.config import Settings
+from sala.cluster.directory import Directory
+from sala.cluster.nodes import NodeRegistry
+from sala.config import ConfigError, Settings
+from sala.media.engine import MediaEngine
 from sala.media.ice import IceServers
-from sala.media.janus.config import JanusConfig
+from sala.media.janus.config import JanusConfig, free_port
 from sala.media.janus.engine import JanusEngine, JanusNode
 from sala.media.janus.process import JanusProcess, JanusUnavailable, stop_leftover_janus
+from sala.media.nodes import MediaNodes
 
 log = logging.getLogger(__name__)
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 class MediaRuntime:
-    def __init__(self, settings: Settings, clock: Clock) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        clock: Clock,
+        registry: NodeRegistry | None = None,
+        directory: Directory | None = None,
+    ) -> None:
+        """`registry` and `directory` (the "media" namespace) put media on media nodes; without
+        them sala runs its own Janus (or the external `janus_url`), as on a single machine."""
         self.enabled = settings.media
         self.process: JanusProcess | None = None
+        self.nodes: MediaNodes | None = None
+        self.engine: MediaEngine
         self._janus_folder = settings.data_dir / "janus"
         self.ice = IceServers(
             clock,
@@ -42,6 +50,19 @@ class MediaRuntime:
             turn_secret=(settings.turn_secret.get_secret_value() if settings.turn_secret else None),
             ttl_seconds=settings.turn_ttl_seconds,
         )
+        if registry is not None:
+            if directory is None:
+                raise ValueError("media nodes need the media lease directory too")
+            if settings.janus_api_secret is None:
+                raise ConfigError(
+                    "janus_api_secret: front ends need the secret of the media nodes' Janus "
+                    "(SALA_JANUS_API_SECRET, the same value on every front end and media node)"
+                )
+            self.nodes = MediaNodes(
+                registry, directory, settings.janus_api_secret.get_secret_value()
+            )
+            self.engine = self.nodes
+            return
         if settings.janus_url:
             secret = (
                 settings.janus_api_secret.get_secret_value() if settings.janus_api_secret else ""
@@ -51,14 +72,16 @@ class MediaRuntime:
             stun = settings.csv(settings.stun_servers)
             config = JanusConfig(
                 folder=self._janus_folder,
-                ws_port=settings.janus_ws_port or _free_port(),
-                admin_port=settings.janus_admin_port or _free_port(),
+                ws_port=settings.janus_ws_port or free_port(settings.janus_ws_ip),
+                admin_port=settings.janus_admin_port or free_port(),
                 admin_secret=secrets.token_hex(16),
                 api_secret=secrets.token_hex(16),
                 media_ip=settings.media_ip,
                 public_ip=settings.media_public_ip,
                 stun_server=stun[0].split(":", 1)[1] if stun else None,
                 rtp_port_range=settings.rtp_port_range,
+                ws_ip=settings.janus_ws_ip,
+                ws_acl=settings.janus_ws_acl,
             )
             self.process = JanusProcess(
                 config,
@@ -69,7 +92,18 @@ class MediaRuntime:
             node = JanusNode("local", config.ws_url, config.api_secret)
         self.engine = JanusEngine(node)
 
+    async def engine_for(self, meeting_id: str) -> MediaEngine:
+        """The engine carrying this meeting's media: the node's own with media nodes (placing
+        the meeting if it has none yet), else the one engine."""
+        if self.nodes is not None:
+            return await self.nodes.engine_for(meeting_id)
+        return self.engine
+
     async def start(self) -> None:
+        if self.nodes is not None:
+            if self.enabled:
+                await self.nodes.start()
+            return
         if not self.enabled or self.process is None:
             # No Janus of ours this time; one an earlier, killed run left would still hold
             # its ports. (JanusProcess.start does this itself before starting a new one.)

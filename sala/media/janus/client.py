@@ -79,6 +79,17 @@ class JanusClient:
             await self._ws.close()
         self._fail_all()
 
+    def abort(self) -> None:
+        """Drop the connection now, without the closing handshake a dead server would never
+        answer (a media node that is gone)."""
+        for task in (self._keepalive, self._reader):
+            if task is not None:
+                task.cancel()
+        if self._ws is not None:
+            self._ws.transport.abort()
+        self.closed.set()
+        self._fail_all()
+
     # --------------------------------------------------------------------------- requests --
     async def request(self, body: dict[str, Any]) -> dict[str, Any]:
         """Send a request and return Janus' direct answer (raising JanusError on `error`)."""

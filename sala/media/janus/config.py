@@ -1,9 +1,11 @@
-"""The configuration sala writes for the Janus it starts: loopback only, a random admin secret,
-and only the plugins and transports sala uses (AudioBridge, VideoRoom, EchoTest, WebSockets)."""
+"""The configuration sala writes for the Janus it starts: the API on loopback (or, on a media
+node, on the address front ends reach), the Admin API always on loopback with a random secret, and
+only the plugins and transports sala uses (AudioBridge, VideoRoom, EchoTest, WebSockets)."""
 
 from __future__ import annotations
 
 import os
+import socket
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,16 +32,38 @@ class JanusConfig:
     """1:1 NAT mapping when Janus sits behind NAT."""
     stun_server: str | None = None
     rtp_port_range: str = "20000-40000"
+    ws_ip: str = "127.0.0.1"
+    """Where the Janus API listens. A media node listens on the address its front ends reach
+    (the API secret guards it); the Admin API stays on loopback for the agent beside it."""
+    ws_acl: str | None = None
+    """Address prefixes allowed on the API (Janus' ws_acl, "10.0.0.,10.0.1."); None: "127."
+    on loopback, anybody who holds the secret elsewhere."""
     debug_level: int = 3
     lib_dir: Path = field(default_factory=lambda: _lib_dir())
 
     @property
     def ws_url(self) -> str:
-        return f"ws://127.0.0.1:{self.ws_port}"
+        host = f"[{self.ws_ip}]" if ":" in self.ws_ip else self.ws_ip
+        return f"ws://{host}:{self.ws_port}"
+
+    @property
+    def api_acl(self) -> str | None:
+        if self.ws_acl is not None:
+            return self.ws_acl
+        return "127." if self.ws_ip.startswith("127.") else None
 
     @property
     def admin_url(self) -> str:
         return f"ws://127.0.0.1:{self.admin_port}"
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port free on `host` now, for a Janus port left to sala's choice."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.bind((host, 0))
+        port: int = probe.getsockname()[1]
+        return port
 
 
 def _lib_dir() -> Path:
@@ -98,13 +122,13 @@ events: {{
 \tbroadcast = false
 }}
 """
+    acl = "" if config.api_acl is None else f"\tws_acl = {_quote(config.api_acl)}\n"
     websockets = f"""general: {{
 \tjson = "compact"
 \tws = true
 \tws_port = {config.ws_port}
-\tws_ip = "127.0.0.1"
-\tws_acl = "127."
-\twss = false
+\tws_ip = {_quote(config.ws_ip)}
+{acl}\twss = false
 }}
 admin: {{
 \tadmin_ws = true

@@ -9,6 +9,11 @@ departure is one `close()`. Rooms are created on first use and destroyed with th
 (AudioBridge runs a mixer thread per room even when idle). When Janus restarts, everything on it
 is gone: the controller reconnects, rooms are created again on next use, and every participant's
 listener hears `media_lost(..., "all")` so the room can tell the browser to negotiate again.
+
+With several media nodes (sala/media/nodes.py) there is one engine per node. Its owner hears
+through `on_disconnect` when the connection to the node drops, and `abandon()`s the engine of a
+node that is gone: every participant hears `media_lost(..., "all")` and negotiates again on the
+node the meeting moves to.
 """
 
 from __future__ import annotations
@@ -49,9 +54,20 @@ class JanusNode:
 
 
 class JanusEngine:
-    def __init__(self, node: JanusNode, timeout: float = 10.0) -> None:
+    def __init__(
+        self,
+        node: JanusNode,
+        timeout: float = 10.0,
+        on_disconnect: Callable[[], None] | None = None,
+    ) -> None:
         self.node = node
         self._timeout = timeout
+        self._on_disconnect = on_disconnect
+        """Called when the connection to Janus drops (not on stop); without it the engine
+        connects again on next use, as a single node whose Janus restarted wants."""
+        self._watcher: asyncio.Task[None] | None = None
+        self._stopping = False
+        self._abandoned = False
         self._controller: JanusClient | None = None
         self._handles: dict[str, int] = {}
         self._connecting = asyncio.Lock()
@@ -63,12 +79,39 @@ class JanusEngine:
     async def start(self) -> None:
         await self._control()
 
+    @property
+    def connected(self) -> bool:
+        """Whether the engine's own connection to Janus is up now."""
+        return self._controller is not None and not self._controller.closed.is_set()
+
     async def stop(self) -> None:
+        self._stopping = True
+        if self._watcher is not None:
+            self._watcher.cancel()
         for meeting in list(self._meetings.values()):
             await meeting.close()
         if self._controller is not None:
             await self._controller.close()
             self._controller = None
+
+    async def abandon(self) -> None:
+        """The node is gone (or unreachable): tell every participant their media is lost, drop
+        the connections without waiting for a dead server, and refuse any further use."""
+        self._abandoned = True
+        if self._watcher is not None and self._watcher is not asyncio.current_task():
+            self._watcher.cancel()
+        meetings = list(self._meetings.values())
+        self._meetings.clear()
+        for meeting in meetings:
+            await meeting.abandon()
+        if self._controller is not None:
+            controller, self._controller = self._controller, None
+            controller.abort()
+
+    async def _watch(self, client: JanusClient) -> None:
+        await client.closed.wait()
+        if self._on_disconnect is not None and not (self._stopping or self._abandoned):
+            self._on_disconnect()
 
     async def open_meeting(
         self,
@@ -98,6 +141,8 @@ class JanusEngine:
         return client
 
     async def _control(self) -> tuple[JanusClient, int]:
+        if self._abandoned:
+            raise MediaError("media_unavailable", "The media server went away")
         async with self._connecting:
             client = self._controller
             if client is None or client.closed.is_set():
@@ -111,6 +156,8 @@ class JanusEngine:
                     VIDEOROOM: await client.attach(VIDEOROOM),
                 }
                 self.generation += 1
+                if self._on_disconnect is not None:
+                    self._watcher = asyncio.create_task(self._watch(client), name="janus-watch")
             return client, self.generation
 
     def _lost(self) -> None:
@@ -232,6 +279,15 @@ class JanusMeeting:
 
     def lost(self) -> None:
         self._generation = 0
+
+    async def abandon(self, *, destroy: bool = False) -> None:
+        """The meeting leaves this node (gone, or the meeting moved): every participant's media
+        is lost. With `destroy` (the node still runs) its rooms there are destroyed too."""
+        for participant in list(self.participants.values()):
+            await participant.abandon()
+        self._engine.forget(self.meeting_id)
+        if destroy:
+            await self._engine.destroy_rooms(self.number)
 
     async def close(self) -> None:
         for participant in list(self.participants.values()):
@@ -438,6 +494,17 @@ class JanusParticipant:
     async def _detach(self, handle: int) -> None:
         with contextlib.suppress(JanusError, TimeoutError):
             await self._client.detach(handle)
+
+    async def abandon(self) -> None:
+        """The node is gone: drop the connection and tell the room, which has the browser
+        negotiate again (on the node the meeting moved to)."""
+        if self._closed:
+            return  # already told, when its own connection dropped
+        self._closed = True
+        self._watch.cancel()
+        self._meeting.forget(self)
+        self._client.abort()
+        await self._meeting.listener.media_lost(self.user_id, "all")
 
     async def close(self) -> None:
         if self._closed:

@@ -1,0 +1,60 @@
+"""A media node's configuration: where its Janus listens, and the secret it shares with the
+front ends, refused early when missing or unusable."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from sala.clock import SystemClock
+from sala.cluster.directory import LocalDirectory
+from sala.cluster.nodes import LocalRegistry
+from sala.config import ConfigError, load_settings
+from sala.media.agent import MediaAgent, node_janus_config
+from sala.media.janus.config import render
+from sala.media.runtime import MediaRuntime
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for key in list(os.environ):
+        if key.startswith("SALA_"):
+            monkeypatch.delenv(key)
+
+
+@pytest.mark.parametrize("value", ["0.0.0.0", "::", "media.example.edu"])
+def test_the_announced_address_must_be_one_front_ends_can_reach(tmp_path: Path, value: str) -> None:
+    with pytest.raises(ConfigError) as refused:
+        load_settings(data_dir=tmp_path, janus_ws_ip=value)
+    assert "SALA_JANUS_WS_IP" in str(refused.value)
+
+
+def test_a_media_node_listens_on_its_address_with_the_shared_secret(tmp_path: Path) -> None:
+    settings = load_settings(
+        data_dir=tmp_path,
+        janus_ws_ip="10.0.1.21",
+        janus_ws_port=8188,
+        janus_ws_acl="10.0.0.",
+        janus_api_secret="shared-by-every-node",
+    )
+    config = node_janus_config(settings)
+    assert config.ws_url == "ws://10.0.1.21:8188"
+    files = render(config)
+    transport = files["janus.transport.websockets.jcfg"]
+    assert 'ws_ip = "10.0.1.21"' in transport and 'ws_acl = "10.0.0."' in transport
+    # The Admin API, and its secret, stay on the machine.
+    assert 'admin_ws_ip = "127.0.0.1"' in transport
+    assert 'api_secret = "shared-by-every-node"' in files["janus.jcfg"]
+    assert config.admin_secret not in ("", "shared-by-every-node")
+
+
+def test_media_nodes_and_front_ends_need_the_shared_secret(tmp_path: Path) -> None:
+    settings = load_settings(data_dir=tmp_path, janus_ws_ip="10.0.1.21")
+    with pytest.raises(ConfigError) as node:
+        MediaAgent(settings, LocalRegistry(), "media-1")
+    assert "janus_api_secret" in str(node.value)
+    with pytest.raises(ConfigError) as front_end:
+        MediaRuntime(settings, SystemClock(), registry=LocalRegistry(), directory=LocalDirectory())
+    assert "janus_api_secret" in str(front_end.value)

@@ -1,0 +1,218 @@
+"""Media nodes on one machine, each in a network namespace of its own, for the placement tests.
+
+The test's thread moves into a private "hub" namespace (tests/support/netns.py). Each node is a
+thread that moves into a namespace of its own (a network namespace belongs to a thread; the Janus
+it starts inherits it), joined to the hub by a veth pair: the node holds 198.18.N.2, the hub
+198.18.N.1 (198.18.0.0/15 is reserved for benchmarking networks and never routed; nothing leaves
+the namespaces). The thread runs the real media agent (sala/media/agent.py) in an event loop of
+its own: Janus listens on 198.18.N.2, gathers ICE candidates there, and the agent heartbeats into
+the test's registry through `CrossLoopRegistry`.
+
+`kill()` is a node dying: its agent freezes (no more heartbeats, nothing deregistered, no Janus
+restart) and its Janus gets SIGKILL. `freeze()` is a node that stops answering the registry
+while its Janus still runs (a hung agent, a partition): only the registry's TTL reveals it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ctypes
+import os
+import signal
+import subprocess
+import threading
+from collections.abc import Coroutine
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+from sala.cluster.nodes import NodeInfo, NodeRegistry
+from sala.config import Settings, load_settings
+from sala.media.agent import MediaAgent
+from tests.support.netns import CLONE_NEWNET, NamespaceUnavailable
+
+T = TypeVar("T")
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+def _ip(*args: str) -> None:
+    subprocess.run(["ip", *args], check=True, capture_output=True, timeout=10)
+
+
+class CrossLoopRegistry:
+    """The test's registry, used from another thread's event loop: every call runs in the
+    loop that owns the registry, as calls over Redis would run in Redis."""
+
+    def __init__(self, registry: NodeRegistry, loop: asyncio.AbstractEventLoop) -> None:
+        self._registry = registry
+        self._loop = loop
+
+    async def _there(self, work: Coroutine[Any, Any, T]) -> T:
+        return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(work, self._loop))
+
+    async def heartbeat(self, info: NodeInfo, ttl_s: float) -> None:
+        await self._there(self._registry.heartbeat(info, ttl_s))
+
+    async def nodes(self, role: str | None = None) -> list[NodeInfo]:
+        return await self._there(self._registry.nodes(role))
+
+    async def remove(self, node_id: str) -> None:
+        await self._there(self._registry.remove(node_id))
+
+    async def set_draining(self, node_id: str, draining: bool) -> None:
+        await self._there(self._registry.set_draining(node_id, draining))
+
+
+@dataclass
+class NodeSettings:
+    index: int
+    data_dir: Path
+    api_secret: str
+
+    @property
+    def address(self) -> str:
+        return f"198.18.{self.index}.2"
+
+    @property
+    def hub_address(self) -> str:
+        return f"198.18.{self.index}.1"
+
+    def settings(self) -> Settings:
+        return load_settings(
+            secret="media-node-test",
+            data_dir=self.data_dir,
+            janus_api_secret=self.api_secret,
+            janus_ws_ip=self.address,
+            media_ip=self.address,
+            rtp_port_range=f"{20000 + self.index * 1000}-{20999 + self.index * 1000}",
+        )
+
+
+class MediaNodeThread:
+    """One media node: a thread in its own network namespace running the media agent."""
+
+    def __init__(self, node: NodeSettings, registry: NodeRegistry) -> None:
+        self.node = node
+        self.node_id = f"media-{node.index}"
+        self._registry = registry
+        self._hub_loop = asyncio.get_running_loop()
+        self._ready = threading.Event()
+        self._failure: BaseException | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+        self.agent: MediaAgent | None = None
+        self._thread = threading.Thread(target=self._run, name=self.node_id, daemon=True)
+
+    async def start(self) -> None:
+        self._thread.start()
+        await asyncio.to_thread(self._ready.wait, 30)
+        if self._failure is not None:
+            raise self._failure
+        assert self.agent is not None, "the media node did not start in 30 s"
+
+    # ----------------------------------------------------------------- in the thread --
+    def _run(self) -> None:
+        try:
+            self._network()
+            asyncio.run(self._serve())
+        except BaseException as exc:
+            self._failure = exc
+        finally:
+            self._ready.set()
+
+    def _network(self) -> None:
+        if _libc.unshare(CLONE_NEWNET) != 0:
+            errno = ctypes.get_errno()
+            raise NamespaceUnavailable(f"unshare(CLONE_NEWNET) failed: {os.strerror(errno)}")
+        hub_side = f"hub{self.node.index}"
+        _ip("link", "set", "lo", "up")
+        # The peer goes to the namespace of the process' main thread: the hub.
+        _ip(
+            "link",
+            "add",
+            "eth0",
+            "type",
+            "veth",
+            "peer",
+            "name",
+            hub_side,
+            "netns",
+            str(os.getpid()),
+        )
+        _ip("addr", "add", f"{self.node.address}/24", "dev", "eth0")
+        _ip("link", "set", "eth0", "up")
+        # The hub's side, from the hub (the main thread's namespace).
+        hub = f"/proc/{os.getpid()}/ns/net"
+        subprocess.run(
+            [
+                "nsenter",
+                f"--net={hub}",
+                "ip",
+                "addr",
+                "add",
+                f"{self.node.hub_address}/24",
+                "dev",
+                hub_side,
+            ],
+            check=True,
+            capture_output=True,
+            timeout=10,
+        )
+        subprocess.run(
+            ["nsenter", f"--net={hub}", "ip", "link", "set", hub_side, "up"],
+            check=True,
+            capture_output=True,
+            timeout=10,
+        )
+
+    async def _serve(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._stop = asyncio.Event()
+        registry = CrossLoopRegistry(self._registry, self._hub_loop)
+        agent = MediaAgent(self.node.settings(), registry, self.node_id)
+        await agent.start()
+        self.agent = agent
+        self._ready.set()
+        await self._stop.wait()
+        await agent.stop()
+
+    async def _freeze(self) -> int | None:
+        """Stop heartbeating and supervising, as a machine that died: nothing is cleaned up."""
+        assert self.agent is not None
+        process = self.agent.process
+        for task in (self.agent._task, process._watcher):
+            if task is not None:
+                task.cancel()
+        process._stopping = True
+        return process.pid
+
+    # ------------------------------------------------------------------ from the test --
+    async def _in_node(self, work: Coroutine[Any, Any, T]) -> T:
+        assert self._loop is not None
+        return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(work, self._loop))
+
+    @property
+    def url(self) -> str:
+        assert self.agent is not None
+        return self.agent.url
+
+    @property
+    def janus_pid(self) -> int | None:
+        return None if self.agent is None else self.agent.process.pid
+
+    async def freeze(self) -> None:
+        """The node stops answering the registry; its Janus keeps running."""
+        await self._in_node(self._freeze())
+
+    async def kill(self) -> None:
+        """The node dies: no more heartbeats, and its Janus is killed with SIGKILL."""
+        pid = await self._in_node(self._freeze())
+        if pid is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+
+    async def stop(self) -> None:
+        if self._loop is not None and self._stop is not None and self._thread.is_alive():
+            self._loop.call_soon_threadsafe(self._stop.set)
+        await asyncio.to_thread(self._thread.join, 20)
