@@ -52,7 +52,7 @@ class OrphanSweeper:
             if await self._rooms.owner(meeting_id) is not None:
                 continue
             for user_id in users:
-                await self._meetings.user_disconnected(meeting_id, user_id)
+                await self._meetings.release_absent(meeting_id, user_id)
                 released += 1
             del self._orphaned_since[meeting_id]
             log.info(

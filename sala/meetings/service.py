@@ -310,6 +310,17 @@ class MeetingService:
     async def user_disconnected(self, meeting_id: str, user_id: str) -> None:
         await self._set_presence(meeting_id, user_id, present=False)
 
+    async def release_absent(self, meeting_id: str, user_id: str) -> None:
+        """Someone counted as present whose connection is gone for good (their front end or
+        sala died and they did not come back): they left, and stop presenting, as when their
+        room lets them go."""
+        await self._set_presence(meeting_id, user_id, present=False)
+        attendee = await self.get_attendee(user_id)
+        if attendee is not None and attendee.is_presenter:
+            await self.update_attendee(
+                meeting_id, user_id, {"is_presenter": False}, (types.USER_PRESENTER_UNASSIGNED, {})
+            )
+
     async def _set_presence(self, meeting_id: str, user_id: str, *, present: bool) -> None:
         now = self._clock.now_ms()
         async with self._db.write() as conn:

@@ -181,7 +181,7 @@ class RoomHub:
                 continue
             if room is None and self.ownership is not None:
                 continue  # handed over meanwhile: its new owner settles it
-            await self._meetings.user_disconnected(meeting_id, user_id)
+            await self._meetings.release_absent(meeting_id, user_id)
             released += 1
         return released
 

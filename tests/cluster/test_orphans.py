@@ -7,6 +7,7 @@ import asyncio
 
 from sala.cluster.directory import LocalDirectory
 from sala.cluster.orphans import OrphanSweeper
+from sala.meetings.model import Attendee
 from tests.conftest import Api
 
 
@@ -28,5 +29,18 @@ async def test_people_of_an_unowned_meeting_are_released_after_the_grace(api: Ap
     assert await sweeper.sweep() == 1
     info = await meetings.get_live(orphan)
     assert info is not None and not info.attendees
+    # Whoever presented there does not come back as a second presenter later.
+    assert not any(a.is_presenter for a in await _attendees(api, info.internal_id))
     still = await meetings.get_live(owned)
     assert still is not None and len(still.attendees) == 1
+
+
+async def _attendees(api: Api, meeting_id: str) -> list[Attendee]:
+    from sqlalchemy import select
+
+    from sala.store import tables
+
+    t = tables.attendees
+    async with api.services.db.read() as conn:
+        rows = (await conn.execute(select(t).where(t.c.meeting_id == meeting_id))).all()
+    return [Attendee.from_row(r._mapping) for r in rows]
