@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import stat
 from pathlib import Path
 
@@ -53,6 +54,12 @@ def test_database_url_schemes(tmp_path: Path) -> None:
         ({"public_url": "conf.example.org"}, "SALA_PUBLIC_URL"),
         ({"secret": "   "}, "secret"),
         ({"inactivity_timeout_minutes": -1}, "SALA_INACTIVITY_TIMEOUT_MINUTES"),
+        ({"redis_url": "http://10.0.0.7:6379"}, "SALA_REDIS_URL"),
+        ({"redis_url": "redis://"}, "SALA_REDIS_URL"),
+        ({"redis_url": "redis://10.0.0.7:99999/0"}, "SALA_REDIS_URL"),
+        ({"redis_url": "unix://"}, "SALA_REDIS_URL"),
+        ({"node_id": "front end 1"}, "SALA_NODE_ID"),
+        ({"node_id": ""}, "SALA_NODE_ID"),
     ],
 )
 def test_bad_values_name_the_key(tmp_path: Path, override: dict[str, object], names: str) -> None:
@@ -68,3 +75,22 @@ def test_unknown_key_in_file_is_an_error(tmp_path: Path, monkeypatch: pytest.Mon
     monkeypatch.setenv("SALA_CONFIG_FILE", str(config))
     with pytest.raises(ConfigError, match="PROT"):
         load_settings(data_dir=tmp_path)
+
+
+def test_redis_url_and_node_id(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    single = load_settings(data_dir=tmp_path, port=8091)
+    assert single.redis_url is None
+    assert single.cluster_node_id == f"{socket.gethostname()}:8091"
+    monkeypatch.setenv("SALA_REDIS_URL", "rediss://:pw@redis.internal:6380/2")
+    monkeypatch.setenv("SALA_NODE_ID", "fe-1.example.org:8090")
+    clustered = load_settings(data_dir=tmp_path)
+    assert clustered.redis_url == "rediss://:pw@redis.internal:6380/2"
+    assert clustered.cluster_node_id == "fe-1.example.org:8090"
+    assert load_settings(data_dir=tmp_path, redis_url="unix:///run/redis/redis.sock").redis_url
+
+
+def test_a_bad_redis_url_is_named_but_its_password_not_shown(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_settings(data_dir=tmp_path, redis_url="http://:hunter2-password@redis:6379")
+    assert "SALA_REDIS_URL" in str(caught.value)
+    assert "hunter2" not in str(caught.value)
