@@ -148,6 +148,8 @@ def build_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        if services.base.cluster is not None:
+            await services.base.cluster.start()
         await services.db.migrate()
         await prepare_outbox(services.db, services.outbox)
         await services.media.start()

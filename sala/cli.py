@@ -58,9 +58,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         asyncio.run(run_worker(settings, standalone=True))
         return 0
     if role == "media":
-        from sala.media.agent import run_media_node
-
-        asyncio.run(run_media_node(settings))
+        asyncio.run(_run_media_node(settings))
         return 0
     # stdout, not the log (stderr): the console shows the secret as `bbb-conf --secret` does.
     print(_banner(settings), flush=True)
@@ -83,6 +81,19 @@ def cmd_serve(args: argparse.Namespace) -> int:
     )
     uvicorn.Server(config).run()
     return 0
+
+
+async def _run_media_node(settings: Settings) -> None:
+    """`sala serve --role media`: a Janus and its agent, heartbeating into the registry. It
+    needs no database: only Redis, to be found."""
+    from sala.cluster.wiring import open_registry
+    from sala.media.agent import run_media_node
+
+    found = open_registry(settings)
+    try:
+        await run_media_node(settings, found.registry, settings.cluster_node_id)
+    finally:
+        await found.close()
 
 
 def cmd_worker(args: argparse.Namespace) -> int:

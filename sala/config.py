@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 import secrets
+import socket
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -28,6 +30,7 @@ from sqlalchemy.engine import make_url
 from sala.filemodes import PRIVATE_FILE, private_dir
 
 CHECKSUM_ALGORITHMS = ("sha1", "sha256", "sha384", "sha512")
+NODE_ID = re.compile(r"[A-Za-z0-9._:@\[\]\-]{1,128}")
 
 
 class GuestPolicy(StrEnum):
@@ -267,6 +270,35 @@ class Settings(BaseSettings):
             raise ValueError("must be an address front ends connect to, not 0.0.0.0 or ::")
         return str(address)
 
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("redis", "rediss", "unix"):
+            raise ValueError("must start with redis://, rediss:// or unix://")
+        if parts.scheme == "unix" and not parts.path:
+            raise ValueError("unix:// needs the socket's path (unix:///run/redis/redis.sock)")
+        if parts.scheme != "unix" and not parts.hostname:
+            raise ValueError("needs a host (redis://10.0.0.7:6379/0)")
+        try:
+            parts.port  # noqa: B018 - raises on a port that is not a number in range
+        except ValueError as exc:
+            raise ValueError(f"bad port: {exc}") from None
+        return value
+
+    @field_validator("node_id")
+    @classmethod
+    def _node_id(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if not NODE_ID.fullmatch(value):
+            raise ValueError(
+                "must be 1 to 128 letters, digits and . _ - : @ [ ] (a host name and a port)"
+            )
+        return value
+
     @field_validator("log_level")
     @classmethod
     def _log_level(cls, value: str) -> str:
@@ -289,6 +321,11 @@ class Settings(BaseSettings):
         if ":" in host:
             host = f"[{host}]"
         return f"http://{host}:{self.port}"
+
+    @property
+    def cluster_node_id(self) -> str:
+        """node_id, or `<host name>:<port>` when unset."""
+        return self.node_id or f"{socket.gethostname()}:{self.port}"
 
     @property
     def logout_url(self) -> str:
@@ -354,7 +391,9 @@ def _format_validation_error(exc: ValidationError) -> str:
     for err in exc.errors():
         key = ".".join(str(p) for p in err["loc"]) or "config"
         value = err.get("input")
-        shown = "" if key == "secret" or isinstance(value, dict) else f" (got {value!r})"
+        # A Redis URL may carry a password: named, not shown.
+        hidden = key in ("secret", "redis_url") or isinstance(value, dict)
+        shown = "" if hidden else f" (got {value!r})"
         lines.append(f"SALA_{key.upper()}: {err['msg']}{shown}")
     return "invalid configuration:\n  " + "\n  ".join(lines)
 

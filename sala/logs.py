@@ -28,6 +28,7 @@ import sys
 from collections.abc import Iterable
 from types import TracebackType
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from pydantic import SecretStr
 from sqlalchemy.engine import make_url
@@ -121,7 +122,7 @@ def _frame_summary(frame: Frame) -> str:
 
 def configured_secrets(settings: Settings) -> list[str]:
     """Every secret value the settings hold: each SecretStr setting (the shared secret, coturn's
-    and Janus' secrets, any added later) and database passwords."""
+    and Janus' secrets, any added later) and database and Redis passwords."""
     values = [settings.shared_secret]
     for name in type(settings).model_fields:
         value = getattr(settings, name)
@@ -135,6 +136,10 @@ def configured_secrets(settings: Settings) -> list[str]:
                 continue
             if password:
                 values.append(str(password))
+    if settings.redis_url:
+        password = urlsplit(settings.redis_url).password
+        if password:
+            values.append(password)
     return values
 
 

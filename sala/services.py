@@ -203,7 +203,13 @@ class Services:
 def build_services(settings: Settings, clock: Clock | None = None) -> Services:
     base = build_foundation(settings, clock)
     worker = build_worker_services(base)
-    media = MediaRuntime(settings, base.clock)
+    cluster = base.cluster
+    # In a cluster media runs on the media nodes of the registry (`sala serve --role media`).
+    media = (
+        MediaRuntime(settings, base.clock, registry=cluster.registry, directory=cluster.media)
+        if cluster is not None
+        else MediaRuntime(settings, base.clock)
+    )
     presentations = PresentationService(
         base.db,
         base.bus,

@@ -41,6 +41,8 @@ async def run_worker(settings: Settings, *, standalone: bool = False) -> None:
         with contextlib.suppress(OSError):
             os.nice(WORKER_NICENESS)
     base = build_foundation(settings)
+    if base.cluster is not None:
+        await base.cluster.start()
     await base.db.migrate()
     await prepare_outbox(base.db, base.outbox)
     services = build_worker_services(base, idle_seconds=POLL_S, wake_topics=(OUTBOX_CHANGED,))

@@ -28,6 +28,7 @@ from sala.services import Services
 from sala.store.db import Database
 from tests.support.postgres import PostgresServer, postgres_available
 from tests.support.receiver import Receiver
+from tests.support.redis import RedisServer, redis_available
 
 SECRET = "639259d4-9dd8-4b25-bf01-95f9567eaf4b"
 ROOT = Path(__file__).resolve().parent.parent
@@ -86,6 +87,26 @@ def _truncate_postgres(url: str) -> None:
             await db.dispose()
 
     asyncio.run(run())
+
+
+# ---------------------------------------------------------------------------------- redis --
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[RedisServer]:
+    reason = redis_available()
+    if reason is not None:
+        # CI installs it (scripts/install-test-deps): a skip there would hide a missing step.
+        if os.environ.get("CI"):
+            pytest.fail(f"Redis is needed for the test suite: {reason}")
+        pytest.skip(reason)
+    with RedisServer() as server:
+        yield server
+
+
+@pytest.fixture
+def redis_url(redis_server: RedisServer) -> str:
+    """The session's Redis, emptied for this test."""
+    redis_server.flush()
+    return redis_server.url
 
 
 # ------------------------------------------------------------------------------ settings --

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import re
+import socket
 import stat
 from pathlib import Path
 
@@ -68,3 +70,40 @@ def test_unknown_key_in_file_is_an_error(tmp_path: Path, monkeypatch: pytest.Mon
     monkeypatch.setenv("SALA_CONFIG_FILE", str(config))
     with pytest.raises(ConfigError, match="PROT"):
         load_settings(data_dir=tmp_path)
+
+
+def test_redis_url_and_node_id(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    single = load_settings(data_dir=tmp_path, port=8091)
+    assert single.redis_url is None
+    assert single.cluster_node_id == f"{socket.gethostname()}:8091"
+    monkeypatch.setenv("SALA_REDIS_URL", "rediss://:pw@redis.internal:6380/2")
+    monkeypatch.setenv("SALA_NODE_ID", "fe-1.example.org:8090")
+    clustered = load_settings(data_dir=tmp_path)
+    assert clustered.redis_url == "rediss://:pw@redis.internal:6380/2"
+    assert clustered.cluster_node_id == "fe-1.example.org:8090"
+    assert load_settings(data_dir=tmp_path, redis_url="unix:///run/redis/redis.sock").redis_url
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ({"redis_url": "http://10.0.0.7:6379"}, "SALA_REDIS_URL: Value error, must start with"),
+        ({"redis_url": "redis://"}, "SALA_REDIS_URL: Value error, needs a host"),
+        ({"redis_url": "redis://10.0.0.7:99999/0"}, "SALA_REDIS_URL: Value error, bad port"),
+        ({"redis_url": "unix://"}, "SALA_REDIS_URL: Value error, unix:// needs the socket's path"),
+        ({"node_id": "front end 1"}, "SALA_NODE_ID: Value error, must be 1 to 128"),
+        ({"node_id": "x" * 129}, "SALA_NODE_ID: Value error, must be 1 to 128"),
+    ],
+)
+def test_bad_cluster_settings_say_what_is_wrong(
+    tmp_path: Path, override: dict[str, object], message: str
+) -> None:
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        load_settings(data_dir=tmp_path, **override)
+
+
+def test_a_bad_redis_url_is_named_but_its_password_not_shown(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_settings(data_dir=tmp_path, redis_url="http://:hunter2-password@redis:6379")
+    assert "SALA_REDIS_URL" in str(caught.value)
+    assert "hunter2" not in str(caught.value)

@@ -12,6 +12,9 @@ from typing import Protocol
 
 
 class Directory(Protocol):
+    """Shared implementations raise sala.cluster.errors.ClusterUnavailable when their store
+    cannot be reached; the in-process one never does."""
+
     async def owner(self, key: str) -> str | None:
         """The node holding `key`'s lease now, if any."""
         ...

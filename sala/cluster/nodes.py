@@ -32,6 +32,9 @@ class NodeInfo:
 
 
 class NodeRegistry(Protocol):
+    """Shared implementations raise sala.cluster.errors.ClusterUnavailable when their store
+    cannot be reached; the in-process one never does."""
+
     async def heartbeat(self, info: NodeInfo, ttl_s: float) -> None:
         """Announce `info` as alive for `ttl_s` seconds (repeat before it lapses)."""
         ...
@@ -45,7 +48,8 @@ class NodeRegistry(Protocol):
     async def set_draining(self, node_id: str, draining: bool) -> None: ...
 
 
-def _now_ms() -> int:
+def now_ms() -> int:
+    """Wall-clock epoch milliseconds, as `seen_ms` holds."""
     return int(time.time() * 1000)
 
 
@@ -57,7 +61,7 @@ class LocalRegistry:
         self._draining: set[str] = set()
 
     async def heartbeat(self, info: NodeInfo, ttl_s: float) -> None:
-        info = replace(info, seen_ms=_now_ms(), draining=info.node_id in self._draining)
+        info = replace(info, seen_ms=now_ms(), draining=info.node_id in self._draining)
         self._nodes[info.node_id] = (info, time.monotonic() + ttl_s)
 
     async def nodes(self, role: str | None = None) -> list[NodeInfo]:

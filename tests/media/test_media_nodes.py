@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Page, async_playwright
 
-import sala.app
+import sala.services
 from sala.clock import Clock, SystemClock
 from sala.cluster.directory import LocalDirectory
 from sala.cluster.nodes import LocalRegistry
@@ -235,7 +235,7 @@ async def test_the_room_has_the_browser_negotiate_again_on_the_new_node(
     def on_media_nodes(settings: Settings, clock: Clock, **_: object) -> MediaRuntime:
         return MediaRuntime(settings, clock, registry=registry, directory=directory)
 
-    monkeypatch.setattr(sala.app, "MediaRuntime", on_media_nodes)
+    monkeypatch.setattr(sala.services, "MediaRuntime", on_media_nodes)
     await eventually("every node announced", lambda: _announced(registry, 3))
     settings = load_settings(
         secret="front-end", data_dir=tmp_path / "front", media=True, janus_api_secret=API_SECRET
@@ -279,7 +279,7 @@ async def test_browsers_media_flows_again_after_their_node_dies(
     def on_media_nodes(settings: Settings, clock: Clock, **_: object) -> MediaRuntime:
         return MediaRuntime(settings, clock, registry=registry, directory=directory)
 
-    monkeypatch.setattr(sala.app, "MediaRuntime", on_media_nodes)
+    monkeypatch.setattr(sala.services, "MediaRuntime", on_media_nodes)
     await eventually("every node announced", lambda: _announced(registry, 3))
     settings = load_settings(
         secret="front-end", data_dir=tmp_path / "front", media=True, janus_api_secret=API_SECRET

@@ -31,7 +31,8 @@ import pytest
 from websockets.frames import Frame, Opcode
 from websockets.sync.client import ClientConnection, connect
 
-from sala.logs import RedactingFormatter, Redactor
+from sala.config import load_settings
+from sala.logs import RedactingFormatter, Redactor, configured_secrets
 from tests.conftest import ROOT, free_port
 from tests.support.receiver import Receiver
 
@@ -125,6 +126,16 @@ def test_tracebacks_and_websocket_frames_are_redacted() -> None:
     frame = Frame(Opcode.TEXT, b'{"type":"welcome","credential":"turn-secret-xyz"}')
     sent = logging.LogRecord("t", logging.DEBUG, __file__, 1, "> %s", (frame,), None)
     assert formatter.format(sent).endswith("> TEXT [49 bytes]")
+
+
+def test_the_redis_password_is_a_secret_too(tmp_path: Path) -> None:
+    settings = load_settings(
+        data_dir=tmp_path, secret="s" * 32, redis_url="redis://:Redis-Pw-4c1d@10.0.0.7:6379/0"
+    )
+    redactor = Redactor(configured_secrets(settings))
+    # redis-py's errors name the server, not the URL: the password alone must go too.
+    out = redactor.redact("AUTH failed with Redis-Pw-4c1d on 10.0.0.7:6379")
+    assert "Redis-Pw-4c1d" not in out and "10.0.0.7:6379" in out
 
 
 # --------------------------------------------------------------------- a real server --
