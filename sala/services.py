@@ -207,7 +207,7 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
     # In a cluster media runs on the media nodes of the registry (`sala serve --role media`).
     media = (
         MediaRuntime(settings, base.clock, registry=cluster.registry, directory=cluster.media)
-        if cluster is not None
+        if cluster is not None and settings.media
         else MediaRuntime(settings, base.clock)
     )
     presentations = PresentationService(

@@ -1,5 +1,6 @@
-"""The settings choose the cluster's pieces: without SALA_REDIS_URL one process with nothing
-shared; with it, two processes configured alike share the bus, the registry and the leases."""
+"""The settings choose the cluster's pieces: without SALA_REDIS_URL none (one process owns
+everything); with it, two processes configured alike share the bus, the registry and the
+leases."""
 
 from __future__ import annotations
 
@@ -8,20 +9,25 @@ from pathlib import Path
 from typing import Any
 
 from sala.cluster.nodes import NodeInfo
-from sala.cluster.wiring import build_cluster
+from sala.cluster.wiring import Cluster, open_cluster
 from sala.config import load_settings
 from sala.events.bus import InProcessBus
+from sala.services import build_foundation
 
 
-async def test_without_redis_everything_stays_in_the_process(tmp_path: Path) -> None:
-    cluster = build_cluster(load_settings(data_dir=tmp_path, secret="s", port=8093))
-    assert not cluster.shared
-    assert isinstance(cluster.bus, InProcessBus)
-    assert cluster.node_id.endswith(":8093")
-    await cluster.start()
-    await cluster.rooms.claim("m1", cluster.node_id, 1000)
-    assert await cluster.media.owner("m1") is None  # namespaces apart
-    await cluster.close()
+async def test_without_redis_there_is_no_cluster(tmp_path: Path) -> None:
+    settings = load_settings(data_dir=tmp_path, secret="s", port=8093)
+    assert open_cluster(settings) is None
+    assert settings.cluster_node_id.endswith(":8093")
+    base = build_foundation(settings)
+    assert isinstance(base.bus.inner, InProcessBus)
+    await base.close()
+
+
+def build_cluster(settings: object) -> Cluster:
+    cluster = open_cluster(settings)  # type: ignore[arg-type]
+    assert cluster is not None
+    return cluster
 
 
 async def test_with_redis_two_processes_share_bus_registry_and_leases(
@@ -44,7 +50,6 @@ async def test_with_redis_two_processes_share_bus_registry_and_leases(
     try:
         await one.start()
         await two.start()
-        assert one.shared and two.shared
         async with asyncio.timeout(5):
             while not two.bus.in_sync:  # noqa: ASYNC110 - the bus's own task connects
                 await asyncio.sleep(0.02)
