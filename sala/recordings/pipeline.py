@@ -31,6 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from sala.clock import Clock
 from sala.events import types
+from sala.events.cursor import START, create_cursor, load_cursor, move_cursor, read_page
 from sala.events.log import append_event
 from sala.recordings import streams
 from sala.recordings.archive import archive, recorded_ms
@@ -140,39 +141,27 @@ class RecordingPipeline:
 
     # --------------------------------------------------------------------- discovering --
     async def discover(self) -> int:
-        """Read the log past our position; queue the recordings of meetings that ended."""
-        c = tables.log_cursors
-        e = tables.meeting_events
+        """Read the log past our position; queue the recordings of meetings that ended.
+
+        The log is read through events/cursor.py, so a `meeting-ended` whose transaction
+        commits after later events is still read (on PostgreSQL, when it commits)."""
         async with self._db.write() as conn:
-            position = (
-                await conn.execute(select(c.c.last_event_id).where(c.c.name == CURSOR))
-            ).scalar()
+            position = await load_cursor(conn, CURSOR)
             if position is None:
-                position = 0
-                await conn.execute(insert(c).values(name=CURSOR, last_event_id=0))
-            rows = (
-                await conn.execute(
-                    select(e.c.id, e.c.type, e.c.meeting_id)
-                    .where(e.c.id > position)
-                    .order_by(e.c.id)
-                    .limit(EVENTS_PER_PASS)
-                )
-            ).all()
-            if not rows:
+                position = START
+                await create_cursor(conn, CURSOR)
+            page = await read_page(conn, position, EVENTS_PER_PASS, with_data=False)
+            if not page.read:
                 return 0
-            for row in rows:
-                if row.type == types.MEETING_ENDED:
-                    await self._queue_if_recorded(conn, row.meeting_id)
-            claimed = await conn.execute(
-                update(c)
-                .where(c.c.name == CURSOR, c.c.last_event_id == position)
-                .values(last_event_id=rows[-1].id)
-            )
-            if claimed.rowcount != 1:
+            # First, so another worker on the same events waits here, then finds it moved.
+            if not await move_cursor(conn, CURSOR, position, page.end):
                 # Another process moved first; its transaction queued these meetings.
                 await conn.rollback()
                 return 0
-        return len(rows)
+            for event in page.events:
+                if event.type == types.MEETING_ENDED:
+                    await self._queue_if_recorded(conn, event.meeting_id)
+        return len(page.read)
 
     async def _queue_if_recorded(self, conn: AsyncConnection, meeting_id: str) -> None:
         m = tables.meetings

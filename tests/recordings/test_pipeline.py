@@ -245,7 +245,7 @@ async def test_each_ended_meeting_is_queued_once(api: Api, clock: ManualClock) -
         await conn.execute(
             update(tables.log_cursors)
             .where(tables.log_cursors.c.name == "recordings")
-            .values(last_event_id=0)
+            .values(last_xid=0, last_event_id=0)
         )
     await pipeline.discover()
     assert [j["record_id"] for j in await pipeline.list_jobs()] == [record_id]
