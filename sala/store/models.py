@@ -321,5 +321,9 @@ class RecordingJobRow(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[int] = mapped_column(BigInteger)
     updated_at: Mapped[int] = mapped_column(BigInteger)
+    leased_by: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    """The worker running the job (state `running`); see recordings/pipeline.py."""
+    lease_until: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    """Until when it holds the job unless it renews; after that any worker may take it."""
 
     __table_args__ = (Index("ix_recording_jobs_state", "state"),)
