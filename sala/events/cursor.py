@@ -47,7 +47,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from sqlalchemy import BigInteger, Text, cast, func, insert, select, tuple_, update
+from sqlalchemy import BigInteger, Text, cast, func, insert, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -236,11 +236,18 @@ async def _all_cursors(conn: AsyncConnection) -> list[tuple[str, LogPosition]]:
 
 
 async def _restart_position(conn: AsyncConnection, position: LogPosition) -> int:
-    """The ID just before the first event `position` had not passed (or the last ID)."""
+    """The ID just before the first event `position` may not have passed (or the last ID).
+    Events with a larger ID count too, whatever their xid: one written in this cluster before
+    the repair (by a process that started without it) has a small xid and sorts before the
+    cursor, yet was never read. Those the old cluster passed are read again: duplicates at
+    the edge, never a gap."""
     first = (
         await conn.execute(
             select(func.min(events_t.c.id)).where(
-                tuple_(events_t.c.xid, events_t.c.id) > tuple_(position.xid, position.event_id)
+                or_(
+                    tuple_(events_t.c.xid, events_t.c.id) > tuple_(position.xid, position.event_id),
+                    events_t.c.id > position.event_id,
+                )
             )
         )
     ).scalar()
