@@ -7,8 +7,13 @@ the whole retry window (24 h by default) the hook is disabled, with the reason, 
 deliveries wait, never dropped, until hooks/enable. Requests carry `X-Sala-Delivery-Id`, the
 same on every retry, so receivers can drop duplicates.
 
-A delivery is claimed in the database before it is sent; a claim that outlives a crashed process
-expires and the delivery is sent again (with the same delivery id).
+A delivery is claimed in the database before it is sent, with a conditional update, so any
+number of workers share the outbox without sending one delivery twice at a time: a claim lasts
+the attempt's timeout and two seconds more, an attempt (the destination's name resolved and
+checked, the request, the whole answer) is cut off at the timeout, so a claim never ends while
+its attempt runs, and the attempt's outcome is written only while the claim is still the one
+it was sent under. A crashed worker's claims lapse and its deliveries are sent again (with the
+same delivery id).
 """
 
 from __future__ import annotations
@@ -39,6 +44,8 @@ deliveries_t = tables.deliveries
 
 USER_AGENT = f"sala-webhooks/{__version__}"
 HOOK_REMOVED = "hook removed"
+CLAIM_MARGIN_MS = 2_000
+"""A claim outlasts its attempt's timeout by this much: time to write the outcome."""
 
 
 @dataclass(frozen=True)
@@ -112,14 +119,18 @@ class Deliverer:
                 per_hook[hook_id] = per_hook.get(hook_id, 0) + 1
             chosen.append(row)
             keys.add(key)
-        claimed = await self._claim([row["id"] for row in chosen], now)
+        # Long enough for one attempt, which is cut off at the timeout (see _send), and for its
+        # outcome to be written; a crashed process's claims lapse after it.
+        until = now + int(self._settings.timeout_s * 1000) + CLAIM_MARGIN_MS
+        claimed = await self._claim([row["id"] for row in chosen], now, until)
         for row in chosen:
             if row["id"] not in claimed:
                 continue
             key, hook_id = row["ordering_key"], row["hook_id"]
             if hook_id is not None:
                 self._per_hook[hook_id] = self._per_hook.get(hook_id, 0) + 1
-            task = asyncio.create_task(self._send(dict(row)), name=f"delivery-{row['id']}")
+            sent = {**row, "claimed_until": until}
+            task = asyncio.create_task(self._send(sent), name=f"delivery-{row['id']}")
             self._inflight[key] = task
             task.add_done_callback(functools.partial(self._finished, key, hook_id))
         return len(claimed)
@@ -195,12 +206,11 @@ class Deliverer:
         async with self._db.read() as conn:
             return [row._mapping for row in (await conn.execute(statement)).all()]
 
-    async def _claim(self, delivery_pks: list[int], now: int) -> set[int]:
-        """Claim these deliveries in one transaction; returns the ones this process got."""
+    async def _claim(self, delivery_pks: list[int], now: int, until: int) -> set[int]:
+        """Claim these deliveries until `until`, in one transaction; returns the ones this
+        process got (on PostgreSQL a concurrent claimer waits, then finds them claimed)."""
         if not delivery_pks:
             return set()
-        # Long enough for one request to time out; a crashed process's claims lapse after it.
-        until = now + int(self._settings.timeout_s * 1000) + 2_000
         async with self._db.write() as conn:
             claimed = await conn.execute(
                 update(deliveries_t)
@@ -219,7 +229,12 @@ class Deliverer:
 
     async def _send(self, row: dict[str, Any]) -> None:
         try:
-            status, error = await self._attempt(row)
+            # The whole attempt, not only each read: a receiver trickling its answer, or a
+            # name that resolves slowly, cannot keep it going past its claim.
+            async with asyncio.timeout(self._settings.timeout_s):
+                status, error = await self._attempt(row)
+        except TimeoutError:
+            status, error = None, f"timed out after {self._settings.timeout_s:g} s"
         except Exception as exc:  # never let one delivery kill the worker
             log.exception("delivery %s crashed", row["delivery_id"])
             status, error = None, f"internal error: {exc}"
@@ -277,9 +292,22 @@ class Deliverer:
         async with self._db.write() as conn:
             for row, status, error, now in outcomes:
                 values, reason = self._outcome(row, status, error, now)
-                await conn.execute(
-                    update(deliveries_t).where(deliveries_t.c.id == row["id"]).values(**values)
+                stored = await conn.execute(
+                    update(deliveries_t)
+                    .where(
+                        deliveries_t.c.id == row["id"],
+                        # Still under the claim it was sent with: if that lapsed and another
+                        # worker claimed it since, that worker's attempt decides.
+                        deliveries_t.c.claimed_until == row["claimed_until"],
+                    )
+                    .values(**values)
                 )
+                if stored.rowcount != 1:
+                    log.warning(
+                        "delivery %s: claim lapsed during the attempt; outcome dropped",
+                        row["delivery_id"],
+                    )
+                    continue
                 if reason is not None:
                     disable[row["hook_id"]] = reason
                 elif error is not None:

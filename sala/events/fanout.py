@@ -2,19 +2,18 @@
 
 For every log event it writes one delivery per hook that wants it, and when a meeting ends, the
 analytics callback and BBB's end callbacks. The deliveries and the new log position commit in
-one transaction, so an event is queued exactly once, even across a crash.
+one transaction, so an event is queued exactly once, even across a crash, and when several
+workers run it, the one that moves the position first wins and the others roll back.
 
-On PostgreSQL, IDs are handed out before commit, so a later event can become visible before an
-earlier one. A gap in the IDs therefore holds the fan-out back until it fills, or for a second of
-real time, after which it belongs to a rolled-back transaction (transactions here last
-milliseconds). SQLite commits one writer at a time, so its IDs never arrive out of order.
+The log is read through events/cursor.py, which on PostgreSQL hands out only events whose
+transaction can no longer be joined by an earlier one, so an event whose transaction commits
+late is queued when it commits, never skipped.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -22,15 +21,16 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 import jwt
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from sala import checksums as checksum
 from sala.clock import Clock
 from sala.events import types
 from sala.events.analytics import CALLBACK_META_KEY, build_payload
+from sala.events.cursor import LogPosition, create_cursor, load_cursor, move_cursor, read_page
 from sala.events.hooks import Hook, HookStore
-from sala.events.log import MeetingEvent
+from sala.events.log import MeetingEvent, read_all_events
 from sala.events.mapping import map_event
 from sala.events.outbox import CURSOR
 from sala.recordings.ready import ready_url
@@ -42,13 +42,13 @@ log = logging.getLogger(__name__)
 BATCH = 500
 ROWS_PER_TRANSACTION = 5_000
 """Deliveries written per transaction at most (one event with many hooks can go past it)."""
+CALLBACKS_PER_EVENT = 3
+"""Deliveries an event can make besides its hooks' (a meeting's end: the analytics callback and
+two end callbacks)."""
 
 
 class _Overtaken(Exception):
     """Another worker moved the log position first: roll this pass's work back."""
-
-
-GAP_PATIENCE_S = 1.0
 
 
 READY_EVENT = types.RAP_PUBLISH_ENDED
@@ -98,28 +98,27 @@ class Fanout:
         self._clock = clock
         self._hooks = hooks
         self._settings = settings
-        self._gap_seen_at: dict[int, float] = {}
-        self._known_position: int | None = None
+        self._known_position: LogPosition | None = None
         """Where this worker last moved the log position; another worker moving it makes
         this pass's write fail, and the position is read again."""
         self.queued = 0
         """Deliveries written so far (the worker pumps when this grows)."""
 
     async def run_once(self) -> int:
-        """Queue deliveries for the next batch of log events; returns how many were consumed."""
+        """Queue deliveries for the next page of log events; returns how many were consumed."""
         position = await self._position()
         rows: list[dict[str, Any]] = []
-        consumed: list[MeetingEvent] = []
         async with self._db.read() as conn:
-            events = await self._next_events(conn, position)
-            if not events:
+            page = await read_page(conn, position, BATCH)
+            if not page.read:
                 return 0
             hooks = [h for h in await self._hooks.all() if h.collects_events]
+            # The page is queued in one transaction, whole: with many hooks, fewer events.
+            page = page.head(max(1, ROWS_PER_TRANSACTION // (len(hooks) + CALLBACKS_PER_EVENT)))
             now = self._clock.now_ms()
             meetings: dict[str, Mapping[Any, Any] | None] = {}
             users: dict[str, Mapping[Any, Any] | None] = {}
-            for event in events:
-                consumed.append(event)
+            for event in page.events:
                 if not hooks and event.type not in (types.MEETING_ENDED, READY_EVENT):
                     continue  # nothing to send: only the position moves
                 meeting = await self._meeting(conn, meetings, event.meeting_id)
@@ -131,19 +130,10 @@ class Fanout:
                     rows += await self._end_deliveries(conn, event, meeting, now)
                 elif event.type == READY_EVENT:
                     rows += self._ready_deliveries(event, meeting, now)
-                if len(rows) >= ROWS_PER_TRANSACTION:
-                    break
         try:
             async with self._outbox.write() as conn:
-                moved = await conn.execute(
-                    update(tables.log_cursors)
-                    .where(
-                        tables.log_cursors.c.name == CURSOR,
-                        tables.log_cursors.c.last_event_id == position,
-                    )
-                    .values(last_event_id=consumed[-1].id)
-                )
-                if moved.rowcount != 1:
+                # First, so a second worker on the same events waits here and then gives up.
+                if not await move_cursor(conn, CURSOR, position, page.end):
                     raise _Overtaken
                 if rows:
                     await conn.execute(insert(tables.deliveries), rows)
@@ -152,44 +142,22 @@ class Fanout:
             # from its position.
             self._known_position = None
             return 0
-        self._known_position = consumed[-1].id
+        self._known_position = page.end
         self.queued += len(rows)
-        return len(consumed)
+        return len(page.read)
 
-    async def _position(self) -> int:
+    async def _position(self) -> LogPosition:
         if self._known_position is not None:
             return self._known_position
-        c = tables.log_cursors
         async with self._outbox.read() as conn:
-            found = (
-                await conn.execute(select(c.c.last_event_id).where(c.c.name == CURSOR))
-            ).scalar()
+            found = await load_cursor(conn, CURSOR)
         if found is not None:
-            return int(found)
+            return found
         # Migration 0003 (or prepare_outbox) starts the cursor at the log's end, so older
         # history is never sent; a missing row means an empty database.
         async with self._outbox.write() as conn:
-            await conn.execute(insert(c).values(name=CURSOR, last_event_id=0))
-        return 0
-
-    async def _next_events(self, conn: AsyncConnection, position: int) -> list[MeetingEvent]:
-        t = tables.meeting_events
-        rows = (
-            await conn.execute(select(t).where(t.c.id > position).order_by(t.c.id).limit(BATCH))
-        ).all()
-        events: list[MeetingEvent] = []
-        expected = position + 1
-        now = time.monotonic()
-        for row in rows:
-            if row.id != expected and not self._db.is_sqlite:
-                first_seen = self._gap_seen_at.setdefault(expected, now)
-                if now - first_seen < GAP_PATIENCE_S:
-                    break
-                log.info("event IDs %s..%s never committed; moving on", expected, row.id - 1)
-            self._gap_seen_at.pop(expected, None)
-            events.append(MeetingEvent(**row._mapping))
-            expected = row.id + 1
-        return events
+            await create_cursor(conn, CURSOR)
+        return LogPosition(0, 0)
 
     async def _meeting(
         self, conn: AsyncConnection, cache: dict[str, Mapping[Any, Any] | None], meeting_id: str
@@ -357,11 +325,7 @@ async def _was_recorded(conn: AsyncConnection, meeting: Mapping[Any, Any]) -> bo
 async def _log_and_attendees(
     conn: AsyncConnection, internal_id: str
 ) -> tuple[dict[Any, Mapping[Any, Any]], list[MeetingEvent]]:
-    t = tables.meeting_events
-    events = [
-        MeetingEvent(**r._mapping)
-        for r in await conn.execute(select(t).where(t.c.meeting_id == internal_id).order_by(t.c.id))
-    ]
+    events = await read_all_events(conn, internal_id)
     a = tables.attendees
     attendees: dict[Any, Mapping[Any, Any]] = {
         r.internal_user_id: r._mapping

@@ -28,6 +28,23 @@ class MeetingEvent:
     user_id: str | None
     data: dict[str, Any]
 
+    @classmethod
+    def from_row(cls, row: Any) -> MeetingEvent:
+        """From a row holding at least EVENT_COLUMNS (others, such as `xid`, are ignored)."""
+        m = row._mapping
+        return cls(m["id"], m["meeting_id"], m["ts"], m["type"], m["user_id"], m["data"])
+
+
+EVENT_COLUMNS = (
+    events_table.c.id,
+    events_table.c.meeting_id,
+    events_table.c.ts,
+    events_table.c.type,
+    events_table.c.user_id,
+    events_table.c.data,
+)
+"""What a MeetingEvent is made of (the table also holds the writer's transaction ID)."""
+
 
 async def append_event(
     conn: AsyncConnection,
@@ -49,12 +66,12 @@ async def read_events(
     conn: AsyncConnection, meeting_id: str, *, after_id: int = 0, limit: int = 10_000
 ) -> Sequence[MeetingEvent]:
     rows = await conn.execute(
-        select(events_table)
+        select(*EVENT_COLUMNS)
         .where(events_table.c.meeting_id == meeting_id, events_table.c.id > after_id)
         .order_by(events_table.c.id)
         .limit(limit)
     )
-    return [MeetingEvent(**row._mapping) for row in rows]
+    return [MeetingEvent.from_row(row) for row in rows]
 
 
 async def read_all_events(conn: AsyncConnection, meeting_id: str) -> list[MeetingEvent]:

@@ -18,6 +18,7 @@ import logging
 
 from sqlalchemy import delete, insert, select, update
 
+from sala.events.cursor import START, create_cursor, load_cursor, repair_after_restore
 from sala.store import tables
 from sala.store.db import Database
 
@@ -34,16 +35,16 @@ def open_outbox(main: Database, url: str) -> Database:
 async def prepare_outbox(main: Database, outbox: Database) -> None:
     """Migrate the outbox; when it is new beside a main database that held the outbox before,
     carry over the log position and the deliveries still pending, so nothing is sent twice or
-    lost by the move."""
+    lost by the move. (First, on PostgreSQL: log positions made valid again if the database
+    was restored into another cluster; see events/cursor.py.)"""
+    await repair_after_restore(main, outbox)
     if outbox is main:
         return
     await outbox.migrate()
     cursors = tables.log_cursors
     deliveries = tables.deliveries
     async with main.read() as conn:
-        old_position = (
-            await conn.execute(select(cursors.c.last_event_id).where(cursors.c.name == CURSOR))
-        ).scalar() or 0
+        old_position = await load_cursor(conn, CURSOR) or START
         pending = [
             dict(row._mapping)
             for row in await conn.execute(
@@ -51,14 +52,14 @@ async def prepare_outbox(main: Database, outbox: Database) -> None:
             )
         ]
     async with outbox.write() as conn:
-        position = (
-            await conn.execute(select(cursors.c.last_event_id).where(cursors.c.name == CURSOR))
-        ).scalar()
+        position = await load_cursor(conn, CURSOR)
         if position is None:
-            await conn.execute(insert(cursors).values(name=CURSOR, last_event_id=old_position))
+            await create_cursor(conn, CURSOR, old_position)
         elif position < old_position:
             await conn.execute(
-                update(cursors).where(cursors.c.name == CURSOR).values(last_event_id=old_position)
+                update(cursors)
+                .where(cursors.c.name == CURSOR)
+                .values(last_xid=old_position.xid, last_event_id=old_position.event_id)
             )
         # A crash between this commit and the delete below leaves them in both: move each once.
         moved: set[str] = set()

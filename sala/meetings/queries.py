@@ -18,14 +18,16 @@ meetings_t = tables.meetings
 attendees_t = tables.attendees
 
 
-async def live_row(conn: AsyncConnection, internal_id: str) -> Any:
-    return (
-        await conn.execute(
-            select(meetings_t).where(
-                meetings_t.c.internal_id == internal_id, meetings_t.c.ended == false()
-            )
-        )
-    ).first()
+async def live_row(conn: AsyncConnection, internal_id: str, *, for_update: bool = False) -> Any:
+    """The meeting if it has not ended. `for_update` locks its row until the transaction ends
+    (PostgreSQL; SQLite has one writer anyway): a writer that waited for another one's lock
+    then sees that one's result, so two processes ending a meeting at once end it once."""
+    statement = select(meetings_t).where(
+        meetings_t.c.internal_id == internal_id, meetings_t.c.ended == false()
+    )
+    if for_update:
+        statement = statement.with_for_update()
+    return (await conn.execute(statement)).first()
 
 
 async def resolve_live_row(conn: AsyncConnection, meeting_id: str) -> Any:

@@ -483,7 +483,7 @@ class MeetingService:
         idempotent)."""
         now = self._clock.now_ms()
         async with self._db.write() as conn:
-            row = await queries.live_row(conn, internal_id)
+            row = await queries.live_row(conn, internal_id, for_update=True)
             if row is None:
                 return None
             ended = await self._end_in(conn, row._mapping, reason, now)
@@ -495,15 +495,13 @@ class MeetingService:
         self, conn: AsyncConnection, row: Any, reason: EndReason, now: int
     ) -> list[Meeting]:
         """End a meeting and, before it, its live breakouts, for the same reason (BBB 3.0 ends
-        every breakout first, whatever ends the parent). The ended meetings, the parent last."""
+        every breakout first, whatever ends the parent). The ended meetings, the parent last.
+        `row` was read with `live_row(..., for_update=True)` in this transaction."""
         ended: list[Meeting] = []
         if not row["is_breakout"]:
-            # Waits for a breakout create holding the parent (PostgreSQL), so none is missed.
-            await conn.execute(
-                select(meetings_t.c.internal_id)
-                .where(meetings_t.c.internal_id == row["internal_id"])
-                .with_for_update()
-            )
+            # The caller locked the parent's row, so a breakout create holding it (PostgreSQL)
+            # has committed: none is missed. The breakouts are locked too: one that another
+            # process is ending by itself is waited for, then skipped.
             children = await conn.execute(
                 select(meetings_t)
                 .where(
@@ -511,6 +509,7 @@ class MeetingService:
                     meetings_t.c.ended == false(),
                 )
                 .order_by(meetings_t.c.create_time, meetings_t.c.internal_id)
+                .with_for_update()
             )
             for child in children.all():
                 ended.append(await self._end_one(conn, child._mapping, reason, now))
@@ -581,7 +580,8 @@ class MeetingService:
 
     async def _expire_one(self, internal_id: str, now: int) -> Meeting | None:
         async with self._db.write() as conn:
-            row = await queries.live_row(conn, internal_id)
+            # Locked: another front end's reaper, or an `end`, may be ending it right now.
+            row = await queries.live_row(conn, internal_id, for_update=True)
             if row is None:
                 return None
             reason = due_reason(self._lifecycle(row._mapping), now)

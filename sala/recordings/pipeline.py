@@ -1,12 +1,22 @@
 """The recording pipeline: after a recorded meeting ends, archive → sanity → process → publish.
 
 Finding work is durable: the pipeline reads the event log from its own position (log cursor
-`recordings`), and for each `meeting-ended` of a meeting with `record=true` that was recorded at
+`recordings`, read through events/cursor.py, so a late-committing `meeting-ended` is not
+skipped), and for each `meeting-ended` of a meeting with `record=true` that was recorded at
 least once, writes the recording (state `processing`) and its job in the same transaction as the
-new position. A job is claimed with a conditional update, runs its steps in order and stores each
-step done, so a restart resumes at the step it was in (steps are idempotent: they rewrite their
-own output). A failure stops the job with its reason (state `failed`, visible in getRecordings
-with `state=failed` or `any`, and in `sala recordings list`); `sala recordings reprocess` queues it
+new position. Several workers may run the pipeline against one database:
+
+- A job is claimed with a conditional update that also writes a lease: who holds it
+  (`leased_by`) and until when (`lease_until`). The holder renews the lease while it works and
+  gives it back when it stops; a job whose lease lapsed (its worker died or hung) is taken by any
+  worker, which resumes it at the step it was in (steps are idempotent: they rewrite their own
+  output). Every write about the job is conditional on still holding it, and a holder whose
+  renewal finds the job taken stops at once, so one job never has two workers writing it.
+- Lease times are each worker's wall clock: hosts need NTP (a skew well under the lease's
+  thirty seconds).
+
+A failure stops the job with its reason (state `failed`, visible in getRecordings with
+`state=failed` or `any`, and in `sala recordings list`); `sala recordings reprocess` queues it
 again. Each step tells integrators through the `rap-*` events of the log, which the webhook
 fan-out delivers like any other.
 
@@ -20,17 +30,22 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
+import secrets
 import shutil
+import socket
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import and_, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.elements import ColumnElement
 
 from sala.clock import Clock
 from sala.events import types
+from sala.events.cursor import START, create_cursor, load_cursor, move_cursor, read_page
 from sala.events.log import append_event
 from sala.recordings import streams
 from sala.recordings.archive import archive, recorded_ms
@@ -52,9 +67,24 @@ FORMATS: dict[str, Callable[[Material, Path], Awaitable[dict[str, Any]]]] = {
 POLL_S = 2.0
 EVENTS_PER_PASS = 5000
 PREVIEW_SIZE = (176, 136)
+LEASE_MS = 30_000
+"""How long a claim on a job lasts unless its worker renews it."""
+RENEW_EVERY_S = LEASE_MS / 1000 / 3
+"""Renewed three times per lease: two renewals may fail (a database hiccup) before it lapses."""
 
 jobs = tables.recording_jobs
 recordings = tables.recordings
+
+
+class LeaseLost(Exception):
+    """Another worker holds this job now (ours lapsed): stop working on it, write nothing."""
+
+
+def worker_name(node: str | None = None) -> str:
+    """Who holds a lease: the node (host and process by default) and a random part, so that
+    two pipelines never share a name, even in one process or under one misconfigured node."""
+    node = node or f"{socket.gethostname()}:{os.getpid()}"
+    return f"{node[:100]}/{secrets.token_hex(4)}"
 
 
 def playback_url(base_url: str, fmt: str, record_id: str) -> str:
@@ -72,8 +102,15 @@ class RecordingPipeline:
         presentations_root: Path,
         base_url: str,
         workers: int = 1,
+        *,
+        node: str | None = None,
+        lease_ms: int = LEASE_MS,
     ) -> None:
         self._db = db
+        self.holder = worker_name(node)
+        """The name this pipeline's leases carry."""
+        self._lease_ms = lease_ms
+        self._renew_every_s = lease_ms / 1000 / 3
         self._clock = clock
         self.root = root
         self._presentations_root = presentations_root
@@ -97,9 +134,22 @@ class RecordingPipeline:
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        await self._release_all()
+
+    async def _release_all(self) -> None:
+        """Give back the jobs this pipeline held, so a restart (or another worker) resumes
+        them at once instead of after the lease."""
+        try:
+            async with self._db.write() as conn:
+                await conn.execute(
+                    update(jobs)
+                    .where(jobs.c.leased_by == self.holder, jobs.c.state == "running")
+                    .values(state="queued", leased_by=None, lease_until=None)
+                )
+        except Exception:
+            log.exception("could not give back the recording jobs of %s", self.holder)
 
     async def _loop(self) -> None:
-        await self.recover()
         while True:
             try:
                 await self.run_once()
@@ -108,14 +158,6 @@ class RecordingPipeline:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), POLL_S)
             self._wake.clear()
-
-    async def recover(self) -> int:
-        """Jobs left running by a process that died go back to the queue."""
-        async with self._db.write() as conn:
-            result = await conn.execute(
-                update(jobs).where(jobs.c.state == "running").values(state="queued")
-            )
-        return int(result.rowcount or 0)
 
     async def run_once(self) -> int:
         """Find ended meetings, and start what the free slots allow; returns jobs started."""
@@ -140,39 +182,27 @@ class RecordingPipeline:
 
     # --------------------------------------------------------------------- discovering --
     async def discover(self) -> int:
-        """Read the log past our position; queue the recordings of meetings that ended."""
-        c = tables.log_cursors
-        e = tables.meeting_events
+        """Read the log past our position; queue the recordings of meetings that ended.
+
+        The log is read through events/cursor.py, so a `meeting-ended` whose transaction
+        commits after later events is still read (on PostgreSQL, when it commits)."""
         async with self._db.write() as conn:
-            position = (
-                await conn.execute(select(c.c.last_event_id).where(c.c.name == CURSOR))
-            ).scalar()
+            position = await load_cursor(conn, CURSOR)
             if position is None:
-                position = 0
-                await conn.execute(insert(c).values(name=CURSOR, last_event_id=0))
-            rows = (
-                await conn.execute(
-                    select(e.c.id, e.c.type, e.c.meeting_id)
-                    .where(e.c.id > position)
-                    .order_by(e.c.id)
-                    .limit(EVENTS_PER_PASS)
-                )
-            ).all()
-            if not rows:
+                position = START
+                await create_cursor(conn, CURSOR)
+            page = await read_page(conn, position, EVENTS_PER_PASS, with_data=False)
+            if not page.read:
                 return 0
-            for row in rows:
-                if row.type == types.MEETING_ENDED:
-                    await self._queue_if_recorded(conn, row.meeting_id)
-            claimed = await conn.execute(
-                update(c)
-                .where(c.c.name == CURSOR, c.c.last_event_id == position)
-                .values(last_event_id=rows[-1].id)
-            )
-            if claimed.rowcount != 1:
+            # First, so another worker on the same events waits here, then finds it moved.
+            if not await move_cursor(conn, CURSOR, position, page.end):
                 # Another process moved first; its transaction queued these meetings.
                 await conn.rollback()
                 return 0
-        return len(rows)
+            for event in page.events:
+                if event.type == types.MEETING_ENDED:
+                    await self._queue_if_recorded(conn, event.meeting_id)
+        return len(page.read)
 
     async def _queue_if_recorded(self, conn: AsyncConnection, meeting_id: str) -> None:
         m = tables.meetings
@@ -241,29 +271,108 @@ class RecordingPipeline:
             )
         )
 
+    def _claimable(self, now: int) -> ColumnElement[bool]:
+        """Queued, or running under a lease that lapsed (or under none: an older version's)."""
+        return or_(
+            jobs.c.state == "queued",
+            and_(
+                jobs.c.state == "running",
+                or_(jobs.c.lease_until.is_(None), jobs.c.lease_until <= now),
+            ),
+        )
+
+    def _held(self, record_id: str) -> ColumnElement[bool]:
+        return and_(
+            jobs.c.record_id == record_id,
+            jobs.c.state == "running",
+            jobs.c.leased_by == self.holder,
+        )
+
     async def _claim(self) -> str | None:
+        now = self._clock.now_ms()
         async with self._db.write() as conn:
             row = (
                 await conn.execute(
-                    select(jobs.c.record_id)
-                    .where(jobs.c.state == "queued")
-                    .order_by(jobs.c.created_at)
+                    select(jobs.c.record_id, jobs.c.state, jobs.c.leased_by)
+                    .where(self._claimable(now))
+                    .order_by(jobs.c.created_at, jobs.c.record_id)
                     .limit(1)
                 )
             ).first()
             if row is None:
                 return None
+            # Conditional: a worker that claimed it meanwhile wins (on PostgreSQL this waits
+            # for it, then finds the job no longer claimable).
             taken = await conn.execute(
                 update(jobs)
-                .where(jobs.c.record_id == row.record_id, jobs.c.state == "queued")
+                .where(jobs.c.record_id == row.record_id, self._claimable(now))
                 .values(
-                    state="running", attempts=jobs.c.attempts + 1, updated_at=self._clock.now_ms()
+                    state="running",
+                    leased_by=self.holder,
+                    lease_until=now + self._lease_ms,
+                    attempts=jobs.c.attempts + 1,
+                    updated_at=now,
                 )
             )
-            return str(row.record_id) if taken.rowcount == 1 else None
+        if taken.rowcount != 1:
+            return None
+        if row.state == "running":
+            log.warning(
+                "recording %s: taken over from %s, whose lease lapsed", row.record_id, row.leased_by
+            )
+        return str(row.record_id)
+
+    async def _renew(self, record_id: str) -> bool:
+        """Extend this pipeline's lease on the job; False if it no longer holds it."""
+        now = self._clock.now_ms()
+        async with self._db.write() as conn:
+            renewed = await conn.execute(
+                update(jobs).where(self._held(record_id)).values(lease_until=now + self._lease_ms)
+            )
+        return renewed.rowcount == 1
+
+    async def _keep_lease(
+        self, record_id: str, work: asyncio.Task[None], lost: asyncio.Event
+    ) -> None:
+        """Renew while the job runs; if another worker took it, stop the work."""
+        while True:
+            await asyncio.sleep(self._renew_every_s)
+            try:
+                held = await self._renew(record_id)
+            except Exception:
+                # The database may be back before the lease runs out: try again.
+                log.exception("recording %s: could not renew the lease", record_id)
+                continue
+            if not held:
+                lost.set()
+                work.cancel()
+                return
 
     # ------------------------------------------------------------------------- running --
     async def _run(self, record_id: str) -> None:
+        lost = asyncio.Event()
+        work = asyncio.current_task()
+        assert work is not None
+        keeper = asyncio.create_task(
+            self._keep_lease(record_id, work, lost), name=f"recording-lease-{record_id}"
+        )
+        try:
+            await self._steps(record_id)
+        except LeaseLost:
+            lost.set()
+        except asyncio.CancelledError:
+            if not lost.is_set():
+                raise
+            work.uncancel()  # our own cancellation (the lease keeper's), handled here
+        finally:
+            keeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await keeper
+            self._slots.release()
+        if lost.is_set():
+            log.warning("recording %s: another worker took it over; stopped here", record_id)
+
+    async def _steps(self, record_id: str) -> None:
         try:
             step = await self._step_of(record_id)
             while step != "done":
@@ -277,13 +386,11 @@ class RecordingPipeline:
                 await self._set_job(record_id, step=step, state="done" if step == "done" else None)
         except RecordingError as exc:
             await self._fail(record_id, str(exc))
-        except asyncio.CancelledError:
+        except (asyncio.CancelledError, LeaseLost):
             raise
         except Exception as exc:
             log.exception("recording %s failed", record_id)
             await self._fail(record_id, f"unexpected {type(exc).__name__}: {exc}")
-        finally:
-            self._slots.release()
 
     async def _deleted(self, record_id: str) -> bool:
         async with self._db.read() as conn:
@@ -302,20 +409,31 @@ class RecordingPipeline:
         return str(step or "archive")
 
     async def _set_job(self, record_id: str, *, step: str, state: str | None) -> None:
+        """Store the step reached (and the job's end); LeaseLost if the job is not ours."""
         values: dict[str, Any] = {"step": step, "updated_at": self._clock.now_ms()}
         if state is not None:
-            values["state"] = state
+            values.update(state=state, leased_by=None, lease_until=None)
         async with self._db.write() as conn:
-            await conn.execute(update(jobs).where(jobs.c.record_id == record_id).values(**values))
+            stored = await conn.execute(update(jobs).where(self._held(record_id)).values(**values))
+        if stored.rowcount != 1:
+            raise LeaseLost(record_id)
 
     async def _fail(self, record_id: str, reason: str) -> None:
         log.warning("recording %s failed: %s", record_id, reason)
         async with self._db.write() as conn:
-            await conn.execute(
+            stored = await conn.execute(
                 update(jobs)
-                .where(jobs.c.record_id == record_id)
-                .values(state="failed", error=reason, updated_at=self._clock.now_ms())
+                .where(self._held(record_id))
+                .values(
+                    state="failed",
+                    error=reason,
+                    updated_at=self._clock.now_ms(),
+                    leased_by=None,
+                    lease_until=None,
+                )
             )
+            if stored.rowcount != 1:
+                raise LeaseLost(record_id)  # the worker that holds it now decides
             await conn.execute(
                 update(recordings)
                 .where(recordings.c.record_id == record_id, recordings.c.state == "processing")
@@ -476,17 +594,32 @@ class RecordingPipeline:
 
     # ------------------------------------------------------------------------ operators --
     async def reprocess(self, record_id: str) -> bool:
-        """Queue a recording again from its processing step (its archive is kept)."""
+        """Queue a recording again from its processing step (its archive is kept); not while a
+        worker holds it."""
+        now = self._clock.now_ms()
+        not_held = or_(jobs.c.state != "running", self._claimable(now))
         async with self._db.write() as conn:
-            job = (await conn.execute(select(jobs).where(jobs.c.record_id == record_id))).first()
-            if job is None or job.state == "running":
+            job = (
+                await conn.execute(select(jobs).where(jobs.c.record_id == record_id, not_held))
+            ).first()
+            if job is None:
                 return False
             step = "process" if STEPS.index(job.step) >= STEPS.index("process") else job.step
-            await conn.execute(
+            queued = await conn.execute(
                 update(jobs)
-                .where(jobs.c.record_id == record_id)
-                .values(state="queued", step=step, error=None, updated_at=self._clock.now_ms())
+                .where(jobs.c.record_id == record_id, not_held)
+                .values(
+                    state="queued",
+                    step=step,
+                    error=None,
+                    updated_at=now,
+                    leased_by=None,
+                    lease_until=None,
+                )
             )
+            if queued.rowcount != 1:
+                await conn.rollback()
+                return False
             await conn.execute(
                 update(recordings)
                 .where(recordings.c.record_id == record_id, recordings.c.state != "deleted")

@@ -14,13 +14,15 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, event
+from sqlalchemy import Connection, event, func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from sala.filemodes import private_dir, private_file, sqlite_file
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+MIGRATION_LOCK = 0x5A1A_0000
+"""PostgreSQL advisory lock key held while the schema is migrated."""
 
 
 class Database:
@@ -87,6 +89,11 @@ class Database:
     async def migrate(self) -> None:
         """Bring the schema to the newest Alembic revision."""
         async with self.engine.connect() as conn:
+            if not self.is_sqlite:
+                # Every process migrates at start, and several may start at once on one
+                # PostgreSQL: one migrates, the others wait here (the lock ends with the
+                # transaction) and then find the schema at the newest revision.
+                await conn.execute(select(func.pg_advisory_xact_lock(MIGRATION_LOCK)))
             await conn.run_sync(_upgrade_to_head)
             await conn.commit()
 

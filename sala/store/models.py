@@ -155,8 +155,21 @@ class MeetingEventRow(Base):
     type: Mapped[str] = mapped_column(String(64))
     user_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    xid: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    """PostgreSQL: the ID of the transaction that wrote the event, filled in by the database
+    (migration 0011's default), so readers can tell which events are final
+    (events/cursor.py). NULL on SQLite, whose readers go by ID."""
 
-    __table_args__ = (Index("ix_meeting_events_meeting_id_id", "meeting_id", "id"),)
+    __table_args__ = (
+        Index("ix_meeting_events_meeting_id_id", "meeting_id", "id"),
+        Index(
+            "ix_meeting_events_xid_id",
+            "xid",
+            "id",
+            sqlite_where=text("xid IS NOT NULL"),
+            postgresql_where=text("xid IS NOT NULL"),
+        ),
+    )
 
 
 class RecordingRow(Base):
@@ -263,12 +276,17 @@ class DeliveryRow(Base):
 
 
 class CursorRow(Base):
-    """How far a reader of the meeting event log got (the webhook fan-out's position)."""
+    """How far a reader of the meeting event log got (the webhook fan-out's and the recordings
+    pipeline's positions): the last event passed, by (transaction ID, ID); see
+    events/cursor.py."""
 
     __tablename__ = "log_cursors"
 
     name: Mapped[str] = mapped_column(String(32), primary_key=True)
     last_event_id: Mapped[int] = mapped_column(BigInteger, default=0)
+    last_xid: Mapped[int] = mapped_column(BigInteger, default=0)
+    """PostgreSQL: the transaction ID of that event (0 for events older than migration 0011);
+    always 0 on SQLite."""
 
 
 class PresentationRow(Base):
@@ -303,5 +321,9 @@ class RecordingJobRow(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[int] = mapped_column(BigInteger)
     updated_at: Mapped[int] = mapped_column(BigInteger)
+    leased_by: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    """The worker running the job (state `running`); see recordings/pipeline.py."""
+    lease_until: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    """Until when it holds the job unless it renews; after that any worker may take it."""
 
     __table_args__ = (Index("ix_recording_jobs_state", "state"),)
