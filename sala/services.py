@@ -171,6 +171,7 @@ def _pipeline(base: Foundation) -> RecordingPipeline:
         settings.data_dir / "presentations",
         settings.base_url,
         settings.recording_workers,
+        node=settings.cluster_node_id,
     )
 
 
