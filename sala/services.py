@@ -203,7 +203,10 @@ class Services:
 
 def build_services(settings: Settings, clock: Clock | None = None) -> Services:
     base = build_foundation(settings, clock)
-    worker = build_worker_services(base)
+    # Every change in this process wakes its event worker; on a shared bus "*" would be every
+    # change in the cluster (each room's traffic too), and a cluster's workers run elsewhere.
+    wake = ("*",) if base.cluster is None else (OUTBOX_CHANGED,)
+    worker = build_worker_services(base, wake_topics=wake)
     cluster = base.cluster
     # In a cluster media runs on the media nodes of the registry (`sala serve --role media`).
     media = (

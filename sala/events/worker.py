@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
 from typing import Any
 
 from sala.events.bus import Bus
@@ -43,9 +42,7 @@ class EventWorker:
         self._idle = idle_seconds
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
-        self._bus = bus
-        self._topics = topics
-        self._unsubscribes: list[Callable[[], None]] = []
+        self._unsubscribes = [bus.subscribe(topic, self._on_bus) for topic in topics]
 
     async def _on_bus(self, topic: str, _message: dict[str, Any]) -> None:
         self.poke(outbox_changed=topic == OUTBOX_CHANGED)
@@ -56,10 +53,6 @@ class EventWorker:
         self._wake.set()
 
     def start(self) -> None:
-        # Subscribed only when it runs: a front end that leaves this work to its worker
-        # process must not listen to every topic of a shared bus.
-        if not self._unsubscribes:
-            self._unsubscribes = [self._bus.subscribe(t, self._on_bus) for t in self._topics]
         if self._task is None:
             self._task = asyncio.create_task(self._run(), name="sala-events")
 

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select, text
 
-from sala.app import Services, build_services
+from sala.services import Services, build_services
 from sala.clock import ManualClock
 from sala.config import Settings
 from sala.events import types
