@@ -48,7 +48,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             f"--role {role} runs one part of a cluster: set SALA_REDIS_URL (and a PostgreSQL "
             "SALA_DATABASE_URL), or run `sala serve` alone for everything in one process"
         )
-    if role != "all" and settings.sqlalchemy_url.startswith("sqlite"):
+    if role in ("frontend", "worker") and settings.sqlalchemy_url.startswith("sqlite"):
         raise ConfigError(
             f"--role {role}: a cluster shares one PostgreSQL database; SALA_DATABASE_URL is SQLite"
         )
@@ -162,6 +162,8 @@ def cmd_check(args: argparse.Namespace) -> int:
         print(f"database: ok ({settings.sqlalchemy_url.split('://')[0]})")
     except Exception as exc:
         problems.append(f"database: cannot connect: {exc}")
+    if settings.redis_url:
+        problems += _probe_redis(settings)
     for program, purpose in (
         ("janus", "media server (audio, video, screen sharing)"),
         ("ffmpeg", "recording processing"),
@@ -183,6 +185,28 @@ def cmd_status(args: argparse.Namespace) -> int:
     settings = _settings(args)
     print(asyncio.run(cluster_status(settings, drain=args.drain, undrain=args.undrain)), end="")
     return 0
+
+
+def _probe_redis(settings: Settings) -> list[str]:
+    """`sala check` with SALA_REDIS_URL: can this machine reach the cluster's Redis?"""
+    from sala.cluster.redis import describe, redis_client
+
+    assert settings.redis_url is not None
+    where = describe(settings.redis_url)
+
+    async def ping() -> None:
+        client = redis_client(settings.redis_url or "", name=f"{settings.cluster_node_id}:check")
+        try:
+            await client.ping()
+        finally:
+            await client.aclose()
+
+    try:
+        asyncio.run(ping())
+    except Exception as exc:
+        return [f"redis: cannot reach {where}: {exc}"]
+    print(f"redis: ok ({where})")
+    return []
 
 
 def cmd_recordings(args: argparse.Namespace) -> int:

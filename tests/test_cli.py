@@ -47,3 +47,27 @@ def test_bad_configuration_exits_with_a_clear_message(tmp_path: Path) -> None:
     )
     assert unreachable.returncode == 1
     assert "database: cannot connect" in unreachable.stderr
+
+
+def test_a_cluster_role_without_redis_says_what_is_missing(tmp_path: Path) -> None:
+    refused = run("serve", "--role", "frontend", data_dir=tmp_path)
+    assert refused.returncode == 2
+    assert "SALA_REDIS_URL" in refused.stderr
+    sqlite = run(
+        "serve", "--role", "worker", data_dir=tmp_path, SALA_REDIS_URL="redis://127.0.0.1:1"
+    )
+    assert sqlite.returncode == 2
+    assert "PostgreSQL" in sqlite.stderr
+
+
+def test_check_and_status_reach_the_cluster_s_redis(tmp_path: Path, redis_url: str) -> None:
+    checked = run("check", data_dir=tmp_path, SALA_REDIS_URL=redis_url)
+    assert "redis: ok" in checked.stdout, checked.stderr
+    down = run("check", data_dir=tmp_path, SALA_REDIS_URL="redis://127.0.0.1:1/0")
+    assert down.returncode == 1
+    assert "redis: cannot reach" in down.stderr
+    assert run("migrate", data_dir=tmp_path).returncode == 0
+    status = run("status", "--drain", "fe9", data_dir=tmp_path, SALA_REDIS_URL=redis_url)
+    assert status.returncode == 0, status.stderr
+    assert "fe9: draining" in status.stdout
+    assert "meetings: 0 live, 0 people" in status.stdout

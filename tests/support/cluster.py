@@ -55,7 +55,7 @@ http {{
         proxy_set_header Upgrade $http_upgrade;
         proxy_set_header Connection $connection_upgrade;
         proxy_read_timeout 120s;
-        location ~ ^/n/(?<node>[A-Za-z0-9_.-]+)/ {{
+        location ~ ^/n/(?<node>[^/]+)/ {{
             proxy_pass http://$node_address;
         }}
         location / {{
