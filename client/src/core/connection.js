@@ -15,8 +15,11 @@ let retry = 0;
 let pingTimer = null;
 let movedAt = 0;
 
+/** Sends if connected; false while (re)connecting, so a composer can keep what was typed. */
 export function send(message) {
-  if (socket && socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(message));
+  if (!socket || socket.readyState !== WebSocket.OPEN) return false;
+  socket.send(JSON.stringify(message));
+  return true;
 }
 
 async function route() {

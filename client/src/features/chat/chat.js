@@ -250,7 +250,8 @@ export function sendMessage(key, text) {
   if (!body || lockReason(key)) return false;
   const quoted = replying.value.get(key);
   const replyTo = quoted && !disabled("replyChatMessage") ? { replyTo: quoted.id } : {};
-  send({ type: "chat.send", text: body.slice(0, MAX_LENGTH), ...(key === PUBLIC ? {} : { to: key }), ...replyTo });
+  // Not connected (a reconnection, a front end taking the meeting over): the text stays typed.
+  if (!send({ type: "chat.send", text: body.slice(0, MAX_LENGTH), ...(key === PUBLIC ? {} : { to: key }), ...replyTo })) return false;
   cancelReply(key);
   return true;
 }
