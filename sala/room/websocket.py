@@ -176,9 +176,12 @@ class RoomSocket:
                 conn.send(_error(exc))
             except Exception:
                 log.exception("room action failed")
-                conn.send(
-                    _error(p.ProtocolError("internal", "Something went wrong; it was logged"))
+                # Echo the ref, as every error does: the page learns which request was not
+                # done (a chat message that could not be stored while the database was away).
+                failed = p.ProtocolError(
+                    "internal", "Something went wrong; it was logged", _ref_of(raw)
                 )
+                conn.send(_error(failed))
 
     @staticmethod
     def _check_message(lease: Lease, raw: str) -> None:
