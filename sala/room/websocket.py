@@ -217,12 +217,11 @@ async def _close(websocket: WebSocket, code: int) -> None:
 
 async def _write(websocket: WebSocket, conn: Connection) -> None:
     try:
-        while True:
-            text = await conn.next_text()
-            if text is None:
-                break
+        while (text := await conn.next_text()) is not None:
             await websocket.send_text(text)
     except Exception:
         conn.close(CloseCode.INTERNAL_ERROR)
-        return
-    await _close(websocket, conn.close_code)
+    else:
+        await _close(websocket, conn.close_code)
+    finally:
+        conn.written.set()
