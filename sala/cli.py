@@ -38,6 +38,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from sala.app import build_app
+    from sala.room.stopping import HandOverFirst
 
     settings = _settings(args)
     setup_logging(settings)
@@ -62,12 +63,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         return 0
     # stdout, not the log (stderr): the console shows the secret as `bbb-conf --secret` does.
     print(_banner(settings), flush=True)
+    app = build_app(settings, worker_process=settings.delivery_worker_process, role=role)
     config = uvicorn.Config(
-        build_app(
-            settings,
-            worker_process=settings.delivery_worker_process,
-            role=role,
-        ),
+        app,
         host=settings.host,
         port=settings.port,
         # uvicorn's loggers keep no handlers of their own: they go through the redacting one.
@@ -79,7 +77,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         lifespan="on",
         ws_per_message_deflate=settings.room_ws_compression,
     )
-    uvicorn.Server(config).run()
+    # A cluster's front end hands its rooms over before uvicorn closes their sockets.
+    HandOverFirst(config, app.state.services.rooms.hand_over_all).run()
     return 0
 
 

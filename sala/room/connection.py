@@ -40,6 +40,8 @@ class Connection:
     close_code: int = CloseCode.NORMAL
     in_lobby: bool = False
     queued_chars: int = 0
+    written: asyncio.Event = field(default_factory=asyncio.Event)
+    """Set once nothing more will be written: the close frame went out, or the socket failed."""
 
     @property
     def user_id(self) -> str:

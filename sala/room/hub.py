@@ -34,6 +34,9 @@ from sala.room.ownership import RoomOwnership
 from sala.room.room import Room
 from sala.store.db import Database
 
+HAND_OVER_WAIT_S = 2.0
+"""How long a stopping front end waits for its connections to take their MOVED."""
+
 
 class RoomHub:
     def __init__(
@@ -185,16 +188,36 @@ class RoomHub:
             released += 1
         return released
 
-    async def close_all(self) -> None:
+    async def hand_over_all(self, within_s: float = HAND_OVER_WAIT_S) -> None:
+        """A cluster's front end stopping (drained, upgraded): its meetings go on elsewhere at
+        once. It takes no meeting any more, gives its leases up, and sends every connection on
+        with MOVED; returns when those have closed (or after `within_s`), so that they are gone
+        before the web server closes whatever is left its own way (room/stopping.py)."""
+        if self.ownership is None:
+            return
         for task in list(self._settling):
             task.cancel()
+        self.ownership.leave()
+        rooms = list(self._rooms)
+        # Leases first: a page sent on must find the meeting free, not still ours.
+        await self.ownership.stop(release=rooms)
+        closed = []
+        for meeting_id in rooms:
+            room = self._rooms.pop(meeting_id, None)
+            if room is not None:
+                closed += await room.hand_over()
+        if closed:
+            waits = [asyncio.create_task(conn.written.wait()) for conn in closed]
+            _, pending = await asyncio.wait(waits, timeout=within_s)
+            for task in pending:
+                task.cancel()
+
+    async def close_all(self) -> None:
         if self.ownership is not None:
-            # A front end stopping (drained, upgraded): its meetings go on elsewhere.
-            rooms = list(self._rooms)
-            await self.ownership.stop(release=rooms)
-            for meeting_id in rooms:
-                await self.hand_over(meeting_id)
+            await self.hand_over_all()
             return
+        for task in list(self._settling):
+            task.cancel()
         for room in list(self._rooms.values()):
             await room.close("shutdown")
         self._rooms.clear()

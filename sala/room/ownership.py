@@ -12,7 +12,9 @@ The owner renews its leases while it has the rooms. A front end that dies stops 
 leases lapse after LEASE_MS, the pages (reconnecting with back-off) ask again, and another front
 end claims the meeting and builds its Room from the event log. A front end that finds it lost a
 lease (paused past it, or cut off from Redis) hands its connections over with MOVED, so they
-go to the new owner instead of splitting the meeting in two.
+go to the new owner instead of splitting the meeting in two. A front end told to stop `leave()`s
+first: from then on it places meetings on the others and admits none, so the rooms it hands
+over (room/hub.py, room/stopping.py) land elsewhere at once.
 
 A single process has no directory: it owns everything, and the page connects to /room/ws.
 """
@@ -49,6 +51,8 @@ class RoomOwnership:
         self.node_id = node_id
         self._registry = registry
         self._task: asyncio.Task[None] | None = None
+        self.leaving = False
+        """This node is stopping: it places meetings elsewhere and serves none."""
 
     async def route(self, meeting_id: str) -> str:
         """Where the page should connect for `meeting_id`: its owner's path, after claiming the
@@ -59,21 +63,27 @@ class RoomOwnership:
         return node_path(owner)
 
     async def _taker(self) -> str:
-        """Who takes a meeting nobody owns: this node, unless it is draining; then the live
-        front end with the fewest rooms (it renews the lease when the page connects)."""
+        """Who takes a meeting nobody owns: this node, unless it is draining or leaving; then
+        the live front end with the fewest rooms (it renews the lease when the page connects)."""
         if self._registry is None:
             return self.node_id
         nodes = await self._registry.nodes("frontend")
-        if not any(n.node_id == self.node_id and n.draining for n in nodes):
+        if not self.leaving and not any(n.node_id == self.node_id and n.draining for n in nodes):
             return self.node_id
-        open_ = [n for n in nodes if not n.draining]
+        open_ = [n for n in nodes if not n.draining and n.node_id != self.node_id]
         if not open_:
             return self.node_id  # everyone drains: better served here than not at all
         return min(open_, key=lambda n: (n.load.get("rooms", 0.0), n.node_id)).node_id
 
     async def admit(self, meeting_id: str) -> bool:
         """May this node serve a connection of `meeting_id`? Claims it if nobody holds it."""
+        if self.leaving:
+            return False
         return await self._directory.claim(meeting_id, self.node_id, LEASE_MS) == self.node_id
+
+    def leave(self) -> None:
+        """This node is stopping: place every meeting elsewhere and admit no connection."""
+        self.leaving = True
 
     async def release(self, meeting_id: str) -> None:
         await self._directory.release(meeting_id, self.node_id)
@@ -123,6 +133,5 @@ class RoomOwnership:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        for meeting_id in release:
-            with contextlib.suppress(Exception):
-                await self.release(meeting_id)
+        # At once, not one by one: with Redis away each would wait for its timeout.
+        await asyncio.gather(*(self.release(m) for m in release), return_exceptions=True)

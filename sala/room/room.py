@@ -500,25 +500,26 @@ class Room:
             for conn in participant.connections:
                 conn.send_text(text)
 
-    async def hand_over(self) -> None:
+    async def hand_over(self) -> list[Connection]:
         """Another front end takes this meeting over (room/ownership.py): close every
         connection with MOVED, so the pages reconnect there, and leave nobody: the meeting goes
-        on, and the new owner rebuilds the room from the log."""
-        await self._shut(CloseCode.MOVED, None)
+        on, and the new owner rebuilds the room from the log. Returns the connections closed."""
+        return await self._shut(CloseCode.MOVED, None)
 
     async def close(self, reason: str) -> None:
         """The meeting ended: tell everyone where to go, and close every connection."""
         message = {"type": "meeting.ended", "reason": reason, "logoutUrl": self._logout_url}
         await self._shut(CloseCode.GONE, encode(message))
 
-    async def _shut(self, code: CloseCode, farewell: str | None) -> None:
+    async def _shut(self, code: CloseCode, farewell: str | None) -> list[Connection]:
         self.closed = True
         for task in self._leaving.values():
             task.cancel()
         self._leaving.clear()
-        for conn in [c for q in self.participants.values() for c in q.connections] + list(
+        closed = [c for q in self.participants.values() for c in q.connections] + list(
             self.lobby.values()
-        ):
+        )
+        for conn in closed:
             if farewell is not None:
                 conn.send_text(farewell)
             conn.close(code)
@@ -529,6 +530,7 @@ class Room:
             await self.media.close()
         except Exception:
             log.exception("closing the media of %s failed", self.id)
+        return closed
 
 
 def _table(*routes: Routes) -> dict[type[BaseModel], Route]:

@@ -176,9 +176,12 @@ class RoomSocket:
                 conn.send(_error(exc))
             except Exception:
                 log.exception("room action failed")
-                conn.send(
-                    _error(p.ProtocolError("internal", "Something went wrong; it was logged"))
+                # Echo the ref, as every error does: the page learns which request was not
+                # done (a chat message that could not be stored while the database was away).
+                failed = p.ProtocolError(
+                    "internal", "Something went wrong; it was logged", _ref_of(raw)
                 )
+                conn.send(_error(failed))
 
     @staticmethod
     def _check_message(lease: Lease, raw: str) -> None:
@@ -214,12 +217,11 @@ async def _close(websocket: WebSocket, code: int) -> None:
 
 async def _write(websocket: WebSocket, conn: Connection) -> None:
     try:
-        while True:
-            text = await conn.next_text()
-            if text is None:
-                break
+        while (text := await conn.next_text()) is not None:
             await websocket.send_text(text)
     except Exception:
         conn.close(CloseCode.INTERNAL_ERROR)
-        return
-    await _close(websocket, conn.close_code)
+    else:
+        await _close(websocket, conn.close_code)
+    finally:
+        conn.written.set()

@@ -36,6 +36,21 @@ async def test_a_draining_front_end_sends_new_meetings_elsewhere() -> None:
     assert await fe1.route("newer") == node_path("fe1")
 
 
+async def test_a_leaving_front_end_places_meetings_elsewhere_and_admits_none() -> None:
+    directory, registry = LocalDirectory(), LocalRegistry()
+    for node, rooms in (("fe1", 0.0), ("fe2", 5.0), ("fe3", 1.0)):
+        await registry.heartbeat(NodeInfo(node, "frontend", "", {"rooms": rooms}), 10)
+    fe1 = RoomOwnership(directory, "fe1", registry)
+    assert await fe1.admit("old")
+    await fe1.stop(release=["old"])
+    fe1.leave()
+    # Stopping, it is not a candidate even with the fewest rooms, and serves nobody.
+    assert await fe1.route("old") == node_path("fe3")
+    assert await fe1.route("new") == node_path("fe3")
+    assert not await fe1.admit("other")
+    assert await directory.owner("other") is None
+
+
 async def test_a_lost_lease_hands_the_room_over(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(ownership, "RENEW_EVERY_S", 0.01)
     directory = LocalDirectory()

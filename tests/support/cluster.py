@@ -4,7 +4,7 @@ that routes the way docs/deployment.md tells operators to: `/n/<node>/…` to th
 WebSockets of the meetings it owns), everything else to any front end.
 
 Every process listens on loopback only and is stopped (or killed, for the failover tests) by
-PID.
+PID. `sala(...)` runs the operator's command line (`sala status --drain ...`) against the cluster.
 """
 
 from __future__ import annotations
@@ -20,6 +20,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+from redis import Redis
+
+from sala.cluster.redis import DEFAULT_PREFIX
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -135,7 +138,10 @@ class LocalCluster:
         return node
 
     def start_worker(self, node_id: str) -> Node:
-        return self._spawn(node_id, "worker", [])
+        """A `--role worker`, returned once it heartbeats (it has migrated and works)."""
+        node = self._spawn(node_id, "worker", [])
+        self._wait_registered(node)
+        return node
 
     def _spawn(self, node_id: str, role: str, extra: list[str]) -> Node:
         log = self.folder / f"{node_id}.log"
@@ -163,11 +169,48 @@ class LocalCluster:
             time.sleep(0.1)
         raise RuntimeError(f"{node.node_id} did not answer within {timeout} s")
 
+    def _wait_registered(self, node: Node, timeout: float = 30.0) -> None:
+        client = Redis.from_url(self._env["SALA_REDIS_URL"], socket_timeout=2)
+        try:
+            deadline = time.monotonic() + timeout
+            while time.monotonic() < deadline:
+                if node.process.poll() is not None:
+                    raise RuntimeError(f"{node.node_id} exited: {node.log.read_text()[-3000:]}")
+                if client.exists(f"{DEFAULT_PREFIX}node:{node.node_id}"):
+                    return
+                time.sleep(0.1)
+        finally:
+            client.close()
+        raise RuntimeError(f"{node.node_id} did not heartbeat within {timeout} s")
+
     def kill(self, node_id: str) -> None:
         """kill -9: no goodbye, no lease released."""
         node = self.nodes.pop(node_id)
         node.process.send_signal(signal.SIGKILL)
         node.process.wait(timeout=10)
+
+    def terminate(self, node_id: str, timeout: float = 30.0) -> float:
+        """SIGTERM, as `systemctl stop` sends: the node winds down on its own. Seconds taken."""
+        node = self.nodes.pop(node_id)
+        started = time.monotonic()
+        node.process.send_signal(signal.SIGTERM)
+        node.process.wait(timeout=timeout)
+        return time.monotonic() - started
+
+    def sala(self, *args: str, timeout: float = 30.0) -> str:
+        """Run `sala <args>` with the cluster's settings, as an operator on one of its machines
+        would; its output (fails the test on a non-zero exit)."""
+        done = subprocess.run(
+            [sys.executable, "-m", "sala", *args],
+            env=self._env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            cwd=ROOT,
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"sala {' '.join(args)} exited {done.returncode}: {done.stderr}")
+        return done.stdout
 
     def front_ends(self) -> list[Node]:
         return [n for n in self.nodes.values() if n.role == "frontend"]

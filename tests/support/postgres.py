@@ -3,7 +3,9 @@
 Owns one temporary directory (data dir + server log) and the single postmaster
 process it starts in it, listening on 127.0.0.1 only. Nothing system-wide is
 touched: no Debian cluster, no shared socket directory, no system service.
-Stopping signals exactly the recorded PID and deletes the directory.
+Stopping signals exactly the recorded PID and deletes the directory. `shut_down()` and
+`start_again()` exist for the outage tests: the server goes away and comes back on the same port
+with the same data, as a restarted PostgreSQL does.
 
     with PostgresServer() as pg:
         url = pg.create_database("sala_test")  # postgresql+asyncpg://postgres@127.0.0.1:PORT/...
@@ -152,6 +154,21 @@ class PostgresServer:
             raise
         return self
 
+    def shut_down(self) -> None:
+        """Stop the postmaster (fast shutdown) but keep its data and port: `start_again()`."""
+        if self.base_dir is None:
+            raise PostgresServerError("server not started")
+        proc, self._proc = self._proc, None
+        self._terminate(proc)
+
+    def start_again(self) -> None:
+        """Start the postmaster after `shut_down()`, on the same port with the same data."""
+        if self._proc is not None:
+            raise PostgresServerError("server already running")
+        if self.port is None:
+            raise PostgresServerError("server not started")
+        self._launch(self.port)
+
     def stop(self) -> None:
         """Fast-shutdown the postmaster (SIGINT, then SIGKILL) and delete the temp dir.
 
@@ -256,11 +273,13 @@ class PostgresServer:
         if self._run_as:
             os.chown(hba, self._run_as["user"], self._run_as["group"])
 
-    def _launch(self) -> None:
+    def _launch(self, port: int | None = None) -> None:
+        """Start the postmaster on `port`, or on a free one (retried if taken meanwhile)."""
         assert self._bin is not None
         # The free port can be taken by someone else before postgres binds it; retry a few times.
-        for attempt in range(3):
-            self.port = _free_port()
+        attempts = 3 if port is None else 1
+        for attempt in range(attempts):
+            self.port = port or _free_port()
             settings = {**_SETTINGS, "port": str(self.port)}
             cmd = [str(self._bin / "postgres"), "-D", str(self.data_dir)]
             for key, value in settings.items():
@@ -277,7 +296,7 @@ class PostgresServer:
             except PostgresServerError:
                 proc, self._proc = self._proc, None
                 self._terminate(proc)
-                if attempt == 2 or "already in use" not in _tail(self.log_path, 10):
+                if attempt == attempts - 1 or "already in use" not in _tail(self.log_path, 10):
                     raise
 
     def _wait_ready(self) -> None:

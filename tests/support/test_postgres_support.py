@@ -58,3 +58,26 @@ def test_server_round_trip() -> None:
 def test_rejects_unsafe_database_name() -> None:
     with pytest.raises(ValueError):
         PostgresServer._check_name('x"; drop database postgres; --')
+
+
+def test_shut_down_and_start_again_keep_port_and_data() -> None:
+    if reason := postgres_available():
+        pytest.skip(reason)
+
+    with PostgresServer() as server:
+        url = server.create_database("sala_support_restart")
+        server.execute(
+            "create table kept (n int); insert into kept values (7)", "sala_support_restart"
+        )
+        port, pid = server.port, server.pid
+        assert pid is not None
+
+        server.shut_down()
+        assert server.pid is None and not _alive(pid)
+        with pytest.raises(OSError):
+            asyncio.run(_select_one(url))
+
+        server.start_again()
+        assert server.port == port
+        assert server.execute("select n from kept", "sala_support_restart").strip() == "7"
+        assert asyncio.run(_select_one(url)) == 1
