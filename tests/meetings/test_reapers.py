@@ -16,11 +16,11 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select, text
 
-from sala.services import Services, build_services
 from sala.clock import ManualClock
 from sala.config import Settings
 from sala.events import types
 from sala.meetings.service import CreateSpec
+from sala.services import Services, build_services
 from sala.store import tables
 
 pytestmark = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
