@@ -227,6 +227,7 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
             max_documents=settings.presentation_max_documents,
         ),
         settings.default_presentation,
+        node=settings.cluster_node_id,
     )
     rooms = RoomHub(
         base.db,

@@ -10,7 +10,9 @@ failed conversion with a readable reason, never the server.
 from __future__ import annotations
 
 import asyncio
+import os
 import resource
+import secrets
 import shutil
 import time
 from collections.abc import Awaitable, Callable
@@ -158,20 +160,62 @@ def render_image(source: Path, out: Path, limits: Limits) -> int:
     return 1
 
 
-async def convert(
-    data: bytes, filename: str, out: Path, limits: Limits, progress: Progress | None = None
+def source_name(data: bytes, filename: str) -> str:
+    """What a document is kept as in its folder: `source.pdf` for a PDF, else `source` with the
+    name's extension (LibreOffice goes by it)."""
+    suffix = ".pdf" if data.startswith(b"%PDF") else Path(filename).suffix.lower() or ".bin"
+    return f"source{suffix}"
+
+
+def _write_whole(path: Path, data: bytes) -> None:
+    # Written aside and renamed: whoever finds `source.*` (another front end taking the
+    # conversion over, on the shared folder) finds all of it or nothing.
+    path.parent.mkdir(parents=True, exist_ok=True)
+    part = path.with_name(f".{path.name}.{secrets.token_hex(4)}.part")
+    try:
+        part.write_bytes(data)
+        os.replace(part, path)
+    finally:
+        part.unlink(missing_ok=True)
+
+
+async def save_source(data: bytes, filename: str, folder: Path) -> Path:
+    """Keep a document's bytes in `folder`, whole or not at all; returns the file."""
+    source = folder / source_name(data, filename)
+    await asyncio.to_thread(_write_whole, source, data)
+    return source
+
+
+def _head(source: Path) -> tuple[int, bytes]:
+    with source.open("rb") as file:
+        return os.fstat(file.fileno()).st_size, file.read(16)
+
+
+async def convert_file(
+    source: Path, filename: str, out: Path, limits: Limits, progress: Progress | None = None
 ) -> int:
-    """Convert a document into `out`; returns its number of pages."""
-    if len(data) > limits.max_bytes:
+    """Convert a kept document (see save_source) into pages in `out`; returns how many."""
+    size, head = await asyncio.to_thread(_head, source)
+    if size > limits.max_bytes:
         raise ConversionError(
             f"The document is larger than {limits.max_bytes // (1024 * 1024)} MiB"
         )
-    kind = kind_of(data, filename)
+    kind = kind_of(head, filename)
     await asyncio.to_thread(out.mkdir, parents=True, exist_ok=True)
-    suffix = ".pdf" if kind == "pdf" else Path(filename).suffix.lower() or ".bin"
-    source = out / f"source{suffix}"
-    await asyncio.to_thread(source.write_bytes, data)
     if kind == "image":
         return await asyncio.to_thread(render_image, source, out, limits)
     pdf = source if kind == "pdf" else await office_to_pdf(source, out, limits)
     return await render_pdf(pdf, out, limits, progress)
+
+
+async def convert(
+    data: bytes, filename: str, out: Path, limits: Limits, progress: Progress | None = None
+) -> int:
+    """Convert a document into `out`, kept there as `source.*`; returns its number of pages."""
+    if len(data) > limits.max_bytes:
+        raise ConversionError(
+            f"The document is larger than {limits.max_bytes // (1024 * 1024)} MiB"
+        )
+    kind_of(data, filename)  # refused before anything is written
+    source = await save_source(data, filename, out)
+    return await convert_file(source, filename, out, limits, progress)

@@ -4,11 +4,17 @@
 API answers, and a background task fetches (for URLs) and converts it, at most
 `concurrency` at a time. When it is ready (or has failed, with the reason) the bus topic
 PRESENTATION_TOPIC tells the room; meanwhile PROGRESS_TOPIC tells it how many pages are done
-(at most every PROGRESS_EVERY_S per document). A restart resumes whatever was still processing.
-A meeting without documents gets the default presentation.
+(at most every PROGRESS_EVERY_S per document). A meeting without documents gets the default
+presentation.
+
+Several front ends may share the database and the folder: each conversion is held, with a lease
+(presentations/leases.py), by the process that accepted the document, and `resume` (at start,
+then every renewal) takes over only conversions whose holder is gone. Hence an inline document is
+kept on disk before its row is written, and a conversion renders into a folder of its own that
+becomes the document's pages only under the lease.
 
 Files: `<root>/<meeting internal id>/<presentation id>/` holds `source.*`, `<n>.png` slides and
-`<n>-thumb.png` thumbnails.
+`<n>-thumb.png` thumbnails (and `.converting-*/` folders while conversions run).
 """
 
 from __future__ import annotations
@@ -16,9 +22,11 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import contextlib
 import hashlib
 import logging
 import os
+import secrets
 import shutil
 import uuid
 from collections.abc import Mapping
@@ -36,8 +44,16 @@ from sala.events.bus import Bus
 from sala.events.destinations import DestinationPolicy, DestinationRefused
 from sala.events.log import append_event
 from sala.events.outbound import OutboundHttp
-from sala.presentations.convert import ConversionError, Limits, Progress, convert
+from sala.presentations.convert import (
+    ConversionError,
+    Limits,
+    Progress,
+    convert,
+    convert_file,
+    save_source,
+)
 from sala.presentations.default_pdf import default_pdf
+from sala.presentations.leases import LEASE_MS, ConversionLeases
 from sala.store import tables
 from sala.store.db import Database
 
@@ -116,6 +132,13 @@ def _link_all(source: Path, target: Path) -> None:
             shutil.copy2(item, target / item.name)
 
 
+def _move_files(source: Path, target: Path) -> None:
+    """A conversion's results (pages, and the PDF LibreOffice made) into the document's folder."""
+    for item in source.iterdir():
+        if item.is_file():
+            os.replace(item, target / item.name)
+
+
 def decode_inline(text: str) -> bytes:
     try:
         return base64.b64decode("".join(text.split()), validate=True)
@@ -141,7 +164,12 @@ class PresentationService:
         limits: Limits | None = None,
         default_document: Path | None = None,
         concurrency: int = 2,
+        *,
+        node: str | None = None,
+        lease_ms: int = LEASE_MS,
+        renew_every_s: float | None = None,
     ) -> None:
+        """`node`: this process's node id, in the name its leases carry."""
         self._db = db
         self._bus = bus
         self._clock = clock
@@ -152,6 +180,11 @@ class PresentationService:
         self._default_document = default_document
         self._slots = asyncio.Semaphore(concurrency)
         self._tasks: set[asyncio.Task[None]] = set()
+        self._leases = ConversionLeases(db, clock, node, lease_ms)
+        self._renew_every_s = lease_ms / 1000 / 3 if renew_every_s is None else renew_every_s
+        self._held: dict[str, asyncio.Task[None]] = {}
+        """The conversions this process holds (converting or waiting for a slot): its tasks."""
+        self._watcher: asyncio.Task[None] | None = None
         self._last_created = 0
         self._default_lock = asyncio.Lock()
         self._default_cache: tuple[int, Path] | None = None
@@ -161,6 +194,11 @@ class PresentationService:
     @property
     def max_bytes(self) -> int:
         return self._limits.max_bytes
+
+    @property
+    def holder(self) -> str:
+        """The name this process's conversion leases carry."""
+        return self._leases.holder
 
     # ------------------------------------------------------------------------ reading --
     async def of_meeting(self, meeting_id: str) -> list[Presentation]:
@@ -199,29 +237,42 @@ class PresentationService:
         """Accept documents at once; each converts in the background. The one marked current
         (or else the first) becomes current when ready. Raises TooManyDocuments, adding none,
         when the meeting would hold more than the limit."""
-        added = []
-        async with self._db.write() as conn:
-            held = (
-                await conn.execute(
-                    select(func.count()).select_from(t).where(t.c.meeting_id == meeting_id)
-                )
-            ).scalar_one()
-            if held + len(uploads) > self._limits.max_documents:
-                raise TooManyDocuments(self._limits.max_documents)
-            for upload in uploads:
-                row = self._new_row(
-                    meeting_id,
-                    upload.name[:256] or "document",
-                    source_url=upload.url,
-                    downloadable=upload.downloadable,
-                    removable=upload.removable,
-                )
-                await conn.execute(t.insert().values(**row))
-                added.append(Presentation.from_row(row))
+        rows = [
+            self._new_row(
+                meeting_id,
+                upload.name[:256] or "document",
+                source_url=upload.url,
+                downloadable=upload.downloadable,
+                removable=upload.removable,
+            )
+            for upload in uploads
+        ]
+        added = [Presentation.from_row(row) for row in rows]
+        try:
+            # On disk before the rows exist: whichever front end ends up converting a document
+            # finds its source in the shared folder (a URL is fetched again instead).
+            for presentation, upload in zip(added, uploads, strict=True):
+                if upload.data is not None:
+                    await save_source(upload.data, presentation.name, self.folder(presentation))
+            async with self._db.write() as conn:
+                held = (
+                    await conn.execute(
+                        select(func.count()).select_from(t).where(t.c.meeting_id == meeting_id)
+                    )
+                ).scalar_one()
+                if held + len(uploads) > self._limits.max_documents:
+                    raise TooManyDocuments(self._limits.max_documents)
+                for row in rows:
+                    # Held by this process from the start, so nobody takes it over meanwhile.
+                    await conn.execute(t.insert().values(**row, **self._leases.claim()))
+        except BaseException:
+            for presentation in added:
+                await asyncio.to_thread(shutil.rmtree, self.folder(presentation), True)
+            raise
         for presentation, upload in zip(added, uploads, strict=True):
             first = upload is uploads[0] and not any(u.current for u in uploads)
             wants = "yes" if upload.current or first else "no"
-            self._start(presentation, upload.data, wants)
+            self._start(presentation, wants)
         return added
 
     async def add_default(self, meeting_id: str) -> Presentation | None:
@@ -352,23 +403,65 @@ class PresentationService:
         await self._bus.publish(PRESENTATION_TOPIC, {"meeting_id": presentation.meeting_id})
 
     async def resume(self) -> int:
-        """After a restart: convert again whatever was still processing."""
-        async with self._db.read() as conn:
-            rows = (await conn.execute(select(t).where(t.c.state == "processing"))).all()
-        for row in rows:
-            presentation = Presentation.from_row(row._mapping)
-            source = self.source_file(presentation)
-            data = await asyncio.to_thread(source.read_bytes) if source is not None else None
-            if data is None and row.source_url is None:
-                await self._finish(presentation, 0, "The document was lost in a restart", "no")
-                continue
-            self._start(presentation, data, "if_none")
-        return len(rows)
+        """At start, and from then on at every renewal: convert the documents whose conversion
+        nobody holds any more (its process died, or stopped and gave it back; at start, also
+        those of this node's previous process). Conversions another process holds are left to
+        it. Returns how many it took now."""
+        taken = await self._take_over(at_start=True)
+        self._watch()
+        return taken
+
+    async def _take_over(self, at_start: bool = False) -> int:
+        taken = 0
+        for row in await self._leases.orphans(skip=self._held, at_start=at_start):
+            if not await self._leases.take(row.id, at_start=at_start):
+                continue  # another front end was first
+            if row.leased_by is not None:
+                log.warning(
+                    "presentation %s: taken over from %s, whose lease lapsed", row.id, row.leased_by
+                )
+            self._start(Presentation.from_row(row._mapping), "if_none")
+            taken += 1
+        return taken
+
+    def _watch(self) -> None:
+        if self._watcher is None or self._watcher.done():
+            self._watcher = asyncio.create_task(self._keep_leases(), name="presentation-leases")
+
+    async def _keep_leases(self) -> None:
+        """Renew what this process holds, stop what it lost, take over what lapsed."""
+        while True:
+            await asyncio.sleep(self._renew_every_s)
+            try:
+                await self._renew()
+                await self._take_over()
+            except Exception:
+                # The database may be back before the leases run out: try again.
+                log.exception("could not renew or take over presentation conversions")
+
+    async def _renew(self) -> None:
+        asked = dict(self._held)
+        still = await self._leases.renew(asked)
+        for presentation_id, task in asked.items():
+            if presentation_id not in still and self._held.get(presentation_id) is task:
+                # Another process took it (ours lapsed: this one hung, or lost the database
+                # for a lease): stop, and leave the outcome to it.
+                log.warning("presentation %s: another process took it over", presentation_id)
+                task.cancel()
 
     async def close(self) -> None:
+        """Stop converting, and give the conversions back for another front end to take."""
+        if self._watcher is not None:
+            self._watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watcher
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        try:
+            await self._leases.release_all()
+        except Exception:
+            log.exception("could not give back the presentation conversions of %s", self.holder)
 
     async def wait_idle(self) -> None:
         """Until every conversion started so far has finished (tests, shutdown)."""
@@ -376,40 +469,62 @@ class PresentationService:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
     # --------------------------------------------------------------------- converting --
-    def _start(self, presentation: Presentation, data: bytes | None, wants_current: str) -> None:
-        """`wants_current`: "yes", "if_none" (only if no other is current when ready), "no"."""
+    def _start(self, presentation: Presentation, wants_current: str) -> None:
+        """Convert a document this process holds the lease of. `wants_current`: "yes",
+        "if_none" (only if no other is current when ready), "no"."""
         task = asyncio.create_task(
-            self._convert(presentation, data, wants_current), name=f"presentation-{presentation.id}"
+            self._convert(presentation, wants_current), name=f"presentation-{presentation.id}"
         )
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        self._held[presentation.id] = task
+        self._watch()
 
-    async def _convert(
-        self, presentation: Presentation, data: bytes | None, wants_current: str
-    ) -> None:
-        async with self._slots:
-            folder = self.folder(presentation)
-            try:
-                if data is None:
-                    # A bound on the whole download, against servers that drip bytes.
-                    try:
-                        async with asyncio.timeout(self._limits.timeout_s):
-                            data = await self._fetch(presentation)
-                    except TimeoutError:
-                        raise ConversionError("The document took too long to download") from None
-                pages = await convert(
-                    data, presentation.name, folder, self._limits, self._reporter(presentation)
-                )
-                error = None
-            except ConversionError as exc:
-                log.info("presentation %s failed: %s", presentation.name, exc)
-                pages, error, wants_current = 0, str(exc), "no"
-            except Exception:
-                log.exception("presentation %s crashed the conversion", presentation.name)
-                pages, error, wants_current = 0, "The document could not be converted", "no"
-            finally:
-                self._progress.pop(presentation.id, None)
-            await self._finish(presentation, pages, error, wants_current)
+    async def _convert(self, presentation: Presentation, wants_current: str) -> None:
+        # Its own folder: a process that lost the lease without knowing yet never writes over
+        # the pages its successor makes.
+        work = self.folder(presentation) / f".converting-{secrets.token_hex(4)}"
+        try:
+            async with self._slots:
+                try:
+                    source = await self._source(presentation)
+                    pages = await convert_file(
+                        source, presentation.name, work, self._limits, self._reporter(presentation)
+                    )
+                    error = None
+                except ConversionError as exc:
+                    log.info("presentation %s failed: %s", presentation.name, exc)
+                    pages, error, wants_current = 0, str(exc), "no"
+                except Exception:
+                    log.exception("presentation %s crashed the conversion", presentation.name)
+                    pages, error, wants_current = 0, "The document could not be converted", "no"
+                finally:
+                    self._progress.pop(presentation.id, None)
+                # Renewals leave it from here on: the outcome's write checks the lease itself,
+                # and a renewal seeing the row just finished must not cancel its announcement.
+                self._let_go(presentation.id)
+                await self._finish(presentation, pages, error, wants_current, work)
+        finally:
+            self._let_go(presentation.id)
+            await asyncio.to_thread(shutil.rmtree, work, True)
+
+    def _let_go(self, presentation_id: str) -> None:
+        if self._held.get(presentation_id) is asyncio.current_task():
+            del self._held[presentation_id]
+
+    async def _source(self, presentation: Presentation) -> Path:
+        """The document's file: kept when it was accepted, or fetched from its URL (again, if
+        the process that fetched it first died before converting it)."""
+        source = await asyncio.to_thread(self.source_file, presentation)
+        if source is not None:
+            return source
+        # A bound on the whole download, against servers that drip bytes.
+        try:
+            async with asyncio.timeout(self._limits.timeout_s):
+                data = await self._fetch(presentation)
+        except TimeoutError:
+            raise ConversionError("The document took too long to download") from None
+        return await save_source(data, presentation.name, self.folder(presentation))
 
     def _reporter(self, presentation: Presentation) -> Progress:
         told_at = -PROGRESS_EVERY_S
@@ -439,7 +554,8 @@ class PresentationService:
                 await conn.execute(select(t.c.source_url).where(t.c.id == presentation.id))
             ).scalar()
         if not url:
-            raise ConversionError("The document has no source")
+            # Its file is gone: an older version kept inline documents in memory until converted.
+            raise ConversionError("The document was lost in a restart")
         try:
             destination = await self._policy.check(url)
         except DestinationRefused as exc:
@@ -465,16 +581,28 @@ class PresentationService:
         return b"".join(chunks)
 
     async def _finish(
-        self, presentation: Presentation, pages: int, error: str | None, wants_current: str
+        self,
+        presentation: Presentation,
+        pages: int,
+        error: str | None,
+        wants_current: str,
+        work: Path,
     ) -> None:
         state = "failed" if error else "ready"
         async with self._db.write() as conn:
-            await conn.execute(
+            written = await conn.execute(
                 update(t)
-                .where(t.c.id == presentation.id)
-                .values(state=state, error=error, pages=pages)
+                .where(self._leases.held(presentation.id))
+                .values(state=state, error=error, pages=pages, leased_by=None, lease_until=None)
             )
+            if written.rowcount != 1:
+                # Removed meanwhile, or taken over by another process: the outcome is not ours.
+                log.info("presentation %s: no longer ours, its outcome dropped", presentation.id)
+                return
             if state == "ready":
+                # Under the lease (the row stays locked until commit), so only the holder's
+                # pages become the document's.
+                await asyncio.to_thread(_move_files, work, self.folder(presentation))
                 await self._log_converted(
                     conn, presentation.meeting_id, presentation.id, presentation.name
                 )

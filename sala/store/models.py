@@ -306,6 +306,12 @@ class PresentationRow(Base):
     downloadable: Mapped[bool] = mapped_column(Boolean, default=False)
     removable: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[int] = mapped_column(BigInteger)
+    leased_by: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    """The process converting it (state `processing`); see presentations/leases.py."""
+    lease_until: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    """Until when it holds the conversion unless it renews; then any front end may take it."""
+
+    __table_args__ = (Index("ix_presentations_state", "state"),)
 
 
 class RecordingJobRow(Base):
