@@ -14,9 +14,6 @@ with a skew well under the lease (as recording jobs do, sala/recordings/pipeline
 
 from __future__ import annotations
 
-import os
-import secrets
-import socket
 from collections.abc import Collection, Sequence
 from typing import Any
 
@@ -24,6 +21,7 @@ from sqlalchemy import Row, and_, or_, select, update
 from sqlalchemy.sql.elements import ColumnElement
 
 from sala.clock import Clock
+from sala.cluster.holders import holder_name
 from sala.store import tables
 from sala.store.db import Database
 
@@ -33,13 +31,6 @@ RENEW_EVERY_S = LEASE_MS / 1000 / 3
 """Renewed three times per lease: two renewals may fail (a database hiccup) before it lapses."""
 
 t = tables.presentations
-
-
-def holder_name(node: str | None = None) -> str:
-    """The node (host and process by default) and a random part: two services never share a
-    name, even in one process (the tests' two front ends) or under one misconfigured node."""
-    node = node or f"{socket.gethostname()}:{os.getpid()}"
-    return f"{node[:100]}/{secrets.token_hex(4)}"
 
 
 class ConversionLeases:

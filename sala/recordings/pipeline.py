@@ -30,10 +30,7 @@ import asyncio
 import contextlib
 import json
 import logging
-import os
-import secrets
 import shutil
-import socket
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -44,6 +41,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
 from sala.clock import Clock
+from sala.cluster.holders import holder_name
 from sala.events import types
 from sala.events.cursor import START, create_cursor, load_cursor, move_cursor, read_page
 from sala.events.log import append_event
@@ -80,13 +78,6 @@ class LeaseLost(Exception):
     """Another worker holds this job now (ours lapsed): stop working on it, write nothing."""
 
 
-def worker_name(node: str | None = None) -> str:
-    """Who holds a lease: the node (host and process by default) and a random part, so that
-    two pipelines never share a name, even in one process or under one misconfigured node."""
-    node = node or f"{socket.gethostname()}:{os.getpid()}"
-    return f"{node[:100]}/{secrets.token_hex(4)}"
-
-
 def playback_url(base_url: str, fmt: str, record_id: str) -> str:
     if fmt == presentation.FORMAT:
         return f"{base_url}/playback/presentation/2.3/{record_id}"
@@ -107,7 +98,7 @@ class RecordingPipeline:
         lease_ms: int = LEASE_MS,
     ) -> None:
         self._db = db
-        self.holder = worker_name(node)
+        self.holder = holder_name(node)
         """The name this pipeline's leases carry."""
         self._lease_ms = lease_ms
         self._renew_every_s = lease_ms / 1000 / 3
