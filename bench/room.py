@@ -286,9 +286,12 @@ class Server:
         label: str,
         watch_gc: bool = False,
         api_concurrency: int | None = None,
+        env: dict[str, str] | None = None,
     ) -> None:
         self.port = free_port()
         self.api_concurrency = api_concurrency  # SALA_API_CONCURRENCY; None: as inherited
+        self.env = env or {}
+        """Settings on top of the defaults above (bench/cluster.py: PostgreSQL, no media)."""
         self.base = f"http://{HOST}:{self.port}"
         self.data_dir = workdir / f"data-{label}"
         self.log_path = workdir / f"sala-{label}.log"
@@ -318,10 +321,11 @@ class Server:
             "SALA_SECRET": SECRET,
             "SALA_LOG_LEVEL": "warning",
         }
-        for key in ("SALA_DATABASE_URL", "SALA_PUBLIC_URL", "SALA_CONFIG_FILE"):
+        for key in ("SALA_DATABASE_URL", "SALA_PUBLIC_URL", "SALA_CONFIG_FILE", "SALA_REDIS_URL"):
             env.pop(key, None)
         if self.api_concurrency is not None:
             env["SALA_API_CONCURRENCY"] = str(self.api_concurrency)
+        env.update(self.env)
         argv = [sys.executable, "-m", "sala", "serve", "--host", HOST, "--port", str(self.port)]
         if self.gc_log is not None:
             argv[1:3] = ["-c", GC_BOOT]
@@ -569,20 +573,49 @@ class Sent:
     echo_s: float | None = None
 
 
-class Client:
+async def app_pings(ws: ClientConnection, interval: float, seed: int) -> None:
+    """What the browser client does: `{"type":"ping"}` every `interval` s (the server drops
+    connections silent for 60 s), the first after a random part of it. Cancel to stop."""
+    await asyncio.sleep(random.Random(seed).uniform(0, interval))
+    with contextlib.suppress(ConnectionClosed):
+        while True:
+            await ws.send(PING)
+            await asyncio.sleep(interval)
+
+
+class Socket:
+    """A room WebSocket of a benchmark's client: its reader task (every frame is read as it
+    arrives), its app pings, and its welcome; `close` ends them (bench/crowd.py's too)."""
+
+    def __init__(self) -> None:
+        self.ws: ClientConnection | None = None
+        self.welcome: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.closing = False
+        self._reader: asyncio.Task[None] | None = None
+        self._pinger: asyncio.Task[None] | None = None
+
+    async def close(self) -> None:
+        self.closing = True
+        if self._pinger is not None:
+            self._pinger.cancel()
+        if self.ws is not None:
+            with contextlib.suppress(Exception):
+                await self.ws.close()
+        if self._reader is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._reader, 10)
+
+
+class Client(Socket):
     def __init__(self, run: Run, index: int) -> None:
+        super().__init__()
         self.run = run
         self.index = index
         self.role = "MODERATOR" if index == 0 else "VIEWER"
-        self.ws: ClientConnection | None = None
-        self.welcome: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self.join_s: float | None = None
-        self.closing = False
         self.close_code: int | None = None
         self.close_reason = ""
         self.frames = 0
-        self._reader: asyncio.Task[None] | None = None
-        self._pinger: asyncio.Task[None] | None = None
 
     async def join(self, http: httpx.AsyncClient, meeting_id: str) -> None:
         run, o = self.run, self.run.o
@@ -614,7 +647,7 @@ class Client:
         await asyncio.wait_for(asyncio.shield(self.welcome), WELCOME_TIMEOUT)
         self.join_s = clock() - started
         if o.ping_interval > 0:
-            self._pinger = asyncio.create_task(self._ping(self.ws, o.ping_interval))
+            self._pinger = asyncio.create_task(app_pings(self.ws, o.ping_interval, self.index))
 
     async def _read(self, ws: ClientConnection) -> None:
         run = self.run
@@ -647,27 +680,9 @@ class Client:
             if not self.closing:
                 run.disconnected.append((self.index, self.close_code, self.close_reason))
 
-    async def _ping(self, ws: ClientConnection, interval: float) -> None:
-        await asyncio.sleep(random.Random(self.index).uniform(0, interval))
-        with contextlib.suppress(ConnectionClosed):
-            while not self.closing:
-                await ws.send(PING)
-                await asyncio.sleep(interval)
-
     async def send_chat(self, text: str) -> None:
         assert self.ws is not None
         await self.ws.send(json.dumps({"type": "chat.send", "text": text}))
-
-    async def close(self) -> None:
-        self.closing = True
-        if self._pinger is not None:
-            self._pinger.cancel()
-        if self.ws is not None:
-            with contextlib.suppress(Exception):
-                await self.ws.close()
-        if self._reader is not None:
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(self._reader, 10)
 
 
 # ------------------------------------------------------------------------------- results ----
