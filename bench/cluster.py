@@ -152,7 +152,7 @@ class Meter:
         for name, pid in self.sala.items():
             whole = total_cpu_s(pid)
             processes[name] = own = _own_cpu_s(pid)
-            if whole - own > 0:  # `sala serve`'s worker child
+            if whole - own > 0.005:  # `sala serve`'s worker child (not a rounding)
                 processes[f"{name} children"] = whole - own
         groups = {
             "sala": sum(processes.values()),
@@ -209,6 +209,10 @@ class Setup(Protocol):
 
     def redis_pid(self) -> int | None: ...
 
+    def gc_pauses(self, start: float, end: float) -> list[tuple[int, float]] | None:
+        """--watch-server-gc: the sala process's collections in a window (single only)."""
+        ...
+
     def stop(self) -> None: ...
 
 
@@ -217,9 +221,9 @@ class Single:
 
     name = "single"
 
-    def __init__(self, workdir: Path, database_url: str) -> None:
+    def __init__(self, workdir: Path, database_url: str, watch_gc: bool) -> None:
         env = {"SALA_DATABASE_URL": database_url, "SALA_MEDIA": "false"}
-        self.server = Server(workdir, "single", env=env)
+        self.server = Server(workdir, "single", watch_gc=watch_gc, env=env)
         self.fronts = [self.server.base]
         self.nodes: dict[str, str] = {}
 
@@ -233,6 +237,9 @@ class Single:
 
     def redis_pid(self) -> int | None:
         return None
+
+    def gc_pauses(self, start: float, end: float) -> list[tuple[int, float]] | None:
+        return self.server.gc_pauses(start, end) if self.server.gc_log is not None else None
 
     def stop(self) -> None:
         self.server.stop()
@@ -267,6 +274,9 @@ class Cluster:
 
     def redis_pid(self) -> int | None:
         return self.redis.pid
+
+    def gc_pauses(self, start: float, end: float) -> list[tuple[int, float]] | None:
+        return None
 
     def stop(self) -> None:
         if self.local is not None:
@@ -359,6 +369,8 @@ class Phase:
     disconnected: dict[str, int] = field(default_factory=dict)
     cpu: Cpu | None = None
     us_per_delivery: dict[str, float] = field(default_factory=dict)
+    server_gc: list[tuple[int, float]] | None = None
+    """--watch-server-gc: (generation, ms) of the single process's collections in the window."""
     database_per_message: dict[str, float] = field(default_factory=dict)
     """PostgreSQL's counters (pg_stat_database) over the whole phase, per message sent."""
     profile: dict[str, Any] = field(default_factory=dict)
@@ -448,6 +460,7 @@ class Options:
     json_path: Path | None
     keep: bool
     profile: Path | None = None
+    watch_server_gc: bool = False
 
 
 async def _until(at: float) -> None:
@@ -539,6 +552,7 @@ class Ran:
     cpu: Cpu
     profile: dict[str, Any]
     database: dict[str, int]
+    window: tuple[float, float]
 
 
 async def _phase(
@@ -566,7 +580,13 @@ async def _phase(
     answers = list(await asyncio.gather(*asked))
     await asyncio.sleep(COUNTERS_SETTLE_S)
     after = await counters()
-    return Ran(answers, cpu, profile, {k: after[k] - before[k] for k in PG_COUNTERS})
+    database = {k: after[k] - before[k] for k in PG_COUNTERS}
+    return Ran(answers, cpu, profile, database, (a, b))
+
+
+def _gc(setup: Setup, ran: Ran) -> list[tuple[int, float]] | None:
+    pauses = setup.gc_pauses(*ran.window)
+    return None if pauses is None else [(gen, round(1000 * took, 1)) for gen, took in pauses]
 
 
 async def run_setup(setup: Setup, pg: PostgresServer, database: str, o: Options) -> SetupResult:
@@ -615,6 +635,7 @@ async def run_setup(setup: Setup, pg: PostgresServer, database: str, o: Options)
                         "senders": o.senders, "setup": setup.name}  # fmt: skip
             ran = await _phase(crowds, meter, "open", moderate, o, counters)
             result.phases.append(_merge("moderate", f"{o.rate:g}/s per meeting", ran))
+            result.phases[-1].server_gc = _gc(setup, ran)
             _progress("  " + row(setup.name, result.phases[-1]))
         if o.saturate > 0:
             closed = {"warmup": o.warmup, "duration": o.saturate, "in_flight": o.in_flight,
@@ -622,6 +643,7 @@ async def run_setup(setup: Setup, pg: PostgresServer, database: str, o: Options)
             ran = await _phase(crowds, meter, "closed", closed, o, counters)
             offered = f"{o.in_flight} in flight per meeting (<= {o.cap:g}/s)"
             result.phases.append(_merge("saturation", offered, ran))
+            result.phases[-1].server_gc = _gc(setup, ran)
             _progress("  " + row(setup.name, result.phases[-1]))
     finally:
         for answer in await asyncio.gather(*(c.close() for c in crowds)):
@@ -644,7 +666,9 @@ async def amain(o: Options) -> list[SetupResult]:
             database = f"bench_{name}"
             url = pg.create_database(database)
             setup: Setup = (
-                Single(workdir, url) if name == "single" else Cluster(workdir, url, o.fronts)
+                Single(workdir, url, o.watch_server_gc)
+                if name == "single"
+                else Cluster(workdir, url, o.fronts)
             )
             results.append(await run_setup(setup, pg, database, o))
     finally:
@@ -698,7 +722,21 @@ def ratios(single: SetupResult, cluster: SetupResult) -> dict[str, float | None]
         out[f"{kind} CPU/delivery postgres"] = _ratio(ub.get("postgres"), ua.get("postgres"))
         out[f"{kind} CPU/delivery load"] = _ratio(ub.get("load"), ua.get("load"))
         out[f"{kind} CPU/delivery all"] = _ratio(sum(ub.values()), sum(ua.values()))
+        if kind == "moderate":
+            # What each message costs, without what the setup costs with nobody chatting
+            # (pings; for the cluster also heartbeats and lease renewals).
+            out["moderate CPU/delivery sala+redis, net of idle"] = _ratio(
+                _net_us(cluster, b), _net_us(single, a)
+            )
     return out
+
+
+def _net_us(r: SetupResult, p: Phase) -> float | None:
+    """sala + Redis µs per delivery in phase `p`, less the setup's idle CPU over the window."""
+    if r.idle is None or p.cpu is None or not p.deliveries:
+        return None
+    busy = sum(p.cpu.pct[g] - r.idle.pct[g] for g in ("sala", "redis"))
+    return 1e4 * busy * p.cpu.wall_s / p.deliveries
 
 
 def report(o: Options, results: list[SetupResult], bursts: list[BurstResult],
@@ -734,6 +772,12 @@ def report(o: Options, results: list[SetupResult], bursts: list[BurstResult],
                 notes.append(f"send lag max {p.send_lag_max_ms} ms")
             if p.incomplete:
                 notes.append(f"{p.incomplete} measured messages incomplete")
+            if p.server_gc is not None:
+                gen2 = [took for gen, took in p.server_gc if gen == 2]
+                notes.append(
+                    f"server GC in window: {len(gen2)} gen-2 (max {max(gen2, default=0):.0f} ms),"
+                    f" {len(p.server_gc) - len(gen2)} younger over 2 ms"
+                )
             if p.profile:
                 notes.append("PROFILED (py-spy attached: figures inflated)")
             if not p.ok:
@@ -820,6 +864,8 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
     ap.add_argument("--json", dest="json_path", type=Path)
     ap.add_argument("--keep", action="store_true", help="keep the work dir (logs)")
     ap.add_argument("--profile", type=Path, help="py-spy the sala processes' windows into DIR")
+    ap.add_argument("--watch-server-gc", action="store_true",
+                    help="log the single process's garbage collections")  # fmt: skip
     a = ap.parse_args(argv)
     setups = [s for s in str(a.setups).split(",") if s and s != "none"]
     if set(setups) - {"single", "cluster"} or not (setups or a.media_burst):
@@ -843,6 +889,7 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
         ping_interval=a.ping_interval, loop=a.loop, media_burst=a.media_burst,
         burst_seconds=a.burst_seconds, burst_runs=a.burst_runs if a.media_burst else 0,
         json_path=a.json_path, keep=a.keep, profile=a.profile,
+        watch_server_gc=a.watch_server_gc,
     )  # fmt: skip
 
 

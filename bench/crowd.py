@@ -303,7 +303,7 @@ class Crowd:
                 lag[0] = max(lag[0], t_send - due)
 
         await asyncio.gather(*(meeting(m) for m in self.meetings))
-        await self._drain(b, c["drain"])
+        await self._drain(window, c["drain"])
         return self._report(window, a, b, lag[0])
 
     async def closed_loop(self, c: dict[str, Any]) -> dict[str, Any]:
@@ -334,22 +334,23 @@ class Crowd:
                 due = max(due + 1 / cap, t_send)
 
         await asyncio.gather(*(meeting(m) for m in self.meetings))
-        await self._drain(b, c["drain"])
+        await self._drain(window, c["drain"])
         for m in self.meetings:
             m.in_flight = None
         return self._report(window, a, b, 0.0)
 
-    async def _drain(self, end: float, seconds: float) -> None:
-        """Wait for the window's `end` (its counts are read then), and then (at most `seconds`)
-        for every message sent to reach all of its meeting."""
-        await asyncio.sleep(max(0.0, end - clock()))
+    async def _drain(self, window: Window, seconds: float) -> None:
+        """Wait for the window's counts to have been read at its end, and then (at most
+        `seconds`) for every message sent to reach all of its meeting."""
         deadline = clock() + seconds
         while clock() < deadline:
-            if all(r.count == len(r.got) for r in self.sent.values()):
+            if len(window.frames) == 2 and all(r.count == len(r.got) for r in self.sent.values()):
                 return
             await asyncio.sleep(0.05)
 
     def _report(self, window: Window, a: float, b: float, lag: float) -> dict[str, Any]:
+        if len(window.frames) != 2:
+            raise RuntimeError(f"the window's counts were read {len(window.frames)} times, not 2")
         measured = [r for r in self.sent.values() if r.measured]
         expected = sum(len(r.got) for r in self.sent.values())
         got = sum(r.count for r in self.sent.values())
@@ -358,10 +359,8 @@ class Crowd:
             "sent_measured": len(measured),
             "lost": expected - got,
             "incomplete_measured": sum(1 for r in measured if r.count < len(r.got)),
-            "frames": window.frames[1] - window.frames[0] if len(window.frames) == 2 else 0,
-            "completed": (
-                window.completed[1] - window.completed[0] if len(window.completed) == 2 else 0
-            ),
+            "frames": window.frames[1] - window.frames[0],
+            "completed": window.completed[1] - window.completed[0],
             "recipient": self.recipient.tobytes(),
             "everybody": self.everybody.tobytes(),
             "duplicates": self.duplicates,
