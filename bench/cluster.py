@@ -3,7 +3,8 @@
     flock /tmp/sala-test.lock .venv/bin/python -m bench.cluster [--meetings 60] [--per-meeting 20]
         [--setups single,cluster] [--fronts 3] [--crowds 2] [--rate 1] [--senders 5]
         [--in-flight 4] [--cap 20] [--warmup 3] [--duration 20] [--saturate 15] [--idle 5]
-        [--drain 10] [--media-burst 30] [--burst-seconds 1] [--json out.json] [--keep]
+        [--drain 10] [--media-burst 30] [--burst-seconds 1] [--burst-runs 5]
+        [--watch-server-gc] [--profile DIR] [--json out.json] [--keep]
 
 Run it under the shared lock, never beside the tests: it wants the machine's two cores.
 One PostgreSQL (tests/support/postgres.py, on loopback) serves both setups, a database each:
@@ -32,6 +33,11 @@ Then, each window preceded by `--warmup` s of the same load:
    second per meeting, from all the meeting's people in turn), so the servers always have more
    to do than they can: the aggregate delivery rate is what they achieved.
 
+`--duration 0` or `--saturate 0` skips that phase. PostgreSQL's transaction and row counters
+(pg_stat_database) are read around each phase and given per message. `--watch-server-gc` logs
+the single process's garbage collections (bench/room.py's hook) and reports those in a window;
+`--profile DIR` runs py-spy on every sala process over each window (figures then inflated).
+
 A delivery is one chat frame received by a client, the sender's own echo included (the server
 writes it too); deliveries/s and CPU are over the window's wall time, from counters the crowd
 processes read at the window's start and end. CPU is utime + stime from /proc/<pid>/stat (all
@@ -45,7 +51,8 @@ the single process's; the targets (issue 15) are printed against them.
 namespace of its own with its media agent (tests/support/media_nodes.py), and three front ends'
 media placement (sala/media/nodes.py, each with its own ramp-up charge) sharing one registry and
 one lease directory; N meetings' first media use within `--burst-seconds`, from the front ends in
-turn. It reports meetings per node (target: max/min <= 1.5). 0 skips it.
+turn, `--burst-runs` times on fresh nodes. It reports meetings per node (target: max/min <=
+1.5). 0 skips it; `--setups none` runs only the bursts.
 """
 
 from __future__ import annotations
