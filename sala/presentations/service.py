@@ -341,12 +341,14 @@ class PresentationService:
             )
             folder = self.root / "_default" / hashlib.sha256(data).hexdigest()[:16]
             done = folder / "pages"
-            if await asyncio.to_thread(done.exists):
-                pages = int(await asyncio.to_thread(done.read_text))
-            else:
-                await asyncio.to_thread(shutil.rmtree, folder, True)
-                pages = await convert(data, DEFAULT_NAME, folder, self._limits)
-                await asyncio.to_thread(done.write_text, str(pages))
+            if not await asyncio.to_thread(done.exists):
+                # Rendered aside and renamed into place: front ends sharing the folder (a
+                # cluster's shared mount) never delete or half-see each other's rendering.
+                aside = folder.parent / f".{folder.name}.{secrets.token_hex(4)}"
+                pages = await convert(data, DEFAULT_NAME, aside, self._limits)
+                await asyncio.to_thread((aside / "pages").write_text, str(pages))
+                await asyncio.to_thread(_move_into_place, aside, folder)
+            pages = int(await asyncio.to_thread(done.read_text))
             self._default_cache = (pages, folder)
             return self._default_cache
 
@@ -621,3 +623,15 @@ class PresentationService:
         if error:
             await asyncio.to_thread(shutil.rmtree, self.folder(presentation), True)
         await self._bus.publish(PRESENTATION_TOPIC, {"meeting_id": presentation.meeting_id})
+
+
+def _move_into_place(aside: Path, folder: Path) -> None:
+    """Rename a finished rendering to `folder`, unless another process's got there first (then
+    theirs is used and this one dropped). A folder without its `pages` mark is a leftover of
+    an interrupted rendering by an older sala, and is replaced."""
+    if folder.exists() and not (folder / "pages").exists():
+        shutil.rmtree(folder, ignore_errors=True)
+    try:
+        os.rename(aside, folder)
+    except OSError:
+        shutil.rmtree(aside, ignore_errors=True)

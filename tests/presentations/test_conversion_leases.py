@@ -291,3 +291,22 @@ async def test_a_server_restarted_after_a_crash_resumes_its_conversions_at_once(
             slow_server.let_go()
             await crashed.wait_idle()
     assert len(await converted(api, internal)) == 2
+
+
+async def test_front_ends_rendering_the_default_deck_at_once_each_see_it_whole(
+    api: Api,
+) -> None:
+    """Several front ends on one shared folder, each opening its first room at the same moment:
+    none deletes the rendering another is reading."""
+    async with (
+        front_end(api, "fe-a", renew_every_s=10) as a,
+        front_end(api, "fe-b", renew_every_s=10) as b,
+        front_end(api, "fe-c", renew_every_s=10) as c,
+    ):
+        renderings = await asyncio.gather(*(s._default_rendering() for s in (a, b, c)))
+    for pages, folder in renderings:
+        assert pages >= 1
+        for n in range(1, pages + 1):
+            assert (folder / f"{n}.png").exists(), sorted(p.name for p in folder.iterdir())
+    leftovers = [p for p in (renderings[0][1].parent).iterdir() if p.name.startswith(".")]
+    assert leftovers == []
