@@ -33,7 +33,9 @@ export function CopyLink({ id, label, url }) {
           id={`${id}-copy`}
           type="button"
           class={`secondary ${copied ? "copied" : ""}`}
-          aria-label={t("demo.copyLink", { link: label })}
+          // Copied, the visible "Copied!" is the name (the status line says which link):
+          // a name that no longer contains the visible text confuses voice control.
+          aria-label={copied ? undefined : t("demo.copyLink", { link: label })}
           onClick={async () => setState((await copyText(url, input.current)) ? "copied" : "failed")}
         >
           {copied ? <Check size={18} aria-hidden="true" /> : <Copy size={18} aria-hidden="true" />}
