@@ -5,7 +5,6 @@ is gone from `sala status` and from placement within that TTL.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import os
@@ -13,6 +12,7 @@ import time
 from collections.abc import Callable
 
 from sala.cluster.nodes import NodeInfo, NodeRegistry
+from sala.cluster.periodic import Periodic
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +50,7 @@ class Membership:
         self._url = url
         self._load = load or dict
         self._cpu = CpuMeter()
-        self._task: asyncio.Task[None] | None = None
+        self._loop = Periodic("sala-heartbeat", HEARTBEAT_S, self.beat, "heartbeat failed")
 
     def info(self) -> NodeInfo:
         load = {"cpu": self._cpu.read(), "pid": float(os.getpid()), **self._load()}
@@ -60,24 +60,11 @@ class Membership:
         await self.registry.heartbeat(self.info(), NODE_TTL_S)
 
     def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._run(), name="sala-heartbeat")
-
-    async def _run(self) -> None:
-        while True:
-            try:
-                await self.beat()
-            except Exception:
-                # Redis away: the node drops out of the registry until it is back, which is
-                # what the others should see anyway.
-                log.warning("heartbeat failed", exc_info=True)
-            await asyncio.sleep(HEARTBEAT_S)
+        # Redis away: the node drops out of the registry until it is back, which is what the
+        # others should see anyway.
+        self._loop.start()
 
     async def stop(self) -> None:
-        task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await self._loop.stop()
         with contextlib.suppress(Exception):
             await self.registry.remove(self.node_id)

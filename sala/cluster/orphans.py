@@ -10,12 +10,11 @@ than the reconnect grace has them marked as left, which starts its empty-meeting
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import time
 
 from sala.cluster.directory import Directory
+from sala.cluster.periodic import Periodic
 from sala.meetings.service import MeetingService
 
 log = logging.getLogger(__name__)
@@ -29,7 +28,9 @@ class OrphanSweeper:
         self._rooms = rooms
         self._grace_s = grace_s
         self._orphaned_since: dict[str, float] = {}
-        self._task: asyncio.Task[None] | None = None
+        self._loop = Periodic(
+            "sala-orphans", SWEEP_EVERY_S, self.sweep, "sweeping orphaned meetings failed"
+        )
 
     async def sweep(self) -> int:
         """One pass; returns how many people were marked as left."""
@@ -61,20 +62,7 @@ class OrphanSweeper:
         return released
 
     def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._run(), name="sala-orphans")
-
-    async def _run(self) -> None:
-        while True:
-            try:
-                await self.sweep()
-            except Exception:
-                log.exception("sweeping orphaned meetings failed")
-            await asyncio.sleep(SWEEP_EVERY_S)
+        self._loop.start()
 
     async def stop(self) -> None:
-        task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await self._loop.stop()
