@@ -333,3 +333,93 @@ class RecordingJobRow(Base):
     """Until when it holds the job unless it renews; after that any worker may take it."""
 
     __table_args__ = (Index("ix_recording_jobs_state", "state"),)
+
+
+class LtiPlatformRow(Base):
+    """A learning platform registered as an LTI 1.3 platform (sala/lti/platforms.py): where its
+    logins start, its tokens come from and its keys are published. One row per (issuer,
+    client_id): a platform may register sala more than once, each time with a client of its
+    own."""
+
+    __tablename__ = "lti_platforms"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    issuer: Mapped[str] = mapped_column(String(1024))
+    client_id: Mapped[str] = mapped_column(String(255))
+    name: Mapped[str] = mapped_column(String(255), default="")
+    auth_login_url: Mapped[str] = mapped_column(Text)
+    """The platform's OIDC authorization endpoint, where a login's redirect goes."""
+    auth_token_url: Mapped[str | None] = mapped_column(Text, nullable=True)
+    """Its OAuth 2 token endpoint (services such as Names and Roles), if it has one."""
+    token_audience: Mapped[str | None] = mapped_column(Text, nullable=True)
+    """The `aud` its token endpoint expects in a client assertion, when not the endpoint's URL."""
+    jwks_url: Mapped[str] = mapped_column(Text)
+    registered_by: Mapped[str] = mapped_column(String(16), default="cli")  # cli | dynamic
+    created_at: Mapped[int] = mapped_column(BigInteger)
+
+    __table_args__ = (Index("ux_lti_platforms_client", "issuer", "client_id", unique=True),)
+
+
+class LtiDeploymentRow(Base):
+    """A deployment of sala on a platform (LTI's `deployment_id`): launches name one, and only
+    known ones are let in."""
+
+    __tablename__ = "lti_deployments"
+
+    platform_id: Mapped[int] = mapped_column(
+        ForeignKey("lti_platforms.id", ondelete="CASCADE"), primary_key=True
+    )
+    deployment_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    created_at: Mapped[int] = mapped_column(BigInteger)
+
+
+class LtiKeyRow(Base):
+    """One of sala's own signing keys (RSA), published in its JWKS while not retired long ago;
+    the newest active key signs."""
+
+    __tablename__ = "lti_keys"
+
+    kid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    private_pem: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    retired_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+
+
+class LtiStateRow(Base):
+    """A login in flight: the `state` and `nonce` sala sent the platform, used once by the
+    launch that comes back."""
+
+    __tablename__ = "lti_states"
+
+    state: Mapped[str] = mapped_column(String(64), primary_key=True)
+    nonce: Mapped[str] = mapped_column(String(64))
+    platform_id: Mapped[int] = mapped_column(ForeignKey("lti_platforms.id", ondelete="CASCADE"))
+    expires_at: Mapped[int] = mapped_column(BigInteger, index=True)
+
+
+class LtiNonceRow(Base):
+    """A nonce of an id_token already accepted, kept until the token would have expired, so a
+    replayed launch is refused."""
+
+    __tablename__ = "lti_nonces"
+
+    platform_id: Mapped[int] = mapped_column(
+        ForeignKey("lti_platforms.id", ondelete="CASCADE"), primary_key=True
+    )
+    nonce: Mapped[str] = mapped_column(String(255), primary_key=True)
+    expires_at: Mapped[int] = mapped_column(BigInteger, index=True)
+
+
+class LtiSessionRow(Base):
+    """What one verified launch lets its browser do, for a while: the landing page, joining, and
+    (instructors) managing recordings. Its token travels in the page's URL, not in a cookie, so
+    it works inside the platform's iframe where third-party cookies are blocked."""
+
+    __tablename__ = "lti_sessions"
+
+    token: Mapped[str] = mapped_column(String(64), primary_key=True)
+    platform_id: Mapped[int] = mapped_column(ForeignKey("lti_platforms.id", ondelete="CASCADE"))
+    launch: Mapped[dict[str, Any]] = mapped_column(JSON)
+    """The launch's claims (the verified id_token's payload)."""
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    expires_at: Mapped[int] = mapped_column(BigInteger, index=True)

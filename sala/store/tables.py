@@ -11,6 +11,12 @@ from sala.store.models import (
     CursorRow,
     DeliveryRow,
     HookRow,
+    LtiDeploymentRow,
+    LtiKeyRow,
+    LtiNonceRow,
+    LtiPlatformRow,
+    LtiSessionRow,
+    LtiStateRow,
     MeetingEventRow,
     MeetingRow,
     PresentationRow,
@@ -31,3 +37,9 @@ log_cursors = cast(Table, CursorRow.__table__)
 presentations = cast(Table, PresentationRow.__table__)
 recording_jobs = cast(Table, RecordingJobRow.__table__)
 used_playback_links = cast(Table, UsedPlaybackLinkRow.__table__)
+lti_platforms = cast(Table, LtiPlatformRow.__table__)
+lti_deployments = cast(Table, LtiDeploymentRow.__table__)
+lti_keys = cast(Table, LtiKeyRow.__table__)
+lti_states = cast(Table, LtiStateRow.__table__)
+lti_nonces = cast(Table, LtiNonceRow.__table__)
+lti_sessions = cast(Table, LtiSessionRow.__table__)
