@@ -26,6 +26,7 @@ from sala.config import Settings
 from sala.events.bus import Bus
 from sala.events.outbox import prepare_outbox
 from sala.events.process import WORKER_WAKE_TOPIC, WakeCoalescer, WorkerProcess
+from sala.lti.web import lti_routes
 from sala.metrics import Metrics
 from sala.recordings.playback import STATIC_DIR as PLAYER_DIR
 from sala.recordings.playback import Playback
@@ -220,6 +221,7 @@ def build_app(
             Route("/demo/rooms", demo.create_json, methods=["POST"]),
             Route("/demo/join", demo.join, methods=["GET"]),
         ]
+    routes += lti_routes(settings, services)
     app = SalaApp(
         api,
         # Room uploads check the document limit themselves; this bounds the multipart around it.

@@ -157,6 +157,23 @@ class Settings(BaseSettings):
     demo_passphrase: SecretStr | None = None
     """When set, the demo asks for it before creating a meeting."""
 
+    # --- LTI 1.3 (docs/lti.md) ----------------------------------------------------------------
+    lti_allow_http: bool = False
+    """Accept LTI logins and launches while sala's public URL is plain http on a host other than
+    loopback, and platform URLs over http. Test servers only: launches carry who the user is."""
+    lti_clock_skew_seconds: int = Field(default=60, ge=0, le=600)
+    """How far the platform's clock may be from sala's when an id_token's exp, iat and nbf are
+    checked."""
+    lti_login_minutes: int = Field(default=10, ge=1, le=120)
+    """How long a login initiation's state waits for its launch."""
+    lti_session_minutes: int = Field(default=480, ge=5, le=10_080)
+    """How long a launch's landing page (join, recordings) stays usable."""
+    lti_key_rotation_days: int = Field(default=90, ge=0)
+    """Age at which sala's LTI signing key is replaced by a new one (the old one stays in the
+    JWKS for 7 days). 0: never on its own."""
+    lti_moderator_roles: str = "Instructor,Administrator,TeachingAssistant"
+    """LTI roles (the last part of the role URI) whose holders join as moderators."""
+
     # --- webhooks and callbacks --------------------------------------------------------------
     metrics_token: SecretStr | None = None
     """Bearer token for GET /metrics (Prometheus); unset, the endpoint answers 404."""

@@ -395,6 +395,9 @@ class LtiStateRow(Base):
     nonce: Mapped[str] = mapped_column(String(64))
     platform_id: Mapped[int] = mapped_column(ForeignKey("lti_platforms.id", ondelete="CASCADE"))
     expires_at: Mapped[int] = mapped_column(BigInteger, index=True)
+    storage_target: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    """The platform's postMessage storage frame (`lti_storage_target`) when it offered one: the
+    launch may then prove the browser by that storage instead of the state cookie."""
 
 
 class LtiNonceRow(Base):
