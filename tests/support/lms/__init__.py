@@ -1,0 +1,1 @@
+"""A small learning platform on loopback for the LTI tests: see core.py."""
