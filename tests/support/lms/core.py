@@ -244,7 +244,7 @@ class Simulator:
         resource_link: ResourceLink | None = None,
         custom: Mapping[str, str] | None = None,
         deep_linking: bool | Mapping[str, Any] = False,
-        locale: str = "pt-BR",
+        locale: str = "en-US",
         claims: Mapping[str, Any] | None = None,
         sign_with: SigningKey | None = None,
         kid: str | None = None,
