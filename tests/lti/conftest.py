@@ -10,6 +10,7 @@ goes through. Parts of the simulator from other modules are passed with
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -88,12 +89,16 @@ def lms_parts(request: pytest.FixtureRequest) -> tuple[Any, ...]:
     return tuple(marker.args) if marker else ()
 
 
-@pytest.fixture
-async def lti(
-    settings: Settings, clock: ManualClock, request: pytest.FixtureRequest
+@contextlib.asynccontextmanager
+async def open_bed(
+    settings: Settings,
+    clock: ManualClock,
+    parts: tuple[Any, ...] = (),
+    lms_host: str = "127.0.0.1",
 ) -> AsyncIterator[LtiBed]:
-    sim = Simulator(lms_parts(request))
-    async with serve_simulator(sim), serve_room(settings, clock) as sala:
+    """The simulator (with `parts`, on `lms_host`) and sala, the simulator registered."""
+    sim = Simulator(parts)
+    async with serve_simulator(sim, lms_host), serve_room(settings, clock) as sala:
         sim.tool = Tool(
             login_url=sala.base + "/lti/login",
             launch_url=sala.base + "/lti/launch",
@@ -113,3 +118,11 @@ async def lti(
             yield bed
         finally:
             await bed.close()
+
+
+@pytest.fixture
+async def lti(
+    settings: Settings, clock: ManualClock, request: pytest.FixtureRequest
+) -> AsyncIterator[LtiBed]:
+    async with open_bed(settings, clock, lms_parts(request)) as bed:
+        yield bed

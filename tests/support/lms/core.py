@@ -508,10 +508,12 @@ STORAGE_SCRIPT = """
 
 
 @contextlib.asynccontextmanager
-async def serve_simulator(sim: Simulator) -> AsyncIterator[Simulator]:
-    """`sim` on a free loopback port in this event loop, until the block ends."""
+async def serve_simulator(sim: Simulator, host_name: str = "127.0.0.1") -> AsyncIterator[Simulator]:
+    """`sim` on a free loopback port in this event loop, until the block ends. `host_name`:
+    the name in its URLs ("localhost" puts it on another site than sala on 127.0.0.1, as a
+    real LMS is, for browser tests of third-party contexts)."""
     port = free_port()
-    sim.base = f"http://127.0.0.1:{port}"
+    sim.base = f"http://{host_name}:{port}"
     server = uvicorn.Server(
         uvicorn.Config(
             Starlette(routes=sim.routes()), host="127.0.0.1", port=port, log_level="warning"

@@ -1,0 +1,85 @@
+"""The postMessage storage fallback in Chromium: the LMS on another site (localhost) than sala
+(127.0.0.1) frames the launch, so sala's state cookie is a third-party cookie the browser does
+not send back; the platform offers its storage frame (`_parent`), and the launch still lands,
+while the same launch without that storage is refused with the page that says why."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+
+import pytest
+from playwright.async_api import Browser, Frame, Page, async_playwright
+
+from sala.clock import ManualClock
+from sala.config import Settings
+from tests.e2e.conftest import ARGS, CHROMIUM, HAVE_CHROMIUM
+from tests.lti.conftest import LtiBed, open_bed
+from tests.support.lms.core import LEARNER
+
+pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+
+
+@pytest.fixture
+async def chromium() -> AsyncIterator[Browser]:
+    if not HAVE_CHROMIUM:
+        pytest.fail("Chromium is needed for the browser tests: run scripts/install-test-deps")
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield launched
+        await launched.close()
+
+
+@pytest.fixture
+async def cross_site(settings: Settings, clock: ManualClock) -> AsyncIterator[LtiBed]:
+    async with open_bed(settings, clock, lms_host="localhost") as bed:
+        yield bed
+
+
+def _tool_frame(page: Page) -> Frame:
+    frame = page.frame(name="tool")
+    assert frame is not None
+    return frame
+
+
+async def _wait_for_url(frame: Frame, pattern: str) -> None:
+    for _ in range(150):
+        if re.search(pattern, frame.url):
+            return
+        await frame.page.wait_for_timeout(100)
+    raise AssertionError(f"the tool frame stayed at {frame.url}")
+
+
+async def test_a_framed_launch_without_third_party_cookies_lands_through_the_platforms_storage(
+    cross_site: LtiBed, chromium: Browser
+) -> None:
+    prepared = cross_site.sim.prepare(LEARNER, storage_target="_parent")
+    context = await chromium.new_context()
+    page = await context.new_page()
+
+    await page.goto(cross_site.sim.course_url(prepared))
+
+    frame = _tool_frame(page)
+    await _wait_for_url(frame, r"/lti/rooms/")
+    token = frame.url.rstrip("/").rsplit("/", 1)[1]
+    session = await cross_site.sessions.get(token)
+    assert session is not None and session.launch.sub == LEARNER.id
+    await context.close()
+
+
+async def test_the_same_framed_launch_without_the_platforms_storage_is_refused_with_the_fix(
+    cross_site: LtiBed, chromium: Browser
+) -> None:
+    prepared = cross_site.sim.prepare(LEARNER)
+    context = await chromium.new_context()
+    page = await context.new_page()
+
+    await page.goto(cross_site.sim.course_url(prepared))
+
+    frame = _tool_frame(page)
+    await _wait_for_url(frame, r"/lti/launch$")
+    problem = frame.locator(".lti-problem")
+    await problem.wait_for()
+    assert "third-party cookies" in await problem.inner_text()
+    assert "new window" in await frame.locator(".lti-fix").inner_text()
+    await context.close()
