@@ -6,7 +6,7 @@ calls) against that JWKS, which they cache. So a key is rotated, not replaced: a
 `rotate_days` a new key signs and the old one is retired, but stays published for
 RETIRED_GRACE_DAYS so a platform holding a token or a cached JWKS from before still verifies it.
 Keys retired longer ago are deleted. Rotation happens on its own when a key is needed (no
-timer), and `rotate()` forces one (`sala lti rotate-key`).
+timer), and `rotate()` forces one (say, after a suspected leak).
 
 The kid is the key's RFC 7638 thumbprint: stable, derived from the public key, and identical
 in every process that reads the same row.
