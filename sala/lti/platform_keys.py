@@ -45,6 +45,8 @@ class KeysUnavailable(Exception):
 class _Cached:
     keys: dict[str, PyJWK] = field(default_factory=dict)
     fetched_at: int | None = None
+    error: str | None = None
+    """Why the last fetch failed, until one succeeds."""
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
@@ -80,12 +82,23 @@ class PlatformKeys:
             return found
         async with cached.lock:
             found = self._pick(cached, kid)
-            if found is None or self._old(cached):
-                if self._may_fetch(cached):
+            if (found is None or self._old(cached)) and self._may_fetch(cached):
+                # Failures count too: an unreachable platform is tried once per interval, not
+                # once per launch.
+                cached.fetched_at = self._clock.now_ms()
+                try:
                     cached.keys = await self._fetch(jwks_url)
-                    cached.fetched_at = self._clock.now_ms()
+                    cached.error = None
+                except KeysUnavailable as exc:
+                    cached.error = str(exc)
+                    # Briefly unreachable at refresh time: the key in hand still verifies.
+                    if found is None:
+                        raise
+                    log.warning("keeping the cached keys of %s: %s", without_query(jwks_url), exc)
                 found = self._pick(cached, kid)
         if found is None:
+            if cached.error is not None:
+                raise KeysUnavailable(cached.error)
             raise KeyError(kid)
         return found
 

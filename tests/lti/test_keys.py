@@ -5,6 +5,7 @@ seconds however many such tokens arrive)."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import jwt
@@ -128,3 +129,35 @@ async def test_tokens_with_unknown_kids_cannot_make_sala_refetch_the_keys_at_wil
     for _ in range(4):
         await lti.launch(LEARNER, sign_with=SigningKey.new())
     assert lti.sim.jwks_requests == 3
+
+
+async def test_an_unreachable_key_set_refuses_the_launch_and_is_not_hammered(
+    lti: LtiBed, clock: ManualClock
+) -> None:
+    lti.sim.jwks_status = 503
+
+    refused = await lti.launch(LEARNER)
+    _ = await lti.launch(LEARNER)
+
+    final = refused.visit.final
+    assert final.status_code == 502
+    assert final.headers["x-lti-refusal"] == "keys_unavailable"
+    assert "HTTP 503" in final.text and "JWKS URL" in final.text
+    assert lti.sim.jwks_requests == 1  # the second launch did not try again so soon
+    lti.sim.jwks_status = 200
+    clock.advance(seconds=11)
+    assert (await lti.launch(LEARNER)).session is not None
+
+
+async def test_keys_in_hand_still_verify_when_a_refresh_fails(
+    lti: LtiBed, clock: ManualClock
+) -> None:
+    assert (await lti.launch(LEARNER)).session is not None
+    lti.sim.jwks_status = 503
+    clock.advance(hours=1, seconds=1)  # the cached set is due for a refresh
+
+    # (exp pushed past sala's moved clock: only the refresh is under test)
+    later = await lti.launch(LEARNER, claims={"exp": int(time.time()) + 7200})
+
+    assert later.session is not None, later.visit.final.text
+    assert lti.sim.jwks_requests == 2

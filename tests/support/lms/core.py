@@ -202,8 +202,12 @@ class Simulator:
         """http://127.0.0.1:PORT once started; also the issuer."""
         self.tool: Tool | None = None
         self.prepared: dict[str, Prepared] = {}
+        self.courses: dict[str, Course] = {}
+        """Courses launches were prepared in, by id (their members answer Names and Roles)."""
         self.issued: list[Issued] = []
         self.jwks_requests = 0
+        self.jwks_status = 200
+        """What GET /jwks answers (503: the platform's key set is unreachable)."""
         self.auth_errors: list[str] = []
         self.nrps = True
         """Whether launches carry the Names and Roles service claim."""
@@ -291,6 +295,7 @@ class Simulator:
             client_id=client_id,
         )
         self.prepared[prepared.hint] = prepared
+        self.courses[course.id] = course
         return prepared
 
     def start_url(self, prepared: Prepared) -> str:
@@ -395,6 +400,8 @@ class Simulator:
 
     async def _jwks(self, _: Request) -> Response:
         self.jwks_requests += 1
+        if self.jwks_status != 200:
+            return PlainTextResponse("unavailable", status_code=self.jwks_status)
         return JSONResponse({"keys": [key.jwk() for key in self.published]})
 
     async def _start(self, request: Request) -> Response:
