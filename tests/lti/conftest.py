@@ -48,10 +48,17 @@ class Launched:
 class LtiBed:
     sala: RoomServer
     sim: Simulator
-    platform: Platform
+    registration: Platform | None
+    """The simulator's registration in sala (None when opened with register=False, for tests
+    that register it themselves, dynamically or through the CLI)."""
     clock: ManualClock
     settings: Settings
     _browsers: list[Browser] = field(default_factory=list)
+
+    @property
+    def platform(self) -> Platform:
+        assert self.registration is not None, "the simulator is not registered in sala"
+        return self.registration
 
     @property
     def platforms(self) -> Platforms:
@@ -95,8 +102,10 @@ async def open_bed(
     clock: ManualClock,
     parts: tuple[Any, ...] = (),
     lms_host: str = "127.0.0.1",
+    register: bool = True,
 ) -> AsyncIterator[LtiBed]:
-    """The simulator (with `parts`, on `lms_host`) and sala, the simulator registered."""
+    """The simulator (with `parts`, on `lms_host`) and sala, the simulator registered in sala
+    as a platform with its deployment unless `register` is False."""
     sim = Simulator(parts)
     async with serve_simulator(sim, lms_host), serve_room(settings, clock) as sala:
         sim.tool = Tool(
@@ -104,15 +113,17 @@ async def open_bed(
             launch_url=sala.base + "/lti/launch",
             jwks_url=sala.base + "/lti/jwks",
         )
-        platform = await Platforms(sala.services.db, sala.services.clock).add(
-            issuer=sim.issuer,
-            client_id=sim.client_id,
-            auth_login_url=sim.auth_url,
-            jwks_url=sim.jwks_url,
-            auth_token_url=sim.token_url,
-            name=sim.name,
-            deployments=[sim.deployment_id],
-        )
+        platform = None
+        if register:
+            platform = await Platforms(sala.services.db, sala.services.clock).add(
+                issuer=sim.issuer,
+                client_id=sim.client_id,
+                auth_login_url=sim.auth_url,
+                jwks_url=sim.jwks_url,
+                auth_token_url=sim.token_url,
+                name=sim.name,
+                deployments=[sim.deployment_id],
+            )
         bed = LtiBed(sala, sim, platform, clock, settings)
         try:
             yield bed
