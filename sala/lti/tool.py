@@ -1,0 +1,72 @@
+"""What sala tells a platform about itself: the URLs of its LTI endpoints (login, launch, JWKS,
+deep linking, dynamic registration), the scopes and claims it asks for, and the key that gates
+dynamic registration.
+
+`sala lti show-config` prints these for an administrator registering sala by hand, and dynamic
+registration sends the same in its `lti-tool-configuration`, so both ways register one tool.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+NRPS_SCOPE = "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly"
+SCOPES = (NRPS_SCOPE,)
+"""The platform services sala uses: the course roster (Names and Role Provisioning)."""
+CLAIMS = ("iss", "sub", "name", "given_name", "family_name", "email", "picture", "locale")
+"""The identity claims sala shows (names, avatar) and reads (locale) in a launch."""
+TOOL_NAME = "sala"
+DESCRIPTION = "Video conferencing: a meeting room per activity, with its recordings."
+
+
+def registration_key(shared_secret: str) -> str:
+    """The key an administrator's registration URL carries. Only whoever can read sala's shared
+    secret (the operator, through `sala lti registration-url`) can make it, so a stranger who
+    finds /lti/register cannot make sala trust a platform of their own. It changes with the
+    secret."""
+    return hmac.new(
+        shared_secret.encode(), b"sala-lti:dynamic-registration", hashlib.sha256
+    ).hexdigest()[:40]
+
+
+def key_matches(shared_secret: str, key: str) -> bool:
+    return hmac.compare_digest(key.encode(), registration_key(shared_secret).encode())
+
+
+@dataclass(frozen=True)
+class ToolUrls:
+    """The URLs of sala's LTI endpoints under its public base URL."""
+
+    base_url: str
+
+    @property
+    def login(self) -> str:
+        """OIDC login initiation (the platform starts every launch here)."""
+        return f"{self.base_url}/lti/login"
+
+    @property
+    def launch(self) -> str:
+        """The redirect URI and target link URI: every id_token is posted here, resource link
+        launches and deep linking requests alike."""
+        return f"{self.base_url}/lti/launch"
+
+    @property
+    def deep_linking(self) -> str:
+        """Deep linking requests arrive at the launch endpoint too, which sends instructors on
+        to the picker; platforms ask for a separate field, so it is named apart."""
+        return self.launch
+
+    @property
+    def jwks(self) -> str:
+        return f"{self.base_url}/lti/jwks"
+
+    @property
+    def domain(self) -> str:
+        return urlsplit(self.base_url).netloc
+
+    def registration(self, shared_secret: str) -> str:
+        """The dynamic registration URL an administrator pastes into the platform."""
+        return f"{self.base_url}/lti/register/{registration_key(shared_secret)}"
