@@ -26,6 +26,7 @@ from sala.config import Settings
 from sala.events.bus import Bus
 from sala.events.outbox import prepare_outbox
 from sala.events.process import WORKER_WAKE_TOPIC, WakeCoalescer, WorkerProcess
+from sala.lti.web import lti_routes
 from sala.metrics import Metrics
 from sala.recordings.playback import STATIC_DIR as PLAYER_DIR
 from sala.recordings.playback import Playback
@@ -227,6 +228,7 @@ def build_app(
         exception_handlers={BodyTooLarge: _too_large},
         routes=[
             *routes,
+            *lti_routes(settings, services),
             Route("/room/join", handoff.join, methods=["GET"]),
             WebSocketRoute("/room/ws", socket.handle),
             # The same endpoint under this node's own path, which a cluster's proxy routes here.
