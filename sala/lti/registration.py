@@ -14,7 +14,6 @@ same machine), and every request goes through the destination policy like webhoo
 from __future__ import annotations
 
 import html
-import ipaddress
 import json
 import logging
 from collections.abc import Mapping
@@ -30,7 +29,15 @@ from sala.events.destinations import DestinationPolicy, DestinationRefused
 from sala.events.outbound import OutboundHttp
 from sala.lti.claims import DEEP_LINKING_REQUEST, RESOURCE_LINK_REQUEST
 from sala.lti.platforms import Platform, PlatformExists, Platforms
-from sala.lti.tool import CLAIMS, DESCRIPTION, SCOPES, TOOL_NAME, ToolUrls, key_matches
+from sala.lti.tool import (
+    CLAIMS,
+    DESCRIPTION,
+    SCOPES,
+    TOOL_NAME,
+    ToolUrls,
+    key_matches,
+    secure_url,
+)
 from sala.lti.toolpages import CLOSE_MARKER, problem_html, request_locale, tool_page
 
 log = logging.getLogger(__name__)
@@ -77,15 +84,6 @@ class RegistrationRefused(Exception):
         self.fix = fix
 
 
-def _loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def _checked_url(url: object, what: str) -> str:
     """`url` if it is an absolute HTTPS URL (HTTP only on loopback)."""
     if not isinstance(url, str) or not url:
@@ -95,11 +93,7 @@ def _checked_url(url: object, what: str) -> str:
             "The platform does not seem to support LTI Dynamic Registration; register sala by "
             "hand (`sala lti show-config`, then `sala lti add-platform`).",
         )
-    parts = urlsplit(url)
-    host = (parts.hostname or "").lower()
-    if parts.scheme == "https" and host:
-        return url
-    if parts.scheme == "http" and _loopback(host):
+    if secure_url(url):
         return url
     raise RegistrationRefused(
         400,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -20,6 +21,25 @@ CLAIMS = ("iss", "sub", "name", "given_name", "family_name", "email", "picture",
 """The identity claims sala shows (names, avatar) and reads (locale) in a launch."""
 TOOL_NAME = "sala"
 DESCRIPTION = "Video conferencing: a meeting room per activity, with its recordings."
+
+
+def secure_url(url: str) -> bool:
+    """An absolute HTTPS URL, or plain HTTP to loopback (tests, a platform on the same
+    machine): what LTI 1.3 asks of every platform URL sala is told."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    if not host:
+        return False
+    if parts.scheme == "https":
+        return True
+    if parts.scheme != "http":
+        return False
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def registration_key(shared_secret: str) -> str:
