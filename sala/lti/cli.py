@@ -41,9 +41,14 @@ def add_lti_commands(subparsers: Any) -> argparse.ArgumentParser:
         default="text",
         help="canvas: the JSON of a Canvas LTI developer key (Paste JSON)",
     )
-    actions.add_parser(
+    url = actions.add_parser(
         "registration-url",
         help="print the dynamic registration URL for platform administrators (keep it private)",
+    )
+    url.add_argument(
+        "--issuer",
+        help="a URL for this platform issuer only, when its configuration is served from "
+        "another site (Canvas: https://canvas.instructure.com)",
     )
     add = actions.add_parser("add-platform", help="trust a platform registered by hand")
     add.add_argument("--issuer", required=True, help="the platform's issuer (iss), an HTTPS URL")
@@ -85,7 +90,10 @@ def run_lti_command(args: argparse.Namespace, settings: Settings) -> int:
         print(canvas_json(urls) if args.format == "canvas" else show_config(urls, settings))
         return 0
     if action == "registration-url":
-        print(urls.registration(settings.shared_secret))
+        if args.issuer is not None and not secure_url(args.issuer):
+            print("sala: --issuer: LTI 1.3 needs an HTTPS URL", file=sys.stderr)
+            return 2
+        print(urls.registration(settings.shared_secret, args.issuer))
         return 0
     if action == "add-platform":
         bad = [

@@ -35,6 +35,7 @@ from sala.lti.tool import (
     SCOPES,
     TOOL_NAME,
     ToolUrls,
+    issuer_from_segment,
     key_matches,
     secure_url,
 )
@@ -123,17 +124,31 @@ class PlatformConfiguration:
     messages: frozenset[str]
 
     @classmethod
-    def read(cls, document: Mapping[str, Any], fetched_from: str) -> PlatformConfiguration:
+    def read(
+        cls, document: Mapping[str, Any], fetched_from: str, vouched: str | None = None
+    ) -> PlatformConfiguration:
+        """`vouched`: the issuer the operator's registration URL names, if it names one."""
         issuer = _checked_url(document.get("issuer"), "issuer")
-        # The configuration must come from the issuer's own site: otherwise whoever serves a
+        if vouched is not None:
+            if issuer != vouched:
+                raise RegistrationRefused(
+                    400,
+                    f"The platform's configuration names the issuer {issuer}, but this "
+                    f"registration URL is for {vouched} only.",
+                    "Ask sala's operator for the registration URL of this platform "
+                    "(`sala lti registration-url --issuer ISSUER`).",
+                )
+        # Otherwise the configuration must come from the issuer's own site: whoever serves a
         # document could claim to be any platform and receive its launches' trust.
-        if _origin(issuer) != _origin(fetched_from):
+        elif _origin(issuer) != _origin(fetched_from):
             raise RegistrationRefused(
                 400,
                 f"The platform's configuration names the issuer {issuer}, but it was fetched "
                 f"from {fetched_from}, another site.",
-                "Start the registration from the platform itself; if its issuer is really "
-                "another site, register sala by hand (`sala lti add-platform`).",
+                "Start the registration from the platform itself. If its issuer really is "
+                "another site (Canvas: https://canvas.instructure.com), ask sala's operator "
+                "for a registration URL for that issuer (`sala lti registration-url --issuer "
+                "ISSUER`).",
             )
         algorithms = document.get("id_token_signing_alg_values_supported")
         if isinstance(algorithms, list) and "RS256" not in algorithms:
@@ -228,13 +243,21 @@ class DynamicRegistration:
         self._frame_ancestors = frame_ancestors
 
     def routes(self) -> list[BaseRoute]:
-        return [Route("/lti/register/{key}", self.register, methods=["GET"])]
+        return [
+            Route("/lti/register/{key}", self.register, methods=["GET"]),
+            Route("/lti/register/{key}/{issuer}", self.register, methods=["GET"]),
+        ]
 
     async def register(self, request: Request) -> Response:
-        """GET /lti/register/{key}?openid_configuration=…&registration_token=…"""
+        """GET /lti/register/{key}[/{issuer}]?openid_configuration=…&registration_token=…"""
         locale = request_locale(request)
+        segment = request.path_params.get("issuer")
+        vouched = issuer_from_segment(str(segment)) if segment is not None else None
         try:
-            if not key_matches(self._secret, str(request.path_params.get("key", ""))):
+            key = str(request.path_params.get("key", ""))
+            if (segment is not None and vouched is None) or not key_matches(
+                self._secret, key, vouched
+            ):
                 raise RegistrationRefused(
                     403,
                     "This registration URL is not sala's: its key is wrong.",
@@ -244,6 +267,7 @@ class DynamicRegistration:
             platform = await self._register(
                 request.query_params.get("openid_configuration", ""),
                 request.query_params.get("registration_token") or None,
+                vouched,
             )
         except RegistrationRefused as refused:
             log.warning("LTI dynamic registration refused: %s", refused.problem)
@@ -268,7 +292,9 @@ class DynamicRegistration:
         )
         return tool_page(words["done"], body, self._frame_ancestors, lang=locale)
 
-    async def _register(self, openid_configuration: str, token: str | None) -> Platform:
+    async def _register(
+        self, openid_configuration: str, token: str | None, vouched: str | None
+    ) -> Platform:
         if not openid_configuration:
             raise RegistrationRefused(
                 400,
@@ -281,7 +307,7 @@ class DynamicRegistration:
         document = await self._json(
             "GET", config_url, {"Accept": "application/json", **auth}, None, "configuration"
         )
-        platform = PlatformConfiguration.read(document, config_url)
+        platform = PlatformConfiguration.read(document, config_url, vouched)
         answer = await self._json(
             "POST",
             platform.registration_endpoint,

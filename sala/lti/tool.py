@@ -8,6 +8,7 @@ registration sends the same in its `lti-tool-configuration`, so both ways regist
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import ipaddress
@@ -42,18 +43,30 @@ def secure_url(url: str) -> bool:
         return False
 
 
-def registration_key(shared_secret: str) -> str:
+def registration_key(shared_secret: str, issuer: str | None = None) -> str:
     """The key an administrator's registration URL carries. Only whoever can read sala's shared
     secret (the operator, through `sala lti registration-url`) can make it, so a stranger who
     finds /lti/register cannot make sala trust a platform of their own. It changes with the
-    secret."""
-    return hmac.new(
-        shared_secret.encode(), b"sala-lti:dynamic-registration", hashlib.sha256
-    ).hexdigest()[:40]
+    secret. With `issuer`, the key vouches for that one issuer (see `issuer_segment`)."""
+    message = b"sala-lti:dynamic-registration" + (b"\n" + issuer.encode() if issuer else b"")
+    return hmac.new(shared_secret.encode(), message, hashlib.sha256).hexdigest()[:40]
 
 
-def key_matches(shared_secret: str, key: str) -> bool:
-    return hmac.compare_digest(key.encode(), registration_key(shared_secret).encode())
+def key_matches(shared_secret: str, key: str, issuer: str | None = None) -> bool:
+    return hmac.compare_digest(key.encode(), registration_key(shared_secret, issuer).encode())
+
+
+def issuer_segment(issuer: str) -> str:
+    """An issuer as one path segment of a registration URL (base64url, unpadded). The issuer
+    travels in the path, not the query, because the platform adds its own query parameters."""
+    return base64.urlsafe_b64encode(issuer.encode()).decode().rstrip("=")
+
+
+def issuer_from_segment(segment: str) -> str | None:
+    try:
+        return base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4)).decode()
+    except (ValueError, UnicodeDecodeError):
+        return None
 
 
 @dataclass(frozen=True)
@@ -87,6 +100,12 @@ class ToolUrls:
     def domain(self) -> str:
         return urlsplit(self.base_url).netloc
 
-    def registration(self, shared_secret: str) -> str:
-        """The dynamic registration URL an administrator pastes into the platform."""
-        return f"{self.base_url}/lti/register/{registration_key(shared_secret)}"
+    def registration(self, shared_secret: str, issuer: str | None = None) -> str:
+        """The dynamic registration URL an administrator pastes into the platform. Without
+        `issuer`, the platform's issuer must be on the site its configuration is fetched from;
+        with it, the platform must be that issuer, wherever its configuration is (Canvas: the
+        issuer is https://canvas.instructure.com, the configuration on the school's site)."""
+        key = registration_key(shared_secret, issuer)
+        if issuer is None:
+            return f"{self.base_url}/lti/register/{key}"
+        return f"{self.base_url}/lti/register/{key}/{issuer_segment(issuer)}"

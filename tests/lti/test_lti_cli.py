@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sala.lti.tool import registration_key
+from sala.lti.tool import issuer_segment, registration_key
 from tests.test_cli import run
 
 ISSUER = "https://moodle.example.edu"
@@ -100,4 +100,10 @@ def test_show_config_and_registration_url_print_what_to_paste(tmp_path: Path) ->
     secret = (tmp_path / "secret").read_text().strip()
     assert url.stdout.strip() == (
         f"https://sala.example.org/lti/register/{registration_key(secret)}"
+    )
+    canvas = "https://canvas.instructure.com"
+    for_canvas = run("lti", "registration-url", "--issuer", canvas, data_dir=tmp_path, **public)
+    assert for_canvas.stdout.strip() == (
+        f"https://sala.example.org/lti/register/{registration_key(secret, canvas)}/"
+        f"{issuer_segment(canvas)}"
     )

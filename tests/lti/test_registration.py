@@ -16,7 +16,7 @@ import pytest
 from starlette.applications import Starlette
 
 from sala.lti.platforms import Platform, Platforms
-from sala.lti.tool import NRPS_SCOPE, ToolUrls
+from sala.lti.tool import NRPS_SCOPE, ToolUrls, issuer_segment
 from tests.conftest import Api, free_port
 from tests.support.lms.registration import TOOL_CONFIGURATION, PlatformRegistration
 from tests.support.lms.serving import serve_asgi
@@ -137,3 +137,31 @@ async def test_a_platform_outside_https_is_refused_without_contacting_it(
     assert opened_directly.status_code == 400
     assert "Tool URL" in opened_directly.text
     assert await stored(api) == []
+
+
+async def test_a_url_for_one_issuer_accepts_it_from_another_site_and_nothing_else(
+    api: Api, platform: PlatformRegistration
+) -> None:
+    """Canvas's issuer is https://canvas.instructure.com while its configuration is served from
+    the school's site: the operator's URL for that issuer lets it in, and only it."""
+    settings = api.services.settings
+    urls = ToolUrls(settings.base_url)
+    canvas = "https://canvas.instructure.com"
+    for_canvas = urls.registration(settings.shared_secret, issuer=canvas)
+
+    platform.claimed_issuer = "https://lms.example.edu"
+    other = await api.client.get(platform.initiation_url(for_canvas))
+    assert other.status_code == 400
+    assert f"this registration URL is for {canvas} only" in other.text
+    # The issuer in the URL cannot be swapped: the key vouches for that issuer alone.
+    key = for_canvas.split("/")[-2]
+    swapped = for_canvas.rsplit("/", 2)[0] + f"/{key}/" + issuer_segment(platform.issuer)
+    assert (await api.client.get(platform.initiation_url(swapped))).status_code == 403
+    assert await stored(api) == []
+
+    platform.claimed_issuer = canvas
+    page = await api.client.get(platform.initiation_url(for_canvas))
+    assert page.status_code == 200, page.text
+    [registered] = await stored(api)
+    assert registered.issuer == canvas
+    assert registered.client_id == platform.client_id
