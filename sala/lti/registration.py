@@ -45,6 +45,8 @@ log = logging.getLogger(__name__)
 
 PLATFORM_CONFIGURATION = "https://purl.imsglobal.org/spec/lti-platform-configuration"
 TOOL_CONFIGURATION = "https://purl.imsglobal.org/spec/lti-tool-configuration"
+CANVAS_PRIVACY = "https://canvas.instructure.com/lti/privacy_level"
+CANVAS_PLACEMENTS = ("link_selection", "assignment_selection")
 TIMEOUT_S = 10.0
 MAX_ANSWER_BYTES = 256 * 1024
 """A platform's configuration or registration answer is a few kilobytes."""
@@ -56,6 +58,9 @@ WORDS: dict[str, dict[str, str]] = {
         "done": "sala is registered",
         "done_body": "{platform} can now launch sala. You can close this window.",
         "close": "Close",
+        "no_deployment": "The platform did not say which deployment this is, so launches are "
+        "refused until sala's operator adds its deployment ID (`sala lti add-deployment {id} "
+        "DEPLOYMENT_ID`); the platform shows it in the tool's settings.",
     },
     "pt-BR": {
         "failed": "Não foi possível registrar o sala",
@@ -63,6 +68,10 @@ WORDS: dict[str, dict[str, str]] = {
         "done": "O sala está registrado",
         "done_body": "{platform} já pode abrir o sala. Você pode fechar esta janela.",
         "close": "Fechar",
+        "no_deployment": "A plataforma não disse qual é a implantação (deployment), então os "
+        "acessos serão recusados até o operador do sala adicionar o ID dela (`sala lti "
+        "add-deployment {id} DEPLOYMENT_ID`); a plataforma o mostra nas configurações da "
+        "ferramenta.",
     },
     "es-ES": {
         "failed": "No se pudo registrar sala",
@@ -70,6 +79,10 @@ WORDS: dict[str, dict[str, str]] = {
         "done": "sala está registrado",
         "done_body": "{platform} ya puede abrir sala. Puede cerrar esta ventana.",
         "close": "Cerrar",
+        "no_deployment": "La plataforma no indicó cuál es la implementación (deployment), así "
+        "que los accesos se rechazarán hasta que el operador de sala añada su ID (`sala lti "
+        "add-deployment {id} DEPLOYMENT_ID`); la plataforma lo muestra en la configuración de "
+        "la herramienta.",
     },
 }
 
@@ -205,6 +218,13 @@ def tool_registration(urls: ToolUrls, platform: PlatformConfiguration) -> dict[s
             }
         )
     scopes = [s for s in SCOPES if s in platform.scopes]
+    extensions: dict[str, Any] = {}
+    if platform.product == "canvas":
+        # Canvas sends no names unless asked ("anonymous" by default), and shows a deep linking
+        # tool only in the placements it names (the same as `sala lti show-config --format
+        # canvas`).
+        extensions[CANVAS_PRIVACY] = "public"
+        messages[-1]["placements"] = list(CANVAS_PLACEMENTS)
     return {
         "application_type": "web",
         "response_types": ["id_token"],
@@ -221,6 +241,7 @@ def tool_registration(urls: ToolUrls, platform: PlatformConfiguration) -> dict[s
             "target_link_uri": urls.launch,
             "claims": list(CLAIMS),
             "messages": messages,
+            **extensions,
         },
     }
 
@@ -284,10 +305,12 @@ class DynamicRegistration:
         )
         words = WORDS[locale]
         done = words["done_body"].format(platform=platform.name or platform.issuer)
+        missing = words["no_deployment"].format(id=platform.id)
         body = (
             f"{CLOSE_MARKER}<h1>{html.escape(words['done'])}</h1>"
             f"<p class='lti-note' role='status'>{html.escape(done)}</p>"
-            f"<button type='button' id='lti-close' class='primary wide'>"
+            + ("" if platform.deployments else f"<p class='lti-problem'>{html.escape(missing)}</p>")
+            + "<button type='button' id='lti-close' class='primary wide'>"
             f"{html.escape(words['close'])}</button>"
         )
         return tool_page(words["done"], body, self._frame_ancestors, lang=locale)

@@ -67,6 +67,7 @@ async def test_a_platform_registers_sala_and_is_trusted(
     assert registered.deployments == ("deployment-1",)
     assert registered.registered_by == "dynamic"
     assert registered.name == "simulated-lms"
+    assert "add-deployment" not in page.text
     # The one-time token went to both of the platform's endpoints as a Bearer token.
     assert platform.configuration_requests == [f"Bearer {platform.token}"]
     assert platform.registration_authorizations == [f"Bearer {platform.token}"]
@@ -159,9 +160,17 @@ async def test_a_url_for_one_issuer_accepts_it_from_another_site_and_nothing_els
     assert (await api.client.get(platform.initiation_url(swapped))).status_code == 403
     assert await stored(api) == []
 
+    # Canvas, which names no deployment in its answer and sends no names unless asked.
     platform.claimed_issuer = canvas
+    platform.product = "canvas"
+    platform.deployment_id = None
     page = await api.client.get(platform.initiation_url(for_canvas))
     assert page.status_code == 200, page.text
     [registered] = await stored(api)
     assert registered.issuer == canvas
     assert registered.client_id == platform.client_id
+    assert registered.deployments == ()
+    assert f"sala lti add-deployment {registered.id} DEPLOYMENT_ID" in page.text
+    tool = platform.registrations[-1][TOOL_CONFIGURATION]
+    assert tool["https://canvas.instructure.com/lti/privacy_level"] == "public"
+    assert tool["messages"][1]["placements"] == ["link_selection", "assignment_selection"]

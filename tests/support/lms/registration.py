@@ -33,7 +33,9 @@ class PlatformRegistration:
 
     issuer: str
     client_id: str = field(default_factory=lambda: f"client-{secrets.token_hex(4)}")
-    deployment_id: str = "deployment-1"
+    deployment_id: str | None = "deployment-1"
+    """None: the answer names no deployment (Canvas creates it when the tool is installed)."""
+    product: str = "simulated-lms"
     token: str = field(default_factory=lambda: secrets.token_urlsafe(16))
     claimed_issuer: str | None = None
     configuration_requests: list[str | None] = field(default_factory=list)
@@ -84,7 +86,7 @@ class PlatformRegistration:
                 "claims_supported": ["iss", "aud", "sub", "name", "email", "picture", "locale"],
                 "authorization_server": f"{base}/lti/token",
                 PLATFORM_CONFIGURATION: {
-                    "product_family_code": "simulated-lms",
+                    "product_family_code": self.product,
                     "version": "1.0",
                     "messages_supported": [
                         {"type": "LtiResourceLinkRequest"},
@@ -110,7 +112,8 @@ class PlatformRegistration:
             return _invalid(problem)
         self.registrations.append(body)
         tool = dict(body[TOOL_CONFIGURATION])
-        tool["deployment_id"] = self.deployment_id
+        if self.deployment_id is not None:
+            tool["deployment_id"] = self.deployment_id
         return JSONResponse(
             {**body, "client_id": self.client_id, TOOL_CONFIGURATION: tool}, status_code=200
         )
