@@ -8,10 +8,12 @@ refused is recorded for the tests.
 
 from __future__ import annotations
 
+import html
 import secrets
 import time
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 import jwt
@@ -25,6 +27,7 @@ MEMBERSHIP = "http://purl.imsglobal.org/vocab/lis/v2/membership#"
 INSTRUCTOR = MEMBERSHIP + "Instructor"
 LEARNER = MEMBERSHIP + "Learner"
 RETURN_PATH = "/lti/deep-linking/return"
+COURSE_PATH = "/course/add-content"
 
 
 @dataclass
@@ -43,7 +46,22 @@ class DeepLinkingReturn:
         return self.issuer + RETURN_PATH
 
     def routes(self) -> list[BaseRoute]:
-        return [Route(RETURN_PATH, self._receive, methods=["POST"])]
+        return [
+            Route(RETURN_PATH, self._receive, methods=["POST"]),
+            Route(COURSE_PATH, self._course_page, methods=["GET"]),
+        ]
+
+    def course_page_url(self, tool_url: str) -> str:
+        """The course page where the instructor adds content: the tool in an iframe, as
+        platforms show a deep linking request (here already past the launch)."""
+        return f"{self.issuer}{COURSE_PATH}?{urlencode({'tool': tool_url})}"
+
+    async def _course_page(self, request: Request) -> Response:
+        frame = html.escape(request.query_params["tool"])
+        return HTMLResponse(
+            "<!doctype html><title>Física I</title><body><h1>Física I</h1>"
+            f"<iframe id='tool' src='{frame}' width='800' height='700'></iframe>"
+        )
 
     def request_claims(
         self, role: str = INSTRUCTOR, locale: str = "en-US", sub: str = "teacher-1"

@@ -10,13 +10,14 @@ the tests.
 
 from __future__ import annotations
 
+import html
 import secrets
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 TOOL_CONFIGURATION = "https://purl.imsglobal.org/spec/lti-tool-configuration"
@@ -24,6 +25,7 @@ PLATFORM_CONFIGURATION = "https://purl.imsglobal.org/spec/lti-platform-configura
 NRPS_SCOPE = "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly"
 CONFIGURATION_PATH = "/lti/openid-configuration"
 REGISTRATION_PATH = "/lti/registrations"
+ADMIN_PATH = "/admin/tools/register"
 
 
 @dataclass
@@ -48,6 +50,7 @@ class PlatformRegistration:
         return [
             Route(CONFIGURATION_PATH, self._configuration, methods=["GET"]),
             Route(REGISTRATION_PATH, self._register, methods=["POST"]),
+            Route(ADMIN_PATH, self._admin_page, methods=["GET"]),
         ]
 
     def initiation_url(self, tool_registration_url: str) -> str:
@@ -61,6 +64,22 @@ class PlatformRegistration:
         )
         separator = "&" if "?" in tool_registration_url else "?"
         return f"{tool_registration_url}{separator}{query}"
+
+    def admin_page_url(self, tool_registration_url: str) -> str:
+        """The administrator's page that opens the tool's registration in an iframe."""
+        return f"{self.issuer}{ADMIN_PATH}?{urlencode({'tool': tool_registration_url})}"
+
+    async def _admin_page(self, request: Request) -> Response:
+        """As Canvas does: the tool's registration in an iframe, and a listener for the tool's
+        `org.imsglobal.lti.close` message, which it records in `body[data-closed]`."""
+        frame = html.escape(self.initiation_url(request.query_params["tool"]))
+        return HTMLResponse(
+            "<!doctype html><title>Register a tool</title><body>"
+            f"<iframe id='tool' src='{frame}' width='800' height='600'></iframe>"
+            "<script>addEventListener('message', (e) => {"
+            " if (e.source === document.getElementById('tool').contentWindow)"
+            "  document.body.dataset.closed = e.data && e.data.subject; });</script>"
+        )
 
     def _authorized(self, request: Request) -> bool:
         return request.headers.get("authorization") == f"Bearer {self.token}"
