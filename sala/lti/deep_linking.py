@@ -26,7 +26,7 @@ from sala.clock import Clock
 from sala.lti import claims as c
 from sala.lti.keys import ToolKeys
 from sala.lti.sessions import LandingSession, Sessions
-from sala.lti.tool import ToolUrls
+from sala.lti.tool import ToolUrls, secure_url
 from sala.lti.toolpages import autopost_html, problem_html, tool_page
 
 log = logging.getLogger(__name__)
@@ -295,7 +295,13 @@ class DeepLinking:
         launch = session.launch
         settings = launch.deep_linking
         return_url = settings.get("deep_link_return_url") if settings else None
-        if launch.message_type != c.DEEP_LINKING_REQUEST or not isinstance(return_url, str):
+        # The return URL becomes a form's action: an HTTPS URL only (the launch was verified,
+        # but a `javascript:` action would run in sala's origin).
+        if (
+            launch.message_type != c.DEEP_LINKING_REQUEST
+            or not isinstance(return_url, str)
+            or not secure_url(return_url)
+        ):
             return self._problem("not_deep_linking", launch.locale, 400)
         if not launch.moderator:
             return self._problem("learner", launch.locale, 403)

@@ -151,6 +151,12 @@ async def test_other_launches_and_unknown_sessions_get_a_page_saying_why(world: 
     resource = await world.http.get(f"{world.sala}/lti/deep-link/{launch.token}")
     assert resource.status_code == 400
     assert "not a request to add content" in resource.text
+    scripted = world.lms.request_claims()
+    scripted[DL + "deep_linking_settings"]["deep_link_return_url"] = "javascript:alert(1)"
+    odd = await Sessions(world.services.db, world.services.clock).open(platform, scripted)
+    refused = await world.http.post(f"{world.sala}/lti/deep-link/{odd.token}", data={})
+    assert refused.status_code == 400
+    assert "javascript:" not in refused.text
     unknown = await world.http.get(f"{world.sala}/lti/deep-link/{'x' * 43}")
     assert unknown.status_code == 404
     assert "expired" in unknown.text
