@@ -13,7 +13,7 @@ from sala import __version__
 from sala.config import ConfigError, Settings, load_settings
 from sala.filemodes import audit, prepare_data_dir
 from sala.logs import setup_logging
-from sala.lti.cli import add_lti_commands
+from sala.lti.cli import add_lti_commands, run_lti_command
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -252,8 +252,7 @@ def cmd_recordings(args: argparse.Namespace) -> int:
 
 
 def cmd_lti(args: argparse.Namespace) -> int:
-    from sala.lti.cli import run_lti_command
-
+    """Connect learning platforms over LTI 1.3 (docs/lti.md)."""
     return run_lti_command(args, _settings(args))
 
 
