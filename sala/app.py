@@ -221,7 +221,6 @@ def build_app(
             Route("/demo/rooms", demo.create_json, methods=["POST"]),
             Route("/demo/join", demo.join, methods=["GET"]),
         ]
-    routes += lti_routes(settings, services)
     app = SalaApp(
         api,
         # Room uploads check the document limit themselves; this bounds the multipart around it.
@@ -229,6 +228,7 @@ def build_app(
         exception_handlers={BodyTooLarge: _too_large},
         routes=[
             *routes,
+            *lti_routes(settings, services),
             Route("/room/join", handoff.join, methods=["GET"]),
             WebSocketRoute("/room/ws", socket.handle),
             # The same endpoint under this node's own path, which a cluster's proxy routes here.

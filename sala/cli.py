@@ -1,4 +1,4 @@
-"""The `sala` command: serve, secret, check, migrate."""
+"""The `sala` command: serve, secret, check, migrate, recordings, lti."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from sala import __version__
 from sala.config import ConfigError, Settings, load_settings
 from sala.filemodes import audit, prepare_data_dir
 from sala.logs import setup_logging
+from sala.lti.cli import add_lti_commands, run_lti_command
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -250,6 +251,11 @@ def cmd_recordings(args: argparse.Namespace) -> int:
     return asyncio.run(run())
 
 
+def cmd_lti(args: argparse.Namespace) -> int:
+    """Connect learning platforms over LTI 1.3 (docs/lti.md)."""
+    return run_lti_command(args, _settings(args))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="sala", description=__doc__)
     parser.add_argument("--version", action="version", version=f"sala {__version__}")
@@ -288,6 +294,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     recordings.add_argument("action", choices=("list", "reprocess", "delete"))
     recordings.add_argument("record_ids", nargs="*", metavar="RECORD_ID")
     recordings.set_defaults(func=cmd_recordings)
+    add_lti_commands(sub).set_defaults(func=cmd_lti)
     args = parser.parse_args(argv)
     try:
         result: int = args.func(args)

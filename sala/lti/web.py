@@ -32,6 +32,7 @@ from starlette.routing import BaseRoute, Route
 
 from sala.config import Settings
 from sala.lti import claims as c
+from sala.lti.deep_linking import DeepLinking
 from sala.lti.keys import ToolKeys
 from sala.lti.launch import LaunchVerifier, Verified, unverified_claims
 from sala.lti.logins import Login, Logins, Replayed, StateSpent
@@ -39,7 +40,9 @@ from sala.lti.pages import page
 from sala.lti.platform_keys import PlatformKeys, is_loopback_url
 from sala.lti.platforms import Platforms
 from sala.lti.refusals import Refused
+from sala.lti.registration import DynamicRegistration
 from sala.lti.sessions import Sessions
+from sala.lti.tool import ToolUrls
 from sala.services import Services
 
 log = logging.getLogger(__name__)
@@ -109,11 +112,25 @@ def lti_routes(settings: Settings, services: Services) -> list[BaseRoute]:
     """Every LTI route, over LTI parts built from the front end's services."""
     lti = build_lti(settings, services)
     doors = LaunchDoors(lti)
+    urls = ToolUrls(settings.base_url)
+    registration = DynamicRegistration(
+        lti.platforms,
+        services.http,
+        services.destinations,
+        urls,
+        settings.shared_secret,
+        settings.frame_ancestors,
+    )
+    deep_linking = DeepLinking(
+        lti.sessions, lti.keys, services.clock, urls, settings.frame_ancestors
+    )
     return [
         Route("/lti/login", doors.login, methods=["GET", "POST"]),
         Route("/lti/launch", doors.launch, methods=["POST"]),
         Route("/lti/launch/storage", doors.storage_launch, methods=["POST"]),
         Route("/lti/jwks", doors.jwks, methods=["GET"]),
+        *registration.routes(),
+        *deep_linking.routes(),
     ]
 
 

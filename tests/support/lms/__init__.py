@@ -1,1 +1,2 @@
-"""A small learning platform on loopback for the LTI tests: see core.py."""
+"""A small learning platform on loopback for the LTI tests, per the IMS specs: see core.py and
+the parts beside it."""
