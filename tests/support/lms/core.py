@@ -19,7 +19,6 @@ override (a value of None removes the claim), `expired`.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import contextlib
 import html
@@ -35,7 +34,6 @@ from urllib.parse import urlencode, urljoin
 
 import httpx
 import jwt
-import uvicorn
 from cryptography.hazmat.primitives.asymmetric import rsa
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -43,6 +41,7 @@ from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, R
 from starlette.routing import BaseRoute, Route
 
 from tests.conftest import free_port
+from tests.support.lms.serving import serve_asgi
 
 LTI = "https://purl.imsglobal.org/spec/lti/claim/"
 DL = "https://purl.imsglobal.org/spec/lti-dl/claim/"
@@ -521,21 +520,8 @@ async def serve_simulator(sim: Simulator, host_name: str = "127.0.0.1") -> Async
     real LMS is, for browser tests of third-party contexts)."""
     port = free_port()
     sim.base = f"http://{host_name}:{port}"
-    server = uvicorn.Server(
-        uvicorn.Config(
-            Starlette(routes=sim.routes()), host="127.0.0.1", port=port, log_level="warning"
-        )
-    )
-    task = asyncio.create_task(server.serve())
-    for _ in range(500):
-        if server.started or task.done():
-            break
-        await asyncio.sleep(0.02)
-    try:
+    async with serve_asgi(Starlette(routes=sim.routes()), port):
         yield sim
-    finally:
-        server.should_exit = True
-        await asyncio.wait_for(task, 15)
 
 
 # ----------------------------------------------------------------------------- browser --
