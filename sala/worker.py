@@ -26,7 +26,7 @@ from sala.config import Settings
 from sala.events.outbox import prepare_outbox
 from sala.events.process import POLL_S, WORKER_WAKE_TOPIC
 from sala.events.worker import OUTBOX_CHANGED, EventWorker
-from sala.presentations.service import CONVERT_TOPIC, PresentationService
+from sala.presentations.service import PresentationService
 from sala.services import build_foundation, build_presentations, build_worker_services
 
 log = logging.getLogger(__name__)
@@ -55,23 +55,12 @@ async def run_worker(settings: Settings, *, standalone: bool = False) -> None:
     membership: Membership | None = None
     orphans: OrphanSweeper | None = None
     converter: PresentationService | None = None
-    unsubscribe_converter: list[Callable[[], None]] = []
+    stop_converter_wakes: Callable[[], None] | None = None
     if standalone:
         # A cluster's front ends only accept documents; its workers convert them (in one
         # process the front end converts what it accepts, and its worker child leaves them).
         converter = build_presentations(base, "convert")
-        wake_converter = converter
-
-        async def convert_woken(_topic: str, _message: dict[str, Any]) -> None:
-            wake_converter.poke()
-
-        async def resynced() -> None:
-            wake_converter.poke()  # a wake-up may have been lost while Redis was away
-
-        unsubscribe_converter = [
-            base.bus.subscribe(CONVERT_TOPIC, convert_woken),
-            base.bus.on_resync(resynced),
-        ]
+        stop_converter_wakes = converter.hear_wakes()
         await converter.resume()
         # In one process the front end's own reaper does this; a cluster's front ends leave
         # it to the workers (several may run it: its updates are conditional).
@@ -101,8 +90,8 @@ async def run_worker(settings: Settings, *, standalone: bool = False) -> None:
                 await asyncio.wait_for(stop.wait(), 1.0)
     finally:
         unsubscribe()
-        for stop_hearing in unsubscribe_converter:
-            stop_hearing()
+        if stop_converter_wakes is not None:
+            stop_converter_wakes()
         if converter is not None:
             await converter.close()
         wakes.cancel()

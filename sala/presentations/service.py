@@ -39,7 +39,7 @@ import os
 import secrets
 import shutil
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -468,6 +468,24 @@ class PresentationService:
         """There may be conversions to claim (a front end accepted documents): look now rather
         than at the next renewal."""
         self._poked.set()
+
+    def hear_wakes(self) -> Callable[[], None]:
+        """A worker's ears: poked whenever a front end accepts documents, and whenever the bus
+        may have lost such a wake-up (Redis was away). Returns the function that stops it."""
+
+        async def woken(_topic: str, _message: dict[str, Any]) -> None:
+            self.poke()
+
+        async def resynced() -> None:
+            self.poke()
+
+        stops = [self._bus.subscribe(CONVERT_TOPIC, woken), self._bus.on_resync(resynced)]
+
+        def stop() -> None:
+            for each in stops:
+                each()
+
+        return stop
 
     async def _take_over(self, at_start: bool = False) -> int:
         taken = 0
