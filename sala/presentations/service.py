@@ -18,10 +18,10 @@ Where a document converts depends on the process's `mode`:
   row so several workers share them, at most `concurrency` at a time, when woken and every
   renewal.
 
-Hence an inline document is kept on the shared folder before its row is written, whether the
-current wish and the progress are in the row (any process converts it, any front end shows it),
-and a conversion renders into a folder of its own that becomes the document's pages only under
-the lease.
+Hence an inline document is kept on the shared folder before its row is written, the wish to
+become current and the pages done are in the row (any process converts it, any front end's room
+snapshot shows it), and a conversion renders into a folder of its own that becomes the
+document's pages only under the lease.
 
 Files: `<root>/<meeting internal id>/<presentation id>/` holds `source.*`, `<n>.png` slides and
 `<n>-thumb.png` thumbnails (and `.converting-*/` folders while conversions run).
