@@ -1,15 +1,16 @@
-"""Who converts a document, when several front ends share one database: conversion leases.
+"""Who converts a document, when several processes share one database: conversion leases.
 
 A document being converted (state `processing`) is held by the process converting it: its row
 names the holder (`leased_by`) and says until when (`lease_until`, LEASE_MS on the holder's
-clock). The process that accepts a document holds it from the moment it writes the row, renews
-it every RENEW_EVERY_S while the document waits for a slot and converts, and gives it back when it
-stops cleanly. Any process may take a conversion whose lease lapsed (its holder died or hung);
-rows left processing by an older version have no lease and are taken at once, and so are, at
-start, those of the same node's previous process. Every write about
-a conversion's outcome is conditional on holding it (`held`), so a holder that hung and came back
-writes nothing over its successor's work. Leases compare the hosts' wall clocks: hosts need NTP,
-with a skew well under the lease (as recording jobs do, sala/recordings/pipeline.py).
+clock). In one process (`sala serve`) the process that accepts a document holds it from the
+moment it writes the row; a cluster's front end writes it unleased and a worker claims it. The
+holder renews it every RENEW_EVERY_S while the document waits for a slot and converts, and gives
+it back when it stops cleanly. Any process may take a conversion whose lease lapsed (its holder
+died or hung); rows left processing unleased (by an older version, or by a cluster's front end)
+are taken at once, and so are, at start, those of the same node's previous process. Every write
+about a conversion's outcome is conditional on holding it (`held`), so a holder that hung and
+came back writes nothing over its successor's work. Leases compare the hosts' wall clocks: hosts
+need NTP, with a skew well under the lease (as recording jobs do, sala/recordings/pipeline.py).
 """
 
 from __future__ import annotations
