@@ -182,8 +182,11 @@ class JanusEngine:
         video: dict[str, Any] = {"publishers": 100, "bitrate": 1_500_000, "videocodec": "vp8,h264"}
         if record_dir is not None:
             await asyncio.to_thread(record_dir.mkdir, parents=True, exist_ok=True)
-            audio["mjrs_dir"] = str(record_dir)
-            video["rec_dir"] = str(record_dir)
+            # Absolute: a media node's Janus runs in another working directory (and on another
+            # machine, where the shared recordings folder is mounted at the same path).
+            where = str(record_dir.absolute())
+            audio["mjrs_dir"] = where
+            video["rec_dir"] = where
         for plugin, options in ((AUDIOBRIDGE, audio), (VIDEOROOM, video)):
             body = {"request": "create", "room": number, "permanent": False, **options}
             try:
