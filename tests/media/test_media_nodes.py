@@ -4,7 +4,8 @@ placing meetings on them and moving meetings off a node that dies.
 
 Most offers are written by hand (tests/media/sdp.py): Janus answers them, no media flows. Which
 node answered shows in the answer: its ICE candidate carries the node's own address. The last
-test has two Chromium participants whose media really flows to the node, across namespaces.
+two tests have Chromium participants whose media really flows to the node, across namespaces;
+the very last records the meeting and checks the MP4 the pipeline makes of it.
 """
 
 from __future__ import annotations
