@@ -109,6 +109,13 @@ class ConversionLeases:
             held = (await conn.execute(select(t.c.id).where(mine))).scalars().all()
         return set(held)
 
+    async def release(self, presentation_id: str) -> None:
+        """Give back one conversion (its outcome could not be written): taken again at once."""
+        async with self._db.write() as conn:
+            await conn.execute(
+                update(t).where(self.held(presentation_id)).values(leased_by=None, lease_until=None)
+            )
+
     async def release_all(self) -> None:
         """Give back what this process holds, so another front end (or this one restarted)
         takes it at once instead of after the lease."""
