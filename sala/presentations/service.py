@@ -614,24 +614,21 @@ class PresentationService:
                 try:
                     await self._finish(presentation, pages, error, wants_current, work)
                 except Exception:
-                    # Not silently, and not held until the lease lapses: given back, it is
-                    # converted again by whichever process looks next (this one, at once).
+                    # Not silently, and not held for a whole lease: it is converted again
+                    # by whichever process looks a few seconds from now.
                     log.exception("presentation %s: could not record its outcome", presentation.id)
-                    await self._give_back(presentation.id)
+                    await self._retry_soon(presentation.id)
         finally:
             self._let_go(presentation.id)
             await asyncio.to_thread(shutil.rmtree, work, True)
             if self.mode == "convert":
                 self.poke()  # a slot is free: claim the next waiting document now
 
-    async def _give_back(self, presentation_id: str) -> None:
+    async def _retry_soon(self, presentation_id: str) -> None:
         try:
-            await self._leases.release(presentation_id)
+            await self._leases.lapse_soon(presentation_id)
         except Exception:
-            log.warning(
-                "presentation %s: could not give it back (its lease lapses)", presentation_id
-            )
-        self.poke()
+            log.warning("presentation %s: retried once its lease lapses", presentation_id)
 
     def _let_go(self, presentation_id: str) -> None:
         if self._held.get(presentation_id) is asyncio.current_task():
