@@ -30,6 +30,8 @@ LEASE_MS = 30_000
 """How long a claim on a conversion lasts unless its holder renews it."""
 RENEW_EVERY_S = LEASE_MS / 1000 / 3
 """Renewed three times per lease: two renewals may fail (a database hiccup) before it lapses."""
+RETRY_MS = 5_000
+"""How soon a conversion whose outcome could not be written is taken again."""
 
 t = tables.presentations
 
@@ -108,6 +110,17 @@ class ConversionLeases:
             )
             held = (await conn.execute(select(t.c.id).where(mine))).scalars().all()
         return set(held)
+
+    async def lapse_soon(self, presentation_id: str, in_ms: int = RETRY_MS) -> None:
+        """Let one conversion go in `in_ms` rather than a whole lease (its outcome could not be
+        written): taken again at the next look after that, by any process; a failure that
+        lasts is retried that often, not in a loop."""
+        async with self._db.write() as conn:
+            await conn.execute(
+                update(t)
+                .where(self.held(presentation_id))
+                .values(lease_until=self._clock.now_ms() + in_ms)
+            )
 
     async def release_all(self) -> None:
         """Give back what this process holds, so another front end (or this one restarted)

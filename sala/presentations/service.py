@@ -340,6 +340,7 @@ class PresentationService:
             folder = self.root / meeting_id / row["id"]
             await asyncio.to_thread(_link_all, rendered, folder)
             async with self._db.write() as conn:
+                await self._lock_documents(conn, meeting_id)
                 await conn.execute(t.insert().values(**row))
                 await self._log_converted(conn, meeting_id, row["id"], DEFAULT_NAME)
                 if row["current"]:
@@ -409,8 +410,20 @@ class PresentationService:
 
     async def make_current(self, meeting_id: str, presentation_id: str) -> None:
         async with self._db.write() as conn:
+            await self._lock_documents(conn, meeting_id)
             await self._set_current(conn, meeting_id, presentation_id)
         await self._bus.publish(PRESENTATION_TOPIC, {"meeting_id": meeting_id})
+
+    @staticmethod
+    async def _lock_documents(conn: AsyncConnection, meeting_id: str) -> None:
+        """Lock the meeting's documents, in one order (by id) for every process, first thing
+        in a transaction that may change several of them (which one is current). Otherwise two
+        conversions of one meeting finishing together (on two workers, or two slots of one)
+        each lock their own row, then wait for each other's to unset `current`: PostgreSQL
+        aborts one as a deadlock. (SQLite: the write lock already runs them one at a time.)"""
+        await conn.execute(
+            select(t.c.id).where(t.c.meeting_id == meeting_id).order_by(t.c.id).with_for_update()
+        )
 
     async def _set_current(
         self, conn: AsyncConnection, meeting_id: str, presentation_id: str
@@ -598,12 +611,24 @@ class PresentationService:
                 # Renewals leave it from here on: the outcome's write checks the lease itself,
                 # and a renewal seeing the row just finished must not cancel its announcement.
                 self._let_go(presentation.id)
-                await self._finish(presentation, pages, error, wants_current, work)
+                try:
+                    await self._finish(presentation, pages, error, wants_current, work)
+                except Exception:
+                    # Not silently, and not held for a whole lease: it is converted again
+                    # by whichever process looks a few seconds from now.
+                    log.exception("presentation %s: could not record its outcome", presentation.id)
+                    await self._retry_soon(presentation.id)
         finally:
             self._let_go(presentation.id)
             await asyncio.to_thread(shutil.rmtree, work, True)
             if self.mode == "convert":
                 self.poke()  # a slot is free: claim the next waiting document now
+
+    async def _retry_soon(self, presentation_id: str) -> None:
+        try:
+            await self._leases.lapse_soon(presentation_id)
+        except Exception:
+            log.warning("presentation %s: retried once its lease lapses", presentation_id)
 
     def _let_go(self, presentation_id: str) -> None:
         if self._held.get(presentation_id) is asyncio.current_task():
@@ -701,6 +726,7 @@ class PresentationService:
     ) -> None:
         state = "failed" if error else "ready"
         async with self._db.write() as conn:
+            await self._lock_documents(conn, presentation.meeting_id)
             written = await conn.execute(
                 update(t)
                 .where(self._leases.held(presentation.id))
