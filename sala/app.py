@@ -113,7 +113,7 @@ def build_app(
     "frontend": a cluster's front end, which leaves that work and the reaper to the cluster's
     workers and wakes them through the bus."""
     front_end_only = role == "frontend"
-    services = build_services(settings, clock)
+    services = build_services(settings, clock, role=role)
     ctx = ApiContext(
         settings=settings,
         clock=services.clock,

@@ -30,7 +30,7 @@ from sala.meetings.service import MeetingService
 from sala.meetings.sessions import RoomSessions
 from sala.meetings.specs import LifecycleDefaults
 from sala.presentations.convert import Limits
-from sala.presentations.service import PresentationService
+from sala.presentations.service import Mode, PresentationService
 from sala.recordings.pipeline import RecordingPipeline
 from sala.recordings.store import RecordingStore
 from sala.room.hub import RoomHub
@@ -175,6 +175,28 @@ def _pipeline(base: Foundation) -> RecordingPipeline:
     )
 
 
+def build_presentations(base: Foundation, mode: Mode) -> PresentationService:
+    """The documents of meetings: "all" accepts and converts (one process), "accept" only
+    accepts (a cluster's front end), "convert" only converts (a cluster's worker)."""
+    settings = base.settings
+    return PresentationService(
+        base.db,
+        base.bus,
+        base.clock,
+        settings.data_dir / "presentations",
+        base.http,
+        base.destinations,
+        Limits(
+            max_bytes=settings.presentation_max_mb * 1024 * 1024,
+            max_pages=settings.presentation_max_pages,
+            max_documents=settings.presentation_max_documents,
+        ),
+        settings.default_presentation,
+        node=settings.cluster_node_id,
+        mode=mode,
+    )
+
+
 @dataclass
 class Services:
     """The front end's set; with its worker part, everything one `sala serve` runs."""
@@ -201,8 +223,15 @@ class Services:
     base: Foundation
 
 
-def build_services(settings: Settings, clock: Clock | None = None) -> Services:
+def build_services(
+    settings: Settings, clock: Clock | None = None, *, role: str | None = None
+) -> Services:
+    """`role`: `sala serve --role` ("all" or "frontend"). A cluster's front end accepts
+    documents and leaves their conversion to the workers; "all" converts them itself. Unset:
+    "frontend" when a cluster is configured (SALA_REDIS_URL), else "all"."""
     base = build_foundation(settings, clock)
+    if role is None:
+        role = "frontend" if base.cluster is not None else "all"
     # Every change in this process wakes its event worker; on a shared bus "*" would be every
     # change in the cluster (each room's traffic too), and a cluster's workers run elsewhere.
     wake = ("*",) if base.cluster is None else (OUTBOX_CHANGED,)
@@ -214,21 +243,7 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         if cluster is not None and settings.media
         else MediaRuntime(settings, base.clock)
     )
-    presentations = PresentationService(
-        base.db,
-        base.bus,
-        base.clock,
-        settings.data_dir / "presentations",
-        base.http,
-        base.destinations,
-        Limits(
-            max_bytes=settings.presentation_max_mb * 1024 * 1024,
-            max_pages=settings.presentation_max_pages,
-            max_documents=settings.presentation_max_documents,
-        ),
-        settings.default_presentation,
-        node=settings.cluster_node_id,
-    )
+    presentations = build_presentations(base, "accept" if role == "frontend" else "all")
     rooms = RoomHub(
         base.db,
         base.meetings,

@@ -1,5 +1,6 @@
 """The worker role: fan-out of the event log into webhooks and callbacks, their delivery, the
-recordings pipeline and the lifecycle reaper, in a process of their own.
+recordings pipeline and the lifecycle reaper, in a process of their own; in a cluster also the
+conversion of the documents front ends accepted.
 
 `sala serve` starts one as its child (`sala worker`), waking it through a pipe and taking it
 down with it. In a cluster, `sala serve --role worker` runs any number of them on any machines:
@@ -16,6 +17,7 @@ import os
 import signal
 import stat
 import sys
+from collections.abc import Callable
 from typing import Any
 
 from sala.cluster.membership import Membership
@@ -24,7 +26,8 @@ from sala.config import Settings
 from sala.events.outbox import prepare_outbox
 from sala.events.process import POLL_S, WORKER_WAKE_TOPIC
 from sala.events.worker import OUTBOX_CHANGED, EventWorker
-from sala.services import build_foundation, build_worker_services
+from sala.presentations.service import PresentationService
+from sala.services import build_foundation, build_presentations, build_worker_services
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +54,14 @@ async def run_worker(settings: Settings, *, standalone: bool = False) -> None:
     services.pipeline.start()
     membership: Membership | None = None
     orphans: OrphanSweeper | None = None
+    converter: PresentationService | None = None
+    stop_converter_wakes: Callable[[], None] | None = None
     if standalone:
+        # A cluster's front ends only accept documents; its workers convert them (in one
+        # process the front end converts what it accepts, and its worker child leaves them).
+        converter = build_presentations(base, "convert")
+        stop_converter_wakes = converter.hear_wakes()
+        await converter.resume()
         # In one process the front end's own reaper does this; a cluster's front ends leave
         # it to the workers (several may run it: its updates are conditional).
         services.reaper.start()
@@ -80,6 +90,10 @@ async def run_worker(settings: Settings, *, standalone: bool = False) -> None:
                 await asyncio.wait_for(stop.wait(), 1.0)
     finally:
         unsubscribe()
+        if stop_converter_wakes is not None:
+            stop_converter_wakes()
+        if converter is not None:
+            await converter.close()
         wakes.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await wakes

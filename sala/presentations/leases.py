@@ -1,15 +1,16 @@
-"""Who converts a document, when several front ends share one database: conversion leases.
+"""Who converts a document, when several processes share one database: conversion leases.
 
 A document being converted (state `processing`) is held by the process converting it: its row
 names the holder (`leased_by`) and says until when (`lease_until`, LEASE_MS on the holder's
-clock). The process that accepts a document holds it from the moment it writes the row, renews
-it every RENEW_EVERY_S while the document waits for a slot and converts, and gives it back when it
-stops cleanly. Any process may take a conversion whose lease lapsed (its holder died or hung);
-rows left processing by an older version have no lease and are taken at once, and so are, at
-start, those of the same node's previous process. Every write about
-a conversion's outcome is conditional on holding it (`held`), so a holder that hung and came back
-writes nothing over its successor's work. Leases compare the hosts' wall clocks: hosts need NTP,
-with a skew well under the lease (as recording jobs do, sala/recordings/pipeline.py).
+clock). In one process (`sala serve`) the process that accepts a document holds it from the
+moment it writes the row; a cluster's front end writes it unleased and a worker claims it. The
+holder renews it every RENEW_EVERY_S while the document waits for a slot and converts, and gives
+it back when it stops cleanly. Any process may take a conversion whose lease lapsed (its holder
+died or hung); rows left processing unleased (by an older version, or by a cluster's front end)
+are taken at once, and so are, at start, those of the same node's previous process. Every write
+about a conversion's outcome is conditional on holding it (`held`), so a holder that hung and
+came back writes nothing over its successor's work. Leases compare the hosts' wall clocks: hosts
+need NTP, with a skew well under the lease (as recording jobs do, sala/recordings/pipeline.py).
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ LEASE_MS = 30_000
 """How long a claim on a conversion lasts unless its holder renews it."""
 RENEW_EVERY_S = LEASE_MS / 1000 / 3
 """Renewed three times per lease: two renewals may fail (a database hiccup) before it lapses."""
+RETRY_MS = 5_000
+"""How soon a conversion whose outcome could not be written is taken again."""
 
 t = tables.presentations
 
@@ -107,6 +110,17 @@ class ConversionLeases:
             )
             held = (await conn.execute(select(t.c.id).where(mine))).scalars().all()
         return set(held)
+
+    async def lapse_soon(self, presentation_id: str, in_ms: int = RETRY_MS) -> None:
+        """Let one conversion go in `in_ms` rather than a whole lease (its outcome could not be
+        written): taken again at the next look after that, by any process; a failure that
+        lasts is retried that often, not in a loop."""
+        async with self._db.write() as conn:
+            await conn.execute(
+                update(t)
+                .where(self.held(presentation_id))
+                .values(lease_until=self._clock.now_ms() + in_ms)
+            )
 
     async def release_all(self) -> None:
         """Give back what this process holds, so another front end (or this one restarted)

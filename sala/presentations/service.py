@@ -7,11 +7,21 @@ PRESENTATION_TOPIC tells the room; meanwhile PROGRESS_TOPIC tells it how many pa
 (at most every PROGRESS_EVERY_S per document). A meeting without documents gets the default
 presentation.
 
-Several front ends may share the database and the folder: each conversion is held, with a lease
-(presentations/leases.py), by the process that accepted the document, and `resume` (at start,
-then every renewal) takes over only conversions whose holder is gone. Hence an inline document is
-kept on disk before its row is written, and a conversion renders into a folder of its own that
-becomes the document's pages only under the lease.
+Where a document converts depends on the process's `mode`:
+
+- "all" (one process, `sala serve`): the process that accepts a document holds it from the start,
+  with a lease (presentations/leases.py), and converts it; `resume` (at start, then every
+  renewal) takes over only conversions whose holder is gone.
+- "accept" (a cluster's front end): the row is written `processing` with no lease and the
+  workers are woken (CONVERT_TOPIC on the bus); this process never converts.
+- "convert" (a cluster's worker): claims unleased and lapsed conversions, compare-and-set on the
+  row so several workers share them, at most `concurrency` at a time, when woken and every
+  renewal.
+
+Hence an inline document is kept on the shared folder before its row is written, the wish to
+become current and the pages done are in the row (any process converts it, any front end's room
+snapshot shows it), and a conversion renders into a folder of its own that becomes the
+document's pages only under the lease.
 
 Files: `<root>/<meeting internal id>/<presentation id>/` holds `source.*`, `<n>.png` slides and
 `<n>-thumb.png` thumbnails (and `.converting-*/` folders while conversions run).
@@ -29,10 +39,10 @@ import os
 import secrets
 import shutil
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import httpx
 from sqlalchemy import func, select, true, update
@@ -61,9 +71,13 @@ log = logging.getLogger(__name__)
 
 PRESENTATION_TOPIC = "presentation.changed"
 PROGRESS_TOPIC = "presentation.progress"
+CONVERT_TOPIC = "presentation.convert"
+"""A cluster's front end accepted documents: the workers look for conversions to claim."""
 PROGRESS_EVERY_S = 0.5
 DEFAULT_NAME = "default.pdf"
 t = tables.presentations
+
+Mode = Literal["all", "accept", "convert"]
 
 
 @dataclass(frozen=True)
@@ -78,6 +92,9 @@ class Presentation:
     current: bool
     downloadable: bool
     removable: bool
+    progress: tuple[int, int] | None = None
+    """Pages done and in all, as last written by whichever process converts it."""
+    wants_current: str | None = None
 
     @classmethod
     def from_row(cls, row: Mapping[Any, Any]) -> Presentation:
@@ -92,6 +109,12 @@ class Presentation:
             current=row["current"],
             downloadable=row["downloadable"],
             removable=row["removable"],
+            progress=(
+                (row["pages_done"], row["pages_total"])
+                if row.get("pages_total") is not None and row.get("pages_done") is not None
+                else None
+            ),
+            wants_current=row.get("wants_current"),
         )
 
     def view(self) -> dict[str, Any]:
@@ -168,8 +191,11 @@ class PresentationService:
         node: str | None = None,
         lease_ms: int = LEASE_MS,
         renew_every_s: float | None = None,
+        mode: Mode = "all",
     ) -> None:
-        """`node`: this process's node id, in the name its leases carry."""
+        """`node`: this process's node id, in the name its leases carry. `mode`: who converts
+        (see the module's docstring)."""
+        self.mode: Mode = mode
         self._db = db
         self._bus = bus
         self._clock = clock
@@ -179,6 +205,7 @@ class PresentationService:
         self._limits = limits or Limits()
         self._default_document = default_document
         self._slots = asyncio.Semaphore(concurrency)
+        self._concurrency = concurrency
         self._tasks: set[asyncio.Task[None]] = set()
         self._leases = ConversionLeases(db, clock, node, lease_ms)
         self._renew_every_s = lease_ms / 1000 / 3 if renew_every_s is None else renew_every_s
@@ -190,6 +217,8 @@ class PresentationService:
         self._default_cache: tuple[int, Path] | None = None
         self._progress: dict[str, tuple[int, int]] = {}
         """Pages done and in all, of the documents converting now (this process's)."""
+        self._poked = asyncio.Event()
+        """Set when there may be conversions to claim now (a worker woken through the bus)."""
 
     @property
     def max_bytes(self) -> int:
@@ -217,8 +246,17 @@ class PresentationService:
         found = [p for p in await self.of_meeting(meeting_id) if p.current]
         return found[0] if found else None
 
-    def progress_of(self, presentation_id: str) -> dict[str, int] | None:
+    def progress_of(self, presentation: Presentation | str) -> dict[str, int] | None:
+        """Pages done of a converting document: this process's own count if it converts it
+        (the freshest), else what its converter last wrote in the row."""
+        presentation_id = presentation if isinstance(presentation, str) else presentation.id
         done = self._progress.get(presentation_id)
+        if (
+            done is None
+            and not isinstance(presentation, str)
+            and presentation.state == "processing"
+        ):
+            done = presentation.progress
         return None if done is None else {"done": done[0], "total": done[1]}
 
     def folder(self, presentation: Presentation) -> Path:
@@ -237,6 +275,7 @@ class PresentationService:
         """Accept documents at once; each converts in the background. The one marked current
         (or else the first) becomes current when ready. Raises TooManyDocuments, adding none,
         when the meeting would hold more than the limit."""
+        nothing_current = not any(u.current for u in uploads)
         rows = [
             self._new_row(
                 meeting_id,
@@ -244,8 +283,12 @@ class PresentationService:
                 source_url=upload.url,
                 downloadable=upload.downloadable,
                 removable=upload.removable,
+                # In the row, for whichever process converts it.
+                wants_current=(
+                    "yes" if upload.current or (nothing_current and index == 0) else "no"
+                ),
             )
-            for upload in uploads
+            for index, upload in enumerate(uploads)
         ]
         added = [Presentation.from_row(row) for row in rows]
         try:
@@ -263,16 +306,19 @@ class PresentationService:
                 if held + len(uploads) > self._limits.max_documents:
                     raise TooManyDocuments(self._limits.max_documents)
                 for row in rows:
-                    # Held by this process from the start, so nobody takes it over meanwhile.
-                    await conn.execute(t.insert().values(**row, **self._leases.claim()))
+                    # In one process held by it from the start, so nobody takes it over
+                    # meanwhile; a cluster's front end leaves it unleased, for a worker.
+                    lease = self._leases.claim() if self.mode == "all" else {}
+                    await conn.execute(t.insert().values(**row, **lease))
         except BaseException:
             for presentation in added:
                 await asyncio.to_thread(shutil.rmtree, self.folder(presentation), True)
             raise
-        for presentation, upload in zip(added, uploads, strict=True):
-            first = upload is uploads[0] and not any(u.current for u in uploads)
-            wants = "yes" if upload.current or first else "no"
-            self._start(presentation, wants)
+        if self.mode == "all":
+            for presentation, row in zip(added, rows, strict=True):
+                self._start(presentation, row["wants_current"])
+        else:
+            await self._bus.publish(CONVERT_TOPIC, {"meeting_id": meeting_id})
         return added
 
     async def add_default(self, meeting_id: str) -> Presentation | None:
@@ -294,6 +340,7 @@ class PresentationService:
             folder = self.root / meeting_id / row["id"]
             await asyncio.to_thread(_link_all, rendered, folder)
             async with self._db.write() as conn:
+                await self._lock_documents(conn, meeting_id)
                 await conn.execute(t.insert().values(**row))
                 await self._log_converted(conn, meeting_id, row["id"], DEFAULT_NAME)
                 if row["current"]:
@@ -311,6 +358,7 @@ class PresentationService:
         source_url: str | None = None,
         downloadable: bool = False,
         removable: bool = True,
+        wants_current: str | None = None,
     ) -> dict[str, Any]:
         # created_at strictly increases, so documents keep the order they were given in.
         created_at = max(self._clock.now_ms(), self._last_created + 1)
@@ -328,6 +376,7 @@ class PresentationService:
             "downloadable": downloadable,
             "removable": removable,
             "created_at": created_at,
+            "wants_current": wants_current,
         }
 
     async def _default_rendering(self) -> tuple[int, Path]:
@@ -361,8 +410,20 @@ class PresentationService:
 
     async def make_current(self, meeting_id: str, presentation_id: str) -> None:
         async with self._db.write() as conn:
+            await self._lock_documents(conn, meeting_id)
             await self._set_current(conn, meeting_id, presentation_id)
         await self._bus.publish(PRESENTATION_TOPIC, {"meeting_id": meeting_id})
+
+    @staticmethod
+    async def _lock_documents(conn: AsyncConnection, meeting_id: str) -> None:
+        """Lock the meeting's documents, in one order (by id) for every process, first thing
+        in a transaction that may change several of them (which one is current). Otherwise two
+        conversions of one meeting finishing together (on two workers, or two slots of one)
+        each lock their own row, then wait for each other's to unset `current`: PostgreSQL
+        aborts one as a deadlock. (SQLite: the write lock already runs them one at a time.)"""
+        await conn.execute(
+            select(t.c.id).where(t.c.meeting_id == meeting_id).order_by(t.c.id).with_for_update()
+        )
 
     async def _set_current(
         self, conn: AsyncConnection, meeting_id: str, presentation_id: str
@@ -408,21 +469,54 @@ class PresentationService:
         """At start, and from then on at every renewal: convert the documents whose conversion
         nobody holds any more (its process died, or stopped and gave it back; at start, also
         those of this node's previous process). Conversions another process holds are left to
-        it. Returns how many it took now."""
+        it. Returns how many it took now. A cluster's front end ("accept") converts nothing:
+        it returns 0."""
+        if self.mode == "accept":
+            return 0
         taken = await self._take_over(at_start=True)
         self._watch()
         return taken
 
+    def poke(self) -> None:
+        """There may be conversions to claim (a front end accepted documents): look now rather
+        than at the next renewal."""
+        self._poked.set()
+
+    def hear_wakes(self) -> Callable[[], None]:
+        """A worker's ears: poked whenever a front end accepts documents, and whenever the bus
+        may have lost such a wake-up (Redis was away). Returns the function that stops it."""
+
+        async def woken(_topic: str, _message: dict[str, Any]) -> None:
+            self.poke()
+
+        async def resynced() -> None:
+            self.poke()
+
+        stops = [self._bus.subscribe(CONVERT_TOPIC, woken), self._bus.on_resync(resynced)]
+
+        def stop() -> None:
+            for each in stops:
+                each()
+
+        return stop
+
     async def _take_over(self, at_start: bool = False) -> int:
         taken = 0
         for row in await self._leases.orphans(skip=self._held, at_start=at_start):
+            if self.mode == "convert" and len(self._held) >= self._concurrency:
+                # A worker claims only what it can start: the rest is for the other workers
+                # (or for this one, once a slot is free: it looks again then).
+                break
             if not await self._leases.take(row.id, at_start=at_start):
-                continue  # another front end was first
+                continue  # another process was first
             if row.leased_by is not None:
                 log.warning(
                     "presentation %s: taken over from %s, whose lease lapsed", row.id, row.leased_by
                 )
-            self._start(Presentation.from_row(row._mapping), "if_none")
+            # A worker follows the wish the front end wrote; one process's take-over (of a
+            # document accepted before it restarted) becomes current only if none is.
+            wants = (row.wants_current or "if_none") if self.mode == "convert" else "if_none"
+            self._start(Presentation.from_row(row._mapping), wants)
             taken += 1
         return taken
 
@@ -431,11 +525,20 @@ class PresentationService:
             self._watcher = asyncio.create_task(self._keep_leases(), name="presentation-leases")
 
     async def _keep_leases(self) -> None:
-        """Renew what this process holds, stop what it lost, take over what lapsed."""
+        """Renew what this process holds, stop what it lost, take over what lapsed (and, when
+        poked, what a front end just accepted)."""
+        loop = asyncio.get_running_loop()
+        renewed_at = loop.time()
         while True:
-            await asyncio.sleep(self._renew_every_s)
+            wait_s = renewed_at + self._renew_every_s - loop.time()
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(max(wait_s, 0.0)):
+                    await self._poked.wait()
+            self._poked.clear()
             try:
-                await self._renew()
+                if loop.time() - renewed_at >= self._renew_every_s:
+                    renewed_at = loop.time()
+                    await self._renew()
                 await self._take_over()
             except Exception:
                 # The database may be back before the leases run out: try again.
@@ -464,6 +567,9 @@ class PresentationService:
             await self._leases.release_all()
         except Exception:
             log.exception("could not give back the presentation conversions of %s", self.holder)
+        if self.mode == "convert":
+            # What it gave back is for the other workers now, not after their next look.
+            await self._bus.publish(CONVERT_TOPIC, {})
 
     async def wait_idle(self) -> None:
         """Until every conversion started so far has finished (tests, shutdown)."""
@@ -505,10 +611,24 @@ class PresentationService:
                 # Renewals leave it from here on: the outcome's write checks the lease itself,
                 # and a renewal seeing the row just finished must not cancel its announcement.
                 self._let_go(presentation.id)
-                await self._finish(presentation, pages, error, wants_current, work)
+                try:
+                    await self._finish(presentation, pages, error, wants_current, work)
+                except Exception:
+                    # Not silently, and not held for a whole lease: it is converted again
+                    # by whichever process looks a few seconds from now.
+                    log.exception("presentation %s: could not record its outcome", presentation.id)
+                    await self._retry_soon(presentation.id)
         finally:
             self._let_go(presentation.id)
             await asyncio.to_thread(shutil.rmtree, work, True)
+            if self.mode == "convert":
+                self.poke()  # a slot is free: claim the next waiting document now
+
+    async def _retry_soon(self, presentation_id: str) -> None:
+        try:
+            await self._leases.lapse_soon(presentation_id)
+        except Exception:
+            log.warning("presentation %s: retried once its lease lapses", presentation_id)
 
     def _let_go(self, presentation_id: str) -> None:
         if self._held.get(presentation_id) is asyncio.current_task():
@@ -538,6 +658,7 @@ class PresentationService:
             if now - told_at < PROGRESS_EVERY_S or done == total:
                 return  # the finished document is announced by _finish
             told_at = now
+            await self._save_progress(presentation.id, done, total)
             await self._bus.publish(
                 PROGRESS_TOPIC,
                 {
@@ -549,6 +670,19 @@ class PresentationService:
             )
 
         return tell
+
+    async def _save_progress(self, presentation_id: str, done: int, total: int) -> None:
+        """In the row, for the room snapshots of front ends that do not convert it; under the
+        lease, so a holder that lost it writes nothing. A failed write costs only the count."""
+        try:
+            async with self._db.write() as conn:
+                await conn.execute(
+                    update(t)
+                    .where(self._leases.held(presentation_id))
+                    .values(pages_done=done, pages_total=total)
+                )
+        except Exception:
+            log.warning("presentation %s: could not write its progress", presentation_id)
 
     async def _fetch(self, presentation: Presentation) -> bytes:
         async with self._db.read() as conn:
@@ -592,10 +726,19 @@ class PresentationService:
     ) -> None:
         state = "failed" if error else "ready"
         async with self._db.write() as conn:
+            await self._lock_documents(conn, presentation.meeting_id)
             written = await conn.execute(
                 update(t)
                 .where(self._leases.held(presentation.id))
-                .values(state=state, error=error, pages=pages, leased_by=None, lease_until=None)
+                .values(
+                    state=state,
+                    error=error,
+                    pages=pages,
+                    leased_by=None,
+                    lease_until=None,
+                    pages_done=None,
+                    pages_total=None,
+                )
             )
             if written.rowcount != 1:
                 # Removed meanwhile, or taken over by another process: the outcome is not ours.

@@ -5,11 +5,19 @@ VP8 (or H.264). Voices are then mixed into one track on the recording's clock: e
 it began, only the recorded segments kept and laid end to end, silence where nobody spoke, so the
 track is exactly as long as the recording. Videos are not cut: the playback and the MP4 place the
 recorded parts of each (`Clock.pieces`).
+
+A capture may end before its first packet: a listen-only participant sends nothing to record
+(Janus leaves only its 8-byte "MJR00002" mark), and a Janus killed with SIGKILL (its media
+node died) loses what it had not flushed yet, down to an empty file. Such captures hold no
+media and are left out; one cut in the middle of its packets keeps what was written before the
+cut (janus-pp-rec reads up to it). Only a capture that holds something else than Janus' layout
+fails the recording.
 """
 
 from __future__ import annotations
 
 import asyncio
+import struct
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +27,7 @@ from sala.recordings.tools import RecordingError, duration_ms, extract, extracte
 from sala.recordings.tools import run as run_tool
 
 SAMPLE_RATE = 48_000
+MAGIC = b"MJR00002"
 
 
 @dataclass(frozen=True)
@@ -40,9 +49,29 @@ async def _captures(raw: Path) -> list[Path]:
     return await asyncio.to_thread(lambda: sorted(raw.glob("*.mjr")))
 
 
-async def sanity(raw: Path) -> int:
-    """Every capture file has a readable header; returns how many there are."""
+def holds_packets(path: Path) -> bool:
+    """False for a capture that ended before its first packet (see the module's docstring);
+    True for anything else, which janus-pp-rec then reads (or finds unreadable)."""
+    with path.open("rb") as capture:
+        start = capture.read(len(MAGIC) + 2)
+        if not MAGIC.startswith(start[: len(MAGIC)]):
+            return True  # not Janus' layout: let the reader say what is wrong with it
+        if len(start) < len(MAGIC) + 2:
+            return False  # the mark, or part of it, and nothing after
+        (length,) = struct.unpack("!H", start[len(MAGIC) :])
+        # Anything after the header is read (and judged) by janus-pp-rec.
+        capture.seek(length, 1)
+        return capture.read(1) != b""
+
+
+async def _with_packets(raw: Path) -> list[Path]:
     files = [p for p in await _captures(raw) if parse_capture_name(p) is not None]
+    return await asyncio.to_thread(lambda: [p for p in files if holds_packets(p)])
+
+
+async def sanity(raw: Path) -> int:
+    """Every capture that holds packets has a readable header; returns how many there are."""
+    files = await _with_packets(raw)
     for path in files:
         await mjr_header(path)
     return len(files)
@@ -53,7 +82,7 @@ async def prepare(raw: Path, work: Path) -> list[Stream]:
     A stream that holds no packets (a camera stopped at once) is left out."""
     await asyncio.to_thread(work.mkdir, parents=True, exist_ok=True)
     streams = []
-    for path in await _captures(raw):
+    for path in await _with_packets(raw):
         capture = parse_capture_name(path)
         if capture is None:
             continue

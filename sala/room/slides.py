@@ -7,6 +7,8 @@ background like the API's (the room hears when they are ready).
 
 from __future__ import annotations
 
+import asyncio
+
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
@@ -67,7 +69,8 @@ class Slides:
         disabled = session.meeting.disabled_features
         if not presentation.downloadable or any(f in disabled for f in DOWNLOAD_FEATURES):
             return _error(403, "forbidden", "This presentation cannot be downloaded")
-        source = self._presentations.source_file(presentation)
+        # A directory listing: slow on a shared (NFS) folder, so off the event loop.
+        source = await asyncio.to_thread(self._presentations.source_file, presentation)
         if source is None:
             return _error(404, "not_found", "The document is not available")
         return FileResponse(source, filename=presentation.name)

@@ -310,6 +310,12 @@ class PresentationRow(Base):
     """The process converting it (state `processing`); see presentations/leases.py."""
     lease_until: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     """Until when it holds the conversion unless it renews; then any front end may take it."""
+    pages_done: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    """While it converts: pages rendered so far (written at most every PROGRESS_EVERY_S)."""
+    pages_total: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    """While it converts: pages in all, once known."""
+    wants_current: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    """Whether it becomes current when ready: yes, no, if_none (none: if_none)."""
 
     __table_args__ = (Index("ix_presentations_state", "state"),)
 

@@ -125,3 +125,43 @@ async def test_the_echo_test_answers_and_releases_its_handle(janus: JanusProcess
         await participant.close()
     finally:
         await engine.stop()
+
+
+async def test_captures_go_to_the_folder_sala_names_whatever_janus_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A media node's Janus runs in a working directory of its own: a recorded meeting's
+    capture folder, even when configured relative (SALA_DATA_DIR=data), is where the front end
+    means it, not somewhere under Janus' working directory."""
+    if shutil.which("janus") is None:
+        pytest.fail("Janus is needed: run scripts/install-test-deps (Debian package janus)")
+    (tmp_path / "node").mkdir()
+    (tmp_path / "front").mkdir()
+    monkeypatch.chdir(tmp_path / "node")
+    config = JanusConfig(
+        folder=tmp_path / "janus",
+        ws_port=free_port(),
+        admin_port=free_port(),
+        admin_secret=secrets.token_hex(16),
+        api_secret=secrets.token_hex(16),
+    )
+    janus = JanusProcess(config, tmp_path / "janus.log")
+    await janus.start()
+    monkeypatch.chdir(tmp_path / "front")
+    engine = JanusEngine(JanusNode("test", config.ws_url, config.api_secret))
+    await engine.start()
+    try:
+        raw = Path("data/recordings/m1/raw")
+        meeting = await engine.open_meeting("m1", 7102, _Quiet(), raw)
+        participant = await meeting.participant("u1", "Ana")
+        await participant.join_audio(audio_offer(), muted=False)
+        for _ in range(100):
+            if list((tmp_path / "front" / raw).glob("voice-u1-*.mjr")):
+                break
+            await asyncio.sleep(0.05)
+        assert list((tmp_path / "front" / raw).glob("voice-u1-*.mjr"))
+        assert not (tmp_path / "node" / "data").exists()
+        await participant.close()
+    finally:
+        await engine.stop()
+        await janus.stop()

@@ -4,14 +4,17 @@ placing meetings on them and moving meetings off a node that dies.
 
 Most offers are written by hand (tests/media/sdp.py): Janus answers them, no media flows. Which
 node answered shows in the answer: its ICE candidate carries the node's own address. The last
-test has two Chromium participants whose media really flows to the node, across namespaces.
+two tests have Chromium participants whose media really flows to the node, across namespaces;
+the very last records the meeting and checks the MP4 the pipeline makes of it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
+import re
 import shutil
 import time
 from collections import Counter
@@ -26,10 +29,13 @@ from sala.clock import Clock, SystemClock
 from sala.cluster.directory import LocalDirectory
 from sala.cluster.nodes import LocalRegistry
 from sala.config import Settings, load_settings
+from sala.events.types import RECORDING_STARTED
 from sala.media.agent import run_media_node
 from sala.media.engine import Feed, FeedKind, MediaError
 from sala.media.nodes import MediaNodes, PlacedMeeting
 from sala.media.runtime import MediaRuntime
+from sala.recordings.capture import CaptureFile, parse_capture_name
+from sala.recordings.formats.video import BACKGROUND, COLUMN, HEIGHT, SLOTS, WIDTH
 from tests.conftest import LiveServer
 from tests.e2e.conftest import AUDIO, CHROMIUM, HAVE_CHROMIUM, MEDIA_ARGS, WEBCAM, enter, stats
 from tests.media.sdp import audio_offer, video_offer
@@ -405,3 +411,176 @@ async def _moved(front_end: MediaNodes, meeting_id: str, old: str) -> bool:
 
 async def _gone(registry: LocalRegistry, node_id: str) -> bool:
     return node_id not in {n.node_id for n in await registry.nodes("media")}
+
+
+LISTEN_ONLY = {"userdata-bbb_force_listen_only": "true"}
+
+
+async def test_a_recording_of_a_meeting_whose_node_died_has_media_from_both_nodes(
+    registry: LocalRegistry,
+    nodes: list[MediaNodeThread],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A recorded meeting: Ada speaks with her webcam on, Bea listens. Its node is killed
+    while recording; media flows again on another node, and the MP4 the pipeline makes shows
+    Ada's webcam and carries her voice before the kill and after the renegotiation, from
+    captures that each node's Janus wrote into the shared recordings folder."""
+    if not HAVE_CHROMIUM:
+        pytest.fail("Chromium is needed: run scripts/install-test-deps")
+    directory = LocalDirectory()
+
+    def on_media_nodes(settings: Settings, clock: Clock, **_: object) -> MediaRuntime:
+        return MediaRuntime(settings, clock, registry=registry, directory=directory)
+
+    monkeypatch.setattr(sala.services, "MediaRuntime", on_media_nodes)
+    await eventually("every node announced", lambda: _announced(registry, 3))
+    settings = load_settings(
+        secret="front-end", data_dir=tmp_path / "front", media=True, janus_api_secret=API_SECRET
+    )
+    by_id = {n.node_id: n for n in nodes}
+    async with serve_room(settings) as server, async_playwright() as playwright:
+        media_nodes = server.services.media.nodes
+        assert media_nodes is not None
+        live = LiveServer(
+            f"{server.base}/bigbluebutton/",
+            f"{server.base}/bigbluebutton/api/",
+            server.secret,
+            tmp_path,
+            os.getpid(),
+        )
+        meeting_id = await server.create(record="true")
+        info = parse(await server.api("getMeetingInfo", meetingID=meeting_id))
+        internal = str(info.findtext("internalMeetingID"))
+        raw = settings.recordings_root / internal / "raw"
+        browser = await playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                *MEDIA_ARGS,
+                "--use-fake-ui-for-media-stream",
+                "--use-fake-device-for-media-stream",
+            ],
+        )
+        try:
+            ada = await enter(browser, live, meeting_id, "Ada", "MODERATOR", **AUDIO, **WEBCAM)
+            bea = await enter(browser, live, meeting_id, "Bea", "VIEWER", **LISTEN_ONLY)
+            await eventually("Bea sees and hears Ada", lambda: _flowing(bea), within=20)
+            await ada.click("#record")
+            await bea.wait_for_selector("#recording:not([hidden])", timeout=10_000)
+            first = media_nodes.node_of(internal)
+            assert first is not None
+            await asyncio.sleep(5)
+            before = _captures_open(by_id[first].janus_pid, raw)
+            old_feeds = _camera_feeds(await stats(bea))
+
+            await by_id[first].kill()
+            killed_ms = time.time_ns() // 10**6
+            took = await eventually(
+                "media flowing again on another node",
+                lambda: _flowing(bea, not_feeds=old_feeds),
+                within=10,
+            )
+            back_ms = time.time_ns() // 10**6
+            print(f"media flowed again {took:.1f} s after the node died")
+            second = media_nodes.node_of(internal)
+            assert second not in (None, first)
+            await asyncio.sleep(6)
+            after = _captures_open(by_id[str(second)].janus_pid, raw)
+        finally:
+            await browser.close()
+        assert "SUCCESS" in await server.api("end", meetingID=meeting_id)
+
+        state = "none"
+        for _ in range(360):
+            answer = parse(await server.api("getRecordings", meetingID=meeting_id, state="any"))
+            state = str(answer.findtext("recordings/recording/state"))
+            if state in ("published", "failed"):
+                break
+            await asyncio.sleep(0.5)
+        assert state == "published", state
+
+    # Each node's Janus wrote Ada's voice and webcam into the shared folder, and kept them.
+    archived = json.loads((raw / "meeting.json").read_text())
+    ada_id = next(user for user, name in archived["names"].items() if name == "Ada")
+    for captured in (before, after):
+        assert {(c.kind, c.user_id) for c in captured} >= {("voice", ada_id), ("camera", ada_id)}
+        assert all(c.path.exists() for c in captured)
+    assert not {c.path for c in before} & {c.path for c in after}
+
+    # The MP4, as a viewer sees it: Ada's webcam in the column and her voice, both before the
+    # kill and after the renegotiation (recording time counts from the recording's start).
+    started_ms = next(e["ts"] for e in archived["events"] if e["type"] == RECORDING_STARTED)
+    mp4 = settings.recordings_root / internal / "video" / "video.mp4"
+    length_s = float(
+        json.loads(await _run("ffprobe", "-v", "error", "-show_format", "-of", "json", str(mp4)))[
+            "format"
+        ]["duration"]
+    )
+    windows = {
+        "before the kill": (1.0, (killed_ms - started_ms) / 1000 - 0.5),
+        "after the renegotiation": ((back_ms - started_ms) / 1000 + 0.5, length_s - 0.5),
+    }
+    for name, (begin, end) in windows.items():
+        assert end - begin >= 2.0, f"{name}: window too short ({begin:.1f}-{end:.1f} s)"
+        loudest = await _loudest_db(mp4, begin, end)
+        print(f"{name}: {begin:.1f}-{end:.1f} s of {length_s:.1f} s, loudest {loudest} dB")
+        assert loudest > -40, f"no voice {name} ({begin:.1f}-{end:.1f} s): {loudest} dB"
+        for moment in (begin, (begin + end) / 2, end):
+            shown = await _webcam_shown(mp4, moment)
+            print(f"  webcam at {moment:.1f} s: {shown:.0%} of its slot")
+            assert shown > 0.5, f"no webcam {name} at {moment:.1f} s ({shown:.0%} of the slot)"
+
+
+def _captures_open(pid: int | None, raw: Path) -> list[CaptureFile]:
+    """The captures a Janus has open for writing in `raw` (read from /proc: which process
+    writes which file)."""
+    assert pid is not None
+    found = []
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        with contextlib.suppress(OSError):
+            target = Path(os.readlink(fd))
+            if target.parent == raw and (capture := parse_capture_name(target)) is not None:
+                found.append(capture)
+    return found
+
+
+async def _run(*argv: str) -> str:
+    process = await asyncio.create_subprocess_exec(
+        *argv, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+    )
+    out, err = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode == 0, err.decode(errors="replace")
+    return (out + err).decode(errors="replace")
+
+
+async def _loudest_db(mp4: Path, begin: float, end: float) -> float:
+    """The loudest sample of the MP4's sound between `begin` and `end` (dBFS)."""
+    text = await _run(
+        "ffmpeg", "-nostdin", "-hide_banner", "-ss", f"{begin:.3f}", "-t", f"{end - begin:.3f}",
+        "-i", str(mp4), "-vn", "-af", "volumedetect", "-f", "null", "-",
+    )  # fmt: skip
+    found = re.search(r"max_volume: (-?[\d.]+|-inf) dB", text)
+    assert found is not None, text
+    return -200.0 if found[1] == "-inf" else float(found[1])
+
+
+async def _webcam_shown(mp4: Path, moment: float) -> float:
+    """How much of the first webcam slot (the column's top) is picture, at `moment`: the
+    share of its pixels that are neither the layout's background nor black."""
+    width, height = COLUMN, HEIGHT // SLOTS
+    process = await asyncio.create_subprocess_exec(
+        "ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-ss", f"{moment:.3f}",
+        "-i", str(mp4), "-frames:v", "1", "-vf", f"crop={width}:{height}:{WIDTH - COLUMN}:0",
+        "-f", "rawvideo", "-pix_fmt", "rgb24", "-",
+        stdout=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    pixels, _ = await asyncio.wait_for(process.communicate(), 60)
+    assert len(pixels) == width * height * 3, f"no frame at {moment:.1f} s"
+    picture = 0
+    for i in range(0, len(pixels), 3):
+        rgb = pixels[i : i + 3]
+        plain = (sum(abs(a - b) for a, b in zip(rgb, BACKGROUND, strict=True)) < 30) or sum(
+            rgb
+        ) < 30
+        picture += not plain
+    return picture / (width * height)

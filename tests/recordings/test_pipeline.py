@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -200,6 +201,42 @@ async def test_a_broken_capture_fails_with_its_reason_and_harms_no_other(
     assert await api.services.pipeline.reprocess(broken)
     await run_pipeline(api)
     assert (await get_recording(api, broken)).findtext("state") == "published"
+
+
+async def test_captures_cut_short_by_a_killed_media_node_still_make_the_recording(
+    api: Api, clock: ManualClock
+) -> None:
+    """A media node killed with SIGKILL leaves its captures as far as Janus had flushed them:
+    a voice cut in the middle of a packet, a listener's capture empty (nothing flushed) or
+    holding only Janus' 8-byte mark (a listen-only participant sends nothing). The recording is
+    made from what was written: the cut voice is in it, the empty ones are left out."""
+    record_id = await recorded_meeting(api, clock, "cut", camera=False, voice=False)
+    raw = raw_dir(api.services.settings.recordings_root, record_id)
+    origin = clock.now_ms() - 5000
+    whole = raw / f"{capture_name('voice', 'w_ada', origin)}-audio.mjr"
+    mjr.voice(whole, origin, 6)
+    data = whole.read_bytes()
+    whole.write_bytes(data[: len(data) // 2 + 37])  # as a killed Janus left it
+    (raw / f"{capture_name('voice', 'w_bea', origin)}-audio.mjr").write_bytes(b"")
+    (raw / f"{capture_name('voice', 'w_bea', origin + 900)}-audio.mjr").write_bytes(b"MJR00002")
+
+    await run_pipeline(api)
+    assert (await get_recording(api, record_id)).findtext("state") == "published"
+    # Recorded from 1 s to 4 s; what was written of Ada's voice reaches past 2 s.
+    mix = api.services.settings.recordings_root / record_id / "presentation" / "audio.ogg"
+    assert await _loudest_db(mix, 0.0, 1.5) > -30
+
+
+async def _loudest_db(path: Path, begin: float, end: float) -> float:
+    process = await asyncio.create_subprocess_exec(
+        "ffmpeg", "-nostdin", "-hide_banner", "-ss", str(begin), "-t", str(end - begin),
+        "-i", str(path), "-af", "volumedetect", "-f", "null", "-",
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    _, err = await asyncio.wait_for(process.communicate(), 60)
+    found = re.search(r"max_volume: (-?[\d.]+) dB", err.decode())
+    assert found is not None, err.decode()
+    return float(found[1])
 
 
 async def test_a_restart_resumes_at_the_step_it_was_in(api: Api, clock: ManualClock) -> None:

@@ -111,6 +111,7 @@ class LocalCluster:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.secret = secret
+        self.database_url = database_url
         # One data directory for every node: the "shared mount at the same path" of
         # docs/deployment.md (presentations, recordings).
         self.data_dir = folder / "shared"

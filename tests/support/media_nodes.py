@@ -19,10 +19,12 @@ import asyncio
 import contextlib
 import ctypes
 import os
+import queue
 import signal
 import subprocess
 import threading
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -38,6 +40,54 @@ _libc = ctypes.CDLL(None, use_errno=True)
 
 def _ip(*args: str) -> None:
     subprocess.run(["ip", *args], check=True, capture_output=True, timeout=10)
+
+
+def join_hub(index: int) -> None:
+    """Move the calling thread into a new network namespace linked to the hub (the namespace
+    of the process' main thread): this side holds 198.18.<index>.2, the hub 198.18.<index>.1."""
+    if _libc.unshare(CLONE_NEWNET) != 0:
+        errno = ctypes.get_errno()
+        raise NamespaceUnavailable(f"unshare(CLONE_NEWNET) failed: {os.strerror(errno)}")
+    hub_side = f"hub{index}"
+    _ip("link", "set", "lo", "up")
+    # The peer goes to the namespace of the process' main thread: the hub.
+    _ip(
+        "link",
+        "add",
+        "eth0",
+        "type",
+        "veth",
+        "peer",
+        "name",
+        hub_side,
+        "netns",
+        str(os.getpid()),
+    )
+    _ip("addr", "add", f"198.18.{index}.2/24", "dev", "eth0")
+    _ip("link", "set", "eth0", "up")
+    # The hub's side, from the hub (the main thread's namespace).
+    hub = f"/proc/{os.getpid()}/ns/net"
+    subprocess.run(
+        [
+            "nsenter",
+            f"--net={hub}",
+            "ip",
+            "addr",
+            "add",
+            f"198.18.{index}.1/24",
+            "dev",
+            hub_side,
+        ],
+        check=True,
+        capture_output=True,
+        timeout=10,
+    )
+    subprocess.run(
+        ["nsenter", f"--net={hub}", "ip", "link", "set", hub_side, "up"],
+        check=True,
+        capture_output=True,
+        timeout=10,
+    )
 
 
 class CrossLoopRegistry:
@@ -122,49 +172,7 @@ class MediaNodeThread:
             self._ready.set()
 
     def _network(self) -> None:
-        if _libc.unshare(CLONE_NEWNET) != 0:
-            errno = ctypes.get_errno()
-            raise NamespaceUnavailable(f"unshare(CLONE_NEWNET) failed: {os.strerror(errno)}")
-        hub_side = f"hub{self.node.index}"
-        _ip("link", "set", "lo", "up")
-        # The peer goes to the namespace of the process' main thread: the hub.
-        _ip(
-            "link",
-            "add",
-            "eth0",
-            "type",
-            "veth",
-            "peer",
-            "name",
-            hub_side,
-            "netns",
-            str(os.getpid()),
-        )
-        _ip("addr", "add", f"{self.node.address}/24", "dev", "eth0")
-        _ip("link", "set", "eth0", "up")
-        # The hub's side, from the hub (the main thread's namespace).
-        hub = f"/proc/{os.getpid()}/ns/net"
-        subprocess.run(
-            [
-                "nsenter",
-                f"--net={hub}",
-                "ip",
-                "addr",
-                "add",
-                f"{self.node.hub_address}/24",
-                "dev",
-                hub_side,
-            ],
-            check=True,
-            capture_output=True,
-            timeout=10,
-        )
-        subprocess.run(
-            ["nsenter", f"--net={hub}", "ip", "link", "set", hub_side, "up"],
-            check=True,
-            capture_output=True,
-            timeout=10,
-        )
+        join_hub(self.node.index)
 
     async def _serve(self) -> None:
         self._loop = asyncio.get_running_loop()
@@ -216,3 +224,45 @@ class MediaNodeThread:
         if self._loop is not None and self._stop is not None and self._thread.is_alive():
             self._loop.call_soon_threadsafe(self._stop.set)
         await asyncio.to_thread(self._thread.join, 20)
+
+
+class NodeNamespace:
+    """A media node's network namespace, held by a thread of its own that runs what it is
+    given there: a process started from it (`sala serve --role media`) inherits the namespace,
+    and so does the Janus that process starts."""
+
+    def __init__(self, index: int) -> None:
+        self.index = index
+        self.address = f"198.18.{index}.2"
+        self.hub_address = f"198.18.{index}.1"
+        self._work: queue.Queue[tuple[Callable[[], Any], Future[Any]] | None] = queue.Queue()
+        self._up: Future[None] = Future()
+        self._thread = threading.Thread(target=self._run, name=f"netns-{index}", daemon=True)
+
+    async def start(self) -> None:
+        self._thread.start()
+        await asyncio.wrap_future(self._up)
+
+    async def run(self, work: Callable[[], T]) -> T:
+        """`work()` in the namespace's thread."""
+        done: Future[T] = Future()
+        self._work.put((work, done))
+        return await asyncio.wrap_future(done)
+
+    async def close(self) -> None:
+        self._work.put(None)
+        await asyncio.to_thread(self._thread.join, 10)
+
+    def _run(self) -> None:
+        try:
+            join_hub(self.index)
+        except BaseException as exc:
+            self._up.set_exception(exc)
+            return
+        self._up.set_result(None)
+        while (item := self._work.get()) is not None:
+            work, done = item
+            try:
+                done.set_result(work())
+            except BaseException as exc:
+                done.set_exception(exc)

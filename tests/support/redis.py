@@ -1,7 +1,7 @@
 """Throwaway Redis server for the test suite.
 
 Owns one temporary directory (the server's working dir and log) and the single `redis-server`
-process it starts there, listening on 127.0.0.1 only (no unix socket, no persistence, protected
+process it starts there, listening on 127.0.0.1 only (or the addresses given; no unix socket, no persistence, protected
 mode on). Nothing system-wide is touched: no Debian service, no /var/lib/redis. Every signal goes
 to exactly the recorded PID. `restart()` and `kill()` exist for the outage tests: the server
 comes back on the same port, empty, as a restarted Redis without persistence does.
@@ -56,9 +56,17 @@ def _tail(path: Path, lines: int = 20) -> str:
 class RedisServer:
     """One redis-server on 127.0.0.1:<free port>, kept in memory only."""
 
-    host = "127.0.0.1"
-
-    def __init__(self, *, startup_timeout: float = 10.0, shutdown_timeout: float = 10.0) -> None:
+    def __init__(
+        self,
+        *,
+        startup_timeout: float = 10.0,
+        shutdown_timeout: float = 10.0,
+        bind: tuple[str, ...] = ("127.0.0.1",),
+    ) -> None:
+        """`bind`: the addresses it listens on; the first is the one `url` names. Tests whose
+        processes sit in private network namespaces add the hub's side of their links."""
+        self.bind = bind
+        self.host = bind[0]
         self.startup_timeout = startup_timeout
         self.shutdown_timeout = shutdown_timeout
         self.port: int | None = None
@@ -173,8 +181,11 @@ class RedisServer:
         cmd = [
             _BINARY,
             "--port", str(self.port),
-            "--bind", self.host,
-            "--protected-mode", "yes",
+            "--bind", *self.bind,
+            # Protected mode refuses every address but loopback: the extra addresses are the
+            # hub's side of links inside the test's private network namespaces, where nothing
+            # else can connect.
+            "--protected-mode", "yes" if self.bind == ("127.0.0.1",) else "no",
             "--unixsocket", "",
             # In memory only: a restart comes back empty, as the outage tests want.
             "--save", "",

@@ -181,9 +181,9 @@ class JanusEngine:
         audio: dict[str, Any] = {"sampling_rate": 48000, **TALKING}
         video: dict[str, Any] = {"publishers": 100, "bitrate": 1_500_000, "videocodec": "vp8,h264"}
         if record_dir is not None:
-            await asyncio.to_thread(record_dir.mkdir, parents=True, exist_ok=True)
-            audio["mjrs_dir"] = str(record_dir)
-            video["rec_dir"] = str(record_dir)
+            where = await asyncio.to_thread(_capture_folder, record_dir)
+            audio["mjrs_dir"] = where
+            video["rec_dir"] = where
         for plugin, options in ((AUDIOBRIDGE, audio), (VIDEOROOM, video)):
             body = {"request": "create", "room": number, "permanent": False, **options}
             try:
@@ -200,6 +200,14 @@ class JanusEngine:
         for plugin in (AUDIOBRIDGE, VIDEOROOM):
             with contextlib.suppress(JanusError, MediaError, TimeoutError):
                 await self.control(plugin, {"request": "destroy", "room": number})
+
+
+def _capture_folder(record_dir: Path) -> str:
+    """The folder made, and its absolute path: a media node's Janus runs in another working
+    directory (and on another machine, where the shared recordings folder is mounted at the same
+    path), so a relative one would land elsewhere."""
+    record_dir.mkdir(parents=True, exist_ok=True)
+    return str(record_dir.absolute())
 
 
 class JanusMeeting:

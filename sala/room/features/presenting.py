@@ -181,7 +181,7 @@ class Presenting:
         current = next((d.id for d in documents if d.current), None)
         return {
             "presentations": [
-                {**d.view(), "progress": self._presentations.progress_of(d.id)} for d in documents
+                {**d.view(), "progress": self._presentations.progress_of(d)} for d in documents
             ],
             "current": current,
             "annotations": self._drawing.board.of_presentation(current) if current else {},

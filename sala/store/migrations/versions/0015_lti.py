@@ -1,16 +1,18 @@
 """LTI 1.3: registered platforms and their deployments, sala's signing keys, logins in flight,
-nonces already used, and the sessions verified launches open
+nonces already used, and the sessions verified launches open (a login remembers the
+platform's postMessage storage frame, `lti_storage_target`, for browsers that block the state's
+cookie)
 
-Revision ID: 0014
-Revises: 0013
+Revision ID: 0015
+Revises: 0014
 Create Date: 2026-12-07 13:00:00
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0014"
-down_revision = "0013"
+revision = "0015"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 
@@ -61,6 +63,7 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column("expires_at", sa.BigInteger(), nullable=False),
+        sa.Column("storage_target", sa.String(length=255), nullable=True),
     )
     op.create_index("ix_lti_states_expires_at", "lti_states", ["expires_at"])
     op.create_table(
