@@ -26,6 +26,9 @@ from sala.config import Settings
 from sala.events.bus import Bus
 from sala.events.outbox import prepare_outbox
 from sala.events.process import WORKER_WAKE_TOPIC, WakeCoalescer, WorkerProcess
+from sala.lti.keys import ToolKeys
+from sala.lti.landing import landing_routes
+from sala.lti.sessions import Sessions
 from sala.metrics import Metrics
 from sala.recordings.playback import STATIC_DIR as PLAYER_DIR
 from sala.recordings.playback import Playback
@@ -220,6 +223,13 @@ def build_app(
             Route("/demo/rooms", demo.create_json, methods=["POST"]),
             Route("/demo/join", demo.join, methods=["GET"]),
         ]
+    # LTI landing (issue 16): H1's lti_routes takes this over at merge.
+    routes += landing_routes(
+        services,
+        settings,
+        Sessions(services.db, services.clock),
+        ToolKeys(services.db, services.clock),
+    )
     app = SalaApp(
         api,
         # Room uploads check the document limit themselves; this bounds the multipart around it.
