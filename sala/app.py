@@ -26,7 +26,7 @@ from sala.config import Settings
 from sala.events.bus import Bus
 from sala.events.outbox import prepare_outbox
 from sala.events.process import WORKER_WAKE_TOPIC, WakeCoalescer, WorkerProcess
-from sala.lti.keys import ToolKeys
+from sala.lti.keys import ToolKeys, stand_in_routes
 from sala.lti.landing import landing_routes
 from sala.lti.sessions import Sessions
 from sala.metrics import Metrics
@@ -223,13 +223,10 @@ def build_app(
             Route("/demo/rooms", demo.create_json, methods=["POST"]),
             Route("/demo/join", demo.join, methods=["GET"]),
         ]
-    # LTI landing (issue 16): H1's lti_routes takes this over at merge.
-    routes += landing_routes(
-        services,
-        settings,
-        Sessions(services.db, services.clock),
-        ToolKeys(services.db, services.clock),
-    )
+    # LTI landing (issue 16); H1's lti_routes takes this over at merge, with its ToolKeys.
+    lti_keys = ToolKeys(services.db, services.clock)
+    routes += stand_in_routes(lti_keys)
+    routes += landing_routes(services, settings, Sessions(services.db, services.clock), lti_keys)
     app = SalaApp(
         api,
         # Room uploads check the document limit themselves; this bounds the multipart around it.

@@ -13,6 +13,9 @@ from typing import Any
 import jwt
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
 
 from sala.clock import Clock
 from sala.store.db import Database
@@ -33,3 +36,12 @@ class ToolKeys:
 
     async def rotate(self) -> str:
         return self._kid
+
+
+def stand_in_routes(keys: ToolKeys) -> list[BaseRoute]:
+    """GET /lti/jwks, as H1's lti_routes serves it: for the simulator's token endpoint."""
+
+    async def jwks(_: Request) -> Response:
+        return JSONResponse(await keys.jwks())
+
+    return [Route("/lti/jwks", jwks, methods=["GET"])]
