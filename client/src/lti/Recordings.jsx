@@ -1,6 +1,6 @@
 // The activity's recordings. Learners get the published ones with their playback links;
 // instructors get all, with publish/unpublish, protect/unprotect and delete (asked twice).
-import { useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import { Eye, EyeOff, Lock, LockOpen, PlayCircle, Trash2 } from "lucide-preact";
 import { t } from "../core/i18n.js";
 import { call } from "./api.js";
@@ -14,6 +14,15 @@ function Recording({ base, rec, instructor, onChanged }) {
   const [busy, setBusy] = useState(false);
   const [confirming, setConfirming] = useState(false);
   const [failed, setFailed] = useState(false);
+  // Keyboard users land on the question's answer, and back on Delete when they cancel.
+  const confirmRef = useRef(null);
+  const deleteRef = useRef(null);
+  const asked = useRef(false);
+  useEffect(() => {
+    if (confirming) confirmRef.current?.focus();
+    else if (asked.current) deleteRef.current?.focus();
+    asked.current = confirming;
+  }, [confirming]);
   const minutes = Math.max(1, Math.round((rec.end - rec.start) / 60_000));
   const titleId = `rec-${rec.id}`;
   async function act(action) {
@@ -51,7 +60,7 @@ function Recording({ base, rec, instructor, onChanged }) {
           {confirming ? (
             <>
               <span class="lti-confirm" role="alert">{t("lti.confirmDelete", { name: rec.name })}</span>
-              <button type="button" class="danger" data-action="confirm-delete" disabled={busy} onClick={() => act("delete")}>
+              <button ref={confirmRef} type="button" class="danger" data-action="confirm-delete" disabled={busy} onClick={() => act("delete")}>
                 <Trash2 size={16} aria-hidden="true" />{t("lti.delete")}
               </button>
               <button type="button" class="secondary" disabled={busy} onClick={() => setConfirming(false)}>{t("lti.cancel")}</button>
@@ -68,7 +77,7 @@ function Recording({ base, rec, instructor, onChanged }) {
                 {rec.protected ? <LockOpen size={16} aria-hidden="true" /> : <Lock size={16} aria-hidden="true" />}
                 {t(rec.protected ? "lti.unprotect" : "lti.protect")}
               </button>
-              <button type="button" class="secondary danger-text" data-action="delete" disabled={busy} onClick={() => setConfirming(true)}>
+              <button ref={deleteRef} type="button" class="secondary danger-text" data-action="delete" disabled={busy} onClick={() => setConfirming(true)}>
                 <Trash2 size={16} aria-hidden="true" />{t("lti.delete")}
               </button>
             </>
