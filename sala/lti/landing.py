@@ -158,7 +158,10 @@ class Landing:
             "waitForModerator": activity.waits_for_moderator(launch),
             "record": activity.flag(launch, "record"),
             "roster": launch.moderator and launch.names_roles_url is not None,
-            "returnUrl": launch.return_url,
+            # Only a web address: the platform's value becomes a link on the page.
+            "returnUrl": launch.return_url
+            if launch.return_url.startswith(("https://", "http://"))
+            else "",
             "meeting": {
                 "running": running,
                 "since": meeting.start_time if meeting is not None and running else None,
@@ -214,10 +217,10 @@ class Landing:
 
     async def roster(self, request: Request, session: LandingSession) -> Response:
         launch = session.launch
-        attended = await attendance(self._services.db, activity.meeting_id(launch))
         platform = await self._platforms.get(launch.platform_id)
         if launch.names_roles_url is None or platform is None:
             return self._json({"error": "unavailable"}, 404)
+        attended = await attendance(self._services.db, activity.meeting_id(launch))
         try:
             members = await self._roster.members(platform, launch.names_roles_url)
         except RosterUnavailable as exc:

@@ -24,6 +24,7 @@ from tests.lti.landing_support import (
     recording,
     session,
 )
+from tests.support.receiver import Receiver
 from tests.xmlutil import field, success
 
 JSON = {"Content-Type": "application/json"}
@@ -306,7 +307,7 @@ async def test_instructor_only_actions_are_refused_to_learners(api: Api) -> None
 
 
 async def test_webhooks_see_lti_meetings_with_their_metadata(
-    app: Starlette, api: Api, receiver: Any
+    app: Starlette, api: Api, receiver: Receiver
 ) -> None:
     from tests.events.test_webhooks import deliver, events_of, register
 
