@@ -98,7 +98,7 @@ async def test_instructor_sees_recordings_and_roster_then_joins(
         INSTRUCTOR,
         locale="pt-BR",
         issuer=issuer,
-        nrps_url=f"{lms_url}/nrps/course-1/memberships",
+        nrps_url=f"{lms_url}/nrps/contexts/course-1/memberships",
         custom={"record": "true"},
     )
     meeting_id = meeting_of(claims)

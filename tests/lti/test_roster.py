@@ -57,7 +57,7 @@ async def test_roster_with_attendance_over_all_sessions(
 ) -> None:
     simulator, url = lms
     found = await platform(api.services, token_url=f"{url}/token")
-    nrps = f"{url}/nrps/course-1/memberships"
+    nrps = f"{url}/nrps/contexts/course-1/memberships"
 
     def claims(sub: str, name: str, roles: list[str]) -> dict[str, Any]:
         return launch_claims(sub, name, roles, nrps_url=nrps)
@@ -119,7 +119,9 @@ async def test_a_platform_refusing_sala_shows_the_roster_unavailable(
     teacher = await session(
         api.services,
         found,
-        launch_claims("t1", "Ana", INSTRUCTOR, nrps_url=f"{url}/nrps/course-1/memberships"),
+        launch_claims(
+            "t1", "Ana", INSTRUCTOR, nrps_url=f"{url}/nrps/contexts/course-1/memberships"
+        ),
     )
     answer = await api.client.get(f"/lti/rooms/{teacher}/roster")
     assert answer.status_code == 502 and answer.json() == {"error": "unavailable"}

@@ -7,13 +7,17 @@ tool's published JWKS, `iss` and `sub` the tool's client ID, `aud` this endpoint
 a `jti` not seen before. The membership endpoint wants that token as a Bearer, the NRPS media
 type, and answers the context's members `page_size` at a time, linking the next page with
 `Link: <…>; rel="next"`. Everything it was asked is kept in `log`, for the tests to read.
+
+`simulator_part` plugs both into the simulator's server (core.py's `Simulator(parts=…)`): the
+tool is the simulator's registered client, its keys are read from the tool's JWKS URL, and a
+course's members are those of the courses of the simulator's prepared launches.
 """
 
 from __future__ import annotations
 
 import secrets
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
@@ -22,12 +26,14 @@ import httpx
 import jwt
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 NRPS_SCOPE = "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly"
 MEMBERSHIP_TYPE = "application/vnd.ims.lti-nrps.v2.membershipcontainer+json"
 LIS = "http://purl.imsglobal.org/vocab/lis/v2/membership#"
+MEMBERSHIPS_PATH = "/nrps/contexts/{context}/memberships"
+TOKEN_PATH = "/token"
 
 Jwks = Callable[[], Awaitable[dict[str, Any]]]
 
@@ -64,7 +70,7 @@ def member(user_id: str, name: str, role: str = "Learner", **extra: Any) -> dict
 class LmsServices:
     client_id: str
     jwks: Jwks
-    members: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    members: Mapping[str, list[dict[str, Any]]] = field(default_factory=dict)
     """By context ID."""
     page_size: int = 2
     log: list[tuple[str, str]] = field(default_factory=list)
@@ -74,8 +80,8 @@ class LmsServices:
 
     def routes(self) -> list[Route]:
         return [
-            Route("/token", self.token, methods=["POST"]),
-            Route("/nrps/{context}/memberships", self.memberships, methods=["GET"]),
+            Route(TOKEN_PATH, self.token, methods=["POST"]),
+            Route(MEMBERSHIPS_PATH, self.memberships, methods=["GET"]),
         ]
 
     def _refuse(self, error: str, reason: str, status: int = 400) -> Response:
@@ -142,3 +148,51 @@ class LmsServices:
             "members": page,
         }
         return JSONResponse(body, headers=headers, media_type=MEMBERSHIP_TYPE)
+
+
+class _Courses(Mapping[str, list[dict[str, Any]]]):
+    """The members of the courses the simulator's prepared launches name, by course ID."""
+
+    def __init__(self, sim: Any) -> None:
+        self._sim = sim
+
+    def _all(self) -> dict[str, list[dict[str, Any]]]:
+        found: dict[str, list[dict[str, Any]]] = {}
+        for prepared in self._sim.prepared.values():
+            course = prepared.course
+            found[course.id] = [
+                {
+                    "status": "Active",
+                    "name": user.name,
+                    "given_name": user.given_name,
+                    "family_name": user.family_name,
+                    "email": user.email,
+                    "user_id": user.id,
+                    "roles": list(user.roles),
+                    **({"picture": user.picture} if user.picture else {}),
+                }
+                for user in course.members
+            ]
+        return found
+
+    def __getitem__(self, context: str) -> list[dict[str, Any]]:
+        return self._all()[context]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._all())
+
+    def __len__(self) -> int:
+        return len(self._all())
+
+
+def simulator_part(sim: Any) -> list[BaseRoute]:
+    """The token and membership endpoints as a part of core.py's `Simulator`; the instance is
+    left on `sim.services` for the tests to read its log."""
+
+    async def tool_keys() -> dict[str, Any]:
+        assert sim.tool is not None, "set sim.tool (sala's URLs) first"
+        return await jwks_at(sim.tool.jwks_url)()
+
+    services = LmsServices(client_id=sim.client_id, jwks=tool_keys, members=_Courses(sim))
+    sim.services = services
+    return services.routes()
