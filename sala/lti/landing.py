@@ -33,7 +33,7 @@ from starlette.routing import BaseRoute, Route
 from sala.config import Settings
 from sala.lti import meetings as activity
 from sala.lti.attendance import attendance
-from sala.lti.claims import role_name
+from sala.lti.claims import locale_of, role_name
 from sala.lti.keys import ToolKeys
 from sala.lti.meetings import ActivityMeetings, Joined
 from sala.lti.nrps import NamesRoles, RosterUnavailable
@@ -109,7 +109,9 @@ class Landing:
     async def page(self, request: Request) -> Response:
         session = await self._session(request)
         if session is None:
-            locale = "en-US"
+            # No launch to take the language from: the browser's first one.
+            accept = request.headers.get("accept-language", "")
+            locale = locale_of(accept.split(",", 1)[0].split(";", 1)[0].strip())
             problem, fix = _EXPIRED[locale]
             return error_page(404, problem, fix, self._frame_ancestors, locale)
         launch = session.launch

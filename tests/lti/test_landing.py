@@ -92,6 +92,10 @@ async def test_landing_page_is_the_client_in_the_launch_language(api: Api) -> No
     expired = await api.client.get("/lti/rooms/not-a-session")
     assert expired.status_code == 404
     assert "Open the activity again from your course." in expired.text
+    portuguese = await api.client.get(
+        "/lti/rooms/not-a-session", headers={"Accept-Language": "pt-BR,pt;q=0.9"}
+    )
+    assert "Abra a atividade de novo a partir do seu curso." in portuguese.text
     gone = await api.client.get("/lti/rooms/not-a-session/state")
     assert gone.status_code == 404 and gone.json() == {"error": "session"}
 
