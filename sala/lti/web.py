@@ -34,6 +34,7 @@ from sala.config import Settings
 from sala.lti import claims as c
 from sala.lti.deep_linking import DeepLinking
 from sala.lti.keys import ToolKeys
+from sala.lti.landing import landing_routes
 from sala.lti.launch import LaunchVerifier, Verified, unverified_claims
 from sala.lti.logins import Login, Logins, Replayed, StateSpent
 from sala.lti.pages import page
@@ -131,6 +132,7 @@ def lti_routes(settings: Settings, services: Services) -> list[BaseRoute]:
         Route("/lti/jwks", doors.jwks, methods=["GET"]),
         *registration.routes(),
         *deep_linking.routes(),
+        *landing_routes(services, settings, lti.sessions, lti.keys),
     ]
 
 

@@ -1,0 +1,138 @@
+// The landing page of an LTI activity: its title and course, Join (or the wait for the
+// instructor), the meeting's state, the activity's recordings and, for instructors, the course's
+// roster with attendance. The state is read again every few seconds, so the page follows the
+// meeting while it stays open in the course.
+import { useEffect, useRef, useState } from "preact/hooks";
+import { Loader2, LogIn, Users } from "lucide-preact";
+import { t } from "../core/i18n.js";
+import { ThemeToggle } from "../ui/ThemeToggle.jsx";
+import { LanguagePicker } from "../demo/LanguagePicker.jsx";
+import { call } from "./api.js";
+import { Recordings } from "./Recordings.jsx";
+import { Roster } from "./Roster.jsx";
+import { when } from "./time.js";
+
+const STATE_EVERY_MS = 10_000;
+const WAIT_EVERY_MS = 5_000;
+
+function MeetingState({ meeting }) {
+  const people = meeting.participants;
+  return (
+    <div class="lti-meeting" id="meeting-state">
+      <p class={`lti-status ${meeting.running ? "live" : ""}`}>
+        <span class="lti-dot" aria-hidden="true" />
+        {meeting.running ? t("lti.running", { time: when(meeting.since) }) : t("lti.notRunning")}
+      </p>
+      {meeting.running && (
+        <>
+          <h3 id="people-title" class="lti-subtitle"><Users size={16} aria-hidden="true" /> {t("lti.inMeeting", { count: people.length })}</h3>
+          <ul class="lti-people" aria-labelledby="people-title">
+            {people.map((p, i) => (
+              <li key={i}>{p.name}{p.moderator && <span class="lti-tag">{t("lti.moderator")}</span>}</li>
+            ))}
+          </ul>
+        </>
+      )}
+    </div>
+  );
+}
+
+export function LandingPage({ base, title }) {
+  const [state, setState] = useState(null);
+  const [error, setError] = useState("");
+  const [joining, setJoining] = useState(false);
+  const [waiting, setWaiting] = useState(false);
+  const waitTimer = useRef(0);
+
+  async function refresh() {
+    const { body, error: code } = await call(base, "state");
+    if (body) {
+      setState(body);
+      setError("");
+    } else setError(code);
+  }
+  useEffect(() => {
+    refresh();
+    const timer = setInterval(refresh, STATE_EVERY_MS);
+    return () => {
+      clearInterval(timer);
+      clearTimeout(waitTimer.current);
+    };
+  }, [base]);
+  useEffect(() => {
+    document.title = `${state?.title || title} · sala`;
+  }, [state, title]);
+
+  async function join() {
+    setJoining(true);
+    setError("");
+    const { body, error: code } = await call(base, "join", "POST");
+    if (body?.url) {
+      location.assign(body.url);
+      return;
+    }
+    if (body?.waiting) {
+      setWaiting(true);
+      waitTimer.current = setTimeout(join, WAIT_EVERY_MS);
+      return;
+    }
+    setJoining(false);
+    setWaiting(false);
+    setError(code || "other");
+  }
+  function stopWaiting() {
+    clearTimeout(waitTimer.current);
+    setWaiting(false);
+    setJoining(false);
+  }
+
+  return (
+    <div class="demo lti">
+      <header class="demo-top">
+        <span class="wordmark demo-brand">sala</span>
+        <div class="demo-tools">
+          <LanguagePicker />
+          <ThemeToggle label={t("lti.theme")} />
+        </div>
+      </header>
+      <main class="lti-main">
+        <section class="demo-card lti-activity" aria-labelledby="activity-title">
+          <div>
+            <h1 id="activity-title">{state?.title || title}</h1>
+            {state?.context && <p class="demo-room-name" id="activity-context">{state.context}</p>}
+          </div>
+          {state && (
+            <>
+              <p class="demo-note" id="your-role">{t(state.instructor ? "lti.youInstructor" : "lti.youLearner")}</p>
+              {state.waitForModerator && <p class="demo-note">{t("lti.waitsForModerator")}</p>}
+              {state.record && <p class="demo-note">{t("lti.recorded")}</p>}
+              <MeetingState meeting={state.meeting} />
+            </>
+          )}
+          {!state && !error && <p class="demo-note">{t("lti.loading")}</p>}
+          {waiting && (
+            <div id="waiting" class="lti-waiting" role="status">
+              <Loader2 class="spin" size={20} aria-hidden="true" />
+              <div>
+                <h2 class="lti-subtitle">{t("lti.waitingTitle")}</h2>
+                <p>{t("lti.waiting")}</p>
+              </div>
+            </div>
+          )}
+          {error && <p id="landing-error" class="demo-error" role="alert">{t(`lti.error.${error === "session" || error === "network" ? error : "other"}`)}</p>}
+          {waiting ? (
+            <button id="stop-waiting" type="button" class="secondary wide" onClick={stopWaiting}>{t("lti.cancelWait")}</button>
+          ) : (
+            <button id="join" type="button" class="wide" disabled={joining || !state} onClick={join}>
+              {joining ? <Loader2 class="spin" size={18} aria-hidden="true" /> : <LogIn size={18} aria-hidden="true" />}
+              {t(joining ? "lti.joining" : "lti.join")}
+            </button>
+          )}
+          {state?.returnUrl && <a class="lti-back" href={state.returnUrl} target="_top">{t("lti.back")}</a>}
+        </section>
+        {state && <Recordings base={base} instructor={state.instructor} recordings={state.recordings} onChanged={refresh} />}
+        {state?.roster && <Roster base={base} />}
+      </main>
+    </div>
+  );
+}
