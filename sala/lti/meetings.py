@@ -2,12 +2,12 @@
 joins it.
 
 An activity (a resource link placed in a course) has one stable meeting ID, derived from the
-platform's issuer, sala's client id there, the deployment and the resource link, so every
-launch of it, by anybody and at any time, leads to the same room, and its recordings and attendance gather under that ID across
-sessions. The meeting is created through the meetings service with create's own parameter
-parsing (sala/api/create_params.py), so an LTI meeting gets the server's defaults and behaves
-like an API meeting: webhooks, the analytics callback and recordings see it the same way, with
-the launch's context in its metadata.
+platform's issuer, sala's client id there, the deployment and the resource link, so every launch of
+it, by anybody and at any time, leads to the same room, and its recordings and attendance gather
+under that ID across sessions. The meeting is created through the meetings service with create's own
+parameter parsing (sala/api/create_params.py), so an LTI meeting gets the server's defaults and
+behaves like an API meeting: webhooks, the analytics callback and recordings see it the same way,
+with the launch's context in its metadata.
 
 The activity's settings come from the launch's custom parameters (set by the deep linking form,
 or by hand in the platform): `record`, `waitForModerator`, `guestPolicy`, `muteOnStart`.
