@@ -66,7 +66,9 @@ async def test_roster_with_attendance_over_all_sessions(
     bruno = await session(api.services, found, claims("s1", "Bruno Souza", LEARNER))
     carla = await session(api.services, found, claims("s2", "Carla Dias", LEARNER))
     mid = activity.meeting_id(
-        Launch.from_claims(claims("t1", "Ana", INSTRUCTOR), platform_id=found.id, client_id="x")
+        Launch.from_claims(
+            claims("t1", "Ana", INSTRUCTOR), platform_id=found.id, client_id=found.client_id
+        )
     )
 
     # Monday's class: Ana and Bruno; Wednesday's: Ana and Carla (twice: she reconnected).
