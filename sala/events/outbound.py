@@ -34,6 +34,18 @@ SocketOption = (
 _approved: ContextVar[Destination | None] = ContextVar("sala_approved_destination", default=None)
 
 
+class AnswerTooLarge(Exception):
+    """The answer's body went past the caller's `max_bytes`: reading stopped there."""
+
+    def __init__(self, url: str, limit: int) -> None:
+        super().__init__(f"{without_query(url)} answered more than {limit} bytes")
+        self.limit = limit
+
+
+_DECODED = frozenset({"content-encoding", "content-length", "transfer-encoding"})
+"""Headers that describe the body as sent, not as `AnswerTooLarge`'s reader keeps it."""
+
+
 class PinnedBackend(httpcore.AsyncNetworkBackend):
     """Connects to the approved addresses of the destination being sent, and nowhere else."""
 
@@ -131,13 +143,30 @@ class OutboundHttp:
         headers: Mapping[str, str] | None = None,
         content: bytes | None = None,
         timeout_s: float,
+        max_bytes: int | None = None,
     ) -> httpx.Response:
         """Send to `destination.url` and read the whole answer; `timeout_s` bounds each of
-        connecting, writing and every read (httpx's timeouts)."""
+        connecting, writing and every read (httpx's timeouts). With `max_bytes`, reading stops
+        (AnswerTooLarge) as soon as the decoded body passes it, so an endless or decompressing
+        answer costs no more than that."""
         request = self._client.build_request(
             method, destination.url, headers=headers, content=content, timeout=timeout_s
         )
-        return await self._send(destination, request, stream=False)
+        if max_bytes is None:
+            return await self._send(destination, request, stream=False)
+        response = await self._send(destination, request, stream=True)
+        try:
+            body = bytearray()
+            async for chunk in response.aiter_bytes():
+                body += chunk
+                if len(body) > max_bytes:
+                    raise AnswerTooLarge(destination.url, max_bytes)
+        finally:
+            await response.aclose()
+        kept = [(k, v) for k, v in response.headers.multi_items() if k.lower() not in _DECODED]
+        return httpx.Response(
+            response.status_code, headers=kept, content=bytes(body), request=request
+        )
 
     @asynccontextmanager
     async def stream(

@@ -22,7 +22,7 @@ import httpx
 
 from sala.clock import Clock
 from sala.events.destinations import DestinationPolicy, DestinationRefused
-from sala.events.outbound import OutboundHttp
+from sala.events.outbound import AnswerTooLarge, OutboundHttp
 from sala.lti.platforms import Platform
 
 SCOPE = "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly"
@@ -107,12 +107,17 @@ class NamesRoles:
             raise RosterUnavailable(f"{url}: {refused}") from None
         try:
             response = await self._http.request(
-                destination, method, headers=headers, content=content, timeout_s=TIMEOUT_S
+                destination,
+                method,
+                headers=headers,
+                content=content,
+                timeout_s=TIMEOUT_S,
+                max_bytes=MAX_BODY,
             )
+        except AnswerTooLarge:
+            raise RosterUnavailable(f"{url}: answer too large") from None
         except httpx.HTTPError as exc:
             raise RosterUnavailable(f"{url}: {exc.__class__.__name__}") from None
-        if len(response.content) > MAX_BODY:
-            raise RosterUnavailable(f"{url}: answer too large")
         return response
 
     async def _access_token(self, platform: Platform) -> str:

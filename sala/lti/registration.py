@@ -26,7 +26,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from sala.events.destinations import DestinationPolicy, DestinationRefused
-from sala.events.outbound import OutboundHttp
+from sala.events.outbound import AnswerTooLarge, OutboundHttp
 from sala.lti.claims import DEEP_LINKING_REQUEST, RESOURCE_LINK_REQUEST
 from sala.lti.platforms import Platform, PlatformExists, Platforms
 from sala.lti.tool import (
@@ -384,8 +384,19 @@ class DynamicRegistration:
         try:
             destination = await self._destinations.check(url)
             response = await self._http.request(
-                destination, method, headers=headers, content=content, timeout_s=TIMEOUT_S
+                destination,
+                method,
+                headers=headers,
+                content=content,
+                timeout_s=TIMEOUT_S,
+                max_bytes=MAX_ANSWER_BYTES,
             )
+        except AnswerTooLarge:
+            raise RegistrationRefused(
+                502,
+                f"The platform's {what} answered more than {MAX_ANSWER_BYTES // 1024} KiB.",
+                "Check that the registration URL is the platform's LTI registration address.",
+            ) from None
         except DestinationRefused as exc:
             raise RegistrationRefused(
                 502,
@@ -400,7 +411,7 @@ class DynamicRegistration:
                 "Check that sala's server can reach the platform over HTTPS, then start the "
                 "registration again.",
             ) from None
-        if not 200 <= response.status_code < 300 or len(response.content) > MAX_ANSWER_BYTES:
+        if not 200 <= response.status_code < 300:
             detail = ""
             try:
                 body = response.json()

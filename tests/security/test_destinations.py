@@ -19,6 +19,7 @@ or handed to a network backend that records the attempt and connects nowhere.
 from __future__ import annotations
 
 import asyncio
+import gzip
 import shutil
 import socket
 import ssl
@@ -38,7 +39,7 @@ from sqlalchemy import select
 
 from sala.config import Settings, load_settings
 from sala.events.destinations import Destination, DestinationPolicy, DestinationRefused
-from sala.events.outbound import OutboundHttp
+from sala.events.outbound import AnswerTooLarge, OutboundHttp
 from sala.store import tables
 from tests.conftest import SECRET, Api
 from tests.support.receiver import Receiver
@@ -569,3 +570,64 @@ async def test_the_delivery_connects_to_the_address_that_was_checked(
     rebinder = await rebind_hook(api, receiver, monkeypatch, "127.0.0.1", "127.0.0.2")
     assert rebinder.lookups == 1  # the check's lookup; the connection asks nobody
     assert len(receiver.accepted("/hook")) == 1
+
+
+class _Endless(BaseHTTPRequestHandler):
+    """Answers /endless with a chunked body that never ends, /gzip with 1 MiB of zeros that
+    arrive as about a kilobyte of gzip, and /small with a little JSON."""
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        if self.path == "/small":
+            body = b'{"ok": true}'
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            return
+        if self.path == "/gzip":
+            body = gzip.compress(b"\0" * 2**20)
+            self.send_response(200)
+            self.send_header("Content-Encoding", "gzip")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            return
+        self.send_response(200)
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        try:
+            for _ in range(100_000):  # bounded: ~400 MiB, far past any limit
+                self.wfile.write(b"1000\r\n" + b"x" * 4096 + b"\r\n")
+        except OSError:
+            pass  # the client stopped reading, as it should
+
+
+async def test_an_answer_is_read_only_up_to_the_callers_limit() -> None:
+    """An endless answer, or a small one that decompresses to a megabyte, stops being read at
+    the limit; one within it arrives whole, with its headers."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Endless)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    p = policy(allow=["127.0.0.1"])
+    http = OutboundHttp(max_connections=4)
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        for path in ("/endless", "/gzip"):
+            destination = await p.check(base + path)
+            with pytest.raises(AnswerTooLarge):
+                await asyncio.wait_for(
+                    http.request(destination, "GET", timeout_s=5, max_bytes=64 * 1024), 10
+                )
+        small = await http.request(
+            await p.check(base + "/small"), "GET", timeout_s=5, max_bytes=64 * 1024
+        )
+        assert small.status_code == 200 and small.json() == {"ok": True}
+        assert small.headers["content-type"] == "application/json"
+    finally:
+        await http.aclose()
+        server.shutdown()
+        server.server_close()
