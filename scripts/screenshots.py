@@ -11,6 +11,18 @@ list, raised hands, chat) and renders, in Debian's Chromium through Playwright:
     phone.png       a viewer on a phone, 390x844
     demo.png        the /demo landing page
 
+and the LTI pages, reached through the LMS simulator's real flow (tests/support/lms/: login
+initiation, the platform's signed launch, sala's landing), with sala in this process:
+
+    lti-landing.png   an instructor's activity page in pt-BR: the meeting running with two
+                      people in it, two recordings, the course's roster with attendance
+    lti-learner.png   a learner's page in es-ES on a phone, waiting for the instructor
+    lti-picker.png    the deep linking picker an instructor adding sala to a course sees (en-US)
+
+(and, for review only, the instructor's page in dark mode and in es-ES on a phone, and an error
+page, in $TMPDIR/sala-shots-review/).
+`--only room` or `--only lti` renders one of the two sets.
+
 Cameras need Janus and a private network namespace (tests/support/netns.py, root), as the media
 tests do; Chromium then uses its fake camera. Without them (or with --no-media) the room runs
 without media and says so. Each state waits for its elements by id or role with a timeout; a
@@ -27,6 +39,7 @@ import re
 import shutil
 import sys
 import tempfile
+import time
 import uuid
 from collections.abc import Awaitable, Callable
 from contextlib import ExitStack
@@ -39,15 +52,29 @@ sys.path.insert(0, str(ROOT))
 import httpx  # noqa: E402
 from PIL import Image, ImageDraw, ImageFont  # noqa: E402
 from playwright.async_api import Browser, Page, async_playwright  # noqa: E402
+from sqlalchemy import update  # noqa: E402
 
-from tests.conftest import LiveServer, start_server, stop_server  # noqa: E402
+from sala.clock import ManualClock, SystemClock  # noqa: E402
+from sala.config import load_settings  # noqa: E402
+from sala.lti import meetings as activity  # noqa: E402
+from sala.store import tables  # noqa: E402
+from tests.conftest import SECRET, LiveServer, start_server, stop_server  # noqa: E402
 from tests.e2e.conftest import ARGS, CHROMIUM, MEDIA_ARGS, post_create, signed  # noqa: E402
+from tests.lti.conftest import LtiBed, open_bed  # noqa: E402
+from tests.lti.landing_support import recording  # noqa: E402
+from tests.support.lms import core as lms  # noqa: E402
+from tests.support.lms.services import simulator_part  # noqa: E402
 from tests.support.netns import NamespaceUnavailable, private_network  # noqa: E402
-from tests.support.room_socket import RoomSocket  # noqa: E402
+from tests.support.room_socket import RoomSocket, signed_url  # noqa: E402
 
 OUT = ROOT / "docs" / "screenshots"
+REVIEW = Path(tempfile.gettempdir()) / "sala-shots-review"
+"""Shots for checking the pages by eye (dark mode, long words, errors), not for the docs."""
 DESKTOP = {"width": 1440, "height": 900}
 PHONE = {"width": 390, "height": 844}
+LTI_DESKTOP = {"width": 1100, "height": 800}
+"""About what an LMS gives an activity's iframe beside its own navigation."""
+LTI_PICKER = {"width": 900, "height": 760}
 WAIT = 15_000
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
 FONT_BOLD = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"
@@ -285,10 +312,169 @@ async def shoot(o: argparse.Namespace, server: LiveServer, media: bool) -> None:
             await browser.close()
 
 
+# ---------------------------------------------------------------------------------- LTI --
+LIS = lms.MEMBERSHIP
+DAY_MS = 86_400_000
+TEACHER = lms.User("u-ana", "Ana", "Souza", "ana@lms.test", (LIS + "Instructor",))
+ASSISTANT = "http://purl.imsglobal.org/vocab/lis/v2/membership/Instructor#TeachingAssistant"
+MONITOR = lms.User("u-davi", "Davi", "Reis", "davi@lms.test", (ASSISTANT,))
+STUDENTS = [
+    lms.User(f"u-{given.lower()}", given, family, f"{given.lower()}@lms.test", (LIS + "Learner",))
+    for given, family in (
+        ("Bruno", "Lima"), ("Carla", "Mendes"), ("Elisa", "Rocha"), ("Felipe", "Costa"),
+        ("Gabriela", "Nunes"), ("Heitor", "Santos"), ("Isabela", "Freitas"),
+    )
+]  # fmt: skip
+PHYSICS = lms.Course("fis-101-b", "Física I — Turma B", "FIS101-B", (TEACHER, MONITOR, *STUDENTS))
+LECTURES = lms.ResourceLink("rl-aulas", "Aulas ao vivo")
+CHEMISTRY = lms.Course("qui-110", "Química General — Grupo 2", "QUI110",
+                       (TEACHER, *STUDENTS[:3]))  # fmt: skip
+SEMINAR = lms.ResourceLink("rl-seminario", "Seminario de laboratorio")
+BIOLOGY = lms.Course("bio-201", "Biology 201: Cells and Genetics", "BIO201", (TEACHER,))
+
+
+async def enter_activity(bed: LtiBed, user: lms.User, **prepare: Any) -> RoomSocket:
+    """`user` launches the activity from the course and presses Join (the landing page's POST),
+    then enters the room as the browser would."""
+    launched = await bed.launch(user, **prepare)
+    assert launched.location is not None, f"the launch of {user.name} was refused"
+    answer = await bed.sala.http.post(
+        f"{launched.location}/join",
+        content="{}",
+        headers={"Content-Type": "application/json"},
+    )
+    url = answer.json().get("url")
+    if not url:
+        raise RuntimeError(f"{user.name} could not join: {answer.text[:200]}")
+    return await RoomSocket.enter(bed.sala.http, bed.sala.base, url)
+
+
+async def landing_url(bed: LtiBed, user: lms.User, **prepare: Any) -> str:
+    launched = await bed.launch(user, **prepare)
+    assert launched.location is not None, f"the launch of {user.name} was refused"
+    return launched.location
+
+
+async def shoot_lti(data: Path) -> None:
+    settings = load_settings(secret=SECRET, data_dir=data, public_url="http://127.0.0.1",
+                             webhook_allow="127.0.0.1", media=False)  # fmt: skip
+    clock = ManualClock(SystemClock().now_ms())
+    crowd: list[RoomSocket] = []
+    physics = {"course": PHYSICS, "resource_link": LECTURES, "custom": {"record": "true"}}
+    async with open_bed(settings, clock, (simulator_part,)) as bed, async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            # Last week's class: the teacher and four students came, then it ended. Its events
+            # are moved a week back, so the roster's "last joined" tells the two sessions apart.
+            for user in (TEACHER, *STUDENTS[:4]):
+                crowd.append(await enter_activity(bed, user, locale="pt-BR", **physics))
+            launch = (await bed.launch(TEACHER, **physics)).session
+            assert launch is not None
+            meeting_id = activity.meeting_id(launch.launch)
+            base, secret = bed.sala.base, bed.sala.secret
+            await bed.sala.http.get(signed_url(base, secret, "end", {"meetingID": meeting_id}))
+            await asyncio.gather(*(s.close() for s in crowd), return_exceptions=True)
+            crowd.clear()
+            async with bed.sala.services.db.write() as conn:
+                events = tables.meeting_events
+                await conn.execute(update(events).values(ts=events.c.ts - 7 * DAY_MS))
+            now = int(time.time() * 1000)
+            db = bed.sala.services
+            await recording(db, meeting_id, name="Aula 1 — Cinemática", start=now - 14 * DAY_MS,
+                            minutes=52)  # fmt: skip
+            await recording(db, meeting_id, name="Aula 2 — As leis de Newton na prática",
+                            start=now - 7 * DAY_MS, minutes=47, state="unpublished")  # fmt: skip
+            # Today's class: the teacher and one student are in it.
+            for user in (TEACHER, STUDENTS[0]):
+                crowd.append(await enter_activity(bed, user, locale="pt-BR", **physics))
+
+            async def instructor() -> None:
+                url = await landing_url(bed, TEACHER, locale="pt-BR", **physics)
+                for scheme in ("light", "dark"):
+                    ctx = await browser.new_context(viewport=LTI_DESKTOP, color_scheme=scheme)
+                    page = await ctx.new_page()
+                    await page.goto(url)
+                    await page.locator("#roster tbody tr").first.wait_for(timeout=WAIT)
+                    await page.locator(".lti-people li").first.wait_for(timeout=WAIT)
+                    await page.wait_for_timeout(600)
+                    if scheme == "light":
+                        await page.screenshot(path=OUT / "lti-landing.png", full_page=True)
+                    else:
+                        await page.screenshot(path=REVIEW / "lti-landing-dark.png", full_page=True)
+                    await ctx.close()
+                # For review only: the longest words (es-ES) on a phone, and an error page.
+                url = await landing_url(bed, TEACHER, locale="es-ES", **physics)
+                ctx = await browser.new_context(viewport=PHONE, device_scale_factor=2)
+                page = await ctx.new_page()
+                await page.goto(url)
+                await page.locator("#roster tbody tr").first.wait_for(timeout=WAIT)
+                await page.wait_for_timeout(600)
+                await page.screenshot(path=REVIEW / "lti-landing-phone-es.png", full_page=True)
+                await page.goto(f"{bed.sala.base}/lti/rooms/not-a-session")
+                await page.screenshot(path=REVIEW / "lti-error-phone.png")
+                await ctx.close()
+                print(f"  (for review) {REVIEW}", flush=True)
+
+            await state("lti-landing.png", instructor)
+
+            async def learner() -> None:
+                prepared = {"course": CHEMISTRY, "resource_link": SEMINAR,
+                            "custom": {"waitForModerator": "true", "record": "true"}}  # fmt: skip
+                seminar = await bed.launch(TEACHER, **prepared)
+                assert seminar.session is not None
+                seminar_id = activity.meeting_id(seminar.session.launch)
+                await recording(db, seminar_id, name="Sesión 3 — Enlaces químicos",
+                                start=now - 3 * DAY_MS, minutes=58)  # fmt: skip
+                await recording(db, seminar_id, name="Sesión 4 — Borrador", state="unpublished",
+                                start=now - 1 * DAY_MS, minutes=12)  # fmt: skip
+                url = await landing_url(bed, STUDENTS[1], locale="es-ES", **prepared)
+                ctx = await browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True,
+                                                device_scale_factor=2)  # fmt: skip
+                page = await ctx.new_page()
+                await page.goto(url)
+                await page.locator("#join:enabled").click(timeout=WAIT)
+                await page.locator("#waiting").wait_for(timeout=WAIT)
+                await page.wait_for_timeout(600)
+                await page.screenshot(path=OUT / "lti-learner.png")
+                await ctx.close()
+
+            await state("lti-learner.png", learner)
+
+            async def picker() -> None:
+                # No title suggested by the platform (Moodle sends none): sala's own.
+                url = await landing_url(bed, TEACHER, course=BIOLOGY, deep_linking={"title": ""},
+                                        locale="en-US")  # fmt: skip
+                ctx = await browser.new_context(viewport=LTI_PICKER, color_scheme="light")
+                page = await ctx.new_page()
+                await page.goto(url)
+                await page.locator("form").wait_for(timeout=WAIT)
+                await page.wait_for_timeout(400)
+                await page.screenshot(path=OUT / "lti-picker.png")
+                await ctx.close()
+
+            await state("lti-picker.png", picker)
+        finally:
+            await asyncio.gather(*(s.close() for s in crowd), return_exceptions=True)
+            await browser.close()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--no-media", action="store_true", help="no cameras (no Janus, no netns)")
+    parser.add_argument("--only", choices=("room", "lti"), help="render one set only")
     o = parser.parse_args()
+    OUT.mkdir(parents=True, exist_ok=True)
+    REVIEW.mkdir(exist_ok=True)
+    if o.only != "lti":
+        shoot_room(o)
+    if o.only != "room":
+        with tempfile.TemporaryDirectory(prefix="sala-shots-lti-") as tmp:
+            (Path(tmp) / "data").mkdir()
+            asyncio.run(shoot_lti(Path(tmp) / "data"))
+    return 0
+
+
+def shoot_room(o: argparse.Namespace) -> None:
     with ExitStack() as stack, tempfile.TemporaryDirectory(prefix="sala-shots-") as tmp:
         env = {"SALA_DEMO": "true"}
         media = not o.no_media
@@ -309,7 +495,6 @@ def main() -> int:
             asyncio.run(shoot(o, server, media))
         finally:
             stop_server(process)
-    return 0
 
 
 if __name__ == "__main__":

@@ -51,6 +51,11 @@ WORDS: dict[str, dict[str, str]] = {
         "record": "Allow recording",
         "wait": "Participants wait until a moderator joins",
         "mute": "Participants join muted",
+        "options": "In the meeting",
+        "record_hint": "Moderators start and stop the recording; recordings are listed on the "
+        "activity's page.",
+        "wait_hint": "Until then they see a waiting page that lets them in by itself.",
+        "mute_hint": "Everyone can turn their microphone on afterwards.",
         "guests": "Guests (users from outside the course)",
         "ALWAYS_ACCEPT": "Let them in",
         "ASK_MODERATOR": "A moderator lets each one in",
@@ -71,6 +76,11 @@ WORDS: dict[str, dict[str, str]] = {
         "record": "Permitir gravação",
         "wait": "Participantes esperam até um moderador entrar",
         "mute": "Participantes entram com o microfone desligado",
+        "options": "Na reunião",
+        "record_hint": "Os moderadores iniciam e param a gravação; as gravações ficam na página "
+        "da atividade.",
+        "wait_hint": "Até lá, veem uma página de espera que os deixa entrar sozinha.",
+        "mute_hint": "Cada um pode ligar o microfone depois.",
         "guests": "Convidados (usuários de fora do curso)",
         "ALWAYS_ACCEPT": "Deixar entrar",
         "ASK_MODERATOR": "Um moderador aprova cada um",
@@ -91,6 +101,11 @@ WORDS: dict[str, dict[str, str]] = {
         "record": "Permitir la grabación",
         "wait": "Los participantes esperan hasta que entre un moderador",
         "mute": "Los participantes entran con el micrófono silenciado",
+        "options": "En la reunión",
+        "record_hint": "Los moderadores inician y detienen la grabación; las grabaciones se "
+        "listan en la página de la actividad.",
+        "wait_hint": "Hasta entonces ven una página de espera que les deja entrar sola.",
+        "mute_hint": "Cada uno puede activar su micrófono después.",
         "guests": "Invitados (usuarios de fuera del curso)",
         "ALWAYS_ACCEPT": "Dejarles entrar",
         "ASK_MODERATOR": "Un moderador admite a cada uno",
@@ -203,6 +218,18 @@ class DeepLinking:
             f"{html.escape(words[policy])}</option>"
             for policy in GUEST_POLICIES
         )
+        checks = "".join(
+            f"<div class='lti-option'><input type='checkbox' id='opt-{name}' name='{name}' "
+            f"value='true' aria-describedby='opt-{name}-hint'{' checked' if on else ''}>"
+            f"<label for='opt-{name}'>{html.escape(words[key])}</label>"
+            f"<p id='opt-{name}-hint' class='lti-hint'>{html.escape(words[f'{key}_hint'])}"
+            "</p></div>"
+            for name, key, on in (
+                ("record", "record", True),
+                ("waitForModerator", "wait", False),
+                ("muteOnStart", "mute", False),
+            )
+        )
         body = (
             f"<h1>{html.escape(words['heading'])}</h1>"
             f"<p class='lti-note'>{html.escape(words['intro'].format(course=course))}</p>"
@@ -210,12 +237,8 @@ class DeepLinking:
             f"<label class='field'>{html.escape(words['title'])}"
             f"<input name='title' required maxlength='{TITLE_MAX}' "
             f"value='{html.escape(title[:TITLE_MAX])}'></label>"
-            f"<label class='check'><input type='checkbox' name='record' value='true' checked>"
-            f"{html.escape(words['record'])}</label>"
-            f"<label class='check'><input type='checkbox' name='waitForModerator' value='true'>"
-            f"{html.escape(words['wait'])}</label>"
-            f"<label class='check'><input type='checkbox' name='muteOnStart' value='true'>"
-            f"{html.escape(words['mute'])}</label>"
+            f"<fieldset class='lti-options'><legend>{html.escape(words['options'])}</legend>"
+            f"{checks}</fieldset>"
             f"<label class='field'>{html.escape(words['guests'])}"
             f"<select name='guestPolicy'>{options}</select></label>"
             f"<button type='submit' class='wide'>{html.escape(words['add'])}</button></form>"

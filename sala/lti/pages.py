@@ -2,7 +2,8 @@
 what went wrong and what to fix, in the launch's language when it is known.
 
 They run under the room's Content-Security-Policy (no inline script or style) and inside the
-platform's iframe, so `frame-ancestors` is the operator's setting, as for the room.
+platform's iframe, so `frame-ancestors` is the operator's setting, as for the room. They look like
+sala's other LTI step pages (sala/lti/toolpages.py: one card under the wordmark).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import html
 
 from starlette.responses import HTMLResponse
 
-from sala.room.handoff import room_headers
+from sala.lti.toolpages import tool_page
 
 _TITLES = {
     "en-US": "The activity could not be opened",
@@ -25,15 +26,7 @@ def page(
     title: str, body_html: str, frame_ancestors: str, status: int = 200, lang: str = "en-US"
 ) -> HTMLResponse:
     """A page under the LTI pages' headers; `body_html` must already be escaped."""
-    return HTMLResponse(
-        f"<!doctype html><html lang='{html.escape(lang)}'><head><meta charset='utf-8'>"
-        "<meta name='viewport' content='width=device-width,initial-scale=1'>"
-        f"<title>{html.escape(title)}</title>"
-        "<link rel='stylesheet' href='/room/static/app/lti.css'></head>"
-        f"<body><main class='lti-page'>{body_html}</main></body></html>",
-        status_code=status,
-        headers={**room_headers(frame_ancestors), "Cache-Control": "no-store"},
-    )
+    return tool_page(title, body_html, frame_ancestors, status=status, lang=lang)
 
 
 def error_page(

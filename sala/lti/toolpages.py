@@ -40,7 +40,8 @@ def tool_page(
         f"<title>{html.escape(title)}</title>"
         "<link rel='stylesheet' href='/room/static/app/lti-post.css'>"
         "<script type='module' src='/room/static/app/lti-post.js'></script></head>"
-        f"<body><main class='lti-tool'><div class='lti-card'>{body_html}</div></main>"
+        "<body><main class='lti-tool'><p class='lti-brand wordmark' aria-hidden='true'>sala</p>"
+        f"<div class='lti-card'>{body_html}</div></main>"
         "</body></html>",
         status_code=status,
         headers={**room_headers(frame_ancestors), "Cache-Control": "no-store"},

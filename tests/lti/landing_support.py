@@ -92,9 +92,12 @@ async def recording(
     state: str = "published",
     protected: bool = False,
     name: str = "Aula de Física",
+    start: int | None = None,
+    minutes: int = 30,
 ) -> str:
-    """A recording of the meeting `meeting_id` (external ID) with a presentation format."""
-    start = 1_700_000_000_000 + suffix * 1000
+    """A recording of the meeting `meeting_id` (external ID) with a presentation format,
+    `minutes` long from `start` (ms; default a fixed time in 2023, `suffix` seconds later)."""
+    start = 1_700_000_000_000 + suffix * 1000 if start is None else start
     record_id = f"{hashlib.sha1(meeting_id.encode()).hexdigest()}-{start}"
     url = f"https://sala.test/playback/presentation/2.3/{record_id}"
     async with services.db.write() as conn:
@@ -107,12 +110,12 @@ async def recording(
                 is_breakout=False,
                 state=state,
                 start_time=start,
-                end_time=start + 1_800_000,
+                end_time=start + minutes * 60_000,
                 participants=2,
                 raw_size=100,
                 size=50,
                 metadata={},
-                formats=[{"type": "presentation", "url": url, "length_ms": 1_800_000}],
+                formats=[{"type": "presentation", "url": url, "length_ms": minutes * 60_000}],
                 text_tracks=[],
                 protected=protected,
             )

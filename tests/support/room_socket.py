@@ -15,7 +15,7 @@ import hashlib
 import json
 import xml.etree.ElementTree as ET
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urljoin
 
 import httpx
 import websockets
@@ -63,7 +63,16 @@ class RoomSocket:
         token = ET.fromstring(answer.content).findtext("session_token")
         if not token:
             raise RuntimeError(f"join refused: {answer.text[:300]}")
-        handoff = await http.get(f"{base}/room/join", params={"sessionToken": token})
+        handoff = f"{base}/room/join?{urlencode({'sessionToken': token})}"
+        return await cls.enter(http, base, handoff, deflate)
+
+    @classmethod
+    async def enter(
+        cls, http: httpx.AsyncClient, base: str, handoff_url: str, deflate: bool = True
+    ) -> RoomSocket:
+        """Enters through a join URL someone else made (the LTI landing page's Join answers
+        one, as a path on `base`): the hand-off, then the room WebSocket and its `welcome`."""
+        handoff = await http.get(urljoin(base + "/", handoff_url))
         cookie = handoff.cookies.get("sala_room")
         if handoff.status_code != 303 or not cookie:
             raise RuntimeError(f"hand-off answered {handoff.status_code} without a room cookie")

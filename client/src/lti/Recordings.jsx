@@ -1,7 +1,7 @@
 // The activity's recordings. Learners get the published ones with their playback links;
 // instructors get all, with publish/unpublish, protect/unprotect and delete (asked twice).
 import { useEffect, useRef, useState } from "preact/hooks";
-import { Eye, EyeOff, Lock, LockOpen, PlayCircle, Trash2 } from "lucide-preact";
+import { CalendarDays, Clock, Eye, EyeOff, Film, Lock, LockOpen, PlayCircle, Trash2 } from "lucide-preact";
 import { t } from "../core/i18n.js";
 import { call } from "./api.js";
 import { when } from "./time.js";
@@ -38,18 +38,17 @@ function Recording({ base, rec, instructor, onChanged }) {
     <li class="lti-recording" data-record-id={rec.id} aria-labelledby={titleId}>
       <div class="lti-recording-head">
         <h3 id={titleId}>{rec.name}</h3>
-        <p class="demo-note">{when(rec.start)} · {t("lti.duration", { minutes })}</p>
-        {instructor && (
-          <p class="lti-badges">
-            <span class={`lti-tag state-${rec.state}`}>{t(`lti.state.${rec.state}`)}</span>
-            {rec.protected && <span class="lti-tag">{t("lti.protected")}</span>}
-          </p>
-        )}
+        <p class="lti-meta">
+          <span><CalendarDays size={14} aria-hidden="true" />{when(rec.start)}</span>
+          <span><Clock size={14} aria-hidden="true" />{t("lti.duration", { minutes })}</span>
+          {instructor && <span class={`lti-tag state-${rec.state}`}>{t(`lti.state.${rec.state}`)}</span>}
+          {instructor && rec.protected && <span class="lti-tag protected"><Lock size={12} aria-hidden="true" />{t("lti.protected")}</span>}
+        </p>
       </div>
       {rec.playback.length > 0 && (
         <p class="lti-playback">
           {rec.playback.map((f) => (
-            <a key={f.type} class="button secondary" href={f.url} target="_blank" rel="noopener noreferrer">
+            <a key={f.type} class={`button ${rec.published ? "" : "secondary"}`} href={f.url} target="_blank" rel="noopener noreferrer">
               <PlayCircle size={16} aria-hidden="true" />{formatLabel(f.type)}
             </a>
           ))}
@@ -67,17 +66,17 @@ function Recording({ base, rec, instructor, onChanged }) {
             </>
           ) : (
             <>
-              <button type="button" class="secondary" data-action={rec.published ? "unpublish" : "publish"} disabled={busy}
+              <button type="button" class="ghost" data-action={rec.published ? "unpublish" : "publish"} disabled={busy}
                 onClick={() => act(rec.published ? "unpublish" : "publish")}>
                 {rec.published ? <EyeOff size={16} aria-hidden="true" /> : <Eye size={16} aria-hidden="true" />}
                 {t(rec.published ? "lti.unpublish" : "lti.publish")}
               </button>
-              <button type="button" class="secondary" data-action={rec.protected ? "unprotect" : "protect"} disabled={busy}
+              <button type="button" class="ghost" data-action={rec.protected ? "unprotect" : "protect"} disabled={busy}
                 onClick={() => act(rec.protected ? "unprotect" : "protect")}>
                 {rec.protected ? <LockOpen size={16} aria-hidden="true" /> : <Lock size={16} aria-hidden="true" />}
                 {t(rec.protected ? "lti.unprotect" : "lti.protect")}
               </button>
-              <button ref={deleteRef} type="button" class="secondary danger-text" data-action="delete" disabled={busy} onClick={() => setConfirming(true)}>
+              <button ref={deleteRef} type="button" class="ghost danger-text" data-action="delete" disabled={busy} onClick={() => setConfirming(true)}>
                 <Trash2 size={16} aria-hidden="true" />{t("lti.delete")}
               </button>
             </>
@@ -92,9 +91,15 @@ function Recording({ base, rec, instructor, onChanged }) {
 export function Recordings({ base, instructor, recordings, onChanged }) {
   return (
     <section class="demo-card lti-section" aria-labelledby="recordings-title" id="recordings">
-      <h2 id="recordings-title">{t("lti.recordings")}</h2>
+      <div class="lti-section-head">
+        <h2 id="recordings-title">{t("lti.recordings")}</h2>
+        {recordings.length > 0 && <span class="count-pill">{recordings.length}</span>}
+      </div>
       {recordings.length === 0 ? (
-        <p class="demo-note">{t("lti.noRecordings")}</p>
+        <div class="lti-empty">
+          <Film size={22} aria-hidden="true" />
+          <p>{t(instructor ? "lti.noRecordingsInstructor" : "lti.noRecordings")}</p>
+        </div>
       ) : (
         <ul class="lti-recordings">
           {recordings.map((rec) => <Recording key={rec.id} base={base} rec={rec} instructor={instructor} onChanged={onChanged} />)}

@@ -2,6 +2,7 @@
 // Services), each with how many sessions of this activity's meeting they entered and when last.
 import { useEffect, useState } from "preact/hooks";
 import { t } from "../core/i18n.js";
+import { Avatar } from "../features/people/Avatar.jsx";
 import { call } from "./api.js";
 import { when } from "./time.js";
 
@@ -17,9 +18,15 @@ export function Roster({ base }) {
   useEffect(() => {
     call(base, "roster").then(({ body, error: code }) => (body ? setMembers(body.members) : setError(code)));
   }, [base]);
+  const attended = members ? members.filter((m) => m.sessions > 0).length : 0;
   return (
     <section class="demo-card lti-section" aria-labelledby="roster-title" id="roster">
-      <h2 id="roster-title">{t("lti.roster")}</h2>
+      <div class="lti-section-head">
+        <h2 id="roster-title">{t("lti.roster")}</h2>
+        {members && members.length > 0 && (
+          <p class="lti-summary">{t("lti.rosterSummary", { attended, total: members.length })}</p>
+        )}
+      </div>
       {error && <p class="demo-error" role="alert">{t("lti.rosterUnavailable")}</p>}
       {!members && !error && <p class="demo-note">{t("lti.loading")}</p>}
       {members && (
@@ -30,17 +37,22 @@ export function Roster({ base }) {
               <tr>
                 <th scope="col">{t("lti.name")}</th>
                 <th scope="col">{t("lti.role")}</th>
-                <th scope="col">{t("lti.sessions")}</th>
+                <th scope="col" class="num">{t("lti.sessions")}</th>
                 <th scope="col">{t("lti.lastJoined")}</th>
               </tr>
             </thead>
             <tbody>
               {members.map((m, i) => (
                 <tr key={i} class={m.sessions ? "attended" : "absent"}>
-                  <th scope="row">{m.name}</th>
-                  <td>{m.roles.map(roleLabel).join(", ")}</td>
-                  <td>{m.sessions}</td>
-                  <td>{m.lastJoined ? when(m.lastJoined) : t("lti.never")}</td>
+                  <th scope="row">
+                    <span class="lti-member">
+                      <Avatar user={{ id: m.name, name: m.name }} size={28} />
+                      <span>{m.name}</span>
+                    </span>
+                  </th>
+                  <td class="muted">{m.roles.map(roleLabel).join(", ")}</td>
+                  <td class="num"><span class="lti-count">{m.sessions}</span></td>
+                  <td class={m.lastJoined ? "" : "muted"}>{m.lastJoined ? when(m.lastJoined) : t("lti.never")}</td>
                 </tr>
               ))}
             </tbody>

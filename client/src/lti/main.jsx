@@ -1,9 +1,11 @@
 // The LTI landing page's entry (/lti/rooms/{token}): the room's fonts, tokens and frame styles,
-// the demo page's header pieces, the page's own styles and words, in the launch's language.
+// the demo page's header pieces, the room's avatars, the page's own styles and words, in the
+// launch's language.
 import "@fontsource-variable/inter/wght.css";
 import "../styles/tokens.css";
 import "../styles/base.css";
 import "../demo/demo.css";
+import "../features/people/people.css";
 import "./lti.css";
 import { render } from "preact";
 import { register } from "../core/i18n.js";

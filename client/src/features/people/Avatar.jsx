@@ -4,7 +4,7 @@
 // of the text of the row or the navigation entry the avatar sits in.
 import { useState } from "preact/hooks";
 import { Presentation } from "lucide-preact";
-import { avatarColour, initials } from "./people.js";
+import { avatarColour, initials } from "./identity.js";
 
 export function Avatar({ user, size = 36 }) {
   const [broken, setBroken] = useState(false);
