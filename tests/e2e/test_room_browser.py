@@ -8,7 +8,7 @@ import uuid
 from playwright.async_api import Browser, Locator, Page, expect
 
 from tests.conftest import LiveServer
-from tests.e2e.conftest import api, new_meeting, open_as
+from tests.e2e.conftest import api, new_meeting, open_as, signed
 from tests.e2e.people import chat, open_user_menu, user_row
 
 
@@ -227,3 +227,38 @@ async def test_an_embedding_integrator_hides_the_bars(browser: Browser, sala: Li
     viewport = page.viewport_size
     assert room is not None and viewport is not None
     assert room["height"] > viewport["height"] - 5
+
+
+REFUSED_STORAGE = """
+Object.defineProperty(window, "localStorage", {
+  get() {
+    throw new DOMException("Access is denied for this document.", "SecurityError");
+  },
+});
+"""
+"""What Chrome does in a cross-site iframe (an LMS embedding the room) when the user blocks
+third-party cookies: merely reading `localStorage` throws."""
+
+
+async def test_the_room_works_where_the_browser_refuses_storage(
+    browser: Browser, sala: LiveServer
+) -> None:
+    """Embedded in a learning platform with third-party storage blocked, the room still starts,
+    chats, switches theme and layout choices for this page, and nothing throws."""
+    meeting_id = new_meeting(sala)
+    context = await browser.new_context(locale="en-US")
+    await context.add_init_script(REFUSED_STORAGE)
+    page = await context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    await page.goto(
+        signed(sala, "join", {"meetingID": meeting_id, "fullName": "Ada", "role": "MODERATOR"})
+    )
+    await expect(page.locator("#room")).to_be_visible()
+    await chat(page, "sem armazenamento")
+    await expect(page.locator("#chat-log")).to_contain_text("sem armazenamento")
+    await page.click("#theme")
+    await expect(page.locator("html")).to_have_attribute("data-theme", "dark")
+    assert await page.evaluate("() => { try { localStorage; return false } catch { return true } }")
+    assert errors == []
+    await context.close()

@@ -2,17 +2,14 @@
 // languages (pt-BR, en-US or es-ES). The choice also goes into the links the page makes, so the
 // room opens in it.
 import { LOCALES, locale, pick } from "../core/i18n.js";
+import { recall, remember } from "../core/storage.js";
 
 const KEY = "sala-locale";
 export const NAMES = { "pt-BR": "Português (Brasil)", "en-US": "English (US)", "es-ES": "Español (España)" };
 
 export function startLanguage() {
-  let saved = null;
-  try {
-    saved = localStorage.getItem(KEY);
-  } catch {
-    // Storage may be refused (private modes, policies): the browser's languages then decide.
-  }
+  // Without storage (refused in private modes, by policies) the browser's languages decide.
+  const saved = recall(KEY);
   choose(LOCALES.includes(saved) ? saved : pick(null, navigator.languages), false);
 }
 
@@ -20,9 +17,5 @@ export function choose(name, remember = true) {
   locale.value = name;
   document.documentElement.lang = name;
   if (!remember) return;
-  try {
-    localStorage.setItem(KEY, name);
-  } catch {
-    // Not remembered; the page still changes.
-  }
+  remember(KEY, name);
 }

@@ -20,9 +20,5 @@ register(words);
 const root = document.getElementById("lti-app");
 // The launch's language (the platform's locale); the picker changes it for this page only.
 choose(root.dataset.lang || "en-US", false);
-try {
-  applyTheme();
-} catch {
-  // Storage refused inside the platform's iframe: the light theme it is.
-}
+applyTheme();
 render(<LandingPage base={root.dataset.base} title={root.dataset.title} />, root);

@@ -20,13 +20,14 @@ import { chooseTool, tool, TOOL_KEYS, undo } from "./tools.js";
 import { selectionKey, Whiteboard } from "./Whiteboard.jsx";
 import { WhiteboardToolbar } from "./WhiteboardToolbar.jsx";
 import { snapshotSlide } from "./snapshot.js";
+import { recall, remember } from "../../core/storage.js";
 
 /** Fit the slide to the page (all of it visible) or to the width (scrolling down). Per browser. */
-const fit = signal(localStorage.getItem("sala-slide-fit") || "page");
+const fit = signal(recall("sala-slide-fit") || "page");
 
 function setFit(value) {
   fit.value = value;
-  localStorage.setItem("sala-slide-fit", value);
+  remember("sala-slide-fit", value);
 }
 
 function HeadButton({ icon: Icon, label, ...rest }) {

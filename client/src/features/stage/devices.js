@@ -2,6 +2,7 @@
 // browser in localStorage), the lists the browser offers, and a live level meter.
 import { signal } from "@preact/signals";
 import { useEffect, useState } from "preact/hooks";
+import { recallJson, remember } from "../../core/storage.js";
 
 export const QUALITIES = {
   low: { width: 320, height: 240, frameRate: 15 },
@@ -13,11 +14,7 @@ export const QUALITIES = {
 const KEY = "sala-devices";
 
 function load() {
-  try {
-    return JSON.parse(localStorage.getItem(KEY)) || {};
-  } catch {
-    return {};
-  }
+  return recallJson(KEY) || {};
 }
 
 /** { microphone, speaker, camera (device ids), quality, mirror (true/false/undefined) } */
@@ -25,11 +22,7 @@ export const prefs = signal(load());
 
 export function savePref(name, value) {
   prefs.value = { ...prefs.value, [name]: value };
-  try {
-    localStorage.setItem(KEY, JSON.stringify(prefs.value));
-  } catch {
-    // Private mode without storage: the choice lasts for this page.
-  }
+  remember(KEY, JSON.stringify(prefs.value));
 }
 
 /** The browser's devices: { audioinput: [], audiooutput: [], videoinput: [] }. */

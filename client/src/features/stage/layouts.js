@@ -7,6 +7,7 @@ import { t } from "../../core/i18n.js";
 import { me, meeting, toast, userdata, users } from "../../core/store.js";
 import { presentationMinimized, navOpen, sidePanel, narrow } from "../../ui/layout.js";
 import { feeds, published } from "./media.js";
+import { forget, recall, recallJson, remember } from "../../core/storage.js";
 
 /**
  * BBB name -> how sala shows it. presentation: the slides (or a screen) are on the stage;
@@ -28,10 +29,10 @@ export const layoutName = signal("smart");
 export const layout = computed(() => BY_NAME[layoutName.value] || BY_NAME.smart);
 
 /** Where custom layout puts the webcams around the presentation: top, right, bottom, left. */
-export const dockSide = signal(localStorage.getItem("sala-dock") || "top");
+export const dockSide = signal(recall("sala-dock") || "top");
 export function setDockSide(side) {
   dockSide.value = side;
-  localStorage.setItem("sala-dock", side);
+  remember("sala-dock", side);
 }
 
 export function chooseLayout(name, { initial = false } = {}) {
@@ -55,20 +56,12 @@ const CHOICE_KEY = "sala-layout";
 
 /** The layout this browser's user picked, with the meeting and the pushed layout of then. */
 function savedChoice() {
-  try {
-    const saved = JSON.parse(localStorage.getItem(CHOICE_KEY));
-    return saved && BY_NAME[saved.name] ? saved : null;
-  } catch {
-    return null;
-  }
+  const saved = recallJson(CHOICE_KEY);
+  return saved && BY_NAME[saved.name] ? saved : null;
 }
 
 function forgetChoice() {
-  try {
-    localStorage.removeItem(CHOICE_KEY);
-  } catch {
-    // No storage: nothing was kept.
-  }
+  forget(CHOICE_KEY);
 }
 
 /** The user picks a layout (the picker): shown at once and kept in this browser. */
@@ -76,11 +69,7 @@ export function pickLayout(name) {
   if (enforced.value) return;
   chooseLayout(name);
   const saved = { name: layoutName.value, meeting: meeting.value?.id || null, pushed: meeting.value?.pushedLayout || null };
-  try {
-    localStorage.setItem(CHOICE_KEY, JSON.stringify(saved));
-  } catch {
-    // Private mode without storage: the choice lasts for this page.
-  }
+  remember(CHOICE_KEY, JSON.stringify(saved));
 }
 
 /** The layout at join: enforceLayout; else a layout a moderator pushed since the user's own
@@ -140,10 +129,10 @@ export const pinned = signal(null);
 export const page = signal(0);
 export const pageSize = signal(4);
 /** Data saving: other people's webcams are not received. */
-export const othersCamerasOff = signal(localStorage.getItem("sala-data-saver") === "1");
+export const othersCamerasOff = signal(recall("sala-data-saver") === "1");
 export function setOthersCamerasOff(off) {
   othersCamerasOff.value = off;
-  localStorage.setItem("sala-data-saver", off ? "1" : "0");
+  remember("sala-data-saver", off ? "1" : "0");
 }
 
 const nameOf = (id) => users.value.get(id)?.name || "";
