@@ -22,7 +22,7 @@ from collections.abc import AsyncIterator, Collection, Iterator
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Page, async_playwright
+from playwright.async_api import Browser, Page, async_playwright
 
 import sala.services
 from sala.clock import Clock, SystemClock
@@ -39,7 +39,7 @@ from sala.recordings.formats.video import BACKGROUND, COLUMN, HEIGHT, SLOTS, WID
 from tests.conftest import LiveServer
 from tests.e2e.conftest import AUDIO, CHROMIUM, HAVE_CHROMIUM, MEDIA_ARGS, WEBCAM, enter, stats
 from tests.media.sdp import audio_offer, video_offer
-from tests.room.conftest import RoomClient, serve_room
+from tests.room.conftest import RoomClient, RoomServer, serve_room
 from tests.support.media_nodes import MediaNodeThread, NodeSettings
 from tests.support.netns import NamespaceUnavailable, private_network
 from tests.xmlutil import parse
@@ -269,15 +269,12 @@ async def test_the_room_has_the_browser_negotiate_again_on_the_new_node(
         await server.api("end", meetingID=meeting_id)
 
 
-async def test_browsers_media_flows_again_after_their_node_dies(
-    registry: LocalRegistry,
-    nodes: list[MediaNodeThread],
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """Two Chromium participants, real ICE to the meeting's node across namespaces: the node
-    is killed, and within 10 s Bea sees Ada's webcam and hears the meeting again, now carried
-    by another node."""
+@contextlib.asynccontextmanager
+async def front_end_and_browser(
+    registry: LocalRegistry, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[tuple[RoomServer, LiveServer, Browser]]:
+    """A front end placing meetings on the test's media nodes, and a Chromium with fake devices
+    that reaches them across the namespaces."""
     if not HAVE_CHROMIUM:
         pytest.fail("Chromium is needed: run scripts/install-test-deps")
     directory = LocalDirectory()
@@ -291,8 +288,6 @@ async def test_browsers_media_flows_again_after_their_node_dies(
         secret="front-end", data_dir=tmp_path / "front", media=True, janus_api_secret=API_SECRET
     )
     async with serve_room(settings) as server, async_playwright() as playwright:
-        media_nodes = server.services.media.nodes
-        assert media_nodes is not None
         live = LiveServer(
             f"{server.base}/bigbluebutton/",
             f"{server.base}/bigbluebutton/api/",
@@ -300,9 +295,6 @@ async def test_browsers_media_flows_again_after_their_node_dies(
             tmp_path,
             os.getpid(),
         )
-        meeting_id = await server.create()
-        info = parse(await server.api("getMeetingInfo", meetingID=meeting_id))
-        internal = str(info.findtext("internalMeetingID"))
         browser = await playwright.chromium.launch(
             executable_path=CHROMIUM,
             args=[
@@ -311,6 +303,28 @@ async def test_browsers_media_flows_again_after_their_node_dies(
                 "--use-fake-device-for-media-stream",
             ],
         )
+        try:
+            yield server, live, browser
+        finally:
+            if browser.is_connected():  # the test may close it itself before ending the meeting
+                await browser.close()
+
+
+async def test_browsers_media_flows_again_after_their_node_dies(
+    registry: LocalRegistry,
+    nodes: list[MediaNodeThread],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Two Chromium participants, real ICE to the meeting's node across namespaces: the node
+    is killed, and within 10 s Bea sees Ada's webcam and hears the meeting again, now carried
+    by another node."""
+    async with front_end_and_browser(registry, tmp_path, monkeypatch) as (server, live, browser):
+        media_nodes = server.services.media.nodes
+        assert media_nodes is not None
+        meeting_id = await server.create()
+        info = parse(await server.api("getMeetingInfo", meetingID=meeting_id))
+        internal = str(info.findtext("internalMeetingID"))
         try:
             ada = await enter(browser, live, meeting_id, "Ada", "MODERATOR", **AUDIO, **WEBCAM)
             bea = await enter(browser, live, meeting_id, "Bea", "VIEWER", **AUDIO)
@@ -426,41 +440,15 @@ async def test_a_recording_of_a_meeting_whose_node_died_has_media_from_both_node
     while recording; media flows again on another node, and the MP4 the pipeline makes shows
     Ada's webcam and carries her voice before the kill and after the renegotiation, from
     captures that each node's Janus wrote into the shared recordings folder."""
-    if not HAVE_CHROMIUM:
-        pytest.fail("Chromium is needed: run scripts/install-test-deps")
-    directory = LocalDirectory()
-
-    def on_media_nodes(settings: Settings, clock: Clock, **_: object) -> MediaRuntime:
-        return MediaRuntime(settings, clock, registry=registry, directory=directory)
-
-    monkeypatch.setattr(sala.services, "MediaRuntime", on_media_nodes)
-    await eventually("every node announced", lambda: _announced(registry, 3))
-    settings = load_settings(
-        secret="front-end", data_dir=tmp_path / "front", media=True, janus_api_secret=API_SECRET
-    )
     by_id = {n.node_id: n for n in nodes}
-    async with serve_room(settings) as server, async_playwright() as playwright:
+    async with front_end_and_browser(registry, tmp_path, monkeypatch) as (server, live, browser):
+        settings = server.services.settings
         media_nodes = server.services.media.nodes
         assert media_nodes is not None
-        live = LiveServer(
-            f"{server.base}/bigbluebutton/",
-            f"{server.base}/bigbluebutton/api/",
-            server.secret,
-            tmp_path,
-            os.getpid(),
-        )
         meeting_id = await server.create(record="true")
         info = parse(await server.api("getMeetingInfo", meetingID=meeting_id))
         internal = str(info.findtext("internalMeetingID"))
         raw = settings.recordings_root / internal / "raw"
-        browser = await playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                *MEDIA_ARGS,
-                "--use-fake-ui-for-media-stream",
-                "--use-fake-device-for-media-stream",
-            ],
-        )
         try:
             ada = await enter(browser, live, meeting_id, "Ada", "MODERATOR", **AUDIO, **WEBCAM)
             bea = await enter(browser, live, meeting_id, "Bea", "VIEWER", **LISTEN_ONLY)
