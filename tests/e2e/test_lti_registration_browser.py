@@ -20,7 +20,7 @@ from sala.services import Services
 from tests.conftest import free_port
 from tests.support.lms.deep_linking import DL, DeepLinkingReturn
 from tests.support.lms.registration import PlatformRegistration
-from tests.support.lms.serving import serve_asgi
+from tests.support.serving import serve_asgi
 
 
 @pytest.fixture

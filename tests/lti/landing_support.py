@@ -21,6 +21,7 @@ from sala.lti.platforms import Platform, Platforms
 from sala.lti.sessions import Sessions
 from sala.services import Services
 from sala.store import tables
+from tests.support.serving import stop_server
 
 ISSUER = "https://lms.test"
 CLIENT_ID = "sala-tool"
@@ -141,5 +142,4 @@ async def served(routes: list[BaseRoute]) -> AsyncIterator[str]:
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
-        server.should_exit = True
-        await task
+        await stop_server(server, task)

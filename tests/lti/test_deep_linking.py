@@ -25,7 +25,7 @@ from sala.lti.sessions import Sessions
 from sala.services import Services
 from tests.conftest import free_port
 from tests.support.lms.deep_linking import DL, LEARNER, DeepLinkingReturn
-from tests.support.lms.serving import serve_asgi
+from tests.support.serving import serve_asgi
 
 
 @pytest.fixture

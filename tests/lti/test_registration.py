@@ -19,7 +19,7 @@ from sala.lti.platforms import Platform, Platforms
 from sala.lti.tool import NRPS_SCOPE, ToolUrls, issuer_segment
 from tests.conftest import Api, free_port
 from tests.support.lms.registration import TOOL_CONFIGURATION, PlatformRegistration
-from tests.support.lms.serving import serve_asgi
+from tests.support.serving import serve_asgi
 
 
 @pytest.fixture

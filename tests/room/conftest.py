@@ -23,6 +23,7 @@ from sala.clock import Clock
 from sala.config import Settings
 from sala.services import Services
 from tests.conftest import free_port
+from tests.support.serving import stop_server
 
 
 @dataclass
@@ -178,8 +179,7 @@ async def serve_room(settings: Settings, clock: Clock | None = None) -> AsyncIte
         yield RoomServer(
             f"http://127.0.0.1:{port}", settings.shared_secret, app.state.services, http
         )
-    server.should_exit = True
-    await asyncio.wait_for(task, 15)
+    await stop_server(server, task)
 
 
 @pytest.fixture

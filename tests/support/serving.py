@@ -27,5 +27,20 @@ async def serve_asgi(app: ASGIApp, port: int, lifespan: str = "off") -> AsyncIte
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
-        server.should_exit = True
-        await asyncio.wait_for(task, 15)
+        await stop_server(server, task)
+
+
+async def stop_server(server: uvicorn.Server, task: asyncio.Task[None]) -> None:
+    """Stop `server` (whose `serve()` runs as `task`) within a bounded time: a graceful stop
+    first; then uvicorn's forced exit, which stops waiting for connections a browser or client
+    left open (a graceful stop has been seen to wait on one for as long as the run lasted)."""
+    server.should_exit = True
+    await asyncio.wait({task}, timeout=5)
+    if not task.done():
+        server.force_exit = True
+        await asyncio.wait({task}, timeout=5)
+    if not task.done():
+        task.cancel()
+        await asyncio.wait({task}, timeout=5)
+    if task.done() and not task.cancelled():
+        task.result()
