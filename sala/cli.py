@@ -164,8 +164,8 @@ def cmd_check(args: argparse.Namespace) -> int:
         problems.append(f"database: cannot connect: {exc}")
     if settings.redis_url:
         problems += _probe_redis(settings)
+    problems += _check_janus(settings, args.role)
     for program, purpose in (
-        ("janus", "media server (audio, video, screen sharing)"),
         ("ffmpeg", "recording processing"),
         ("janus-pp-rec", "recording processing (Debian's janus-tools)"),
         ("soffice", "Office documents as presentations"),
@@ -175,6 +175,30 @@ def cmd_check(args: argparse.Namespace) -> int:
     for problem in problems:
         print(problem, file=sys.stderr)
     return 1 if problems else 0
+
+
+def _check_janus(settings: Settings, role: str | None) -> list[str]:
+    """Janus, its version, plugins and transport, with the fix for this machine's release. Its
+    absence is a problem only where this machine runs Janus: media on, no external `janus_url`,
+    and not a cluster's front end or worker (media nodes run it)."""
+    from sala.media.janus.detect import inspect, read_release
+
+    report = inspect(settings.janus_binary, read_release())
+    role = role or ("frontend" if settings.redis_url else "all")
+    needed = settings.media and not settings.janus_url and role in ("all", "media")
+    for line in report.lines:
+        print(line)
+    if needed:
+        return report.problems
+    why = (
+        "media is off"
+        if not settings.media
+        else "an external Janus (janus_url)"
+        if settings.janus_url
+        else "media runs on the media nodes: `sala check --role media` there"
+    )
+    print(f"janus: not needed on this machine ({why})")
+    return []
 
 
 def cmd_status(args: argparse.Namespace) -> int:
@@ -275,9 +299,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     sub.add_parser("secret", help="print the API URL and shared secret").set_defaults(
         func=cmd_secret
     )
-    sub.add_parser("check", help="verify configuration and dependencies").set_defaults(
-        func=cmd_check
+    check = sub.add_parser("check", help="verify configuration and dependencies")
+    check.add_argument(
+        "--role",
+        choices=ROLES,
+        help="what this machine runs (as for sala serve): media checks Janus on a media node; "
+        "default: all, or frontend when SALA_REDIS_URL is set",
     )
+    check.set_defaults(func=cmd_check)
     status = sub.add_parser(
         "status", help="show the cluster: nodes, their load, meetings and where they run"
     )
