@@ -98,6 +98,18 @@ def test_janus_0_x_is_refused_with_the_fix_for_the_release(tmp_path: Path) -> No
     assert "Ubuntu 22.04.5 LTS" in problem and 'section "Getting Janus"' in problem
 
 
+def test_an_early_1_x_is_too_old_and_a_new_major_version_is_flagged(tmp_path: Path) -> None:
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    lib = lib_dir(tmp_path / "lib")
+    early = inspect(str(fake_janus(tmp_path / "a", "1.0.1")), BOOKWORM, [lib])
+    (problem,) = early.problems
+    assert problem.startswith("janus 1.0.1: sala needs 1.1.2 or later; on Debian GNU/Linux 12")
+    later = inspect(str(fake_janus(tmp_path / "b", "2.0.0")), TRIXIE, [lib])
+    assert later.problems == []
+    assert "version 2.0.0 (a newer major version than tested: 1.1.2" in later.lines[0]
+
+
 @pytest.mark.parametrize(
     ("release", "fix"),
     [

@@ -25,7 +25,7 @@ NEEDED_TRANSPORTS = {"libjanus_websockets.so": "WebSockets: how sala talks to Ja
 OLDEST = (1, 1, 2)
 """The oldest Janus sala runs on: the VideoRoom's multistream API (1.x) and Debian 12's package,
 which CI runs."""
-TESTED = "1.1.2 (Debian 12's package, which CI runs)"
+TESTED = "1.1.2 (Debian 12's package, which CI runs) and 1.4.1 (rebuilt on Debian 13)"
 DOCS = 'docs/deployment.md, section "Getting Janus"'
 _VERSION = re.compile(r"Janus version:\s*\d+\s*\((\d+)\.(\d+)\.(\d+)\)")
 
@@ -126,16 +126,17 @@ def inspect(
         report.problems.append(
             f"janus: {found} does not print its version (`janus -h`); is it Janus? {fix}"
         )
-    elif version[0] < 1:
+    elif version < OLDEST:
         text = ".".join(map(str, version))
+        why = " (the 1.x VideoRoom API)" if version[0] < 1 else ""
         report.lines.append(f"janus: {found}, version {text} (too old)")
         report.problems.append(
-            f"janus {text}: sala needs {'.'.join(map(str, OLDEST))} or later (the 1.x VideoRoom "
-            f"API); on {release.pretty}: {fix}"
+            f"janus {text}: sala needs {'.'.join(map(str, OLDEST))} or later{why}; on "
+            f"{release.pretty}: {fix}"
         )
     else:
         text = ".".join(map(str, version))
-        note = "" if version >= OLDEST else f" (older than tested: {TESTED})"
+        note = "" if version[0] == OLDEST[0] else f" (a newer major version than tested: {TESTED})"
         report.lines.append(f"janus: ok {found}, version {text}{note}")
     lib_dir = next((d for d in lib_dirs if d.is_dir()), None)
     if lib_dir is None:
