@@ -48,7 +48,9 @@ class MediaListener(Protocol):
         ...
 
     async def media_lost(self, user_id: str, what: str) -> None:
-        """`what` is "audio", or the FeedKind of a publication, or "subscription:<feed>"."""
+        """`what` is "audio", "listen" (the stream a listener watches), or the FeedKind of a
+        publication, or "subscription:<feed>"; "all" when the participant's whole connection
+        to the media server is gone."""
         ...
 
 
@@ -61,6 +63,16 @@ class ParticipantMedia(Protocol):
     async def set_muted(self, muted: bool) -> None: ...
 
     async def leave_audio(self) -> None: ...
+
+    async def start_listen(self) -> str:
+        """Listen-only at no encoding cost: receive the meeting's mix as it is encoded once for
+        every listener (the participant is not in the mix and is never recorded). Returns the
+        engine's SDP offer; `listen_answer` completes it. A new start replaces the running one."""
+        ...
+
+    async def listen_answer(self, answer: str) -> None: ...
+
+    async def stop_listen(self) -> None: ...
 
     async def publish(self, feed: Feed, offer: str) -> str:
         """Publish a webcam or screen (video only: voices go through the mix)."""

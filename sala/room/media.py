@@ -8,6 +8,12 @@ updates the attendee's flags (getMeetingInfo's counts), appends the BBB event to
 (webhooks, analytics) and is announced to the room. Requests to the engine take milliseconds to
 seconds, so they run outside the room's lock, one at a time per participant. Like the room's
 other features, this one sees the room through its port (room/port.py).
+
+Listen-only comes two ways, counted alike: the old one joins the bridge with a receive-only offer
+(`media.audio.join`), the new one watches the meeting's mix as it is encoded once for every
+listener (`media.listen.*`). A participant may hold both the stream and the bridge for a moment
+while switching (make-before-break); they stay "in audio" throughout, so the counts and the BBB
+events show one change (listen-only → voice, or back), never a leave and a join.
 """
 
 from __future__ import annotations
@@ -72,6 +78,10 @@ class RoomMedia:
         self._feed_ids = itertools.count(1)
         self._echoing: set[str] = set()
         """Who runs an echo test now."""
+        self._bridged: set[str] = set()
+        """Who is in the meeting's audio bridge (with a microphone, or the old listen-only)."""
+        self._streaming: set[str] = set()
+        """Who receives the meeting's forwarded mix (listen-only at no encoding cost)."""
 
     @property
     def available(self) -> bool:
@@ -121,6 +131,15 @@ class RoomMedia:
         elif isinstance(message, p.AudioLeave):
             await self._leave_audio(me)
             conn.send({"type": "media.audio.left", "ref": ref})
+        elif isinstance(message, p.ListenStart):
+            offer = await (await self._session(me)).start_listen()
+            conn.send({"type": "media.listen.offer", "sdp": offer, "ref": ref})
+        elif isinstance(message, p.ListenAnswer):
+            await self._listen_started(me, message.sdp)
+            conn.send({"type": "media.listen.started", "ref": ref})
+        elif isinstance(message, p.ListenStop):
+            await self._stop_listen(me)
+            conn.send({"type": "media.listen.stopped", "ref": ref})
         elif isinstance(message, p.AudioMute):
             if message.user is None or message.user == me.attendee.internal_user_id:
                 await self._mute_self(me, message.muted, ref)
@@ -223,6 +242,7 @@ class RoomMedia:
             muted = self._room.policy.mute_on_start
         session = await self._session(me)
         answer: str = await session.join_audio(message.sdp, muted=muted or listen_only)
+        self._bridged.add(me.attendee.internal_user_id)
         await self._audio_left(me, previous, keep=("listen" if listen_only else "mic"))
         me.audio = "listen" if listen_only else "mic"
         me.muted = muted or listen_only
@@ -251,12 +271,64 @@ class RoomMedia:
         )
 
     async def _leave_audio(self, me: Participant) -> None:
-        session = self._sessions.get(me.attendee.internal_user_id)
+        """Leaving the bridge. A participant who also receives the forwarded mix was switching
+        from the microphone to listen-only: they stay in audio as a listener. Anybody else
+        leaves the audio altogether (the stream too)."""
+        user_id = me.attendee.internal_user_id
+        session = self._sessions.get(user_id)
         if session is not None:
             await session.leave_audio()
-        previous, me.audio, me.muted, me.talking = me.audio, None, False, False
-        await self._audio_left(me, previous, keep=None)
+        self._bridged.discard(user_id)
+        previous = me.audio
+        if user_id in self._streaming and previous == "mic":
+            me.audio, me.muted, me.talking = "listen", True, False
+            await self._audio_left(me, previous, keep="listen")
+            await self._listening(me)
+        else:
+            if user_id in self._streaming and session is not None:
+                await session.stop_listen()
+            self._streaming.discard(user_id)
+            me.audio, me.muted, me.talking = None, False, False
+            await self._audio_left(me, previous, keep=None)
         await self._room.publish_user(me)
+
+    async def _listening(self, me: Participant) -> None:
+        await self._room.update_media_flags(
+            me,
+            {"joined_voice": False, "listening_only": True},
+            types.LISTEN_ONLY_ENABLED,
+            _user({"listening-only": True, "sharing-mic": False}),
+        )
+
+    # ------------------------------------------------------------------- listen-only --
+    async def _listen_started(self, me: Participant, answer: str) -> None:
+        """The browser answered the stream's offer: the participant is a listener now, unless
+        they are in the bridge with a microphone (switching to listen-only: that happens when
+        they leave the bridge)."""
+        user_id = me.attendee.internal_user_id
+        session = self._sessions.get(user_id)
+        if session is None:
+            raise MediaError("not_listening", "Start listening first")
+        await session.listen_answer(answer)
+        self._streaming.add(user_id)
+        if me.audio is None:
+            me.audio, me.muted, me.talking = "listen", True, False
+            await self._listening(me)
+            await self._room.publish_user(me)
+
+    async def _stop_listen(self, me: Participant) -> None:
+        """Stop receiving the stream. A participant already in the bridge (switching to the
+        microphone) stays in audio; a plain listener leaves it."""
+        user_id = me.attendee.internal_user_id
+        session = self._sessions.get(user_id)
+        if session is not None:
+            await session.stop_listen()
+        was_streaming = user_id in self._streaming
+        self._streaming.discard(user_id)
+        if was_streaming and me.audio == "listen" and user_id not in self._bridged:
+            previous, me.audio, me.muted, me.talking = me.audio, None, False, False
+            await self._audio_left(me, previous, keep=None)
+            await self._room.publish_user(me)
 
     async def _mute_self(self, me: Participant, muted: bool, ref: str | None) -> None:
         if me.audio != "mic":
@@ -452,6 +524,8 @@ class RoomMedia:
         session = self._sessions.pop(user_id, None)
         self._session_locks.pop(user_id, None)
         self._echoing.discard(user_id)
+        self._bridged.discard(user_id)
+        self._streaming.discard(user_id)
         if session is not None:
             try:
                 await session.close()  # its echo test too
@@ -460,6 +534,8 @@ class RoomMedia:
 
     async def close(self) -> None:
         self._sessions.clear()
+        self._bridged.clear()
+        self._streaming.clear()
         self.feeds.clear()
         self._up.clear()
         if self._media is not None:
@@ -492,6 +568,8 @@ class RoomMedia:
         participant = self._room.find(user_id)
         if what == "all":
             self._sessions.pop(user_id, None)
+            self._bridged.discard(user_id)
+            self._streaming.discard(user_id)
             for kind in FeedKind:
                 await self._unpublish(user_id, kind, engine=False)
             if participant is not None and participant.audio is not None:

@@ -400,6 +400,24 @@ class AudioJoin(_Message):
     listenOnly: bool = False
 
 
+class ListenStart(_Message):
+    """Listen-only through the meeting's one forwarded mix: the server answers with the media
+    server's SDP offer (`media.listen.offer`)."""
+
+    type: Literal["media.listen.start"]
+
+
+class ListenAnswer(_Message):
+    """The browser's answer to `media.listen.offer`; `media.listen.started` follows."""
+
+    type: Literal["media.listen.answer"]
+    sdp: Sdp
+
+
+class ListenStop(_Message):
+    type: Literal["media.listen.stop"]
+
+
 class AudioLeave(_Message):
     type: Literal["media.audio.leave"]
 
@@ -462,6 +480,9 @@ class Unsubscribe(_Message):
 MediaMessage = (
     AudioJoin
     | AudioLeave
+    | ListenStart
+    | ListenAnswer
+    | ListenStop
     | AudioMute
     | MuteAll
     | Publish
@@ -475,6 +496,9 @@ MediaMessage = (
 MEDIA_MESSAGES = (
     AudioJoin,
     AudioLeave,
+    ListenStart,
+    ListenAnswer,
+    ListenStop,
     AudioMute,
     MuteAll,
     Publish,

@@ -1,4 +1,5 @@
-"""A recorded meeting end to end: two Chromium participants with fake camera and microphone in a
+"""A recorded meeting end to end: two Chromium participants with fake camera and microphone (and a
+third who listens only, through the forwarded mix, and is not recorded) in a
 private network namespace, sala with its Janus capturing the media, chat, a page turn and a
 drawing, the recording started and stopped by the moderator; after `end`, the pipeline's rap-*
 webhooks in order, the playback page in Chromium and in Firefox, the MP4 checked by ffprobe, and unpublish and
@@ -70,7 +71,7 @@ async def recording_state(sala: LiveServer, meeting_id: str) -> tuple[str, objec
 async def test_a_recorded_meeting_becomes_a_playback_and_an_mp4(
     sala: LiveServer, browsers: tuple[Browser, Browser], receiver: Receiver
 ) -> None:
-    fake, _ = browsers
+    fake, plain = browsers
     hooked = parse(api(sala, "hooks/create", callbackURL=receiver.url("/hooks")))
     assert hooked.findtext("returncode") == "SUCCESS"
     meeting_id = deck_meeting(
@@ -79,6 +80,11 @@ async def test_a_recorded_meeting_becomes_a_playback_and_an_mp4(
     ada = await enter(fake, sala, meeting_id, "Ada", "MODERATOR", **AUDIO, **WEBCAM)
     bea = await enter(fake, sala, meeting_id, "Bea", "VIEWER", **AUDIO, **WEBCAM)
     await growing(ada, lambda s: s["audio"]["bytesIn"], "audio flows")
+    # Cyd listens only, through the forwarded mix: not in the bridge, so never recorded, and
+    # the recording still processes.
+    cyd = await enter(plain, sala, meeting_id, "Cyd", "VIEWER")
+    await cyd.click("#audio-dialog button[value=listen]")
+    await growing(cyd, lambda s: s["listen"]["bytesIn"], "Cyd hears the stream")
     await expect(ada.locator("#slide")).to_have_attribute(
         "alt", "lecture.pdf, page 1 of 2", timeout=15_000
     )

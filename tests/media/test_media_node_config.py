@@ -4,6 +4,7 @@ front ends, refused early when missing or unusable."""
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -58,3 +59,23 @@ def test_media_nodes_and_front_ends_need_the_shared_secret(tmp_path: Path) -> No
     with pytest.raises(ConfigError) as front_end:
         MediaRuntime(settings, SystemClock(), registry=LocalRegistry(), directory=LocalDirectory())
     assert "janus_api_secret" in str(front_end.value)
+
+
+def test_the_listen_only_streams_take_ports_apart_from_ice_and_predefine_nothing(
+    tmp_path: Path,
+) -> None:
+    settings = load_settings(
+        data_dir=tmp_path, janus_ws_ip="10.0.1.21", janus_ws_port=8188, janus_api_secret="s"
+    )
+    config = node_janus_config(settings)
+    files = render(config)
+    streaming = files["janus.plugin.streaming.jcfg"]
+    # Only the general section: no mountpoint listens until a meeting has listeners.
+    assert streaming.count("{") == 1 and streaming.startswith("general:")
+    ice = re.search(r'rtp_port_range = "(\d+)-(\d+)"', files["janus.jcfg"])
+    streams = re.search(r'rtp_port_range = "(\d+)-(\d+)"', streaming)
+    assert ice and streams
+    low, high = int(ice[1]), int(ice[2])
+    assert int(streams[1]) > high or int(streams[2]) < low
+    # The plugin is loaded: it is not among the disabled ones (when Janus is installed here).
+    assert "libjanus_streaming.so" not in files["janus.jcfg"]

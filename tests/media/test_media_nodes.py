@@ -20,6 +20,7 @@ import time
 from collections import Counter
 from collections.abc import AsyncIterator, Collection, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from playwright.async_api import Browser, Page, async_playwright
@@ -38,7 +39,7 @@ from sala.recordings.capture import CaptureFile, parse_capture_name
 from sala.recordings.formats.video import BACKGROUND, COLUMN, HEIGHT, SLOTS, WIDTH
 from tests.conftest import LiveServer
 from tests.e2e.conftest import AUDIO, CHROMIUM, HAVE_CHROMIUM, MEDIA_ARGS, WEBCAM, enter, stats
-from tests.media.sdp import audio_offer, video_offer
+from tests.media.sdp import answer_to, audio_offer, video_offer
 from tests.room.conftest import RoomClient, RoomServer, serve_room
 from tests.support.media_nodes import MediaNodeThread, NodeSettings
 from tests.support.netns import NamespaceUnavailable, private_network
@@ -234,8 +235,9 @@ async def test_the_room_has_the_browser_negotiate_again_on_the_new_node(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """The whole path over the room's protocol: the participant's client hears media.lost when
-    the meeting's node dies, offers again, and is answered by another node."""
+    """The whole path over the room's protocol: the participants' clients hear media.lost when
+    the meeting's node dies, offer again (or, for the listen-only stream, start it again), and
+    are answered by another node."""
     directory = LocalDirectory()
 
     def on_media_nodes(settings: Settings, clock: Clock, **_: object) -> MediaRuntime:
@@ -253,19 +255,24 @@ async def test_the_room_has_the_browser_negotiate_again_on_the_new_node(
         info = parse(await server.api("getMeetingInfo", meetingID=meeting_id))
         internal = str(info.findtext("internalMeetingID"))
         ada = await server.joined(meeting_id, "Ada", "MODERATOR")
+        bea = await server.joined(meeting_id, "Bea")
 
         answer = await _join_audio(ada, "a1")
         first = media_nodes.node_of(internal)
         assert first is not None and node_address(nodes, first) in answer["sdp"]
+        assert node_address(nodes, first) in (await _listen(bea, "b1"))["sdp"]
 
         await next(n for n in nodes if n.node_id == first).kill()
         assert (await ada.expect("media.lost", within=DEAD_WITHIN_S))["what"] == "all"
+        assert (await bea.expect("media.lost", within=DEAD_WITHIN_S))["what"] == "all"
         again = await _join_audio(ada, "a2")  # what the browser does on media.lost
         second = media_nodes.node_of(internal)
         assert second not in (None, first)
         assert node_address(nodes, second) in again["sdp"]
+        assert node_address(nodes, second) in (await _listen(bea, "b2"))["sdp"]
         info = parse(await server.api("getMeetingInfo", meetingID=meeting_id))
         assert info.findtext("voiceParticipantCount") == "1"
+        assert info.findtext("listenerCount") == "1"
         await server.api("end", meetingID=meeting_id)
 
 
@@ -379,6 +386,16 @@ async def _flowing(
     except Exception:
         return False
     return after[0] > before[0] and (audio_only or after[1] > before[1])
+
+
+async def _listen(client: RoomClient, ref: str) -> dict[str, Any]:
+    """Listen-only through the meeting's forwarded mix; returns the media server's offer."""
+    await client.send({"type": "media.listen.start", "ref": ref})
+    offer = await client.expect_reply(ref)
+    assert offer["type"] == "media.listen.offer", offer
+    await client.send({"type": "media.listen.answer", "sdp": answer_to(offer["sdp"]), "ref": ref})
+    assert (await client.expect_reply(ref))["type"] == "media.listen.started"
+    return offer
 
 
 async def _join_audio(client: RoomClient, ref: str) -> dict[str, object]:

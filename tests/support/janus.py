@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sala.media.janus.client import JanusClient
 
 
@@ -15,3 +17,19 @@ async def count_handles(admin_url: str, admin_secret: str) -> int:
         return total
     finally:
         await admin.close()
+
+
+async def plugin_request(
+    ws_url: str, api_secret: str, plugin: str, body: dict[str, Any]
+) -> dict[str, Any]:
+    """One plugin request on a session of its own (what Janus says about its rooms, mountpoints
+    and forwarders, asked the way an operator would)."""
+    client = await JanusClient(ws_url, api_secret).connect()
+    try:
+        await client.create_session()
+        handle = await client.attach(plugin)
+        answer = await client.message(handle, body)
+        data: dict[str, Any] = answer.get("plugindata", {}).get("data", {})
+        return data
+    finally:
+        await client.close()

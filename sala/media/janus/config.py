@@ -1,6 +1,12 @@
 """The configuration sala writes for the Janus it starts: the API on loopback (or, on a media
 node, on the address front ends reach), the Admin API always on loopback with a random secret, and
-only the plugins and transports sala uses (AudioBridge, VideoRoom, EchoTest, WebSockets)."""
+only the plugins and transports sala uses (AudioBridge, VideoRoom, EchoTest, Streaming,
+WebSockets).
+
+Streaming carries listen-only audio: a meeting's mix is forwarded over plain RTP into a mountpoint
+that listeners watch (docs/decisions.md). Its RTP ports are taken from a range of their own, apart
+from the ICE range, and bound on one address only (`stream_ip`): loopback when the forward comes
+from the same Janus, never every interface."""
 
 from __future__ import annotations
 
@@ -14,7 +20,12 @@ LIB_DIRS = (
     Path("/usr/lib/aarch64-linux-gnu/janus"),
     Path("/usr/lib/janus"),
 )
-KEEP_PLUGINS = ("libjanus_audiobridge.so", "libjanus_videoroom.so", "libjanus_echotest.so")
+KEEP_PLUGINS = (
+    "libjanus_audiobridge.so",
+    "libjanus_videoroom.so",
+    "libjanus_echotest.so",
+    "libjanus_streaming.so",
+)
 KEEP_TRANSPORTS = ("libjanus_websockets.so",)
 
 
@@ -32,6 +43,9 @@ class JanusConfig:
     """1:1 NAT mapping when Janus sits behind NAT."""
     stun_server: str | None = None
     rtp_port_range: str = "20000-40000"
+    stream_port_range: str = "40001-42000"
+    """Where Streaming mountpoints take the plain-RTP ports a forwarded mix arrives on: apart
+    from the ICE range above, so the two never race for a port."""
     ws_ip: str = "127.0.0.1"
     """Where the Janus API listens. A media node listens on the address its front ends reach
     (the API secret guards it); the Admin API stays on loopback for the agent beside it."""
@@ -144,6 +158,12 @@ admin: {{
         "janus.transport.websockets.jcfg": websockets,
         "janus.plugin.audiobridge.jcfg": "general: {\n}\n",
         "janus.plugin.videoroom.jcfg": "general: {\n}\n",
+        # Mountpoints are created per meeting through the API (guarded by the API secret);
+        # none are predefined, so nothing binds a port until a meeting has listeners.
+        "janus.plugin.streaming.jcfg": (
+            f"general: {{\n\trtp_port_range = {_quote(config.stream_port_range)}\n"
+            "\tevents = false\n}\n"
+        ),
     }
 
 

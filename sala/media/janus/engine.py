@@ -1,8 +1,12 @@
 """The media engine on Janus: an AudioBridge room and a VideoRoom room per meeting.
 
 Voices are mixed by AudioBridge (each participant hears everybody but themselves; joining with
-a receive-only offer is listen-only). Webcams and screens are published to VideoRoom as video
-only, since voices already travel through the mix, and each subscription is a handle of its own.
+a receive-only offer is listen-only, at the cost of one Opus encoder per listener). Listen-only
+at scale goes around the bridge: once a meeting has its first such listener, an AudioBridge RTP
+forwarder sends the mix, encoded once, to a Streaming mountpoint on the same Janus (plain RTP on
+loopback), and every listener watches that mountpoint (docs/decisions.md). Webcams and screens
+are published to VideoRoom as video only, since voices already travel through the mix, and each
+subscription is a handle of its own.
 
 Every participant gets a Janus session on a WebSocket of its own, so a participant's failure or
 departure is one `close()`. Rooms are created on first use and destroyed with the meeting
@@ -37,6 +41,12 @@ log = logging.getLogger(__name__)
 AUDIOBRIDGE = "janus.plugin.audiobridge"
 VIDEOROOM = "janus.plugin.videoroom"
 ECHOTEST = "janus.plugin.echotest"
+STREAMING = "janus.plugin.streaming"
+STREAM_EXISTS = 456  # Streaming's "cannot create", which a left-over mountpoint id gives
+STREAM_HOST = "127.0.0.1"
+"""Where the mountpoint takes the forwarded mix: the forwarder runs in the same Janus, so the
+port is bound on loopback only and nothing outside the node can reach it."""
+MIX_PT = 111  # the payload type of Opus in the forwarded RTP and in the mountpoint's SDP
 ROOM_EXISTS = {486, 427}  # AudioBridge, VideoRoom
 NO_SUCH_ROOM = {485, 426}
 
@@ -154,6 +164,7 @@ class JanusEngine:
                 self._handles = {
                     AUDIOBRIDGE: await client.attach(AUDIOBRIDGE),
                     VIDEOROOM: await client.attach(VIDEOROOM),
+                    STREAMING: await client.attach(STREAMING),
                 }
                 self.generation += 1
                 if self._on_disconnect is not None:
@@ -196,10 +207,50 @@ class JanusEngine:
                 await self.control(plugin, body)
         return generation
 
+    async def make_stream(self, number: int) -> int:
+        """The meeting's listen-only mountpoint and the forwarder feeding it; returns the
+        mountpoint's id. The port is Janus' choice (port 0: from the Streaming plugin's own
+        range), bound on loopback only (`iface`). The forwarder sends even while nobody speaks
+        (`always_on`): listeners' connections then carry a steady stream of silence."""
+        media = {"type": "audio", "mid": "a", "codec": "opus", "pt": MIX_PT, "port": 0}
+        body = {
+            "request": "create",
+            "type": "rtp",
+            "id": number,
+            "description": f"listen-only {number}",
+            "permanent": False,
+            "media": [{**media, "iface": STREAM_HOST}],
+        }
+        try:
+            created = await self.control(STREAMING, body)
+        except JanusError as exc:
+            if exc.code != STREAM_EXISTS:
+                raise
+            # Left over from a meeting with the same voice bridge that did not end cleanly.
+            await self.control(STREAMING, {"request": "destroy", "id": number})
+            created = await self.control(STREAMING, body)
+        port = int(created["stream"]["ports"][0]["port"])
+        await self.control(
+            AUDIOBRIDGE,
+            {
+                "request": "rtp_forward",
+                "room": number,
+                "host": STREAM_HOST,
+                "port": port,
+                "codec": "opus",
+                "ptype": MIX_PT,
+                "always_on": True,
+            },
+        )
+        return number
+
     async def destroy_rooms(self, number: int) -> None:
+        # The bridge first: destroying it stops its forwarder before the mountpoint goes.
         for plugin in (AUDIOBRIDGE, VIDEOROOM):
             with contextlib.suppress(JanusError, MediaError, TimeoutError):
                 await self.control(plugin, {"request": "destroy", "room": number})
+        with contextlib.suppress(JanusError, MediaError, TimeoutError):
+            await self.control(STREAMING, {"request": "destroy", "id": number})
 
 
 def _capture_folder(record_dir: Path) -> str:
@@ -226,6 +277,9 @@ class JanusMeeting:
         self.number = number
         self.listener = listener
         self._generation = 0
+        self._stream_made = 0
+        """The generation the listen-only mountpoint and its forwarder were made in (0: none)."""
+        self.stream_id: int | None = None
         self._ready = asyncio.Lock()
         self._audio_ids = itertools.count(1)
         self.participants: dict[str, JanusParticipant] = {}
@@ -236,6 +290,18 @@ class JanusMeeting:
             self._generation = await self._engine.ensure_rooms(
                 self.number, self._generation, self.record_dir
             )
+
+    async def stream(self) -> int:
+        """The listen-only mountpoint, made with its forwarder when the first listener comes
+        (after a Janus restart, again); returns its id."""
+        async with self._ready:
+            self._generation = await self._engine.ensure_rooms(
+                self.number, self._generation, self.record_dir
+            )
+            if self._stream_made != self._generation or self.stream_id is None:
+                self.stream_id = await self._engine.make_stream(self.number)
+                self._stream_made = self._generation
+            return self.stream_id
 
     def recording(self, kind: str, user_id: str) -> dict[str, Any]:
         """What a join or publish adds to be recorded: a file name saying whose media it is
@@ -287,6 +353,7 @@ class JanusMeeting:
 
     def lost(self) -> None:
         self._generation = 0
+        self._stream_made = 0
 
     async def abandon(self, *, destroy: bool = False) -> None:
         """The meeting leaves this node (gone, or the meeting moved): every participant's media
@@ -319,6 +386,7 @@ class JanusParticipant:
         self._client = client
         self.audio_id = audio_id
         self.audio_handle: int | None = None
+        self._listen_handle: int | None = None
         self._publishers: dict[FeedKind, int] = {}
         self._subscriptions: dict[int, int] = {}
         self._echo_handle: int | None = None
@@ -408,6 +476,32 @@ class JanusParticipant:
                 handle, self.audio_handle = self.audio_handle, None
                 await self._detach(handle)
             await self._meeting.talking(self.audio_id, False)
+
+    # ------------------------------------------------------------------ listen-only --
+    async def start_listen(self) -> str:
+        async with self._lock:
+            stream_id = await self._meeting.stream()
+            if self._listen_handle is not None:
+                await self._detach(self._listen_handle)
+                self._listen_handle = None
+            handle = await self._attach(STREAMING, self._lost("listen"))
+            self._listen_handle = handle
+            offer = await self._request(handle, {"request": "watch", "id": stream_id})
+            return _sdp(offer, kind="offer")
+
+    async def listen_answer(self, answer: str) -> None:
+        async with self._lock:
+            if self._listen_handle is None:
+                raise MediaError("not_listening", "Start listening first")
+            await self._request(
+                self._listen_handle, {"request": "start"}, {"type": "answer", "sdp": answer}
+            )
+
+    async def stop_listen(self) -> None:
+        async with self._lock:
+            if self._listen_handle is not None:
+                handle, self._listen_handle = self._listen_handle, None
+                await self._detach(handle)
 
     # ------------------------------------------------------------------------ video --
     async def publish(self, feed: Feed, offer: str) -> str:

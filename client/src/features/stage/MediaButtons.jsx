@@ -11,7 +11,7 @@ import {
   audioJoining, audioMode, available, canShareCamera, canShareScreen, leaveAudio, micMuted, published,
   setMuted, shareScreen, unpublish,
 } from "./media.js";
-import { chooseAudio, toggleCamera } from "./flows.js";
+import { chooseAudio, listenOffered, switchToListening, switchToMicrophone, toggleCamera } from "./flows.js";
 import { settingsTab } from "./SettingsDialog.jsx";
 
 export const SHORTCUTS = {
@@ -62,6 +62,23 @@ export function MediaButtons() {
           label={audioJoining.value ? t("audioJoining") : t("joinAudio")}
           shortcut={SHORTCUTS.joinAudio}
           onClick={joinAudioNow}
+        />
+      )}
+      {mode === "listen" && (
+        <IconButton
+          id="use-mic"
+          icon={audioJoining.value ? LoaderCircle : MicOff}
+          tone="muted"
+          label={t("useMicrophone")}
+          onClick={() => switchToMicrophone().catch((e) => toast(e.message, { kind: "error" }))}
+        />
+      )}
+      {mode === "mic" && listenOffered() && (
+        <IconButton
+          id="use-listen"
+          icon={audioJoining.value ? LoaderCircle : Headphones}
+          label={t("listenOnlyInstead")}
+          onClick={() => switchToListening().catch((e) => toast(e.message, { kind: "error" }))}
         />
       )}
       {mode === "mic" && (

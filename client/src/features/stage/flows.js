@@ -3,6 +3,7 @@
 // microphone check with a level), the webcam preview. Each step opens a dialog through the
 // `asking` signal and waits for the button pressed in it.
 import { signal } from "@preact/signals";
+import { t } from "../../core/i18n.js";
 import { flag, me, toast } from "../../core/store.js";
 import { prefs } from "./devices.js";
 import {
@@ -46,6 +47,23 @@ export async function chooseAudio() {
   if (choice === "listen") return joinAudio(true);
   if (choice === "mic") return skip ? joinAudio(false) : echoTest();
   return undefined;
+}
+
+/** From listen-only to the microphone without leaving the audio: the stream plays until the
+ * microphone is connected (after the echo test, unless skipped, as for a first join). */
+export async function switchToMicrophone() {
+  if (audioMode.value !== "listen" || asking.value) return undefined;
+  if (micLocked() || forcedListenOnly()) {
+    toast(t("micNotAllowed"), { kind: "error" });
+    return undefined;
+  }
+  return skipCheck() ? joinAudio(false) : echoTest();
+}
+
+/** From the microphone to listen-only: the bridge is left once the stream plays. */
+export function switchToListening() {
+  if (audioMode.value !== "mic") return undefined;
+  return joinAudio(true);
 }
 
 /** The echo test's step in its dialog: "test" (hearing oneself) or "devices" (after "No"). */

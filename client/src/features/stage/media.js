@@ -2,7 +2,9 @@
 // the room's WebSocket (the server relays it to the media server and checks who may do what); SDP
 // is sent whole, after ICE gathering. One RTCPeerConnection per piece: the audio (mix in,
 // microphone out), each published feed, and each feed received. A piece whose connection fails
-// is negotiated again. What the page shows is read from the signals below; components render
+// is negotiated again. Listen-only watches the meeting's mix as the media server encodes it once
+// for every listener (its own connection, the server offers); switching between it and the
+// microphone is make-before-break: the new connection plays before the old one is closed. What the page shows is read from the signals below; components render
 // <video>/<audio> elements from the MediaStreams they hold.
 import { batch, computed, signal } from "@preact/signals";
 import { send } from "../../core/connection.js";
@@ -47,7 +49,9 @@ let nextRef = 1;
 let iceServers = [];
 let started = false;
 let audioWanted = null; // "mic" | "listen" | null: what to rebuild after a loss
-let audioPc = null;
+let audioPc = null; // the bridge: microphone out, mix in
+let listenPc = null; // listen-only: the meeting's forwarded mix in
+let listenGeneration = 0; // a newer listen start (or a leave) makes an older one moot
 let echoPc = null;
 let echoTests = 0; // how many were started on this page (the browser tests read it)
 const publishers = new Map(); // kind -> { pc, stream, feed }
@@ -165,11 +169,35 @@ async function openMic() {
   }
 }
 
+/** Resolves once `pc` is connected (its media flows), rejects when it fails or takes too long. */
+function connected(pc, ms = 10000) {
+  if (pc.connectionState === "connected") return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(t("mediaTimeout"))), ms);
+    pc.addEventListener("connectionstatechange", () => {
+      if (pc.connectionState === "connected") {
+        clearTimeout(timer);
+        resolve();
+      } else if (pc.connectionState === "failed" || pc.connectionState === "closed") {
+        clearTimeout(timer);
+        reject(new Error(t("mediaTimeout")));
+      }
+    });
+  });
+}
+
 /** Joins the meeting's audio: listen-only, or with a microphone (`given`: a stream already
- * open, the one the echo test checked; else the chosen device is opened). */
+ * open, the one the echo test checked; else the chosen device is opened). From listen-only the
+ * stream keeps playing until the microphone's connection is up, and the other way round. */
 export async function joinAudio(listenOnly, given = null) {
-  audioWanted = listenOnly ? "listen" : "mic";
-  closeAudio();
+  if (listenOnly) return listen();
+  audioWanted = "mic";
+  const switching = listenPc !== null;
+  if (!switching) closeAudio();
+  else if (audioPc) {
+    audioPc.close();
+    audioPc = null;
+  }
   audioJoining.value = true;
   try {
     let mic = null;
@@ -178,22 +206,30 @@ export async function joinAudio(listenOnly, given = null) {
       const pc = peer();
       if (mic) pc.addTrack(mic.getAudioTracks()[0], mic);
       else pc.addTransceiver("audio", { direction: "recvonly" });
+      let mix = null;
       pc.addEventListener("track", (event) => {
-        mixStream.value = event.streams[0] || new MediaStream([event.track]);
+        mix = event.streams[0] || new MediaStream([event.track]);
+        if (!listenPc) mixStream.value = mix;
       });
       try {
         const sdp = await localOffer(pc);
         const reply = await request({ type: "media.audio.join", sdp, listenOnly });
         await pc.setRemoteDescription({ type: "answer", sdp: reply.sdp });
+        // Make before break: the stream plays on until the bridge's audio is connected.
+        if (listenPc) await connected(pc);
       } catch (error) {
         pc.close();
         throw error;
       }
       audioPc = pc;
+      const wasListening = listenPc !== null;
+      stopListening();
       batch(() => {
+        if (mix) mixStream.value = mix;
         micStream.value = mic;
         audioMode.value = audioWanted;
       });
+      if (wasListening) request({ type: "media.listen.stop" }).catch(() => {});
       applyMute();
       watch(pc, "audio", () => joinAudio(audioMode.value === "listen").catch(() => {}));
     }).catch((error) => {
@@ -205,7 +241,68 @@ export async function joinAudio(listenOnly, given = null) {
   }
 }
 
+/** Listen-only through the meeting's forwarded mix: the server relays the media server's offer,
+ * this page answers. From the microphone, the bridge is left once the stream is connected. */
+async function listen() {
+  audioWanted = "listen";
+  const generation = ++listenGeneration;
+  const current = () => generation === listenGeneration;
+  if (listenPc) listenPc.close();
+  listenPc = null;
+  audioJoining.value = true;
+  try {
+    await retrying("listen", async () => {
+      if (!current()) return;
+      const offer = await request({ type: "media.listen.start" });
+      if (!current()) return;
+      const pc = peer();
+      let mix = null;
+      pc.addEventListener("track", (event) => {
+        mix = event.streams[0] || new MediaStream([event.track]);
+        if (!audioPc && current()) mixStream.value = mix;
+      });
+      try {
+        await pc.setRemoteDescription({ type: "offer", sdp: offer.sdp });
+        await pc.setLocalDescription(await pc.createAnswer());
+        await gathered(pc);
+        if (!current()) return pc.close();
+        await request({ type: "media.listen.answer", sdp: pc.localDescription.sdp });
+        if (audioPc) await connected(pc); // make before break
+      } catch (error) {
+        pc.close();
+        throw error;
+      }
+      if (!current()) return pc.close();
+      listenPc = pc;
+      const bridged = audioPc !== null;
+      if (audioPc) audioPc.close();
+      audioPc = null;
+      stopStream(micStream.value);
+      batch(() => {
+        if (mix) mixStream.value = mix;
+        micStream.value = null;
+        audioMode.value = "listen";
+        setProblem("audio", false);
+      });
+      if (bridged) await request({ type: "media.audio.leave" }).catch(() => {});
+      watch(pc, "listen", () => {
+        if (listenPc === pc) listen().catch(() => {});
+      });
+    });
+  } finally {
+    if (current()) audioJoining.value = false;
+  }
+}
+
+function stopListening() {
+  listenGeneration++;
+  if (listenPc) listenPc.close();
+  listenPc = null;
+  setProblem("listen", false);
+}
+
 function closeAudio() {
+  stopListening();
   if (audioPc) audioPc.close();
   audioPc = null;
   batch(() => {
@@ -217,10 +314,14 @@ function closeAudio() {
 
 export async function leaveAudio() {
   audioWanted = null;
+  const stream = listenPc !== null;
+  const bridge = audioPc !== null;
   stopStream(micStream.value);
   micStream.value = null;
   closeAudio();
-  await request({ type: "media.audio.leave" }).catch(() => {});
+  // The stream first: leaving the bridge while still receiving it would keep one a listener.
+  if (stream) await request({ type: "media.listen.stop" }).catch(() => {});
+  if (bridge || !stream) await request({ type: "media.audio.leave" }).catch(() => {});
 }
 
 export async function setMuted(muted) {
@@ -477,8 +578,9 @@ export function handle(m) {
 
 // The server lost a piece (or the media server restarted): negotiate it again.
 function recover(what) {
-  if (what === "all" || what === "audio") {
-    if (audioWanted) joinAudio(audioWanted === "listen").catch(() => {});
+  if (what === "all" || what === "audio" || what === "listen") {
+    if (audioWanted === "listen" && (what !== "audio" || !listenPc)) listen().catch(() => {});
+    else if (audioWanted === "mic" && what !== "listen") joinAudio(false).catch(() => {});
   }
   for (const kind of ["camera", "screen"]) {
     const entry = publishers.get(kind);
@@ -531,6 +633,7 @@ export const ejectCamera = (user) =>
 export function connections() {
   const out = [];
   if (audioPc) out.push({ key: "audio", kind: "audio", pc: audioPc, own: true });
+  if (listenPc) out.push({ key: "listen", kind: "audio", pc: listenPc, own: true });
   for (const [kind, e] of publishers) if (e.pc) out.push({ key: kind, kind, pc: e.pc, own: true });
   for (const [id, e] of peers) if (e.pc) out.push({ key: `feed-${id}`, kind: e.feed.kind, user: e.feed.user, pc: e.pc, own: false });
   return out;
@@ -538,7 +641,7 @@ export function connections() {
 
 // For people diagnosing a call (and the browser tests): what each connection carries.
 export async function stats() {
-  const out = { audio: null, echo: null, echoTests, feeds: {}, published: {}, subscriptions: peers.size };
+  const out = { audio: null, listen: null, echo: null, echoTests, feeds: {}, published: {}, subscriptions: peers.size };
   const summarize = async (pc) => {
     const report = await pc.getStats();
     const s = { state: pc.connectionState, bytesIn: 0, bytesOut: 0, energyIn: 0, framesDecoded: 0, framesSent: 0 };
@@ -556,8 +659,11 @@ export async function stats() {
   };
   if (audioPc) {
     const mic = micStream.value?.getAudioTracks()[0];
-    out.audio = { mode: audioMode.value, micLabel: mic ? mic.label : null, ...(await summarize(audioPc)) };
+    out.audio = { mode: audioMode.value, via: "bridge", micLabel: mic ? mic.label : null, ...(await summarize(audioPc)) };
   }
+  // `audio` is what this page hears: the bridge's mix, or else the forwarded one.
+  if (listenPc) out.listen = { mode: audioMode.value, via: "stream", ...(await summarize(listenPc)) };
+  if (!out.audio && out.listen) out.audio = { ...out.listen, micLabel: null };
   const echoing = echoPc;
   if (echoing) {
     const summary = await summarize(echoing);

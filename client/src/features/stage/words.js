@@ -2,6 +2,8 @@
 // English, Brazilian Portuguese and Spanish. Words shared with other features are in i18n/core.js.
 export default {
   "en-US": {
+    useMicrophone: "Use my microphone", listenOnlyInstead: "Listen only",
+    micNotAllowed: "Microphones are locked for viewers, or you can only listen in this meeting.",
     echoTitle: "Echo test", echoLead: "Speak for a few seconds: your voice goes to the server and comes back to you.",
     echoConnecting: "Connecting the echo test…", echoQuestion: "Do you hear yourself?",
     echoYes: "Yes, join", echoNo: "No", echoRetry: "Try again",
@@ -54,6 +56,8 @@ export default {
     youMuted: "You are muted.", ms: "{n} ms", percent: "{n} %",
   },
   "pt-BR": {
+    useMicrophone: "Usar meu microfone", listenOnlyInstead: "Apenas ouvir",
+    micNotAllowed: "Os microfones estão bloqueados para os participantes, ou nesta sessão você só pode ouvir.",
     echoTitle: "Teste de eco", echoLead: "Fale por alguns segundos: sua voz vai até o servidor e volta para você.",
     echoConnecting: "Conectando o teste de eco…", echoQuestion: "Você está se ouvindo?",
     echoYes: "Sim, entrar", echoNo: "Não", echoRetry: "Tentar de novo",
@@ -106,6 +110,8 @@ export default {
     youMuted: "Seu microfone está desligado.", ms: "{n} ms", percent: "{n} %",
   },
   "es-ES": {
+    useMicrophone: "Usar mi micrófono", listenOnlyInstead: "Solo escuchar",
+    micNotAllowed: "Los micrófonos están bloqueados para los participantes, o en esta sesión solo puedes escuchar.",
     echoTitle: "Prueba de eco", echoLead: "Habla unos segundos: tu voz va al servidor y vuelve a ti.",
     echoConnecting: "Conectando la prueba de eco…", echoQuestion: "¿Te oyes?",
     echoYes: "Sí, unirme", echoNo: "No", echoRetry: "Probar de nuevo",
