@@ -102,6 +102,15 @@ async def test_each_viewer_gets_the_layer_its_tile_needs_and_screens_stay_whole(
     assert video(await stats(bea), "camera")["layer"] == 2
     assert video(await stats(cyd), "camera")["layer"] == 0
 
+    # Bea narrows her window: the tile shrinks, and so does the layer she receives.
+    await bea.set_viewport_size({"width": 700, "height": 900})
+
+    async def shrunk() -> bool:
+        camera = video(await stats(bea), "camera")
+        return bool(camera["layer"] == 1 and 0 < camera.get("frameWidth", 0) <= 640)
+
+    await eventually("Bea's smaller tile gets the middle layer", shrunk)
+
     # Ada shares her screen: Cyd, on the same small phone, gets it whole (one layer).
     await ada.click("#screen")
 
