@@ -460,8 +460,8 @@ class Unsubscribe(_Message):
 
 
 SUBSTREAMS = 3
-"""A webcam is published in up to three simulcast layers: 0 (a quarter of the capture's
-width), 1 (half) and 2 (whole); each with up to three temporal layers (frame rates)."""
+"""A webcam is published in up to three simulcast layers, lowest first: from 720p, 0 is 320
+pixels wide, 1 is 640 and 2 is 1280; each has up to three temporal layers (frame rates)."""
 
 
 class Quality(_Message):

@@ -1,22 +1,25 @@
 // Simulcast: which layer of each webcam this browser publishes and receives. A webcam captured
-// large enough goes out in three layers (a quarter, half and all of its width); for each webcam
-// received, the server is told which layer to forward (`media.quality`): the smallest that
+// large enough goes out in three layers (a quarter, half and all of its width) or two; for each
+// webcam received, the server is told which layer to forward (`media.quality`): the smallest that
 // fills the tile on screen, lowered while the connection measures short of bandwidth. Screens
 // are one layer at full quality. See docs/decisions.md, "Simulcast".
 import { chooseLayer, receivingPeers } from "./media.js";
 
-/** Lowest first: rid, how much smaller than the capture, its bitrate cap (bit/s). */
+/** Janus' substreams 0, 1, 2, lowest first: rid and bitrate cap (bit/s). From a 720p capture
+ * they are a quarter, half and all of its width (320, 640, 1280). */
 export const LAYERS = [
-  { rid: "q", scale: 4, maxBitrate: 150_000 },
-  { rid: "h", scale: 2, maxBitrate: 500_000 },
-  { rid: "f", scale: 1, maxBitrate: 1_200_000 },
+  { rid: "q", maxBitrate: 150_000 },
+  { rid: "h", maxBitrate: 500_000 },
+  { rid: "f", maxBitrate: 1_200_000 },
 ];
 /** The layers' widths for a 1280×720 capture: what a tile is compared with. */
 const NOMINAL_WIDTH = [320, 640, 1280];
 /** A layer may be stretched this much before the next one up is wanted. */
 const STRETCH = 1.25;
-/** Chromium sends three layers only from a capture about this tall (its simulcast table). */
-const MIN_HEIGHT = 540;
+/** Chromium's simulcast table: three layers from a capture about 540 lines tall, two from
+ * about 270 (fewer than asked are sent, and the top ones dropped, below that). */
+const THREE_FROM = 540;
+const TWO_FROM = 270;
 const RESIZE_MS = 400;
 const SAMPLE_MS = 3000;
 /** Packet loss that lowers the layers, and under which they may go back up. */
@@ -24,14 +27,18 @@ const LOSSY = 0.05;
 const CLEAN = 0.01;
 const CLEAN_SAMPLES_TO_RAISE = 3;
 
-/** The encodings for a published track: three simulcast layers for a webcam whose capture is
- * large enough, else none (one layer, as the browser chooses). The order is highest first, as
- * Janus reads the rids of an offer (high, medium, low) by default. */
+/** The encodings for a published track: for a webcam, as many simulcast layers as its capture
+ * allows (three from 720p: q, h, f; two from 640×480: q, h, the top at the capture's size, so
+ * the rids keep naming the same nominal sizes and substreams); one layer for anything else.
+ * The order is highest first, as Janus reads the rids of an offer (high to low) by default. */
 export function encodingsFor(kind, track) {
   if (kind !== "camera") return undefined;
   const height = track.getSettings?.().height || 0;
-  if (height < MIN_HEIGHT) return undefined;
-  return [...LAYERS].reverse().map(({ rid, scale, maxBitrate }) => ({ rid, scaleResolutionDownBy: scale, maxBitrate, active: true }));
+  const count = height >= THREE_FROM ? 3 : height >= TWO_FROM ? 2 : 1;
+  if (count < 2) return undefined;
+  return LAYERS.slice(0, count)
+    .reverse()
+    .map(({ rid, maxBitrate }, i) => ({ rid, scaleResolutionDownBy: 2 ** i, maxBitrate, active: true }));
 }
 
 /** The smallest layer that fills `pixels` device pixels of width. */
