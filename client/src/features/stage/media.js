@@ -362,11 +362,14 @@ export async function shareCamera(quality, deviceId) {
   await publish("camera", await openCamera(quality, deviceId));
 }
 
-/** Another webcam chosen while it is on: swapped in without negotiating again. */
+/** Another webcam chosen while it is on: swapped in without negotiating again, unless its
+ * capture allows another number of simulcast layers (then it is published anew). */
 export async function switchCamera(quality, deviceId) {
   const entry = publishers.get("camera");
   if (!entry || !entry.pc) return;
   const next = await openCamera(quality, deviceId);
+  const layers = (track) => encodingsFor("camera", track)?.length || 1;
+  if (layers(next.getVideoTracks()[0]) !== layers(entry.stream.getVideoTracks()[0])) return publish("camera", next);
   const sender = entry.pc.getSenders()[0];
   await sender.replaceTrack(next.getVideoTracks()[0]);
   const old = entry.stream;
