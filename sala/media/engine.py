@@ -88,6 +88,12 @@ class ParticipantMedia(Protocol):
 
     async def unsubscribe(self, feed_id: int) -> None: ...
 
+    async def choose_layer(self, feed_id: int, substream: int, temporal: int | None) -> None:
+        """Which simulcast layer of a subscribed webcam to receive: `substream` 0 (lowest
+        resolution) to 2, `temporal` 0 (lowest frame rate) to 2, or None for all frames. A
+        layer the publisher does not send falls back to the next one down."""
+        ...
+
     async def start_echo(self, offer: str) -> str:
         """The audio check before joining: the engine sends this participant's own voice
         back through the media server (the whole path: network, codec, server), as BBB's echo

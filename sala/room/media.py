@@ -193,6 +193,9 @@ class RoomMedia:
             if session is not None:
                 await session.unsubscribe(message.feed)
             conn.send({"type": "media.ok", "ref": ref})
+        elif isinstance(message, p.Quality):
+            await self._choose_layer(me, message)
+            conn.send({"type": "media.ok", "ref": ref})
         elif isinstance(message, p.EchoStart):
             answer = await self._start_echo(me, message)
             conn.send({"type": "media.echo.answer", "sdp": answer, "ref": ref})
@@ -457,6 +460,16 @@ class RoomMedia:
         self._room.participant(user_id, ref)
         await self._unpublish(user_id, kind)
         self._stopped(user_id, kind, "moderator")
+
+    async def _choose_layer(self, me: Participant, message: p.Quality) -> None:
+        feed = self._visible_feed(me, message.feed, message.ref)
+        if feed.kind is not FeedKind.CAMERA:
+            # Screens are published in one layer, at full quality (docs/decisions.md).
+            raise MediaRefused("invalid", "A screen is sent in one quality only", message.ref)
+        session = self._sessions.get(me.attendee.internal_user_id)
+        if session is None:
+            raise MediaRefused("not_subscribed", "Subscribe to that webcam first", message.ref)
+        await session.choose_layer(feed.id, message.substream, message.temporal)
 
     def _sees(self, viewer: Participant, feed: Feed) -> bool:
         if feed.kind is FeedKind.SCREEN or viewer.attendee.role is Role.MODERATOR:

@@ -477,6 +477,22 @@ class Unsubscribe(_Message):
     feed: int = Field(ge=1, le=2**31)
 
 
+SUBSTREAMS = 3
+"""A webcam is published in up to three simulcast layers, lowest first: from 720p, 0 is 320
+pixels wide, 1 is 640 and 2 is 1280; each has up to three temporal layers (frame rates)."""
+
+
+class Quality(_Message):
+    """Which layer of a webcam one receives: the client picks it from the tile's size on screen
+    and the bandwidth it measures (docs/decisions.md, "Simulcast")."""
+
+    type: Literal["media.quality"]
+    feed: int = Field(ge=1, le=2**31)
+    substream: int = Field(ge=0, le=SUBSTREAMS - 1)
+    temporal: int | None = Field(default=None, ge=0, le=2)
+    """Absent: every frame of the layer (the full frame rate)."""
+
+
 MediaMessage = (
     AudioJoin
     | AudioLeave
@@ -490,6 +506,7 @@ MediaMessage = (
     | Subscribe
     | SubscribeAnswer
     | Unsubscribe
+    | Quality
     | EchoStart
     | EchoStop
 )
@@ -506,6 +523,7 @@ MEDIA_MESSAGES = (
     Subscribe,
     SubscribeAnswer,
     Unsubscribe,
+    Quality,
     EchoStart,
     EchoStop,
 )

@@ -221,6 +221,38 @@ async def test_only_the_presenter_shares_a_screen(media_server: RoomServer) -> N
     assert (await publish(dan, "screen"))["code"] == "disabled"
 
 
+async def test_a_subscriber_chooses_the_layer_of_a_webcam_not_of_a_screen(
+    media_server: RoomServer,
+) -> None:
+    meeting_id = await media_server.create()
+    ada = await media_server.joined(meeting_id, "Ada", "MODERATOR")
+    bea = await media_server.joined(meeting_id, "Bea")
+    camera = (await publish(bea))["feed"]
+    screen = (await publish(ada, "screen"))["feed"]
+    await sending(media_server, meeting_id)
+    await bea.expect("media.feeds", where=lambda m: bool(m["feeds"]))
+
+    async def quality(ref: str, feed: int, **wanted: int) -> dict[str, Any]:
+        await ada.send({"type": "media.quality", "feed": feed, "ref": ref, **wanted})
+        return await ada.expect_reply(ref)
+
+    # Not subscribed: nothing to configure. (Janus subscribes nobody to hand-written offers,
+    # which never send media; the accepted choice is tested with Chromium in
+    # tests/e2e/test_simulcast_browser.py.)
+    assert (await quality("q0", camera, substream=0))["code"] == "not_subscribed"
+    assert (await quality("q1", camera, substream=2, temporal=1))["code"] == "not_subscribed"
+    # A screen has one layer, at full quality; one's own feed and unknown ones are refused.
+    await bea.send({"type": "media.quality", "feed": screen, "substream": 0, "ref": "q2"})
+    screen_refused = await bea.expect_reply("q2")
+    assert screen_refused["code"] == "invalid" and "screen" in screen_refused["message"]
+    await bea.send({"type": "media.quality", "feed": camera, "substream": 0, "ref": "q3"})
+    assert (await bea.expect_reply("q3"))["code"] == "invalid"
+    assert (await quality("q4", 9999, substream=1))["code"] == "not_found"
+    # The room carries on.
+    await ada.send({"type": "ping", "ref": "p"})
+    assert (await ada.expect_reply("p"))["type"] == "pong"
+
+
 async def test_leaving_and_ending_free_janus_handles(media_server: RoomServer) -> None:
     before = await janus_handles(media_server)
     meeting_id = await media_server.create()

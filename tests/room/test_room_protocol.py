@@ -241,6 +241,11 @@ async def test_bad_messages_are_refused_and_the_room_stays_healthy(room_server: 
         ('{"type": "media.subscribe", "feed": "one"}', "invalid"),
         ('{"type": "media.subscribe", "feed": 0}', "invalid"),
         ('{"type": "media.publish", "kind": "hologram", "sdp": "v=0 xxxxxxxxxx"}', "invalid"),
+        ('{"type": "media.quality", "feed": 7, "substream": 3}', "invalid"),
+        ('{"type": "media.quality", "feed": 7, "substream": -1}', "invalid"),
+        ('{"type": "media.quality", "feed": 7, "substream": 1, "temporal": 5}', "invalid"),
+        ('{"type": "media.quality", "feed": 7, "width": 640}', "invalid"),
+        ('{"type": "media.quality", "feed": 7, "substream": 1}', "not_found"),
         # No media server in this test: refused, and the connection stays.
         ('{"type": "media.subscribe", "feed": 7}', "not_found"),
         ('{"type": "media.audio.join", "sdp": "v=0 not really sdp"}', "media_unavailable"),

@@ -190,7 +190,9 @@ class JanusEngine:
         if made_in == generation:
             return generation
         audio: dict[str, Any] = {"sampling_rate": 48000, **TALKING}
-        video: dict[str, Any] = {"publishers": 100, "bitrate": 1_500_000, "videocodec": "vp8,h264"}
+        # The bitrate cap (REMB to each publisher) leaves room for a webcam's three simulcast
+        # layers together (150 + 500 + 1,200 kbit/s: docs/decisions.md, "Simulcast").
+        video: dict[str, Any] = {"publishers": 100, "bitrate": 2_000_000, "videocodec": "vp8,h264"}
         if record_dir is not None:
             where = await asyncio.to_thread(_capture_folder, record_dir)
             audio["mjrs_dir"] = where
@@ -389,6 +391,8 @@ class JanusParticipant:
         self._listen_handle: int | None = None
         self._publishers: dict[FeedKind, int] = {}
         self._subscriptions: dict[int, int] = {}
+        self._mids: dict[int, str] = {}
+        """Each subscription's video stream (its `mid`), which a layer choice names."""
         self._echo_handle: int | None = None
         self._lock = asyncio.Lock()
         self._closed = False
@@ -540,6 +544,7 @@ class JanusParticipant:
     async def subscribe(self, feed: Feed) -> str:
         async with self._lock:
             old = self._subscriptions.pop(feed.id, None)
+            self._mids.pop(feed.id, None)
             if old is not None:
                 await self._detach(old)
             handle = await self._attach(VIDEOROOM, self._lost(f"subscription:{feed.id}"))
@@ -553,6 +558,10 @@ class JanusParticipant:
                     "streams": [{"feed": feed.id}],
                 },
             )
+            streams = offer.get("plugindata", {}).get("data", {}).get("streams") or []
+            mid = next((s.get("mid") for s in streams if s.get("type") == "video"), None)
+            if isinstance(mid, str):
+                self._mids[feed.id] = mid
             return _sdp(offer, kind="offer")
 
     async def answer(self, feed_id: int, answer: str) -> None:
@@ -565,8 +574,22 @@ class JanusParticipant:
     async def unsubscribe(self, feed_id: int) -> None:
         async with self._lock:
             handle = self._subscriptions.pop(feed_id, None)
+            self._mids.pop(feed_id, None)
             if handle is not None:
                 await self._detach(handle)
+
+    async def choose_layer(self, feed_id: int, substream: int, temporal: int | None) -> None:
+        async with self._lock:
+            handle = self._subscriptions.get(feed_id)
+            mid = self._mids.get(feed_id)
+            if handle is None or mid is None:
+                raise MediaError("not_subscribed", "Subscribe to that feed first")
+            # VideoRoom (1.x, multistream) picks layers per stream of the subscription; a
+            # layer the publisher does not send makes it fall back to the one below.
+            stream: dict[str, Any] = {"mid": mid, "substream": substream}
+            if temporal is not None:
+                stream["temporal"] = temporal
+            await self._request(handle, {"request": "configure", "streams": [stream]})
 
     # ------------------------------------------------------------------- echo test --
     async def start_echo(self, offer: str) -> str:

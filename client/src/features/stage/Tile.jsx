@@ -3,6 +3,7 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import { Headphones, Maximize2, Mic, MicOff, Minimize2, Pin, PinOff } from "lucide-preact";
 import { t } from "../../core/i18n.js";
+import { tileSize } from "./layers.js";
 
 export function initials(name) {
   const parts = String(name || "?").trim().split(/\s+/).filter(Boolean);
@@ -54,6 +55,18 @@ export function Tile({ id, user, stream, kind = "camera", mine = false, mirrored
     document.addEventListener("fullscreenchange", changed);
     return () => document.removeEventListener("fullscreenchange", changed);
   }, []);
+  // Someone else's webcam: its size on screen picks the simulcast layer received (layers.js).
+  const sized = kind === "camera" && !mine && typeof feed === "number";
+  useEffect(() => {
+    const box = root.current;
+    if (!sized || !box) return undefined;
+    const observer = new ResizeObserver(([entry]) => tileSize(feed, entry.contentRect.width, entry.contentRect.height));
+    observer.observe(box);
+    return () => {
+      observer.disconnect();
+      tileSize(feed, null, null);
+    };
+  }, [sized, feed]);
   const name = kind === "screen" ? t("screenOf", { name: user.name }) : mine ? `${user.name} (${t("you")})` : user.name;
   const label = t(kind === "screen" ? "screenOf" : "cameraOf", { name: user.name });
   const toggleFull = () => {

@@ -11,6 +11,7 @@ import { send } from "../../core/connection.js";
 import { t } from "../../core/i18n.js";
 import { flag, locks, me, meeting, toast, userdata } from "../../core/store.js";
 import { audioConstraints, videoConstraints, QUALITIES } from "./devices.js";
+import { chosenLayer, encodingsFor, subscribed, unsubscribed } from "./layers.js";
 
 const GATHER_MS = 2500;
 const RECONNECT_AFTER_MS = 4000;
@@ -413,7 +414,9 @@ export async function publish(kind, stream) {
   });
   await retrying(kind, async () => {
     const pc = peer();
-    pc.addTransceiver(track, { direction: "sendonly", streams: [stream] });
+    // A webcam large enough goes out in three simulcast layers (layers.js); a screen in one.
+    const sendEncodings = encodingsFor(kind, track);
+    pc.addTransceiver(track, { direction: "sendonly", streams: [stream], ...(sendEncodings ? { sendEncodings } : {}) });
     try {
       const sdp = await localOffer(pc);
       const reply = await request({ type: "media.publish", kind, sdp });
@@ -460,11 +463,14 @@ export async function shareCamera(quality, deviceId) {
   await publish("camera", await openCamera(quality, deviceId));
 }
 
-/** Another webcam chosen while it is on: swapped in without negotiating again. */
+/** Another webcam chosen while it is on: swapped in without negotiating again, unless its
+ * capture allows another number of simulcast layers (then it is published anew). */
 export async function switchCamera(quality, deviceId) {
   const entry = publishers.get("camera");
   if (!entry || !entry.pc) return;
   const next = await openCamera(quality, deviceId);
+  const layers = (track) => encodingsFor("camera", track)?.length || 1;
+  if (layers(next.getVideoTracks()[0]) !== layers(entry.stream.getVideoTracks()[0])) return publish("camera", next);
   const sender = entry.pc.getSenders()[0];
   await sender.replaceTrack(next.getVideoTracks()[0]);
   const old = entry.stream;
@@ -519,6 +525,7 @@ async function receive(feed) {
     }
     if (!current()) return pc.close();
     entry.pc = pc;
+    subscribed(feed.id);
     watch(pc, `feed-${feed.id}`, () => {
       if (current()) receive(feed).catch(() => {});
     });
@@ -529,9 +536,18 @@ function stopReceiving(id, tell) {
   const entry = peers.get(id);
   peers.delete(id);
   if (entry && entry.pc) entry.pc.close();
+  unsubscribed(id);
   setProblem(`feed-${id}`, false);
   // The server lets go of the subscription (its handle on the media server) too.
   if (tell) request({ type: "media.unsubscribe", feed: id }).catch(() => {});
+}
+
+/** The subscriptions now: feed id -> { pc (null while negotiating), feed, stream }. */
+export const receivingPeers = () => peers;
+
+/** Which simulcast layer of a webcam the server forwards to me (0 lowest, 2 highest). */
+export function chooseLayer(feedId, substream) {
+  return request({ type: "media.quality", feed: feedId, substream });
 }
 
 /** Receive exactly the offered feeds that are wanted; let go of the others. */
@@ -650,9 +666,12 @@ export async function stats() {
         s.bytesIn += r.bytesReceived || 0;
         s.framesDecoded += r.framesDecoded || 0;
         s.energyIn += r.totalAudioEnergy || 0;
+        if (r.kind === "video" && r.frameWidth) [s.frameWidth, s.frameHeight] = [r.frameWidth, r.frameHeight];
       } else if (r.type === "outbound-rtp") {
         s.bytesOut += r.bytesSent || 0;
         s.framesSent += r.framesEncoded || 0;
+        // Simulcast: one report per layer, each with its rid and size.
+        if (r.rid) (s.layers ||= {})[r.rid] = { width: r.frameWidth || 0, height: r.frameHeight || 0, bytes: r.bytesSent || 0 };
       }
     });
     return s;
@@ -670,7 +689,9 @@ export async function stats() {
     // The test may have stopped while its statistics were read: then there is none to report.
     if (echoPc === echoing) out.echo = { ...summary, playing: echo.value?.state === "playing" };
   }
-  for (const [id, e] of peers) if (e.pc) out.feeds[id] = { kind: e.feed.kind, user: e.feed.user, ...(await summarize(e.pc)) };
+  for (const [id, e] of peers) {
+    if (e.pc) out.feeds[id] = { kind: e.feed.kind, user: e.feed.user, layer: chosenLayer(id), ...(await summarize(e.pc)) };
+  }
   for (const [kind, e] of publishers) {
     if (!e.pc) continue;
     const track = e.stream.getVideoTracks()[0];
