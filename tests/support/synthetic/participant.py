@@ -92,7 +92,7 @@ class SyntheticParticipant:
     async def listen(self, path: ListenPath = "bridge") -> None:
         """Listen-only, by the old bridge join or the listen-only stream."""
         if path == "bridge":
-            pc = self._peer("audio")
+            pc = await self._peer("audio")
             self._tap("audio", pc.addTransceiver("audio", direction="recvonly").receiver)
             sdp = await self._offer(pc)
             reply = await self._ask(
@@ -101,7 +101,7 @@ class SyntheticParticipant:
             await pc.setRemoteDescription(RTCSessionDescription(reply["sdp"], "answer"))
         else:
             offer = await self._ask({"type": "media.listen.start"}, "media.listen.offer")
-            pc = self._peer("audio")
+            pc = await self._peer("audio")
             sdp = await self._answer(pc, offer["sdp"], "audio")
             await self._ask({"type": "media.listen.answer", "sdp": sdp}, "media.listen.started")
         self.audio = "listen" if path == "bridge" else "stream"
@@ -111,7 +111,7 @@ class SyntheticParticipant:
         """Joins the audio with a microphone playing `clip` (Opus); hears the mix as well."""
         track = ClipTrack(clip)
         self._tracks["mic"] = track
-        pc = self._peer("audio")
+        pc = await self._peer("audio")
         transceiver = pc.addTransceiver(track, direction="sendrecv")
         send_levels(transceiver.sender, track)
         self._tap("audio", transceiver.receiver)
@@ -138,7 +138,7 @@ class SyntheticParticipant:
         feed's id once Janus has the media."""
         track = ClipTrack(clip)
         self._tracks[kind] = track
-        pc = self._peer(kind)
+        pc = await self._peer(kind)
         pc.addTransceiver(track, direction="sendonly")
         sdp = await self._offer(pc)
         reply = await self._ask(
@@ -163,7 +163,7 @@ class SyntheticParticipant:
     async def subscribe(self, feed: int) -> None:
         name = f"feed-{feed}"
         offer = await self._ask({"type": "media.subscribe", "feed": feed}, "media.offer")
-        pc = self._peer(name)
+        pc = await self._peer(name)
         sdp = await self._answer(pc, offer["sdp"], "video", name)
         await self._ask({"type": "media.answer", "feed": feed, "sdp": sdp}, "media.ok")
         await _connected(pc)
@@ -205,10 +205,11 @@ class SyntheticParticipant:
         await self.socket.close()
 
     # ---------------------------------------------------------------------- plumbing --
-    def _peer(self, key: str) -> RTCPeerConnection:
+    async def _peer(self, key: str) -> RTCPeerConnection:
+        """A new peer connection for this piece; the one it replaces (a second join) closes."""
         old = self._pcs.pop(key, None)
         if old is not None:
-            asyncio.get_running_loop().create_task(old.close())
+            await old.close()
         pc = RTCPeerConnection(ice.configuration())
         self._pcs[key] = pc
         return pc
