@@ -2,9 +2,11 @@
 room WebSocket, as the browser client does them (docs/protocol.md).
 
 For tests, screenshots and benchmarks that need people in a room beside the browsers under
-test: a presenter who starts a poll, a crowd of viewers. Every message is read as soon as it
-arrives (the server drops a connection whose queue fills), and the connection pings as the
-browser does.
+test: a presenter who starts a poll, a crowd of viewers, the synthetic media participants of
+tests/support/synthetic. Every message is read as soon as it arrives (the server drops a
+connection whose queue fills), and the connection pings as the browser does. A message is parsed
+only when somebody waits for it: a request's answer (by `ref`), the next message of a type, or a
+type somebody watches.
 """
 
 from __future__ import annotations
@@ -12,8 +14,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import itertools
 import json
+import secrets
 import xml.etree.ElementTree as ET
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlencode, urljoin
 
@@ -23,6 +28,8 @@ from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
 
 PING_INTERVAL = 20.0
+
+Watcher = Callable[[dict[str, Any]], None]
 
 
 def signed_url(base: str, secret: str, call: str, params: dict[str, str]) -> str:
@@ -42,6 +49,11 @@ class RoomSocket:
         self.you: dict[str, Any] = {}
         self.received = 0
         self._waiting: dict[str, asyncio.Future[dict[str, Any]]] = {}
+        self._replies: dict[str, asyncio.Future[dict[str, Any]]] = {}
+        self._watchers: dict[str, Watcher] = {}
+        self._refs = itertools.count(1)
+        self._ref_prefix = secrets.token_hex(4)
+        """Refs unique to this socket: some messages relay their sender's ref to everybody."""
         self._reader = asyncio.create_task(self._read())
         self._pinger = asyncio.create_task(self._ping())
 
@@ -55,20 +67,28 @@ class RoomSocket:
         name: str,
         role: str = "VIEWER",
         deflate: bool = True,
+        watch: Mapping[str, Watcher] | None = None,
         **extra: str,
     ) -> RoomSocket:
-        """Joins and waits for `welcome` (or `lobby.waiting`, for a guest the lobby holds)."""
+        """Joins and waits for `welcome` (or `lobby.waiting`, for a guest the lobby holds).
+        `watch` maps message types to callbacks called with every such message from the first
+        one after the hand-off on (the welcome too, when named), so none is missed."""
         params = {"meetingID": meeting_id, "fullName": name, "role": role, "redirect": "false"}
         answer = await http.get(signed_url(base, secret, "join", {**params, **extra}))
         token = ET.fromstring(answer.content).findtext("session_token")
         if not token:
             raise RuntimeError(f"join refused: {answer.text[:300]}")
         handoff = f"{base}/room/join?{urlencode({'sessionToken': token})}"
-        return await cls.enter(http, base, handoff, deflate)
+        return await cls.enter(http, base, handoff, deflate, watch)
 
     @classmethod
     async def enter(
-        cls, http: httpx.AsyncClient, base: str, handoff_url: str, deflate: bool = True
+        cls,
+        http: httpx.AsyncClient,
+        base: str,
+        handoff_url: str,
+        deflate: bool = True,
+        watch: Mapping[str, Watcher] | None = None,
     ) -> RoomSocket:
         """Enters through a join URL someone else made (the LTI landing page's Join answers
         one, as a path on `base`): the hand-off, then the room WebSocket and its `welcome`."""
@@ -79,6 +99,7 @@ class RoomSocket:
         ws = await _open(http, base, cookie, deflate)
         socket = cls(ws)
         socket.base, socket.cookie, socket.deflate = base, cookie, deflate
+        socket._watchers.update(watch or {})  # before the reader runs: nothing is missed
         await socket._hello()
         return socket
 
@@ -112,17 +133,36 @@ class RoomSocket:
     async def send(self, message: dict[str, Any]) -> None:
         await self.ws.send(json.dumps(message))
 
+    async def request(self, message: dict[str, Any], within: float = 30.0) -> dict[str, Any]:
+        """Sends `message` with a fresh `ref` and returns the message that carries it back:
+        the answer, or the room's `error` frame (the caller decides what an error means)."""
+        ref = f"{self._ref_prefix}-{next(self._refs)}"
+        future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        self._replies[ref] = future
+        try:
+            await self.send({**message, "ref": ref})
+            return await asyncio.wait_for(future, within)
+        finally:
+            self._replies.pop(ref, None)
+
     async def _read(self) -> None:
         with contextlib.suppress(ConnectionClosed):
             async for raw in self.ws:
                 self.received += 1
-                if not self._waiting:
+                if not (self._waiting or self._replies or self._watchers):
                     continue  # nobody waits: not even parsed (a crowd of sockets stays cheap)
                 message = json.loads(raw)
-                future = self._waiting.pop(str(message.get("type")), None)
+                kind = str(message.get("type"))
+                watcher = self._watchers.get(kind)
+                if watcher is not None:
+                    watcher(message)
+                reply = self._replies.pop(str(message.get("ref")), None)
+                if reply is not None and not reply.done():
+                    reply.set_result(message)
+                future = self._waiting.pop(kind, None)
                 if future is not None and not future.done():
                     future.set_result(message)
-        for future in self._waiting.values():
+        for future in [*self._waiting.values(), *self._replies.values()]:
             if not future.done():
                 future.set_exception(ConnectionError("the room closed the connection"))
 

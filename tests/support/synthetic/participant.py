@@ -1,0 +1,284 @@
+"""A synthetic participant: sala's real join and room protocol, real WebRTC with Janus through
+the room's media messages, and no browser.
+
+It joins as a browser does (tests/support/room_socket.py: the checksummed API `join`, the
+hand-off, the room WebSocket, `hello` and `welcome`) and negotiates each piece of media on a
+peer connection of its own, with whole SDP (gathered before sending), as the browser client does
+(client/src/features/stage/media.js; docs/protocol.md):
+
+- `listen("bridge")`: a receive-only offer in `media.audio.join` (listen-only in the meeting's
+  AudioBridge, one Opus encoder per listener on Janus: the old path, the baseline);
+- `listen("stream")`: `media.listen.start`, the server's offer of the meeting's listen-only
+  stream, `media.listen.answer`, `media.listen.started`;
+- `speak(clip)`: a microphone playing a pre-encoded Opus clip, in `media.audio.join`; it hears
+  the mix too;
+- `publish(kind, clip)`: a webcam or screen playing a pre-encoded VP8 clip (`media.publish`);
+- `subscribe(feed)`: `media.subscribe`, the feed's offer, `media.answer`.
+
+ICE uses only the given address, with no STUN (ice.py). What arrives is counted per stream
+(media.py) and reported as plain values (report.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable
+from typing import Any, Literal
+
+import httpx
+from aiortc import RTCPeerConnection, RTCSessionDescription
+
+from tests.support.netns import MEDIA_ADDRESS
+from tests.support.room_socket import RoomSocket, Watcher
+from tests.support.synthetic import ice
+from tests.support.synthetic.clips import EncodedClip
+from tests.support.synthetic.media import ClipTrack, ReceiveTap, send_levels
+from tests.support.synthetic.report import ParticipantReport
+
+ListenPath = Literal["bridge", "stream"]
+CONNECT_TIMEOUT = 20.0
+
+
+class MediaRefused(RuntimeError):
+    """The room answered a media request with an error frame."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+
+
+class SyntheticParticipant:
+    def __init__(self, socket: RoomSocket, name: str, address: str) -> None:
+        self.socket = socket
+        self.name = name
+        self.address = address
+        self.user_id = str(socket.you.get("id", ""))
+        self.audio: str | None = None
+        self.feeds: list[dict[str, Any]] = []
+        """The webcams and screens the room offers this participant now (with `follow_feeds`)."""
+        self.feeds_changed = asyncio.Event()
+        self._pcs: dict[str, RTCPeerConnection] = {}
+        self._taps: dict[str, ReceiveTap] = {}
+        self._tracks: dict[str, ClipTrack] = {}
+
+    @classmethod
+    async def join(
+        cls,
+        http: httpx.AsyncClient,
+        base: str,
+        secret: str,
+        meeting_id: str,
+        name: str,
+        *,
+        role: str = "VIEWER",
+        address: str = MEDIA_ADDRESS,
+        follow_feeds: bool = False,
+        **extra: str,
+    ) -> SyntheticParticipant:
+        """Joins the meeting (API join, hand-off, room socket). With `follow_feeds` it keeps
+        `feeds` up to date (every room message is then parsed: only for subscribers)."""
+        board = _FeedBoard()
+        watch: dict[str, Watcher] = (
+            {"welcome": board.update, "media.feeds": board.update} if follow_feeds else {}
+        )
+        socket = await RoomSocket.join(
+            http, base, secret, meeting_id, name, role, watch=watch, **extra
+        )
+        participant = cls(socket, name, address)
+        board.attach(participant)
+        return participant
+
+    # -------------------------------------------------------------------------- audio --
+    async def listen(self, path: ListenPath = "bridge") -> None:
+        """Listen-only, by the old bridge join or the listen-only stream."""
+        if path == "bridge":
+            pc = await self._peer("audio")
+            self._tap("audio", pc.addTransceiver("audio", direction="recvonly").receiver)
+            sdp = await self._offer(pc)
+            reply = await self._ask(
+                {"type": "media.audio.join", "sdp": sdp, "listenOnly": True}, "media.audio.answer"
+            )
+            await pc.setRemoteDescription(RTCSessionDescription(reply["sdp"], "answer"))
+        else:
+            offer = await self._ask({"type": "media.listen.start"}, "media.listen.offer")
+            pc = await self._peer("audio")
+            sdp = await self._answer(pc, offer["sdp"], "audio")
+            await self._ask({"type": "media.listen.answer", "sdp": sdp}, "media.listen.started")
+        self.audio = "listen" if path == "bridge" else "stream"
+        await _connected(pc)
+
+    async def speak(self, clip: EncodedClip) -> None:
+        """Joins the audio with a microphone playing `clip` (Opus); hears the mix as well."""
+        track = ClipTrack(clip)
+        self._tracks["mic"] = track
+        pc = await self._peer("audio")
+        transceiver = pc.addTransceiver(track, direction="sendrecv")
+        send_levels(transceiver.sender, track)
+        self._tap("audio", transceiver.receiver)
+        sdp = await self._offer(pc)
+        reply = await self._ask(
+            {"type": "media.audio.join", "sdp": sdp, "listenOnly": False}, "media.audio.answer"
+        )
+        await pc.setRemoteDescription(RTCSessionDescription(reply["sdp"], "answer"))
+        self.audio = "mic"
+        await _connected(pc)
+
+    async def stop_listening(self) -> None:
+        """Leaves the audio, whichever way it was joined."""
+        if self.audio == "stream":
+            await self._ask({"type": "media.listen.stop"}, "media.listen.stopped")
+        elif self.audio is not None:
+            await self._ask({"type": "media.audio.leave"}, "media.audio.left")
+        self.audio = None
+        await self._close_piece("audio")
+
+    # -------------------------------------------------------------------------- video --
+    async def publish(self, clip: EncodedClip, kind: str = "camera") -> int:
+        """Publishes a webcam (or the presenter's screen) playing `clip` (VP8); returns the
+        feed's id once Janus has the media."""
+        track = ClipTrack(clip)
+        self._tracks[kind] = track
+        pc = await self._peer(kind)
+        pc.addTransceiver(track, direction="sendonly")
+        sdp = await self._offer(pc)
+        reply = await self._ask(
+            {"type": "media.publish", "kind": kind, "sdp": sdp}, "media.published"
+        )
+        await pc.setRemoteDescription(RTCSessionDescription(reply["sdp"], "answer"))
+        await _connected(pc)
+        return int(reply["feed"])
+
+    async def wait_for_feeds(
+        self, kind: str = "camera", count: int = 1, within: float = 20.0
+    ) -> list[int]:
+        """The ids of the first `count` feeds of `kind` the room offers (needs `follow_feeds`)."""
+        async with asyncio.timeout(within):
+            while True:
+                found = [f["id"] for f in self.feeds if f["kind"] == kind]
+                if len(found) >= count:
+                    return found[:count]
+                self.feeds_changed.clear()
+                await self.feeds_changed.wait()
+
+    async def subscribe(self, feed: int) -> None:
+        name = f"feed-{feed}"
+        offer = await self._ask({"type": "media.subscribe", "feed": feed}, "media.offer")
+        pc = await self._peer(name)
+        sdp = await self._answer(pc, offer["sdp"], "video", name)
+        await self._ask({"type": "media.answer", "feed": feed, "sdp": sdp}, "media.ok")
+        await _connected(pc)
+
+    # -------------------------------------------------------------------------- state --
+    async def flowing(self, within: float = 20.0) -> None:
+        """Waits until every stream it receives has delivered packets (video: a frame)."""
+        # Counters grow in the taps' packet handlers; polling them costs less than an event
+        # set by every packet.
+        async with asyncio.timeout(within):
+            while True:
+                if all((t.frames if t.kind == "video" else t.packets) for t in self._taps.values()):
+                    return
+                await asyncio.sleep(0.1)
+
+    def report(self, tones: Iterable[float] = (), hear: bool = True) -> ParticipantReport:
+        """What it received so far. With `hear`, the last second of the mix is decoded for its
+        level and the strength of `tones` (milliseconds of CPU: not for every snapshot)."""
+        mix = self._taps.get("audio")
+        return ParticipantReport(
+            name=self.name,
+            user_id=self.user_id,
+            audio=self.audio,
+            mix=mix.received() if mix else None,
+            hearing=mix.hearing(tones) if mix and hear else None,
+            videos={
+                int(key.removeprefix("feed-")): tap.received()
+                for key, tap in self._taps.items()
+                if key.startswith("feed-")
+            },
+            sent={kind: track.sent for kind, track in self._tracks.items()},
+            states={key: pc.connectionState for key, pc in self._pcs.items()},
+        )
+
+    async def close(self) -> None:
+        """Closes every peer connection and leaves the room (safe to call twice)."""
+        for key in list(self._pcs):
+            await self._close_piece(key)
+        await self.socket.close()
+
+    # ---------------------------------------------------------------------- plumbing --
+    async def _peer(self, key: str) -> RTCPeerConnection:
+        """A new peer connection for this piece; the one it replaces (a second join) closes."""
+        old = self._pcs.pop(key, None)
+        if old is not None:
+            await old.close()
+        pc = RTCPeerConnection(ice.configuration())
+        self._pcs[key] = pc
+        return pc
+
+    def _tap(self, key: str, receiver: Any, kind: str = "audio") -> None:
+        self._taps[key] = ReceiveTap(receiver, kind)
+
+    async def _offer(self, pc: RTCPeerConnection) -> str:
+        with ice.gathering_on(self.address):
+            await pc.setLocalDescription(await pc.createOffer())
+        sdp = pc.localDescription.sdp
+        ice.check_candidates(sdp, self.address)
+        return sdp
+
+    async def _answer(
+        self, pc: RTCPeerConnection, offer: str, kind: str, key: str = "audio"
+    ) -> str:
+        await pc.setRemoteDescription(RTCSessionDescription(offer, "offer"))
+        for transceiver in pc.getTransceivers():
+            if transceiver.kind == kind:
+                self._tap(key, transceiver.receiver, kind)
+        with ice.gathering_on(self.address):
+            await pc.setLocalDescription(await pc.createAnswer())
+        sdp = pc.localDescription.sdp
+        ice.check_candidates(sdp, self.address)
+        return sdp
+
+    async def _ask(self, message: dict[str, Any], expected: str) -> dict[str, Any]:
+        reply = await self.socket.request(message)
+        if reply.get("type") == "error":
+            raise MediaRefused(str(reply.get("code")), str(reply.get("message")))
+        if reply.get("type") != expected:
+            raise MediaRefused("unexpected", f"{message['type']} answered {reply.get('type')}")
+        return reply
+
+    async def _close_piece(self, key: str) -> None:
+        pc = self._pcs.pop(key, None)
+        if pc is not None:
+            await pc.close()
+        self._taps.pop(key, None)
+        track = self._tracks.pop("mic" if key == "audio" else key, None)
+        if track is not None:
+            track.stop()
+
+
+class _FeedBoard:
+    """Holds the feeds the room offered before the participant object exists (the welcome
+    arrives during the join), then keeps the participant's `feeds` current."""
+
+    def __init__(self) -> None:
+        self._feeds: list[dict[str, Any]] = []
+        self._owner: SyntheticParticipant | None = None
+
+    def update(self, message: dict[str, Any]) -> None:
+        self._feeds = list(message.get("feeds") or [])
+        if self._owner is not None:
+            self._owner.feeds = self._feeds
+            self._owner.feeds_changed.set()
+
+    def attach(self, owner: SyntheticParticipant) -> None:
+        self._owner = owner
+        owner.feeds = self._feeds
+        owner.feeds_changed.set()
+
+
+async def _connected(pc: RTCPeerConnection, within: float = CONNECT_TIMEOUT) -> None:
+    """Waits for the peer connection to connect (ICE and DTLS); raises if it fails."""
+    async with asyncio.timeout(within):
+        while pc.connectionState != "connected":
+            if pc.connectionState in ("failed", "closed"):
+                raise ConnectionError(f"peer connection {pc.connectionState}")
+            await asyncio.sleep(0.05)
