@@ -202,14 +202,14 @@ async def run_crowd(
 
 
 # ------------------------------------------------------------------ measuring the crowd --
-def _pin(pid: int, cpus: set[int]) -> None:
+def pin(pid: int, cpus: set[int]) -> None:
     """Every thread of a process and of its descendants on `cpus` (threads and processes they
     start later inherit it)."""
     for task in Path(f"/proc/{pid}/task").iterdir():
         with contextlib.suppress(OSError):
             os.sched_setaffinity(int(task.name), cpus)
     for child in children(pid):
-        _pin(child, cpus)
+        pin(child, cpus)
 
 
 def _received(reports: Sequence[ParticipantReport]) -> tuple[int, int]:
@@ -223,7 +223,7 @@ async def measure(
     data_dir.mkdir(parents=True)
     port = 18500 + n
     sala = await asyncio.to_thread(start_sala, data_dir, port)
-    _pin(sala.pid, {1})
+    pin(sala.pid, {1})
     base = f"http://127.0.0.1:{port}"
     try:
         meeting_id = f"lecture-{uuid.uuid4()}"
@@ -302,7 +302,7 @@ async def amain(args: argparse.Namespace) -> int:
         with private_network():
             # Threads inherit the namespace of the thread that makes them (bench/media.py).
             asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor(max_workers=4))
-            _pin(os.getpid(), {0})
+            pin(os.getpid(), {0})
             for n in counts:
                 result = await measure(n, args, workdir, clips)
                 show(result)
