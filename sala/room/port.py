@@ -144,7 +144,11 @@ class RoomPort(Protocol):
         ...
 
     async def publish_user(self, participant: Participant) -> None:
-        """Announce a participant's changed state (`user.updated`)."""
+        """Announce a participant's changed state (batched: room/presence.py)."""
+        ...
+
+    def publish_talking(self, participant: Participant) -> None:
+        """Announce that a participant started or stopped talking (batched too)."""
         ...
 
     async def log(self, by: Participant | None, kind: str, data: dict[str, Any]) -> None:
