@@ -170,6 +170,11 @@ class RoomPort(Protocol):
         participant's attendee is refreshed here and in the other processes."""
         ...
 
+    async def presenter_in_store(self) -> bool:
+        """Whether someone the store counts as in the meeting presents (after a takeover the
+        presenter may not have reconnected yet)."""
+        ...
+
     async def update_media_flags(
         self, participant: Participant, changes: dict[str, Any], event: str, data: dict[str, Any]
     ) -> None:

@@ -21,6 +21,7 @@ import asyncio
 import logging
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -241,6 +242,9 @@ class Room:
         # The other processes holding this participant's connections read it again too.
         await self._bus.publish(self._topic, {"reload": user_id, "origin": self._origin})
 
+    async def presenter_in_store(self) -> bool:
+        return await self._meetings.has_present_presenter(self.id)
+
     async def update_media_flags(
         self, participant: Participant, changes: dict[str, Any], event: str, data: dict[str, Any]
     ) -> None:
@@ -248,9 +252,10 @@ class Room:
 
     # ------------------------------------------------------------------------- the store --
     async def _refresh(self) -> None:
-        fresh = await self._meetings.get_by_internal_id(self.id)
+        # Settings and state only: `meeting.attendees` stays as the room was built with.
+        fresh = await self._meetings.get_for_room(self.id)
         if fresh is not None:
-            self._meeting = fresh
+            self._meeting = replace(fresh, attendees=self._meeting.attendees)
             self._policy = MeetingPolicy.of(fresh)
 
     async def _reload(self, user_id: str) -> None:
