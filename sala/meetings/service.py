@@ -386,7 +386,8 @@ class MeetingService:
                 now,
                 user_id=user_id,
             )
-            meeting = await queries.with_attendees(conn, {**row._mapping, **values})
+            # `_changed` needs the IDs only: reading every attendee here made joins O(N²).
+            meeting = Meeting.from_row({**row._mapping, **values})
         await self._changed(meeting)
 
     async def update_attendee(
@@ -432,7 +433,7 @@ class MeetingService:
             await self._update_meeting(conn, row._mapping, values)
             if event is not None:
                 await append_event(conn, meeting_id, event[0], now, user_id=user_id, data=event[1])
-            meeting = await queries.with_attendees(conn, {**row._mapping})
+            meeting = Meeting.from_row(row._mapping)
         await self._changed(meeting)
 
     async def update_settings(self, meeting_id: str, changes: dict[str, Any]) -> None:
@@ -443,7 +444,7 @@ class MeetingService:
                 return
             settings = {**(row._mapping["settings"] or {}), **changes}
             await self._update_meeting(conn, row._mapping, {"settings": settings})
-            meeting = await queries.with_attendees(conn, {**row._mapping, "settings": settings})
+            meeting = Meeting.from_row({**row._mapping, "settings": settings})
         await self._changed(meeting)
 
     async def record_activity(self, meeting_id: str, kind: str) -> None:
