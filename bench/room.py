@@ -4,6 +4,7 @@
         [--warmup 2] [--idle 5] [--senders N] [--join-concurrency 20] [--ping-interval 20]
         [--no-deflate] [--loop uvloop|asyncio] [--profile DIR] [--watch-server-gc]
         [--pollers N [--api-concurrency 0,2,8,16]] [--json out.json] [--keep]
+        [--hello-version 3] [--server-tree DIR]
 
 For each client count N, in order, on a fresh `sala serve` (its own SQLite data dir):
 
@@ -27,6 +28,11 @@ For each client count N, in order, on a fresh `sala serve` (its own SQLite data 
    process. The window closes when every client has every measured message (or --drain s
    after the last send). Latency figures: per recipient (each delivery to a client other than
    the sender) and "everybody" (per message, the last of the N-1 deliveries), p50/p99/max.
+   Joining ends, for the "roster" figure, once every client sees the whole meeting: each client
+   keeps the roster as the browser does (the welcome's `users`, then `users.delta`/`users.reset`
+   with protocol version 3, or `user.joined`/`user.left` with versions 1 and 2) and the time
+   from the first join to the moment the last client's roster holds all N is "roster"; the
+   frames each client received while joining are counted (an O(N²) protocol gives each ~N).
 5. Checks: every client must receive every message exactly once (losses and duplicates are
    counted, the sender's own echo separately), no `error` message may arrive, and no
    connection may close before the teardown (each one's close code is kept).
@@ -47,6 +53,11 @@ per value with SALA_API_CONCURRENCY set to it (0: no admission control) and the 
 table puts them side by side with "x p99", the p99 with pollers over the p99 without (per
 recipient and everybody). Without --api-concurrency, --pollers runs each client count once, with
 pollers. Without either option the runs and the output are as before.
+
+--hello-version V says that version in `hello` (3 by default: snapshot + batched deltas; 2 or 1
+for the per-change messages). --server-tree DIR runs `python -m sala` from another checkout (for
+instance `git archive <base> | tar -x -C DIR`, with its built client copied in), so that the old
+code is measured by the same generator in the same session; it then needs --hello-version 2.
 
 CPU per message is the server's utime+stime (/proc/<pid>/stat, all threads, plus its child
 processes: `sala serve` runs a `sala worker` child for webhook delivery) over the measured window
@@ -120,7 +131,8 @@ STARTUP_TIMEOUT = 60.0
 WELCOME_TIMEOUT = 60.0
 QUIET_S = 1.0  # the room counts as settled after this long without any frame arriving
 SETTLE_TIMEOUT = 120.0
-HELLO = json.dumps({"type": "hello", "version": 1})
+HELLO = json.dumps({"type": "hello", "version": 3})
+ROSTER_TIMEOUT = 120.0
 PING = json.dumps({"type": "ping"})
 TEXT_RE = re.compile(r"^bench (\d+) ([0-9.]+)$")
 
@@ -287,7 +299,10 @@ class Server:
         watch_gc: bool = False,
         api_concurrency: int | None = None,
         env: dict[str, str] | None = None,
+        tree: Path | None = None,
     ) -> None:
+        self.tree = tree or REPO
+        """The checkout whose `sala` runs (--server-tree: the old code, for a side-by-side)."""
         self.port = free_port()
         self.api_concurrency = api_concurrency  # SALA_API_CONCURRENCY; None: as inherited
         self.env = env or {}
@@ -332,7 +347,7 @@ class Server:
             env["BENCH_SERVER_GC_LOG"] = str(self.gc_log)
         with open(self.log_path, "wb") as log:
             self._proc = subprocess.Popen(
-                argv, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT
+                argv, cwd=self.tree, env=env, stdout=log, stderr=subprocess.STDOUT
             )
 
     async def wait_ready(self, http: httpx.AsyncClient) -> None:
@@ -616,6 +631,34 @@ class Client(Socket):
         self.close_code: int | None = None
         self.close_reason = ""
         self.frames = 0
+        self.roster: set[str] = set()
+        self.roster_seq = 0
+        self.roster_full_at: float | None = None
+        """When this client's roster first held all the run's clients."""
+
+    def _roster(self, message: dict[str, Any], now: float) -> None:
+        """The roster as the browser keeps it, whichever protocol version the server speaks."""
+        kind = message.get("type")
+        if kind == "welcome" or kind == "users.reset":
+            self.roster = {u["id"] for u in message["users"]}
+            self.roster_seq = int(message.get("usersSeq", message.get("seq", 0)))
+        elif kind == "users.delta":
+            if message["seq"] <= self.roster_seq:
+                return
+            self.roster_seq = message["seq"]
+            self.roster.update(u["id"] for u in message["set"])
+            self.roster.difference_update(message["gone"])
+        elif kind == "user.joined":
+            self.roster.add(message["user"]["id"])
+        elif kind == "user.left":
+            self.roster.discard(message["user"])
+        else:
+            return
+        if self.roster_full_at is None and len(self.roster) >= self.run.n:
+            self.roster_full_at = now
+            self.run.roster_done += 1
+            if self.run.roster_done == self.run.n:
+                self.run.roster_complete.set()
 
     async def join(self, http: httpx.AsyncClient, meeting_id: str) -> None:
         run, o = self.run, self.run.o
@@ -643,7 +686,7 @@ class Client(Socket):
             compression=None if o.no_deflate else "deflate",
         )
         self._reader = asyncio.create_task(self._read(self.ws))
-        await self.ws.send(HELLO)
+        await self.ws.send(json.dumps({"type": "hello", "version": o.hello_version}))
         await asyncio.wait_for(asyncio.shield(self.welcome), WELCOME_TIMEOUT)
         self.join_s = clock() - started
         if o.ping_interval > 0:
@@ -661,7 +704,9 @@ class Client(Socket):
                     run.frame_arrived.set()
                 if kind == "chat.message":
                     run.chat_received(self, str(message.get("text", "")), now)
-                elif kind == "welcome":
+                elif self.roster_full_at is None:
+                    self._roster(message, now)
+                if kind == "welcome":
                     if not self.welcome.done():
                         self.welcome.set_result(None)
                 elif kind == "error":
@@ -710,6 +755,15 @@ class Result:
     join_p50_ms: float | None = None
     join_p99_ms: float | None = None
     join_server_cpu_pct: float = 0.0
+    join_bench_cpu_pct: float = 0.0
+    roster_s: float | None = None
+    """From the first join until every client's roster held all N (None: some never did)."""
+    roster_server_cpu_s: float = 0.0
+    join_frames_mean: float = 0.0
+    join_frames_max: int = 0
+    """Frames a client received from its welcome to the end of the joins (pongs included)."""
+    hello_version: int = 3
+    server_tree: str | None = None
     settle_s: float = 0.0
     participant_count: int | None = None
     rss_before_kib: int = 0
@@ -813,6 +867,8 @@ class Options:
     watch_server_gc: bool
     pollers: int = 0
     api_concurrency: list[int] | None = None
+    hello_version: int = 3
+    server_tree: Path | None = None
 
     @property
     def storm(self) -> bool:
@@ -835,6 +891,8 @@ class Run:
         self.drained = asyncio.Event()
         self.drained.set()
         self.frame_arrived = asyncio.Event()
+        self.roster_done = 0
+        self.roster_complete = asyncio.Event()
         self.errors: Counter[str] = Counter()
         self.disconnected: list[tuple[int, int | None, str]] = []
         self.unknown = 0
@@ -935,6 +993,18 @@ class Run:
             before = CpuSample.take(pid)
             await self.join_all(http, meeting_id)
             after = CpuSample.take(pid)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.roster_complete.wait(), ROSTER_TIMEOUT)
+            rostered = CpuSample.take(pid)
+            if self.roster_complete.is_set():
+                last = max(c.roster_full_at or 0.0 for c in self.clients)
+                r.roster_s = round(max(last, after.wall) - before.wall, 2)
+            r.roster_server_cpu_s = round(CpuWindow.between(before, rostered).server_s, 2)
+            r.hello_version = o.hello_version
+            r.server_tree = None if o.server_tree is None else str(o.server_tree)
+            frames = [c.frames for c in self.clients]
+            r.join_frames_mean = round(sum(frames) / len(frames), 1)
+            r.join_frames_max = max(frames)
             await self.settle()
             r.settle_s = round(clock() - after.wall, 2)
             joined = [c for c in self.clients if c.join_s is not None]
@@ -944,6 +1014,7 @@ class Run:
             r.join_p50_ms, r.join_p99_ms = (ms(percentile(join_times, q)) for q in (50, 99))
             joining = CpuWindow.between(before, after)
             r.join_server_cpu_pct = round(joining.pct(joining.server_s), 1)
+            r.join_bench_cpu_pct = round(joining.pct(joining.me_s), 1)
             r.rss_joined_kib = proc_rss_kib(pid)
             r.server_processes = len(after.server)
             for child in after.server:
@@ -1227,6 +1298,9 @@ def report(o: Options, results: list[Result], command: str) -> None:
             f"join p50/p99 {_fmt(r.join_p50_ms, '.0f')}/{_fmt(r.join_p99_ms, '.0f')} ms "
             f"(server {r.join_server_cpu_pct:.0f}% CPU), quiet {r.settle_s:.1f} s later",
             f"participantCount {r.participant_count}",
+            f"roster complete {_fmt(r.roster_s, '.2f')} s (hello v{r.hello_version}, server "
+            f"{r.roster_server_cpu_s:.1f} CPU-s, bench {r.join_bench_cpu_pct:.0f}% while joining), "
+            f"frames per client while joining {r.join_frames_mean:.0f} (max {r.join_frames_max})",
             f"idle server {r.idle_server_cpu_pct:.1f}% CPU",
             f"net of idle {r.net_cpu_us_per_sent:.0f} µs/sent, "
             f"{r.net_cpu_us_per_delivery:.1f} µs/dlv",
@@ -1270,6 +1344,19 @@ def report(o: Options, results: list[Result], command: str) -> None:
             print("         py-spy inclusive:")
             for name, share in r.profile_inclusive[:20]:
                 print(f"           {share:5.1f}%  {name}")
+    print(
+        "\nsignalling (issue 17 targets: 1,000 clients see the whole roster in < 10 s, chat p99 "
+        "to everybody < 100 ms):"
+    )
+    for r in results:
+        print(
+            f"  {r.clients:>5} clients, hello v{r.hello_version}"
+            f"{'' if r.server_tree is None else ' on ' + r.server_tree}: "
+            f"all welcomed {r.join_wall_s:.2f} s, every roster whole {_fmt(r.roster_s, '.2f')} s "
+            f"({r.roster_server_cpu_s:.1f} server CPU-s), {r.join_frames_mean:.0f} frames per "
+            f"client while joining; chat p99 {_fmt(r.recipient_p99_ms)} ms per recipient, "
+            f"{_fmt(r.everybody_p99_ms)} ms to everybody"
+        )
     if storm:
         storm_report(o, results)
     target = next((r for r in results if r.clients == TARGET_CLIENTS and not r.pollers), None)
@@ -1364,7 +1451,7 @@ async def amain(o: Options, command: str) -> list[Result]:
     try:
         for n, pollers, admission in plan_runs(o):
             label = str(n) if not o.storm else f"{n}-p{pollers}-a{admission}"
-            server = Server(workdir, label, o.watch_server_gc, admission)
+            server = Server(workdir, label, o.watch_server_gc, admission, tree=o.server_tree)
             server.start()
             try:
                 what = f"{n} clients" + (f", {pollers} pollers" if pollers else "")
@@ -1424,6 +1511,10 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
                     help="comma-separated SALA_API_CONCURRENCY values (0: no admission "
                          "control), each with --pollers on a fresh server, after a run "
                          "without pollers")  # fmt: skip
+    ap.add_argument("--hello-version", type=int, default=3, choices=(1, 2, 3),
+                    help="the protocol version the clients say (3: snapshot + deltas)")  # fmt: skip
+    ap.add_argument("--server-tree", type=Path, default=None,
+                    help="run `python -m sala` from this checkout (the old code)")  # fmt: skip
     a = ap.parse_args(argv)
     try:
         clients = [int(c) for c in str(a.clients).split(",") if c.strip()]
@@ -1463,6 +1554,8 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
         watch_server_gc=a.watch_server_gc,
         pollers=a.pollers,
         api_concurrency=api_concurrency,
+        hello_version=a.hello_version,
+        server_tree=None if a.server_tree is None else a.server_tree.resolve(),
     )
 
 

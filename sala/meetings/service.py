@@ -87,6 +87,33 @@ class MeetingService:
             ).first()
             return None if row is None else await queries.with_attendees(conn, row._mapping)
 
+    async def get_for_room(self, internal_id: str) -> Meeting | None:
+        """The meeting's row as a room needs it, without its attendees: read on every
+        connection, so it must not grow with the meeting (issue 17)."""
+        async with self._db.read() as conn:
+            row = (
+                await conn.execute(
+                    select(meetings_t).where(meetings_t.c.internal_id == internal_id)
+                )
+            ).first()
+            return None if row is None else Meeting.from_row(row._mapping)
+
+    async def has_present_presenter(self, internal_id: str) -> bool:
+        """Whether someone the store counts as in the meeting has the presenter role."""
+        async with self._db.read() as conn:
+            row = (
+                await conn.execute(
+                    select(attendees_t.c.internal_user_id)
+                    .where(
+                        attendees_t.c.meeting_id == internal_id,
+                        attendees_t.c.present == true(),
+                        attendees_t.c.is_presenter == true(),
+                    )
+                    .limit(1)
+                )
+            ).first()
+            return row is not None
+
     async def list_live(self) -> tuple[Meeting, ...]:
         if self._cache is not None:
             return await self._cache.get_all(self._load_all_live)
@@ -299,7 +326,8 @@ class MeetingService:
             if spec.create_time is not None and spec.create_time != str(m["create_time"]):
                 raise errors.CreateTimeMismatch()
             attendee, token = await joining.register(conn, m, spec, now, self._defaults)
-            meeting = await queries.with_attendees(conn, m)
+            # Without its attendees: reading them all for every join made N joins O(N²).
+            meeting = Meeting.from_row(m)
         return JoinResult(meeting, attendee, token)
 
     # ---------------------------------------------------------------------------- presence --
@@ -358,7 +386,8 @@ class MeetingService:
                 now,
                 user_id=user_id,
             )
-            meeting = await queries.with_attendees(conn, {**row._mapping, **values})
+            # `_changed` needs the IDs only: reading every attendee here made joins O(N²).
+            meeting = Meeting.from_row({**row._mapping, **values})
         await self._changed(meeting)
 
     async def update_attendee(
@@ -404,7 +433,7 @@ class MeetingService:
             await self._update_meeting(conn, row._mapping, values)
             if event is not None:
                 await append_event(conn, meeting_id, event[0], now, user_id=user_id, data=event[1])
-            meeting = await queries.with_attendees(conn, {**row._mapping})
+            meeting = Meeting.from_row(row._mapping)
         await self._changed(meeting)
 
     async def update_settings(self, meeting_id: str, changes: dict[str, Any]) -> None:
@@ -415,7 +444,7 @@ class MeetingService:
                 return
             settings = {**(row._mapping["settings"] or {}), **changes}
             await self._update_meeting(conn, row._mapping, {"settings": settings})
-            meeting = await queries.with_attendees(conn, {**row._mapping, "settings": settings})
+            meeting = Meeting.from_row({**row._mapping, "settings": settings})
         await self._changed(meeting)
 
     async def record_activity(self, meeting_id: str, kind: str) -> None:

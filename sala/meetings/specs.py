@@ -52,6 +52,7 @@ class JoinSpec:
 @dataclass(frozen=True)
 class JoinResult:
     meeting: Meeting
+    """Without its attendees (callers need its IDs; reading everyone per join was O(N²))."""
     attendee: Attendee
     session_token: str
 
@@ -60,6 +61,8 @@ class JoinResult:
 class RoomSession:
     token: str
     meeting: Meeting
+    """Without its attendees (who is present is the room's to know; loading them for every
+    connection made joining O(N²))."""
     attendee: Attendee
     expires_at: int
 

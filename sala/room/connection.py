@@ -39,6 +39,10 @@ class Connection:
     closed: bool = False
     close_code: int = CloseCode.NORMAL
     in_lobby: bool = False
+    version: int = 1
+    """The protocol version the client said in `hello`."""
+    users_seq: int = 0
+    """The last roster change this connection has (room/presence.py)."""
     queued_chars: int = 0
     written: asyncio.Event = field(default_factory=asyncio.Event)
     """Set once nothing more will be written: the close frame went out, or the socket failed."""

@@ -568,7 +568,7 @@ class RoomMedia:
         )
         if talking:
             await self._room.activity("talking")
-        await self._room.broadcast({"type": "user.talking", "user": user_id, "talking": talking})
+        self._room.publish_talking(participant)
 
     async def feed_up(self, feed: Feed) -> None:
         if self.feeds.get(feed.id) == feed and feed.id not in self._up:

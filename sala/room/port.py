@@ -144,7 +144,11 @@ class RoomPort(Protocol):
         ...
 
     async def publish_user(self, participant: Participant) -> None:
-        """Announce a participant's changed state (`user.updated`)."""
+        """Announce a participant's changed state (batched: room/presence.py)."""
+        ...
+
+    def publish_talking(self, participant: Participant) -> None:
+        """Announce that a participant started or stopped talking (batched too)."""
         ...
 
     async def log(self, by: Participant | None, kind: str, data: dict[str, Any]) -> None:
@@ -164,6 +168,11 @@ class RoomPort(Protocol):
     ) -> None:
         """Change an attendee's role, presenter flag or guest status, with its event; the
         participant's attendee is refreshed here and in the other processes."""
+        ...
+
+    async def presenter_in_store(self) -> bool:
+        """Whether someone the store counts as in the meeting presents (after a takeover the
+        presenter may not have reconnected yet)."""
         ...
 
     async def update_media_flags(

@@ -21,9 +21,11 @@ from pydantic import (
     model_validator,
 )
 
-PROTOCOL_VERSION = 2
-ACCEPTED_VERSIONS = frozenset({1, 2})
-"""Version 2 only adds messages and fields, so a version-1 client is still served."""
+PROTOCOL_VERSION = 3
+ACCEPTED_VERSIONS = frozenset({1, 2, 3})
+"""Version 2 only adds messages and fields, so a version-1 client is still served. Version 3
+replaces the per-change presence messages with a snapshot and batched deltas
+(room/presence.py); versions 1 and 2 still get the old ones."""
 MAX_MESSAGE_BYTES = 32 * 1024
 MAX_SDP_CHARS = 24 * 1024
 MAX_CHAT_CHARS = 1000

@@ -21,6 +21,7 @@ import asyncio
 import logging
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -53,13 +54,12 @@ from sala.room.markup import sanitize
 from sala.room.media import RoomMedia
 from sala.room.notes_room import RoomNotes
 from sala.room.port import Participant, Refused, Replays, Route, Routes, route
+from sala.room.presence import Presence
 
 log = logging.getLogger(__name__)
 
 RECONNECT_GRACE_S = 10.0
 ACTIVITY_EVERY_S = 30.0
-_USER_MESSAGES = ("user.joined", "user.updated", "user.left")
-"""What a hidden user list hides from viewers (the subject is someone else than a moderator)."""
 
 
 class Room:
@@ -95,6 +95,8 @@ class Room:
         self.closed = False
         self._activity_at = 0
         self._ice_servers = ice_servers or (lambda _user: [])
+        self.presence = Presence(self)
+        """The roster the pages see, and its batched changes (room/presence.py)."""
 
         capture = None
         if meeting.record and recordings_root is not None:
@@ -192,19 +194,25 @@ class Room:
     def send_to(self, user_id: str, message: dict[str, Any]) -> None:
         participant = self.participants.get(user_id)
         if participant is not None:
+            self.presence.flush()  # what it says may be about somebody who just joined
             for conn in participant.connections:
                 conn.send(message)
 
     async def broadcast(
         self, message: dict[str, Any], to: list[str] | None = None, but: str | None = None
     ) -> None:
+        # Pending roster changes first: a chat message never arrives before its sender's join.
+        self.presence.flush()
         envelope: dict[str, Any] = {"to": to, "message": message}
         if but is not None:
             envelope["but"] = but
         await self._bus.publish(self._topic, envelope)
 
     async def publish_user(self, participant: Participant) -> None:
-        await self.broadcast({"type": "user.updated", "user": participant.view()})
+        self.presence.updated(participant)
+
+    def publish_talking(self, participant: Participant) -> None:
+        self.presence.talking(participant)
 
     async def log(self, by: Participant | None, kind: str, data: dict[str, Any]) -> None:
         user_id = None if by is None else by.user_id
@@ -220,8 +228,11 @@ class Room:
         await self._meetings.record_activity(self.id, kind)
 
     async def update_settings(self, changes: dict[str, Any]) -> None:
+        hidden = self._policy.locks.hide_user_list
         await self._meetings.update_settings(self.id, changes)
         await self._refresh()
+        if self._policy.locks.hide_user_list != hidden:
+            self.presence.resend()
 
     async def update_attendee(
         self, user_id: str, changes: dict[str, Any], event: tuple[str, dict[str, Any]]
@@ -231,6 +242,9 @@ class Room:
         # The other processes holding this participant's connections read it again too.
         await self._bus.publish(self._topic, {"reload": user_id, "origin": self._origin})
 
+    async def presenter_in_store(self) -> bool:
+        return await self._meetings.has_present_presenter(self.id)
+
     async def update_media_flags(
         self, participant: Participant, changes: dict[str, Any], event: str, data: dict[str, Any]
     ) -> None:
@@ -238,9 +252,10 @@ class Room:
 
     # ------------------------------------------------------------------------- the store --
     async def _refresh(self) -> None:
-        fresh = await self._meetings.get_by_internal_id(self.id)
+        # Settings and state only: `meeting.attendees` stays as the room was built with.
+        fresh = await self._meetings.get_for_room(self.id)
         if fresh is not None:
-            self._meeting = fresh
+            self._meeting = replace(fresh, attendees=self._meeting.attendees)
             self._policy = MeetingPolicy.of(fresh)
 
     async def _reload(self, user_id: str) -> None:
@@ -292,21 +307,24 @@ class Room:
             self.participants[user_id] = participant
             self.status.seated(participant)
             await self.presenting.seated(participant)
-            if pending is None:
-                await self.broadcast({"type": "user.joined", "user": participant.view()})
+            self.presence.joined(participant)
             await self.marks.joined(participant)
         else:
             participant.attendee = conn.attendee
         if pending is not None:
             pending.cancel()
+        state = await self.presenting.state()
+        # No await from here to the welcome being queued: the snapshot and the deltas after it
+        # must meet exactly (room/presence.py).
         participant.connections.add(conn)
-        conn.send({**self._welcome(participant), **await self.presenting.state()})
+        conn.send_text(self._welcome_text(conn, participant, state))
         self.polls.seated(conn, participant)
 
     async def detach(self, conn: Connection) -> None:
         async with self._lock:
             if await self._lobby.left(conn):
                 return
+            self.presence.detach(conn)
             participant = self.participants.get(conn.user_id)
             if participant is None:
                 return
@@ -332,7 +350,7 @@ class Room:
         await self.media.release(user_id)
         self.chat.forget(user_id)
         await self._meetings.user_disconnected(self.id, user_id)
-        await self.broadcast({"type": "user.left", "user": user_id})
+        self.presence.left(user_id)
         if participant.attendee.is_presenter:
             await self._meetings.update_attendee(
                 self.id, user_id, {"is_presenter": False}, (types.USER_PRESENTER_UNASSIGNED, {})
@@ -373,7 +391,7 @@ class Room:
         """What this participant may see changed (a new role): a new welcome says so."""
         state = await self.presenting.state()
         for conn in participant.connections:
-            conn.send({**self._welcome(participant), **state})
+            conn.send_text(self._welcome_text(conn, participant, state))
 
     # ----------------------------------------------------------------------- fan-out --
     async def _deliver(self, _topic: str, envelope: dict[str, Any]) -> None:
@@ -391,15 +409,19 @@ class Room:
             return
         text = encode(message)
         but = envelope.get("but")
-        for participant in list(self.participants.values()):
-            if to is not None and participant.user_id not in to:
-                continue
-            if participant.user_id == but:
-                continue
-            if not self._visible_to(participant, message):
-                continue
-            for conn in participant.connections:
-                conn.send_text(text)
+        if to is None:
+            for participant in list(self.participants.values()):
+                if participant.user_id == but:
+                    continue
+                for conn in participant.connections:
+                    conn.send_text(text)
+        else:
+            for user_id in set(to):
+                addressee = self.participants.get(user_id)
+                if addressee is None or user_id == but:
+                    continue
+                for conn in addressee.connections:
+                    conn.send_text(text)
         if to is not None:
             for user_id in to:
                 conn = self.lobby.get(user_id)
@@ -415,28 +437,18 @@ class Room:
         await self._admit(conn)
         await self._lobby.announce()
 
-    def _visible_to(self, participant: Participant, message: dict[str, Any]) -> bool:
-        """With the user list hidden, viewers only hear about moderators and themselves."""
-        if self._policy.sees_whole_user_list(participant.attendee):
-            return True
-        if message.get("type") not in _USER_MESSAGES:
-            return True
-        subject = message["user"] if isinstance(message["user"], dict) else None
-        if subject is None:
-            return True
-        return bool(subject["role"] == Role.MODERATOR.value or subject["id"] == participant.user_id)
+    def _welcome_text(self, conn: Connection, me: Participant, state: dict[str, Any]) -> str:
+        """The welcome, encoded: the roster is spliced in as the JSON its records already are
+        (room/presence.py), never encoded again per newcomer."""
+        head = encode({**self._welcome(me), **state})
+        users = self.presence.attach(conn, me)
+        return f'{head[:-1]},"usersSeq":{conn.users_seq},"users":{users}}}'
 
     def _welcome(self, me: Participant) -> dict[str, Any]:
+        """Everything in a welcome but the roster (`_welcome_text` adds it)."""
         attendee = me.attendee
         moderator = attendee.role is Role.MODERATOR
         policy = self._policy
-        users = [q.view() for q in self.participants.values()]
-        if not policy.sees_whole_user_list(attendee):
-            users = [
-                u
-                for u in users
-                if u["role"] == Role.MODERATOR.value or u["id"] == attendee.internal_user_id
-            ]
         settings = self._meeting.settings
         return {
             "type": "welcome",
@@ -481,7 +493,6 @@ class Room:
             "feeds": self.media.feeds_for(me),
             **self.notes.welcome(),
             "poll": self.polls.welcome(attendee.internal_user_id),
-            "users": users,
             "chat": self.chat.visible_to(attendee.internal_user_id),
             "lobby": self._lobby.view() if moderator else [],
         }
@@ -495,6 +506,7 @@ class Room:
         """A public message from sendChatMessage, already in the event log."""
         async with self._lock:
             item = self.chat.from_outside(message)
+        self.presence.flush()
         text = encode(item)
         for participant in self.participants.values():
             for conn in participant.connections:
@@ -513,6 +525,7 @@ class Room:
 
     async def _shut(self, code: CloseCode, farewell: str | None) -> list[Connection]:
         self.closed = True
+        self.presence.close()
         for task in self._leaving.values():
             task.cancel()
         self._leaving.clear()

@@ -110,6 +110,7 @@ class RoomSocket:
                 return
             if conn.closed:  # replaced by a newer connection while it shook hands
                 return
+            conn.version = hello.version
             room = await self._hub.room(session.meeting)
             try:
                 await room.attach(conn)

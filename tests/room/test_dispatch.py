@@ -30,8 +30,11 @@ class FakeMeetings:
         self.events: list[tuple[str, dict[str, Any], str | None]] = []
         self.attendee_reads = 0
 
-    async def get_by_internal_id(self, _internal_id: str) -> Meeting:
+    async def get_for_room(self, _internal_id: str) -> Meeting:
         return self.meeting
+
+    async def has_present_presenter(self, _internal_id: str) -> bool:
+        return any(a.is_presenter and a.present for a in self.attendees.values())
 
     async def get_attendee(self, user_id: str) -> Attendee | None:
         self.attendee_reads += 1

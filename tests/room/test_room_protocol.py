@@ -16,7 +16,7 @@ async def test_presence_chat_and_hands(room_server: RoomServer) -> None:
     meeting_id = await room_server.create()
     ada = await room_server.client(meeting_id, "Ada", "MODERATOR")
     welcome = await ada.expect("welcome")
-    assert welcome["version"] == 2  # the server's, whatever version the client said (1 here)
+    assert welcome["version"] == 3  # the server's, whatever version the client said (1 here)
     assert welcome["you"]["role"] == "MODERATOR" and welcome["you"]["presenter"] is True
     bea = await room_server.client(meeting_id, "Bea")
     bea_welcome = await bea.expect("welcome")

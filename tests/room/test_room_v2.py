@@ -14,15 +14,15 @@ from tests.room.conftest import RoomClient, RoomServer, serve_room
 
 async def test_both_versions_shake_hands(room_server: RoomServer) -> None:
     meeting_id = await room_server.create()
-    for version in (1, 2):
+    for version in (1, 2, 3):
         cookie = await room_server.session(meeting_id, f"V{version}")
         client = await RoomClient.open(room_server, cookie, hello=False)
         await client.send({"type": "hello", "version": version})
-        assert (await client.welcomed())["version"] == 2
+        assert (await client.welcomed())["version"] == 3
     client = await RoomClient.open(
-        room_server, await room_server.session(meeting_id, "V3"), hello=False
+        room_server, await room_server.session(meeting_id, "V4"), hello=False
     )
-    await client.send({"type": "hello", "version": 3})
+    await client.send({"type": "hello", "version": 4})
     assert (await client.expect("error"))["code"] == "bad_handshake"
 
 

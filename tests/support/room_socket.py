@@ -5,8 +5,10 @@ For tests, screenshots and benchmarks that need people in a room beside the brow
 test: a presenter who starts a poll, a crowd of viewers, the synthetic media participants of
 tests/support/synthetic. Every message is read as soon as it arrives (the server drops a
 connection whose queue fills), and the connection pings as the browser does. A message is parsed
-only when somebody waits for it: a request's answer (by `ref`), the next message of a type, or a
-type somebody watches.
+only when somebody waits for it (a request's answer, by `ref`; the next message of a type; a
+type somebody watches) or when it changes the roster: it speaks protocol version 3 and keeps the
+roster (`users`) from the welcome's snapshot and the batched `users.delta` messages after it, as
+the browser client does.
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
 
 PING_INTERVAL = 20.0
+VERSION = 3
+_ROSTER = ('{"type":"users.delta"', '{"type":"users.reset"')
 
 Watcher = Callable[[dict[str, Any]], None]
 
@@ -48,6 +52,10 @@ class RoomSocket:
         self.welcome: dict[str, Any] = {}
         self.you: dict[str, Any] = {}
         self.received = 0
+        self.users: dict[str, dict[str, Any]] = {}
+        """Who is in the meeting as this participant sees it, by user ID."""
+        self.users_seq = 0
+        self._roster_changed = asyncio.Event()
         self._waiting: dict[str, asyncio.Future[dict[str, Any]]] = {}
         self._replies: dict[str, asyncio.Future[dict[str, Any]]] = {}
         self._watchers: dict[str, Watcher] = {}
@@ -105,10 +113,40 @@ class RoomSocket:
 
     async def _hello(self) -> None:
         first = self.expect("welcome", "lobby.waiting")
-        await self.ws.send(json.dumps({"type": "hello", "version": 1}))
+        await self.ws.send(json.dumps({"type": "hello", "version": VERSION}))
         welcome = await asyncio.wait_for(first, 30)
         self.welcome = welcome
         self.you = welcome.get("you") or {}
+
+    def _apply(self, message: dict[str, Any]) -> None:
+        """The roster: a welcome's or reset's snapshot, or a delta after it (one already
+        included in the snapshot, `seq` not after ours, is skipped)."""
+        kind = message.get("type")
+        if kind in ("welcome", "users.reset"):
+            self.users = {u["id"]: u for u in message.get("users", [])}
+            self.users_seq = int(message.get("usersSeq", message.get("seq", 0)))
+        elif kind == "users.delta" and message["seq"] > self.users_seq:
+            for user in message["set"]:
+                self.users[user["id"]] = user
+            for gone in message["gone"]:
+                self.users.pop(gone, None)
+            self.users_seq = message["seq"]
+        else:
+            return
+        self._roster_changed.set()
+
+    async def roster(
+        self, wanted: Callable[[dict[str, dict[str, Any]]], bool], within: float = 10.0
+    ) -> dict[str, dict[str, Any]]:
+        """The roster once `wanted(roster)` holds (changes arrive batched, within ~0.1 s)."""
+        async with asyncio.timeout(within):
+            while not wanted(self.users):
+                self._roster_changed.clear()
+                await self._roster_changed.wait()
+        return self.users
+
+    def names(self) -> set[str]:
+        return {u["name"] for u in self.users.values()}
 
     async def reconnect(self, http: httpx.AsyncClient) -> None:
         """What the page does after its connection dropped: ask where the meeting lives now,
@@ -149,9 +187,12 @@ class RoomSocket:
         with contextlib.suppress(ConnectionClosed):
             async for raw in self.ws:
                 self.received += 1
-                if not (self._waiting or self._replies or self._watchers):
+                roster = isinstance(raw, str) and raw.startswith(_ROSTER)
+                waited = self._waiting or self._replies or self._watchers
+                if not waited and not roster and self.welcome:
                     continue  # nobody waits: not even parsed (a crowd of sockets stays cheap)
                 message = json.loads(raw)
+                self._apply(message)
                 kind = str(message.get("type"))
                 watcher = self._watchers.get(kind)
                 if watcher is not None:

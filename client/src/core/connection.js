@@ -7,7 +7,7 @@ import { dispatch, phase } from "./store.js";
 // sala/room/close_codes.py: why the server closed, and whether this page may try again.
 export const CLOSE = { LOGGED_OUT: 4401, FORBIDDEN: 4403, REPLACED: 4409, GONE: 4410, MOVED: 4421 };
 const DEFAULT_PATH = "/room/ws";
-const PROTOCOL_VERSION = 2;
+const PROTOCOL_VERSION = 3;
 const PING_MS = 20000;
 
 let socket = null;

@@ -75,11 +75,46 @@ export function finish(key, logoutUrl) {
   if (logoutUrl) setTimeout(() => (location.href = logoutUrl), 5000);
 }
 
-function putUser(user) {
-  const next = new Map(users.value);
-  next.set(user.id, user);
+// The roster (docs/protocol.md, "Presence"): the welcome's snapshot, then batched deltas. A
+// delta carries each changed person's whole record, or their leaving; one not after the
+// snapshot (its `seq` not above ours) is already in it. Each delta makes one new Map, however
+// many people it names, and the features hear of each change as user.joined, user.updated or
+// user.left, as before.
+let usersSeq = 0;
+const MANY = 3; // more joins or leaves than this in one delta are announced as a count
+
+function emit(type, message) {
+  for (const fn of handlers.get(type) || []) fn(message);
+}
+
+function applyDelta(m) {
+  if (m.seq <= usersSeq) return;
+  usersSeq = m.seq;
+  const before = users.value;
+  const next = new Map(before);
+  const changes = [];
+  for (const user of m.set) {
+    const known = before.get(user.id);
+    next.set(user.id, user);
+    changes.push([known ? "user.updated" : "user.joined", { user }, known]);
+    if (me.value && user.id === me.value.id) me.value = user;
+  }
+  for (const id of m.gone) {
+    if (!next.delete(id)) continue;
+    changes.push(["user.left", { user: id }, before.get(id)]);
+  }
   users.value = next;
-  if (me.value && user.id === me.value.id) me.value = user;
+  const joined = changes.filter(([type]) => type === "user.joined");
+  const left = changes.filter(([type]) => type === "user.left");
+  for (const [type, message, known] of changes) {
+    emit(type, message);
+    if (type === "user.updated" && !known.hand && message.user.hand) announce(t("handRaisedBy", { name: message.user.name }));
+  }
+  if (phase.value.kind !== "room") return;
+  if (joined.length > MANY) announce(t("usersJoined", { count: joined.length }));
+  else for (const [, message] of joined) announce(t("userJoined", { name: message.user.name }));
+  if (left.length > MANY) announce(t("usersLeft", { count: left.length }));
+  else for (const [, , known] of left) announce(t("userLeft", { name: known.name }));
 }
 
 // bbb_custom_style(_url): served sanitised from this origin (sala/room/custom_style.py), linked
@@ -101,6 +136,7 @@ on("welcome", (m) => {
   locks.value = m.locks;
   lobby.value = m.lobby;
   users.value = new Map(m.users.map((u) => [u.id, u]));
+  usersSeq = m.usersSeq || 0;
   userdata.value = m.userdata || {};
   document.title = m.userdata?.bbb_client_title || m.meeting.name; // userdata-bbb_client_title
   phase.value = { kind: "room" };
@@ -115,26 +151,12 @@ on("lobby.message", (m) => toast(m.text));
 on("guest.denied", (m) => finish("denied", m.logoutUrl));
 on("removed", (m) => finish("removed", m.logoutUrl));
 on("meeting.ended", (m) => finish("ended", m.logoutUrl));
-on("user.joined", (m) => {
-  const known = users.value.has(m.user.id);
-  putUser(m.user);
-  if (!known && phase.value.kind === "room") announce(t("userJoined", { name: m.user.name }));
-});
-on("user.updated", (m) => {
-  const before = users.value.get(m.user.id);
-  putUser(m.user);
-  if (before && !before.hand && m.user.hand) announce(t("handRaisedBy", { name: m.user.name }));
-});
-on("user.talking", (m) => {
-  const user = users.value.get(m.user);
-  if (user) putUser({ ...user, talking: m.talking });
-});
-on("user.left", (m) => {
-  const user = users.value.get(m.user);
-  const next = new Map(users.value);
-  next.delete(m.user);
-  users.value = next;
-  if (user) announce(t("userLeft", { name: user.name }));
+on("users.delta", applyDelta);
+on("users.reset", (m) => {
+  users.value = new Map(m.users.map((u) => [u.id, u]));
+  usersSeq = m.seq;
+  const mine = me.value && users.value.get(me.value.id);
+  if (mine) me.value = mine;
 });
 on("locks.updated", (m) => (locks.value = m.locks));
 on("lobby.updated", (m) => (lobby.value = m.waiting));

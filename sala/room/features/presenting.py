@@ -79,7 +79,7 @@ class Presenting:
         presenter may not have reconnected yet)."""
         if me.attendee.role is not Role.MODERATOR or self.presenters():
             return
-        if any(a.is_presenter for a in self._room.meeting.attendees):
+        if await self._room.presenter_in_store():
             return
         await self.assign(me.user_id)
 
