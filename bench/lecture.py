@@ -19,12 +19,14 @@ the packets the listeners received and lost, and whether every listener heard th
 (decoded level of the mix). A step is "sustained" when every listener heard the speakers, loss
 is < 1 %, listeners received at least 95 % of the mix's 50 packets a second (an overloaded
 AudioBridge sends fewer packets rather than losing numbered ones), and Janus + sala used < 80 %
-of one core; a step whose joins fail is not sustained. Participants per core = (N + 3) / (Janus + sala CPU in cores) at the largest
-sustained N; BBB's published figure is about 25 users per core. A path stops growing N once a
-step is not sustained, or once the crowd itself saturates its core (then the node was not the
-limit, and the figure is a lower bound on the node's capacity).
+of one core; a step whose joins fail is not sustained. Participants per core = (N + 3) /
+(Janus + sala CPU in cores) at the largest sustained N; BBB's published figure is about 25
+users per core. A path stops growing N once a step is not sustained, or once the crowd itself
+saturates its core (then the node was not the limit, and the figure is a lower bound on the
+node's capacity).
 
---signalling runs bench/room.py's 1,000-client join and chat fan-out in the same run.
+--signalling N then runs bench/room.py with N room clients in one meeting (the time until every
+client has the whole roster, and chat fan-out latency), in its own process, in the same run.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ import argparse
 import asyncio
 import json
 import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -47,6 +50,7 @@ from bench.api import machine, process_cpu, sala_revision
 from bench.lecture_load import CrowdPlan, Lecture, LectureClips, crowd, make_clips, pin
 from bench.media import SECRET, children, janus_pid, signed, start_sala
 from tests.support.netns import private_network
+from tests.support.synthetic import ListenPath
 
 BBB_USERS_PER_CORE = 25
 """BBB's sizing guidance: about 200 users on an 8-core server."""
@@ -64,7 +68,7 @@ step is also not sustained when listeners receive less than this share of them."
 
 
 async def measure(
-    path: str, n: int, args: argparse.Namespace, workdir: Path, clips: LectureClips
+    path: ListenPath, n: int, args: argparse.Namespace, workdir: Path, clips: LectureClips
 ) -> dict[str, Any]:
     """One lecture of `n` listeners on `path`, on a fresh sala and Janus."""
     data_dir = workdir / f"{path}-{n}" / "data"
@@ -228,7 +232,8 @@ async def lectures(args: argparse.Namespace) -> list[dict[str, Any]]:
             # Threads inherit the namespace of the thread that makes them (bench/media.py).
             asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor(max_workers=4))
             pin(os.getpid(), {0})
-            for path in ("stream", "bridge"):
+            paths: tuple[ListenPath, ...] = ("stream", "bridge")
+            for path in paths:
                 for n in counts:
                     try:
                         result = await measure(path, n, args, workdir, clips)
@@ -267,13 +272,12 @@ async def amain(args: argparse.Namespace) -> int:
             f" with the stream, {same['bridge']:.1f}% with per-listener encoding:"
             f" {same['bridge_over_stream']:.2f}x"
         )
-    signalling = None
     if args.signalling:
-        from bench.room import signalling_figures
-
-        signalling = await signalling_figures(args.signalling)
+        print(f"\nroom signalling: bench/room.py --clients {args.signalling}", flush=True)
+        room = [sys.executable, "-m", "bench.room", "--clients", str(args.signalling)]
+        await asyncio.to_thread(subprocess.run, room, check=False)
     if args.json:
-        document = {"lectures": results, "summary": total, "signalling": signalling}
+        document = {"lectures": results, "summary": total}
         await asyncio.to_thread(Path(args.json).write_text, json.dumps(document, indent=2))
         print(f"\nwrote {args.json}")
     return 0
