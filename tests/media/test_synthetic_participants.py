@@ -5,8 +5,9 @@ protocol and real WebRTC with sala's own Janus, in a private network namespace.
 and 3 of the listeners watching it. What a user would notice is checked: every listener hears
 both speakers (the tones are in what it receives, and the same listener heard silence before
 anybody spoke), the webcam's frames arrive, loss is counted, and getMeetingInfo's counts are
-exact. `LISTEN_PATH` chooses how listeners join: "bridge" (a receive-only join of the
-AudioBridge, the path every client has today) or "stream" (the listen-only stream).
+exact. It runs with listeners on each path: "stream" (the listen-only stream the browser client
+uses: one forwarded mix) and "bridge" (a receive-only join of the AudioBridge, which older
+clients use).
 """
 
 from __future__ import annotations
@@ -27,7 +28,6 @@ from tests.support.synthetic import EncodedClip, ListenPath, SyntheticParticipan
 from tests.support.synthetic.clips import camera_argv, tone_argv
 from tests.xmlutil import parse
 
-LISTEN_PATH: ListenPath = "bridge"
 LISTENERS = 20
 WATCHERS = 3
 TONES = (500.0, 800.0)
@@ -79,8 +79,9 @@ async def lecture_server(namespace: str, tmp_path: Path) -> AsyncIterator[RoomSe
         yield server
 
 
+@pytest.mark.parametrize("listen_path", ["stream", "bridge"])
 async def test_a_lecture_of_synthetic_participants(
-    lecture_server: RoomServer, namespace: str, clips: Clips
+    lecture_server: RoomServer, namespace: str, clips: Clips, listen_path: ListenPath
 ) -> None:
     server = lecture_server
     meeting_id = await server.create()
@@ -99,7 +100,7 @@ async def test_a_lecture_of_synthetic_participants(
         camera = await presenter.publish(clips.camera)
 
         listeners = [await join(f"Listener {i}", follow=i < WATCHERS) for i in range(LISTENERS)]
-        await asyncio.gather(*(p.listen(LISTEN_PATH) for p in listeners))
+        await asyncio.gather(*(p.listen(listen_path) for p in listeners))
         await asyncio.gather(*(p.flowing() for p in listeners))
         await asyncio.sleep(1.0)  # a whole window of the mix before anybody speaks
         silence = [p.report(TONES).hearing for p in listeners]
@@ -126,7 +127,7 @@ async def test_a_lecture_of_synthetic_participants(
     # Every listener hears both speakers, through the mix.
     for i in range(LISTENERS):
         report = reports[f"Listener {i}"]
-        assert report.audio == ("listen" if LISTEN_PATH == "bridge" else "stream")
+        assert report.audio == ("listen" if listen_path == "bridge" else "stream")
         assert report.mix is not None and report.mix.packets > 100, report
         assert report.hearing is not None
         assert all(report.hearing.tones[f] > HEARD for f in TONES), (report.name, report.hearing)
