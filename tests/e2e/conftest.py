@@ -23,7 +23,7 @@ from playwright.async_api import Browser, Page, async_playwright
 
 from tests.conftest import LiveServer, start_server, stop_server
 from tests.presentations import documents
-from tests.support.netns import NamespaceUnavailable, private_network
+from tests.support.netns import media_network
 from tests.support.receiver import Receiver
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -165,11 +165,8 @@ WEBCAM = {"userdata-bbb_auto_share_webcam": "true", "userdata-bbb_skip_video_pre
 
 @pytest.fixture(scope="module")
 def namespace() -> Iterator[str]:
-    try:
-        with private_network() as address:
-            yield address
-    except NamespaceUnavailable as exc:
-        pytest.fail(f"the media tests need a private network namespace: {exc}")
+    with media_network(janus=False) as address:
+        yield address
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,6 @@ import asyncio
 import contextlib
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -36,7 +35,7 @@ from sala.media.engine import Feed
 from sala.media.runtime import MediaRuntime
 from tests.media.sdp import audio_offer
 from tests.support.media_nodes import NodeNamespace
-from tests.support.netns import NamespaceUnavailable, private_network
+from tests.support.netns import media_network
 from tests.support.redis import RedisServer, redis_available
 
 API_SECRET = "media-node-process-secret"
@@ -134,15 +133,10 @@ class NodeProcess:
 
 @pytest.fixture
 def hub() -> Iterator[str]:
-    if shutil.which("janus") is None:
-        pytest.fail("Janus is needed: run scripts/install-test-deps (Debian package janus)")
     if reason := redis_available():
         pytest.fail(reason)
-    try:
-        with private_network() as address:
-            yield address
-    except NamespaceUnavailable as exc:
-        pytest.fail(f"the media node tests need private network namespaces: {exc}")
+    with media_network("the media node tests") as address:
+        yield address
 
 
 @pytest.fixture

@@ -42,7 +42,7 @@ from tests.e2e.conftest import AUDIO, CHROMIUM, HAVE_CHROMIUM, MEDIA_ARGS, WEBCA
 from tests.media.sdp import answer_to, audio_offer, video_offer
 from tests.room.conftest import RoomClient, RoomServer, serve_room
 from tests.support.media_nodes import MediaNodeThread, NodeSettings
-from tests.support.netns import NamespaceUnavailable, private_network
+from tests.support.netns import media_network
 from tests.xmlutil import parse
 
 API_SECRET = "media-nodes-test-secret"
@@ -52,13 +52,8 @@ DEAD_WITHIN_S = 5.0
 @pytest.fixture
 def hub() -> Iterator[str]:
     """This test's thread in a private network namespace: the front end's side."""
-    if shutil.which("janus") is None:
-        pytest.fail("Janus is needed: run scripts/install-test-deps (Debian package janus)")
-    try:
-        with private_network() as address:
-            yield address
-    except NamespaceUnavailable as exc:
-        pytest.fail(f"the media node tests need private network namespaces: {exc}")
+    with media_network("the media node tests") as address:
+        yield address
 
 
 @pytest.fixture

@@ -23,7 +23,7 @@ import pytest
 from sala.config import load_settings
 from tests.conftest import SECRET
 from tests.room.conftest import RoomServer, serve_room
-from tests.support.netns import NamespaceUnavailable, private_network
+from tests.support.netns import media_network
 from tests.support.synthetic import EncodedClip, ListenPath, SyntheticParticipant, make
 from tests.support.synthetic.clips import camera_argv, tone_argv
 from tests.xmlutil import parse
@@ -59,13 +59,8 @@ def clips(tmp_path_factory: pytest.TempPathFactory) -> Clips:
 
 @pytest.fixture
 def namespace() -> Iterator[str]:
-    if shutil.which("janus") is None:
-        pytest.fail("Janus is needed: run scripts/install-test-deps (Debian package janus)")
-    try:
-        with private_network() as address:
-            yield address
-    except NamespaceUnavailable as exc:
-        pytest.fail(f"the media tests need a private network namespace: {exc}")
+    with media_network() as address:
+        yield address
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ctypes
 import os
+import shutil
 import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -56,3 +57,18 @@ def private_network(address: str = MEDIA_ADDRESS) -> Iterator[str]:
                 )
     finally:
         os.close(original)
+
+
+@contextmanager
+def media_network(who: str = "the media tests", *, janus: bool = True) -> Iterator[str]:
+    """`private_network()` for a test fixture: the test fails, saying what to install or why,
+    when Janus (with `janus`) or network namespaces are not available here."""
+    import pytest  # tests only: benchmarks use private_network() itself
+
+    if janus and shutil.which("janus") is None:
+        pytest.fail("Janus is needed: run scripts/install-test-deps (Debian package janus)")
+    try:
+        with private_network() as address:
+            yield address
+    except NamespaceUnavailable as exc:
+        pytest.fail(f"{who} need a private network namespace: {exc}")
