@@ -579,22 +579,19 @@ class _Endless(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: object) -> None:
         pass
 
+    def _whole(self, body: bytes, header: str, value: str) -> None:
+        self.send_response(200)
+        self.send_header(header, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
     def do_GET(self) -> None:
         if self.path == "/small":
-            body = b'{"ok": true}'
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+            self._whole(b'{"ok": true}', "Content-Type", "application/json")
             return
         if self.path == "/gzip":
-            body = gzip.compress(b"\0" * 2**20)
-            self.send_response(200)
-            self.send_header("Content-Encoding", "gzip")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+            self._whole(gzip.compress(b"\0" * 2**20), "Content-Encoding", "gzip")
             return
         self.send_response(200)
         self.send_header("Transfer-Encoding", "chunked")
