@@ -25,6 +25,7 @@ from sala.recordings.capture import parse_capture_name
 from sala.recordings.timeline import Clock
 from sala.recordings.tools import RecordingError, duration_ms, extract, extracted_name, mjr_header
 from sala.recordings.tools import run as run_tool
+from sala.recordings.whole_pictures import repair
 
 SAMPLE_RATE = 48_000
 MAGIC = b"MJR00002"
@@ -88,10 +89,23 @@ async def prepare(raw: Path, work: Path) -> list[Stream]:
             continue
         header = await mjr_header(path)
         target = work / extracted_name(header, path.stem)
+        source = path
+        if header.kind == "v" and header.codec == "vp8":
+            # Only whole pictures reach the media file (sala/recordings/whole_pictures.py); the
+            # copy's header says when its first picture was captured.
+            source = work / f"whole-{path.name}"
+            if not source.exists():
+                partial_copy = source.with_name(f"partial-{source.name}")
+                done = await asyncio.to_thread(repair, path, partial_copy)
+                if done.kept == 0:
+                    await asyncio.to_thread(partial_copy.unlink)
+                    continue  # not one decodable picture: nothing to play
+                await asyncio.to_thread(partial_copy.replace, source)
+            header = await mjr_header(source)
         if not target.exists():
             partial = target.with_name(f"partial-{target.name}")
             try:
-                await extract(path, partial)
+                await extract(source, partial)
             except RecordingError:
                 if path.stat().st_size < 1024:
                     continue  # opened and closed with nothing in it
