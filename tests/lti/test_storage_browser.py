@@ -5,6 +5,7 @@ while the same launch without that storage is refused with the page that says wh
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator
 
@@ -15,9 +16,10 @@ from sala.clock import ManualClock
 from sala.config import Settings
 from tests.e2e.conftest import ARGS, CHROMIUM, HAVE_CHROMIUM
 from tests.lti.conftest import LtiBed, open_bed
-from tests.support.lms.core import LEARNER
+from tests.support.lms.core import LEARNER, Prepared
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+STEPS_S = 120
 
 
 @pytest.fixture
@@ -40,6 +42,12 @@ async def test_a_framed_launch_without_third_party_cookies_lands_through_the_pla
     cross_site: LtiBed, chromium: Browser
 ) -> None:
     prepared = cross_site.sim.prepare(LEARNER, storage_target="_parent")
+    # Every step is bounded, so a stuck one fails here, at its line, within two minutes.
+    async with asyncio.timeout(STEPS_S):
+        await land_through_storage(cross_site, chromium, prepared)
+
+
+async def land_through_storage(cross_site: LtiBed, chromium: Browser, prepared: Prepared) -> None:
     context = await chromium.new_context()
     page = await context.new_page()
 
@@ -50,7 +58,7 @@ async def test_a_framed_launch_without_third_party_cookies_lands_through_the_pla
     # Frame.url has been seen to keep the platform's URL after the swap back to sala's site.)
     tool = page.frame_locator("iframe[name=tool]")
     await expect(tool.locator("#join")).to_be_visible(timeout=30_000)
-    url = await tool.locator("html").evaluate("() => location.href")
+    url = await tool.locator("html").evaluate("() => location.href", timeout=10_000)
     assert re.search(r"/lti/rooms/[^/]+$", url), url
     token = url.rsplit("/", 1)[1]
     session = await cross_site.sessions.get(token)
@@ -62,6 +70,13 @@ async def test_the_same_framed_launch_without_the_platforms_storage_is_refused_w
     cross_site: LtiBed, chromium: Browser
 ) -> None:
     prepared = cross_site.sim.prepare(LEARNER)
+    async with asyncio.timeout(STEPS_S):
+        await refused_without_storage(cross_site, chromium, prepared)
+
+
+async def refused_without_storage(
+    cross_site: LtiBed, chromium: Browser, prepared: Prepared
+) -> None:
     context = await chromium.new_context()
     page = await context.new_page()
 
@@ -70,7 +85,8 @@ async def test_the_same_framed_launch_without_the_platforms_storage_is_refused_w
     tool = page.frame_locator("iframe[name=tool]")
     problem = tool.locator(".lti-problem")
     await expect(problem).to_be_visible(timeout=30_000)
-    assert "/lti/launch" in await tool.locator("html").evaluate("() => location.pathname")
+    path = await tool.locator("html").evaluate("() => location.pathname", timeout=10_000)
+    assert "/lti/launch" in path
     assert "third-party cookies" in await problem.inner_text()
     assert "new window" in await tool.locator(".lti-fix").inner_text()
     await context.close()
