@@ -10,10 +10,13 @@ pictures:
 - Packets lost on the way to Janus leave pictures with holes.
 
 `repair` writes a copy of a capture that holds only whole pictures (consecutive sequence numbers,
-one RTP timestamp, the VP8 start of partition 0 first and the marker last), from the first whole
+the VP8 start of partition 0 first and the marker last, one RTP timestamp), from the first whole
 key frame on; after a broken picture it drops what follows until the next key frame, because
-those pictures refer to the broken one. The copy's header has its first-packet time moved by the
-RTP time dropped at the start, so the video stays where it was on the recording's clock.
+those pictures refer to the broken one. A picture whose packets are all there and carry one VP8
+picture ID but two timestamps (the layer switch above) is mended, not dropped: its packets get
+the timestamp of its last one, so the video starts where it started. The copy's header has its
+first-packet time moved by the RTP time left out at the start, so the video stays where it was
+on the recording's clock.
 
 The layout is Janus' MJR00002: "MJR00002", a big-endian 16-bit length and a JSON header, then
 per packet "MEET", a 32-bit arrival time (ms since the capture started), a 16-bit length and the
@@ -25,7 +28,7 @@ from __future__ import annotations
 import json
 import struct
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import pairwise
 from pathlib import Path
 from typing import BinaryIO
@@ -43,6 +46,8 @@ class Packet:
     marker: bool
     starts_picture: bool
     """The VP8 descriptor's S bit with partition index 0: the first packet of a picture."""
+    picture_id: int | None
+    """The VP8 descriptor's picture ID, when the sender numbers its pictures."""
     key: bool
     """The first packet of a key frame."""
     entry: bytes
@@ -69,7 +74,7 @@ def repair(source: Path, target: Path) -> Repair:
     decodable = False
     for picture, whole in pictures:
         if whole and (decodable or picture[0].key):
-            kept.append(picture)
+            kept.append(_one_timestamp(picture))
             decodable = True
         else:
             dropped += 1
@@ -112,10 +117,10 @@ def _packets(capture: BinaryIO) -> Iterator[Packet]:
         parsed = _parse(rtp)
         if parsed is None:
             continue  # padding only, or not RTP: nothing a picture needs
-        seq16, timestamp, marker, starts, key = parsed
+        seq16, timestamp, marker, starts, key, picture_id = parsed
         seq = seq16 if last is None else _unwrap(last, seq16)
         last = seq
-        yield Packet(seq, timestamp, marker, starts, key, head + rtp)
+        yield Packet(seq, timestamp, marker, starts, picture_id, key, head + rtp)
 
 
 def _unwrap(previous: int, seq16: int) -> int:
@@ -124,9 +129,10 @@ def _unwrap(previous: int, seq16: int) -> int:
     return previous + delta if delta < 0x8000 else previous + delta - 0x10000
 
 
-def _parse(rtp: bytes) -> tuple[int, int, bool, bool, bool] | None:
-    """(sequence number, timestamp, marker, starts a picture, key frame) of a VP8 RTP packet
-    (RFC 3550 header, RFC 7741 payload descriptor), or None when it carries no VP8 data."""
+def _parse(rtp: bytes) -> tuple[int, int, bool, bool, bool, int | None] | None:
+    """(sequence number, timestamp, marker, starts a picture, key frame, picture ID) of a VP8
+    RTP packet (RFC 3550 header, RFC 7741 payload descriptor), or None when it carries no VP8
+    data."""
     if len(rtp) < 12 or rtp[0] >> 6 != 2:
         return None
     end = len(rtp)
@@ -144,6 +150,7 @@ def _parse(rtp: bytes) -> tuple[int, int, bool, bool, bool] | None:
     marker = bool(rtp[1] & 0x80)
     first = rtp[offset]
     starts = bool(first & 0x10) and first & 0x07 == 0
+    picture_id = None
     offset += 1
     if first & 0x80:  # extended control bits
         if offset >= end:
@@ -151,9 +158,14 @@ def _parse(rtp: bytes) -> tuple[int, int, bool, bool, bool] | None:
         extended = rtp[offset]
         offset += 1
         if extended & 0x80:  # picture ID, 7 or 15 bits
-            if offset >= end:
+            if offset + 1 >= end:
                 return None
-            offset += 2 if rtp[offset] & 0x80 else 1
+            if rtp[offset] & 0x80:
+                picture_id = ((rtp[offset] & 0x7F) << 8) | rtp[offset + 1]
+                offset += 2
+            else:
+                picture_id = rtp[offset]
+                offset += 1
         if extended & 0x40:  # TL0PICIDX
             offset += 1
         if extended & 0x30:  # TID / KEYIDX
@@ -162,7 +174,7 @@ def _parse(rtp: bytes) -> tuple[int, int, bool, bool, bool] | None:
         return None
     # VP8 frame tag (RFC 6386 9.1): the lowest bit is 0 for a key frame.
     key = starts and rtp[offset] & 0x01 == 0
-    return seq, timestamp, marker, starts, key
+    return seq, timestamp, marker, starts, key, picture_id
 
 
 def _unique(packets: list[Packet]) -> list[Packet]:
@@ -192,10 +204,34 @@ def _ended(picture: list[Packet]) -> bool:
 
 
 def _whole(picture: list[Packet]) -> bool:
+    """Every packet of the picture is there, and they share one timestamp or, when the sender
+    numbers pictures, one picture ID (see `_one_timestamp`)."""
     first = picture[0]
+    one_picture = all(p.timestamp == first.timestamp for p in picture) or (
+        first.picture_id is not None and all(p.picture_id == first.picture_id for p in picture)
+    )
     return (
         first.starts_picture
         and picture[-1].marker
-        and all(p.timestamp == first.timestamp for p in picture)
+        and one_picture
         and all(b.seq == a.seq + 1 for a, b in pairwise(picture))
     )
+
+
+TIMESTAMP_AT = 10 + 4  # in a capture entry: "MEET", arrival time, length, then RTP's bytes 4-8
+
+
+def _one_timestamp(picture: list[Packet]) -> list[Packet]:
+    """The picture with every packet on its last packet's timestamp."""
+    timestamp = picture[-1].timestamp
+    if all(p.timestamp == timestamp for p in picture):
+        return picture
+    stamped = struct.pack("!I", timestamp)
+    return [
+        replace(
+            p,
+            timestamp=timestamp,
+            entry=p.entry[:TIMESTAMP_AT] + stamped + p.entry[TIMESTAMP_AT + 4 :],
+        )
+        for p in picture
+    ]

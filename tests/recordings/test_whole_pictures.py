@@ -50,7 +50,8 @@ def picture(seq: int, ts: int, n: int, key: bool = False, pic: int = 0) -> list[
     ]
 
 
-def read(path: Path) -> tuple[dict[str, int], list[int]]:
+def read(path: Path) -> tuple[dict[str, int], list[tuple[int, int]]]:
+    """A capture's header and its packets' (sequence number, timestamp)."""
     data = path.read_bytes()
     (length,) = struct.unpack("!H", data[8:10])
     header = json.loads(data[10 : 10 + length])
@@ -58,30 +59,45 @@ def read(path: Path) -> tuple[dict[str, int], list[int]]:
     while i < len(data):
         assert data[i : i + 4] == b"MEET"
         (size,) = struct.unpack("!H", data[i + 8 : i + 10])
-        seqs.append(struct.unpack("!H", data[i + 12 : i + 14])[0])
+        seqs.append(struct.unpack("!HI", data[i + 12 : i + 18]))
         i += 10 + size
     return header, seqs
+
+
+def test_a_key_frame_written_with_two_timestamps_is_mended_on_one(tmp_path: Path) -> None:
+    # What Janus 1.1.2 wrote for a simulcast webcam: the key frame's first packet carries
+    # another timestamp than the rest of the picture (one picture ID throughout).
+    split = [Pkt(100, 0, start=True, key=True, picture=5), Pkt(101, 1671, marker=True, picture=5)]
+    after = picture(102, 6171, 1, pic=6) + picture(103, 10_671, 2, pic=7)
+    capture(tmp_path / "in.mjr", split + after)
+
+    done = repair(tmp_path / "in.mjr", tmp_path / "out.mjr")
+
+    header, packets = read(tmp_path / "out.mjr")
+    assert packets == [(100, 1671), (101, 1671), (102, 6171), (103, 10_671), (104, 10_671)]
+    assert (done.kept, done.dropped) == (3, 0)
+    # The first picture's time is its last packet's: 1671 ticks of 90 kHz after the first.
+    assert header["u"] == FIRST_US + 18_566
+    assert header["c"] == "vp8"
 
 
 def test_a_capture_that_starts_with_half_a_key_frame_starts_at_the_next_whole_one(
     tmp_path: Path,
 ) -> None:
-    # What Janus 1.1.2 wrote for a simulcast webcam: the key frame's first packet carries
-    # another timestamp than the rest of the picture.
-    split = [Pkt(100, 0, start=True, key=True, picture=5), Pkt(101, 1671, marker=True, picture=5)]
+    # The key frame's start and a rest that is not its own (another picture ID).
+    half = [Pkt(100, 0, start=True, key=True, picture=5), Pkt(101, 1671, marker=True, picture=9)]
     delta = picture(102, 6171, 1, pic=6)
     key = picture(103, 90_000, 3, key=True, pic=7)  # one second later
     after = picture(106, 93_000, 2, pic=8)
-    capture(tmp_path / "in.mjr", split + delta + key + after)
+    capture(tmp_path / "in.mjr", half + delta + key + after)
 
     done = repair(tmp_path / "in.mjr", tmp_path / "out.mjr")
 
-    header, seqs = read(tmp_path / "out.mjr")
-    assert seqs == [103, 104, 105, 106, 107]
+    header, packets = read(tmp_path / "out.mjr")
+    assert [seq for seq, _ in packets] == [103, 104, 105, 106, 107]
     assert (done.kept, done.dropped) == (2, 2)
     # The video starts a second later on the recording's clock.
     assert header["u"] == FIRST_US + 1_000_000
-    assert header["c"] == "vp8"
 
 
 def test_a_lost_packet_drops_pictures_until_the_next_key_frame(tmp_path: Path) -> None:
@@ -94,8 +110,8 @@ def test_a_lost_packet_drops_pictures_until_the_next_key_frame(tmp_path: Path) -
 
     done = repair(tmp_path / "in.mjr", tmp_path / "out.mjr")
 
-    header, seqs = read(tmp_path / "out.mjr")
-    assert seqs == [10, 11, 12, 13, 14, 19, 20, 21]
+    header, packets = read(tmp_path / "out.mjr")
+    assert [seq for seq, _ in packets] == [10, 11, 12, 13, 14, 19, 20, 21]
     assert (done.kept, done.dropped) == (4, 2)
     assert header["u"] == FIRST_US  # nothing dropped at the start
 
@@ -108,7 +124,7 @@ def test_packets_are_put_back_in_order_across_the_sequence_wrap(tmp_path: Path) 
 
     done = repair(tmp_path / "in.mjr", tmp_path / "out.mjr")
 
-    assert read(tmp_path / "out.mjr")[1] == [65534, 65535, 0, 1, 2]
+    assert [seq for seq, _ in read(tmp_path / "out.mjr")[1]] == [65534, 65535, 0, 1, 2]
     assert (done.kept, done.dropped) == (2, 0)
 
 
@@ -117,7 +133,7 @@ def test_a_capture_cut_in_a_packet_keeps_the_whole_pictures_before_it(tmp_path: 
 
     done = repair(tmp_path / "in.mjr", tmp_path / "out.mjr")
 
-    assert read(tmp_path / "out.mjr")[1] == [1, 2]
+    assert [seq for seq, _ in read(tmp_path / "out.mjr")[1]] == [1, 2]
     assert (done.kept, done.dropped) == (1, 1)
 
 
