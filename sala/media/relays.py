@@ -108,13 +108,8 @@ class MeetingRelays:
         if relay is not None:
             relay.seats.discard(seat)
         await close_session(seat.client)
-        if relay is not None and not relay.seats and not self._pending[seat.node]:
-            async with self._lock:
-                # Still empty, and still this meeting's relay there: take it down.
-                empty = not relay.seats and not self._pending[seat.node]
-                if self.relays.get(seat.node) is relay and empty:
-                    del self.relays[seat.node]
-                    await relay.close()
+        if relay is not None:
+            await self._take_down_if_empty(relay)
 
     # -------------------------------------------------------------------- internals --
     async def _relay(self, node: str) -> Relay:
@@ -150,6 +145,19 @@ class MeetingRelays:
             relay.seats.discard(seat)
         if user_id is not None:
             await self._listener.media_lost(user_id, "listen")
+        if relay is not None:
+            await self._take_down_if_empty(relay)
+
+    async def _take_down_if_empty(self, relay: Relay) -> None:
+        """A relay whose last listener left goes: its forwarder, its mountpoint."""
+        if relay.seats or self._pending[relay.node]:
+            return
+        async with self._lock:
+            # Still empty, and still this meeting's relay there (not lost or replaced meanwhile).
+            empty = not relay.seats and not self._pending[relay.node]
+            if self.relays.get(relay.node) is relay and empty:
+                del self.relays[relay.node]
+                await relay.close()
 
     # ------------------------------------------------------------------ node changes --
     async def node_lost(self, node_id: str) -> None:

@@ -160,7 +160,7 @@ async def test_listeners_fill_two_nodes_hear_the_speaker_and_survive_the_relay_n
             await home_janus.control(AUDIOBRIDGE, {"request": "listforwarders", "room": number})
         )["rtp_forwarders"]
         crossing = [f for f in forwarders if f["ip"] == "198.18.2.2" or f["ip"] == "198.18.1.2"]
-        assert [f["srtp"] for f in crossing] == [True], forwarders
+        assert [f.get("srtp") for f in crossing] == [True], forwarders
 
         await asyncio.gather(*(p.flowing() for p in listeners))
         await asyncio.sleep(2.0)  # the tone fills the last second of every listener's mix
@@ -207,3 +207,75 @@ async def _mountpoint(engine: JanusEngine, mountpoint: int) -> dict[str, Any]:
         "info"
     ]
     return info
+
+
+async def test_when_the_meetings_own_node_dies_its_relays_go_and_listeners_come_back(
+    nodes: tuple[LocalRegistry, dict[str, MediaNodeThread]], server: RoomServer, tone: EncodedClip
+) -> None:
+    """The meeting's node is killed while another node relays its mix: every participant is
+    told (their sessions were on the dead node), the relay on the surviving node goes with its
+    source, and the meeting, now on that node, seats its listeners there as they come back."""
+    _, by_id = nodes
+    media_nodes = server.services.media.nodes
+    assert media_nodes is not None
+    meeting_id = await server.create()
+    internal = str(
+        parse(await server.api("getMeetingInfo", meetingID=meeting_id)).findtext(
+            "internalMeetingID"
+        )
+    )
+    everybody: list[SyntheticParticipant] = []
+    try:
+        speaker = await SyntheticParticipant.join(
+            server.http, server.base, server.secret, meeting_id, "Speaker",
+            role="MODERATOR", address=ADDRESS,
+        )  # fmt: skip
+        everybody.append(speaker)
+        await speaker.speak(tone)
+        placed = media_nodes.meeting(internal)
+        assert placed is not None and placed.node_id is not None
+        home = placed.node_id
+        other = next(n for n in by_id if n != home)
+        listeners = []
+        for i in range(PER_NODE + 1):
+            listener = await SyntheticParticipant.join(
+                server.http, server.base, server.secret, meeting_id, f"Listener {i}",
+                address=ADDRESS,
+            )  # fmt: skip
+            everybody.append(listener)
+            listeners.append(listener)
+            await listener.listen("stream")
+        assert placed.relays.seated() == {home: PER_NODE, other: 1}
+
+        lost = {p.user_id: p.socket.expect("media.lost") for p in [speaker, *listeners]}
+        await by_id[home].kill()
+        told = await asyncio.wait_for(asyncio.gather(*lost.values()), timeout=5.0)
+        assert {message["what"] for message in told} == {"all"}
+        await speaker.speak(tone)  # what the browsers do on media.lost "all"
+        for listener in listeners:
+            await listener.listen("stream")
+        assert placed.node_id == other
+        assert placed.relays.seated() == {other: PER_NODE + 1}
+        engine = media_nodes.engine(other)
+        viewers = await engine.control(STREAMING, {"request": "info", "id": placed.number})
+        assert viewers["info"]["viewers"] == PER_NODE + 1
+        # The old relay's mountpoint there went with its source.
+        for _ in range(50):
+            listed = (await engine.control(STREAMING, {"request": "list"}))["list"]
+            if RELAY_IDS + placed.number not in {m["id"] for m in listed}:
+                break
+            await asyncio.sleep(0.1)
+        else:
+            raise AssertionError(f"the dead node's relay is still there: {listed}")
+
+        await asyncio.gather(*(p.flowing() for p in listeners))
+        await asyncio.sleep(2.0)
+        for listener in listeners:
+            report = listener.report([TONE])
+            assert report.hearing is not None and report.hearing.tones[TONE] > HEARD, report
+        info = parse(await server.api("getMeetingInfo", meetingID=meeting_id))
+        assert info.findtext("listenerCount") == str(PER_NODE + 1)
+        assert info.findtext("voiceParticipantCount") == "1"
+    finally:
+        await asyncio.gather(*(p.close() for p in everybody), return_exceptions=True)
+    await server.api("end", meetingID=meeting_id)
