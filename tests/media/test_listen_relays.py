@@ -5,7 +5,8 @@ synthetic) joining through the room's protocol with real WebRTC.
 
 With two listeners per node, a speaker playing a tone and five listeners: the meeting's node
 takes two, the other node relays the mix (SRTP from the meeting's node) and takes two, and the
-fifth goes back to the meeting's node once both have their share. Everyone hears the speaker.
+fifth goes back to the meeting's node once both have their share. Everyone hears the speaker;
+the same mix sent to the relay as plain RTP reaches nobody.
 The relay node's Janus is then killed: its listeners are told to listen again, do, land on the
 remaining node and hear the speaker again; getMeetingInfo's listenerCount stays exact.
 """
@@ -169,6 +170,17 @@ async def test_listeners_fill_two_nodes_hear_the_speaker_and_survive_the_relay_n
             assert report.hearing is not None and report.hearing.tones[TONE] > HEARD, report
         assert await listener_count() == str(LISTENERS)
 
+        # The relay's mountpoint takes SRTP with its key only: the same mix sent there as
+        # plain RTP (what anybody on the private network could send) reaches no listener.
+        [srtp] = crossing
+        on_relay = [p for p in listeners if p.user_id in relayed]
+        assert all(n > 25 for n in await _packets_in_a_second(on_relay))  # 50 a second
+        await home_janus.stop_forward(number, srtp["stream_id"])
+        plain = await home_janus.forward_mix(number, srtp["ip"], srtp["port"])
+        await asyncio.sleep(0.2)  # what was on its way
+        assert await _packets_in_a_second(on_relay) == [0, 0]
+        await home_janus.stop_forward(number, plain)
+
         # The relay node dies: its listeners (and only they) are told to listen again.
         lost = {p.user_id: p.socket.expect("media.lost") for p in listeners}
         await by_id[relay_node].kill()
@@ -200,6 +212,17 @@ async def test_listeners_fill_two_nodes_hear_the_speaker_and_survive_the_relay_n
     finally:
         await asyncio.gather(*(p.close() for p in everybody), return_exceptions=True)
     await server.api("end", meetingID=meeting_id)
+
+
+async def _packets_in_a_second(listeners: list[SyntheticParticipant]) -> list[int]:
+    """How many packets of the mix each of them receives over the next second."""
+
+    def packets() -> list[int]:
+        return [p.report(hear=False).mix.packets for p in listeners]  # type: ignore[union-attr]
+
+    before = packets()
+    await asyncio.sleep(1.0)
+    return [after - start for start, after in zip(before, packets(), strict=True)]
 
 
 async def _mountpoint(engine: JanusEngine, mountpoint: int) -> dict[str, Any]:
