@@ -225,6 +225,12 @@ async def _packets_in_a_second(listeners: list[SyntheticParticipant]) -> list[in
     return [after - start for start, after in zip(before, packets(), strict=True)]
 
 
+async def _has_mountpoint(engine: JanusEngine, mountpoint: int) -> bool:
+    """Whether that Janus still has the mountpoint."""
+    listed = (await engine.control(STREAMING, {"request": "list"}))["list"]
+    return mountpoint in {m["id"] for m in listed}
+
+
 async def _mountpoint(engine: JanusEngine, mountpoint: int) -> dict[str, Any]:
     info: dict[str, Any] = (await engine.control(STREAMING, {"request": "info", "id": mountpoint}))[
         "info"
@@ -269,6 +275,20 @@ async def test_when_the_meetings_own_node_dies_its_relays_go_and_listeners_come_
             listeners.append(listener)
             await listener.listen("stream")
         assert placed.relays.seated() == {home: PER_NODE, other: 1}
+        # The relay goes with its last listener (its forwarder and its mountpoint), and comes
+        # back with the next one.
+        relayed = listeners[-1]
+        await relayed.stop_listening()
+        assert placed.relays.seated() == {home: PER_NODE}
+        assert not await _has_mountpoint(media_nodes.engine(other), RELAY_IDS + placed.number)
+        home_janus = media_nodes.engine(home)
+        forwarders = await home_janus.control(
+            AUDIOBRIDGE, {"request": "listforwarders", "room": placed.number}
+        )
+        assert [f["ip"] for f in forwarders["rtp_forwarders"]] == ["127.0.0.1"]
+        await relayed.listen("stream")
+        assert placed.relays.seated() == {home: PER_NODE, other: 1}
+        assert await _has_mountpoint(media_nodes.engine(other), RELAY_IDS + placed.number)
 
         lost = {p.user_id: p.socket.expect("media.lost") for p in [speaker, *listeners]}
         await by_id[home].kill()
@@ -282,14 +302,13 @@ async def test_when_the_meetings_own_node_dies_its_relays_go_and_listeners_come_
         engine = media_nodes.engine(other)
         viewers = await engine.control(STREAMING, {"request": "info", "id": placed.number})
         assert viewers["info"]["viewers"] == PER_NODE + 1
-        # The old relay's mountpoint there went with its source.
+        # The old relay's mountpoint there went with its source (taken down in the background).
         for _ in range(50):
-            listed = (await engine.control(STREAMING, {"request": "list"}))["list"]
-            if RELAY_IDS + placed.number not in {m["id"] for m in listed}:
+            if not await _has_mountpoint(engine, RELAY_IDS + placed.number):
                 break
             await asyncio.sleep(0.1)
         else:
-            raise AssertionError(f"the dead node's relay is still there: {listed}")
+            raise AssertionError("the dead node's relay is still there")
 
         await asyncio.gather(*(p.flowing() for p in listeners))
         await asyncio.sleep(2.0)
