@@ -17,7 +17,9 @@ listener hears `media_lost(..., "all")` so the room can tell the browser to nego
 With several media nodes (sala/media/nodes.py) there is one engine per node. Its owner hears
 through `on_disconnect` when the connection to the node drops, and `abandon()`s the engine of a
 node that is gone: every participant hears `media_lost(..., "all")` and negotiates again on the
-node the meeting moves to.
+node the meeting moves to. A meeting's `ListenRouter` (sala/media/relays.py) then seats the
+listeners beyond its node's share on other nodes: each such listener's Streaming handle is on a
+session of the other node's Janus (a `ListenSeat`), watching a relay of the mix.
 """
 
 from __future__ import annotations
