@@ -225,6 +225,15 @@ class Settings(BaseSettings):
     media_public_ip: str | None = None
     """The public address when Janus sits behind 1:1 NAT (Janus' nat_1_1_mapping)."""
     rtp_port_range: str = "20000-40000"
+    media_forward_host: str | None = None
+    """A media node: the address other media nodes send a meeting's forwarded mix to (SRTP,
+    UDP 40001-42000), when this node relays it to listen-only listeners of another node's
+    meeting. Default: janus_ws_ip, the private address front ends reach it on, unless that is
+    loopback (then the node relays nothing)."""
+    media_listeners_per_node: int = Field(default=500, ge=1, le=100_000)
+    """With media nodes: how many listen-only listeners of one meeting a node takes before the
+    next ones go to other nodes, to which the meeting's mix is relayed. 500 keeps one node's
+    relay under 80 % of a core (docs/performance.md, "Big meetings": 353 listeners cost 56 %)."""
     stun_servers: str = ""
     """Comma-separated STUN URLs given to browsers (stun:stun.example.edu:3478); the first
     also tells Janus its public address."""
@@ -274,6 +283,19 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
         return value.rstrip("/")
+
+    @field_validator("media_forward_host")
+    @classmethod
+    def _forward_address(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        try:
+            address = ipaddress.ip_address(value)
+        except ValueError:
+            raise ValueError("must be an IP address") from None
+        if address.is_unspecified or address.is_loopback:
+            raise ValueError("must be an address other media nodes reach, not 0.0.0.0 or loopback")
+        return str(address)
 
     @field_validator("janus_ws_ip")
     @classmethod

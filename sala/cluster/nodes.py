@@ -29,6 +29,10 @@ class NodeInfo:
     """When the latest heartbeat was written (epoch ms)."""
     draining: bool = False
     """Takes no new meetings; the ones it has stay until they end."""
+    media_host: str = ""
+    """A media node: the address other media nodes send forwarded media to (a meeting's mix,
+    relayed to its listen-only listeners there: sala/media/relays.py). Empty: the node takes
+    no other node's listeners."""
 
 
 class NodeRegistry(Protocol):

@@ -106,6 +106,7 @@ def _encode(info: NodeInfo) -> dict[str, Any]:
         "url": info.url,
         "load": info.load,
         "seen_ms": info.seen_ms,
+        "media_host": info.media_host,
     }
 
 
@@ -118,6 +119,8 @@ def _decode(value: str) -> NodeInfo | None:
             url=str(data["url"]),
             load={str(k): float(v) for k, v in data["load"].items()},
             seen_ms=int(data["seen_ms"]),
+            # Heartbeats written before media nodes announced it have none.
+            media_host=str(data.get("media_host") or ""),
         )
     except (ValueError, KeyError, TypeError, AttributeError):
         return None

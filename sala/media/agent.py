@@ -7,17 +7,20 @@ every front end and media node is configured with; the Admin API stays on loopba
 secret, for the agent alone. Janus is restarted if it dies (sala/media/janus/process.py).
 
 Every `interval_s` the agent samples the load (sala/media/load.py) and heartbeats a
-`NodeInfo(role="media", url=<Janus' WebSocket URL>, load=...)` with a TTL of `ttl_s`: a node that
-stops (machine gone, agent killed, Janus unable to start) drops out of the registry within that
-TTL, which is how front ends notice a dead node within 5 s. A sample that Janus does not answer
-sends no heartbeat, so a Janus that cannot be restarted is not announced for long. The secret is
-never written to the registry: front ends have it from their own configuration.
+`NodeInfo(role="media", url=<Janus' WebSocket URL>, load=..., media_host=...)` with a TTL of
+`ttl_s`. `media_host` is where other media nodes send a meeting's mix that this node relays to
+its listeners (`forward_host`). A node that stops (machine gone, agent killed, Janus unable to
+start) drops out of the registry within that TTL, which is how front ends notice a dead node
+within 5 s. A sample that Janus does not answer sends no heartbeat, so a Janus that cannot be
+restarted is not announced for long. The secret is never written to the registry: front ends
+have it from their own configuration.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import logging
 import secrets
 import signal
@@ -59,6 +62,15 @@ def node_janus_config(settings: Settings) -> JanusConfig:
     )
 
 
+def forward_host(settings: Settings) -> str:
+    """The address this node announces for forwarded media (`NodeInfo.media_host`): other
+    media nodes send a meeting's mix there when this node relays it to its listeners. The
+    private API address unless configured apart; none on loopback (nothing else reaches it)."""
+    if settings.media_forward_host:
+        return settings.media_forward_host
+    return "" if ipaddress.ip_address(settings.janus_ws_ip).is_loopback else settings.janus_ws_ip
+
+
 class MediaAgent:
     def __init__(
         self,
@@ -81,6 +93,7 @@ class MediaAgent:
             on_restart=self._restarted,
         )
         self.meter = LoadMeter(config.admin_url, config.admin_secret)
+        self.media_host = forward_host(settings)
         self._task: asyncio.Task[None] | None = None
         self.beats = 0
         """Heartbeats written so far."""
@@ -134,7 +147,7 @@ class MediaAgent:
             # Janus restarting or stuck: no heartbeat; if it lasts, the node drops out.
             log.info("media node %s: Janus does not answer (%s)", self.node_id, exc)
             return
-        info = NodeInfo(self.node_id, "media", self.url, load)
+        info = NodeInfo(self.node_id, "media", self.url, load, media_host=self.media_host)
         try:
             await self._registry.heartbeat(info, self._ttl)
             self.beats += 1

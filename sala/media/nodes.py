@@ -15,6 +15,10 @@ on the other nodes, and every participant's media on it is reported lost, which 
 negotiate again (RoomMedia's media_lost path), now on the new node. A node whose connection
 dropped is avoided for `UNREACHABLE_S` even if it is still announced (its agent restarts Janus),
 so the meetings do not go back to it at once.
+
+A meeting's listen-only listeners beyond its node's share (`listeners_per_node`) are seated on
+other nodes, to which the meeting's mix is relayed (sala/media/relays.py); losing such a relay
+node has its listeners start listening again elsewhere, without moving the meeting.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from sala.cluster.nodes import NodeInfo, NodeRegistry
 from sala.media.engine import MediaError, MediaListener
 from sala.media.janus.engine import JanusEngine, JanusMeeting, JanusNode, JanusParticipant
 from sala.media.placement import Placement
+from sala.media.relays import MeetingRelays
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +46,9 @@ LEASE_MS = 30_000
 """A meeting's media lease; renewed every RENEW_S while its media is open here."""
 RENEW_S = 10.0
 UNREACHABLE_S = 10.0
+LISTENERS_PER_NODE = 500
+"""A meeting's listen-only listeners one node takes before the next go to relay nodes
+(Settings.media_listeners_per_node)."""
 
 
 class MediaNodes:
@@ -55,8 +63,10 @@ class MediaNodes:
         lease_ms: int = LEASE_MS,
         renew_s: float = RENEW_S,
         timeout: float = 10.0,
+        listeners_per_node: int = LISTENERS_PER_NODE,
     ) -> None:
         self._registry = registry
+        self.listeners_per_node = listeners_per_node
         self._directory = directory
         self._secret = api_secret
         self.placement = placement or Placement()
@@ -108,6 +118,10 @@ class MediaNodes:
         return meeting
 
     # ---------------------------------------------------------------------- queries --
+    def meeting(self, meeting_id: str) -> PlacedMeeting | None:
+        """The meeting's media, if it has media here."""
+        return self._meetings.get(meeting_id)
+
     def node_of(self, meeting_id: str) -> str | None:
         """The node carrying the meeting's media from here, if it has media here."""
         meeting = self._meetings.get(meeting_id)
@@ -134,7 +148,7 @@ class MediaNodes:
                 raise MediaError("media_unavailable", "The media server went away")
 
             def disconnected() -> None:
-                self._spawn(self.node_lost(node_id, "connection lost", engine_of=engine))
+                self.spawn(self.node_lost(node_id, "connection lost", engine_of=engine))
 
             engine = JanusEngine(
                 JanusNode(node_id, info.url, self._secret),
@@ -218,6 +232,9 @@ class MediaNodes:
         self.placement.forget(node_id)
         moving = [m for m in self._meetings.values() if m.node_id == node_id]
         log.warning("media node %s lost (%s): moving %d meetings", node_id, why, len(moving))
+        for meeting in list(self._meetings.values()):
+            if meeting.node_id != node_id:
+                await meeting.relays.node_lost(node_id)
         for meeting in moving:
             meeting.unbind()
         for meeting in moving:
@@ -284,7 +301,7 @@ class MediaNodes:
         except Exception as exc:  # it lapses on its own
             log.warning("could not release the media lease of %s: %s", meeting_id, exc)
 
-    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+    def spawn(self, work: Coroutine[Any, Any, None]) -> None:
         task = asyncio.get_running_loop().create_task(work)
         self._background.add(task)
         task.add_done_callback(self._background.discard)
@@ -311,6 +328,8 @@ class PlacedMeeting:
         self.node = ""
         self._janus: JanusMeeting | None = None
         self._lock = asyncio.Lock()
+        self.relays = MeetingRelays(nodes, listener, nodes.listeners_per_node)
+        """Its listeners beyond its node's share, on other nodes."""
 
     async def bound(self) -> JanusMeeting:
         """The meeting on its node, placing it first if it has none."""
@@ -323,12 +342,16 @@ class PlacedMeeting:
                 self._janus = await engine.open_meeting(
                     self.meeting_id, self.number, self.listener, self.record_dir
                 )
+                self.relays.attach(self._janus, self.node_id)
             return self._janus
 
     def unbind(self) -> None:
-        """Its node is gone: the next use places it again."""
+        """Its node is gone: the next use places it again. Its relays went with the node."""
         self._janus = None
         self.node_id = None
+        leftovers = self.relays.detach()
+        if leftovers is not None:
+            self._nodes.spawn(leftovers)
 
     async def move(self, why: str) -> None:
         """Leave this node for whatever the directory names now: participants negotiate again."""
@@ -366,6 +389,9 @@ class PlacedMeeting:
             janus, self._janus = self._janus, None
             node_id, self.node_id = self.node_id, None
         self._nodes.forget(self)
+        leftovers = self.relays.detach()
+        if leftovers is not None:
+            await leftovers
         if janus is not None:
             await janus.close()
         if node_id is not None:

@@ -59,7 +59,10 @@ class MediaRuntime:
                     "(SALA_JANUS_API_SECRET, the same value on every front end and media node)"
                 )
             self.nodes = MediaNodes(
-                registry, directory, settings.janus_api_secret.get_secret_value()
+                registry,
+                directory,
+                settings.janus_api_secret.get_secret_value(),
+                listeners_per_node=settings.media_listeners_per_node,
             )
             self.engine = self.nodes
             return

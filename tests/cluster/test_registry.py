@@ -22,7 +22,10 @@ async def test_heartbeats_list_live_nodes_by_role(registries: Callable[[], NodeR
     a, b, reader = registries(), registries(), registries()
     before = int(time.time() * 1000)
     await a.heartbeat(_front("fe-b", cpu=0.5), 30)
-    await b.heartbeat(NodeInfo("media-1", "media", "ws://10.0.0.9:8188", {"handles": 12}), 30)
+    await b.heartbeat(
+        NodeInfo("media-1", "media", "ws://10.0.0.9:8188", {"handles": 12}, media_host="10.0.1.9"),
+        30,
+    )
     await b.heartbeat(_front("fe-a"), 30)
 
     everything = await reader.nodes()
@@ -38,6 +41,9 @@ async def test_heartbeats_list_live_nodes_by_role(registries: Callable[[], NodeR
     )
     assert seen.seen_ms >= before
     assert [n.node_id for n in await reader.nodes("worker")] == []
+    # A media node's address for forwarded media travels with it; other nodes have none.
+    [media] = await reader.nodes("media")
+    assert (media.media_host, seen.media_host) == ("10.0.1.9", "")
 
 
 async def test_a_node_that_stops_heartbeating_disappears_after_its_ttl(
@@ -98,3 +104,13 @@ async def test_lapsed_nodes_are_pruned_from_the_listing_set(redis: Redis) -> Non
     await asyncio.sleep(0.3)
     assert [n.node_id for n in await registry.nodes()] == ["fe-2"]
     assert await redis.smembers("sala:nodes") == {"fe-2"}
+
+
+async def test_a_heartbeat_written_before_media_hosts_existed_still_reads(redis: Redis) -> None:
+    """A node of the previous release (no `media_host` in its record) stays visible during an
+    upgrade, as a node that relays nothing."""
+    old = '{"node_id":"media-7","role":"media","url":"ws://10.0.0.7:8188","load":{},"seen_ms":1}'
+    await redis.set("sala:node:media-7", old, px=30_000)
+    await redis.sadd("sala:nodes", "media-7")
+    [node] = await RedisRegistry(redis).nodes("media")
+    assert (node.node_id, node.url, node.media_host) == ("media-7", "ws://10.0.0.7:8188", "")

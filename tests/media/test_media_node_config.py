@@ -13,7 +13,7 @@ from sala.clock import SystemClock
 from sala.cluster.directory import LocalDirectory
 from sala.cluster.nodes import LocalRegistry
 from sala.config import ConfigError, load_settings
-from sala.media.agent import MediaAgent, node_janus_config
+from sala.media.agent import MediaAgent, forward_host, node_janus_config
 from sala.media.janus.config import render
 from sala.media.runtime import MediaRuntime
 
@@ -79,3 +79,21 @@ def test_the_listen_only_streams_take_ports_apart_from_ice_and_predefine_nothing
     assert int(streams[1]) > high or int(streams[2]) < low
     # The plugin is loaded: it is not among the disabled ones (when Janus is installed here).
     assert "libjanus_streaming.so" not in files["janus.jcfg"]
+
+
+def test_a_media_node_announces_where_other_nodes_forward_media(tmp_path: Path) -> None:
+    """Its private API address by default, a configured one instead, none on loopback (where
+    no other node reaches it); an address nobody else reaches is refused early."""
+    assert forward_host(load_settings(data_dir=tmp_path, janus_ws_ip="10.0.1.21")) == "10.0.1.21"
+    configured = load_settings(
+        data_dir=tmp_path, janus_ws_ip="10.0.1.21", media_forward_host="10.0.2.21"
+    )
+    assert forward_host(configured) == "10.0.2.21"
+    assert forward_host(load_settings(data_dir=tmp_path)) == ""
+    for wrong in ("127.0.0.1", "0.0.0.0", "media.example.edu"):
+        with pytest.raises(ConfigError) as refused:
+            load_settings(data_dir=tmp_path, media_forward_host=wrong)
+        assert "SALA_MEDIA_FORWARD_HOST" in str(refused.value)
+    assert load_settings(data_dir=tmp_path).media_listeners_per_node == 500
+    with pytest.raises(ConfigError):
+        load_settings(data_dir=tmp_path, media_listeners_per_node=0)

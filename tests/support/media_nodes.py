@@ -4,7 +4,8 @@ The test's thread moves into a private "hub" namespace (tests/support/netns.py).
 thread that moves into a namespace of its own (a network namespace belongs to a thread; the Janus
 it starts inherits it), joined to the hub by a veth pair: the node holds 198.18.N.2, the hub
 198.18.N.1 (198.18.0.0/15 is reserved for benchmarking networks and never routed; nothing leaves
-the namespaces). The thread runs the real media agent (sala/media/agent.py) in an event loop of
+the namespaces); the hub routes between nodes, so a node reaches the others' addresses and
+every hub address. The thread runs the real media agent (sala/media/agent.py) in an event loop of
 its own: Janus listens on 198.18.N.2, gathers ICE candidates there, and the agent heartbeats into
 the test's registry through `CrossLoopRegistry`.
 
@@ -84,6 +85,15 @@ def join_hub(index: int) -> None:
     )
     subprocess.run(
         ["nsenter", f"--net={hub}", "ip", "link", "set", hub_side, "up"],
+        check=True,
+        capture_output=True,
+        timeout=10,
+    )
+    # Media nodes reach one another through the hub, as machines of one private network do
+    # (a meeting's mix relayed to another node's listeners), and reach every hub address.
+    _ip("route", "add", "198.18.0.0/15", "via", f"198.18.{index}.1")
+    subprocess.run(
+        ["nsenter", f"--net={hub}", "sysctl", "-qw", "net.ipv4.ip_forward=1"],
         check=True,
         capture_output=True,
         timeout=10,

@@ -17,7 +17,9 @@ listener hears `media_lost(..., "all")` so the room can tell the browser to nego
 With several media nodes (sala/media/nodes.py) there is one engine per node. Its owner hears
 through `on_disconnect` when the connection to the node drops, and `abandon()`s the engine of a
 node that is gone: every participant hears `media_lost(..., "all")` and negotiates again on the
-node the meeting moves to.
+node the meeting moves to. A meeting's `ListenRouter` (sala/media/relays.py) then seats the
+listeners beyond its node's share on other nodes: each such listener's Streaming handle is on a
+session of the other node's Janus (a `ListenSeat`), watching a relay of the mix.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from sala.media.engine import Feed, FeedKind, MediaError, MediaListener
 from sala.media.janus.client import JanusClient, JanusError, JanusGone
@@ -47,6 +49,8 @@ STREAM_HOST = "127.0.0.1"
 """Where the mountpoint takes the forwarded mix: the forwarder runs in the same Janus, so the
 port is bound on loopback only and nothing outside the node can reach it."""
 MIX_PT = 111  # the payload type of Opus in the forwarded RTP and in the mountpoint's SDP
+SRTP_SUITE = 80
+"""AES_CM_128_HMAC_SHA1_80 for a mix forwarded to another node (a 30-byte SDES key)."""
 ROOM_EXISTS = {486, 427}  # AudioBridge, VideoRoom
 NO_SUCH_ROOM = {485, 426}
 
@@ -61,6 +65,33 @@ class JanusNode:
     name: str
     ws_url: str
     api_secret: str
+
+
+@dataclass(eq=False)
+class ListenSeat:
+    """Where one listener's Streaming handle attaches: a session (`client`) on the Janus of
+    `node` and the mountpoint (`stream_id`) there. On the meeting's own node (`home`) it is the
+    participant's own session; on another node, a session of its own that the router opened."""
+
+    node: str
+    client: JanusClient
+    stream_id: int
+    home: bool
+    released: bool = False
+
+
+class ListenRouter(Protocol):
+    """Seats a meeting's listeners on media nodes other than its own (sala/media/relays.py);
+    a meeting without one (a single Janus) seats every listener on its own node."""
+
+    def elsewhere(self, home_listeners: int) -> str | None:
+        """The node for the next listener, given how many listen on the meeting's own node
+        now; None for the meeting's own. A node returned is reserved for a `seat` to follow."""
+        ...
+
+    async def seat(self, node: str, user_id: str) -> ListenSeat: ...
+
+    async def release(self, seat: ListenSeat) -> None: ...
 
 
 class JanusEngine:
@@ -212,47 +243,74 @@ class JanusEngine:
     async def make_stream(self, number: int) -> int:
         """The meeting's listen-only mountpoint and the forwarder feeding it; returns the
         mountpoint's id. The port is Janus' choice (port 0: from the Streaming plugin's own
-        range), bound on loopback only (`iface`). The forwarder sends even while nobody speaks
-        (`always_on`): listeners' connections then carry a steady stream of silence."""
+        range), bound on loopback only (`iface`)."""
+        port = await self.make_mountpoint(number, STREAM_HOST, f"listen-only {number}")
+        await self.forward_mix(number, STREAM_HOST, port)
+        return number
+
+    async def make_mountpoint(
+        self, mountpoint: int, iface: str, description: str, srtp_key: str | None = None
+    ) -> int:
+        """A Streaming mountpoint taking one Opus stream on `iface`, at a port Janus chooses
+        from its Streaming range; returns the port. With `srtp_key` (SDES, base64) it accepts
+        only SRTP made with that key and drops anything else."""
         media = {"type": "audio", "mid": "a", "codec": "opus", "pt": MIX_PT, "port": 0}
-        body = {
+        body: dict[str, Any] = {
             "request": "create",
             "type": "rtp",
-            "id": number,
-            "description": f"listen-only {number}",
+            "id": mountpoint,
+            "description": description,
             "permanent": False,
-            "media": [{**media, "iface": STREAM_HOST}],
+            "media": [{**media, "iface": iface}],
         }
+        if srtp_key is not None:
+            body |= {"srtpsuite": SRTP_SUITE, "srtpcrypto": srtp_key}
         try:
             created = await self.control(STREAMING, body)
         except JanusError as exc:
             if exc.code != STREAM_EXISTS:
                 raise
             # Left over from a meeting with the same voice bridge that did not end cleanly.
-            await self.control(STREAMING, {"request": "destroy", "id": number})
+            await self.control(STREAMING, {"request": "destroy", "id": mountpoint})
             created = await self.control(STREAMING, body)
-        port = int(created["stream"]["ports"][0]["port"])
-        await self.control(
-            AUDIOBRIDGE,
-            {
-                "request": "rtp_forward",
-                "room": number,
-                "host": STREAM_HOST,
-                "port": port,
-                "codec": "opus",
-                "ptype": MIX_PT,
-                "always_on": True,
-            },
-        )
-        return number
+        return int(created["stream"]["ports"][0]["port"])
+
+    async def forward_mix(
+        self, number: int, host: str, port: int, srtp_key: str | None = None
+    ) -> int:
+        """An AudioBridge RTP forwarder sending the room's mix (Opus, encoded once) to
+        `host`:`port`, SRTP with `srtp_key`; returns its id. It sends even while nobody speaks
+        (`always_on`): listeners' connections then carry a steady stream of silence."""
+        body: dict[str, Any] = {
+            "request": "rtp_forward",
+            "room": number,
+            "host": host,
+            "port": port,
+            "codec": "opus",
+            "ptype": MIX_PT,
+            "always_on": True,
+        }
+        if srtp_key is not None:
+            body |= {"srtp_suite": SRTP_SUITE, "srtp_crypto": srtp_key}
+        forwarded = await self.control(AUDIOBRIDGE, body)
+        return int(forwarded["stream_id"])
+
+    async def stop_forward(self, number: int, forwarder: int) -> None:
+        with contextlib.suppress(JanusError, MediaError, TimeoutError):
+            await self.control(
+                AUDIOBRIDGE, {"request": "stop_rtp_forward", "room": number, "stream_id": forwarder}
+            )
+
+    async def destroy_mountpoint(self, mountpoint: int) -> None:
+        with contextlib.suppress(JanusError, MediaError, TimeoutError):
+            await self.control(STREAMING, {"request": "destroy", "id": mountpoint})
 
     async def destroy_rooms(self, number: int) -> None:
         # The bridge first: destroying it stops its forwarder before the mountpoint goes.
         for plugin in (AUDIOBRIDGE, VIDEOROOM):
             with contextlib.suppress(JanusError, MediaError, TimeoutError):
                 await self.control(plugin, {"request": "destroy", "room": number})
-        with contextlib.suppress(JanusError, MediaError, TimeoutError):
-            await self.control(STREAMING, {"request": "destroy", "id": number})
+        await self.destroy_mountpoint(number)
 
 
 def _capture_folder(record_dir: Path) -> str:
@@ -282,6 +340,10 @@ class JanusMeeting:
         self._stream_made = 0
         """The generation the listen-only mountpoint and its forwarder were made in (0: none)."""
         self.stream_id: int | None = None
+        self.router: ListenRouter | None = None
+        """Seats listeners on other nodes once this one has its share (with media nodes)."""
+        self.home_listeners = 0
+        """Listeners seated on this node's own mountpoint now."""
         self._ready = asyncio.Lock()
         self._audio_ids = itertools.count(1)
         self.participants: dict[str, JanusParticipant] = {}
@@ -304,6 +366,44 @@ class JanusMeeting:
                 self.stream_id = await self._engine.make_stream(self.number)
                 self._stream_made = self._generation
             return self.stream_id
+
+    async def seat_listener(self, user_id: str, own: JanusClient) -> ListenSeat:
+        """Where this listener's stream comes from: this node's mountpoint (on the listener's
+        own session `own`), or, once this node has its share, a relay on another node."""
+        for attempt in range(3):
+            router = self.router
+            node = None if router is None else router.elsewhere(self.home_listeners)
+            if node is None or router is None:
+                break
+            try:
+                return await router.seat(node, user_id)
+            except MediaError as exc:
+                # That node went away (the router has it lost now): choose again.
+                if exc.code != "media_unavailable" or attempt == 2:
+                    raise
+        self.home_listeners += 1  # counted before the first await: a burst sees it
+        try:
+            return ListenSeat(self.node, own, await self.stream(), home=True)
+        except BaseException:
+            self.home_listeners -= 1
+            raise
+
+    async def release_listener(self, seat: ListenSeat) -> None:
+        if seat.released:
+            return
+        seat.released = True
+        if seat.home:
+            self.home_listeners -= 1
+        elif self.router is not None:
+            await self.router.release(seat)
+
+    async def forward(self, host: str, port: int, srtp_key: str) -> int:
+        """One more forwarder of the mix (to a relay on another node); returns its id."""
+        await self.rooms()
+        return await self._engine.forward_mix(self.number, host, port, srtp_key)
+
+    async def stop_forward(self, forwarder: int) -> None:
+        await self._engine.stop_forward(self.number, forwarder)
 
     def recording(self, kind: str, user_id: str) -> dict[str, Any]:
         """What a join or publish adds to be recorded: a file name saying whose media it is
@@ -389,6 +489,7 @@ class JanusParticipant:
         self.audio_id = audio_id
         self.audio_handle: int | None = None
         self._listen_handle: int | None = None
+        self._listen_seat: ListenSeat | None = None
         self._publishers: dict[FeedKind, int] = {}
         self._subscriptions: dict[int, int] = {}
         self._mids: dict[int, str] = {}
@@ -403,13 +504,18 @@ class JanusParticipant:
         if not self._closed:
             self._closed = True
             self._meeting.forget(self)
+            await self._release_seat()
             await self._meeting.listener.media_lost(self.user_id, "all")
 
     async def _request(
-        self, handle: int, body: dict[str, Any], jsep: dict[str, Any] | None = None
+        self,
+        handle: int,
+        body: dict[str, Any],
+        jsep: dict[str, Any] | None = None,
+        client: JanusClient | None = None,
     ) -> dict[str, Any]:
         try:
-            return await self._client.message(handle, body, jsep)
+            return await (client or self._client).message(handle, body, jsep)
         except JanusGone as exc:
             raise MediaError("media_unavailable", "The media server went away") from exc
         except JanusError as exc:
@@ -423,6 +529,7 @@ class JanusParticipant:
         plugin: str,
         on_hangup: Callable[[], Awaitable[None]] | None = None,
         on_up: Callable[[], Awaitable[None]] | None = None,
+        client: JanusClient | None = None,
     ) -> int:
         async def on_event(message: dict[str, Any]) -> None:
             data = message.get("plugindata", {}).get("data", {})
@@ -438,7 +545,7 @@ class JanusParticipant:
                 await on_up()
 
         try:
-            return await self._client.attach(plugin, on_event)
+            return await (client or self._client).attach(plugin, on_event)
         except (JanusError, TimeoutError) as exc:
             raise MediaError("media_unavailable", "The media server cannot be reached") from exc
 
@@ -484,28 +591,41 @@ class JanusParticipant:
     # ------------------------------------------------------------------ listen-only --
     async def start_listen(self) -> str:
         async with self._lock:
-            stream_id = await self._meeting.stream()
-            if self._listen_handle is not None:
-                await self._detach(self._listen_handle)
-                self._listen_handle = None
-            handle = await self._attach(STREAMING, self._lost("listen"))
+            await self._drop_listen()
+            seat = await self._meeting.seat_listener(self.user_id, self._client)
+            self._listen_seat = seat
+            handle = await self._attach(STREAMING, self._lost("listen"), client=seat.client)
             self._listen_handle = handle
-            offer = await self._request(handle, {"request": "watch", "id": stream_id})
+            offer = await self._request(
+                handle, {"request": "watch", "id": seat.stream_id}, client=seat.client
+            )
             return _sdp(offer, kind="offer")
 
     async def listen_answer(self, answer: str) -> None:
         async with self._lock:
-            if self._listen_handle is None:
+            if self._listen_handle is None or self._listen_seat is None:
                 raise MediaError("not_listening", "Start listening first")
             await self._request(
-                self._listen_handle, {"request": "start"}, {"type": "answer", "sdp": answer}
+                self._listen_handle,
+                {"request": "start"},
+                {"type": "answer", "sdp": answer},
+                client=self._listen_seat.client,
             )
 
     async def stop_listen(self) -> None:
         async with self._lock:
-            if self._listen_handle is not None:
-                handle, self._listen_handle = self._listen_handle, None
-                await self._detach(handle)
+            await self._drop_listen()
+
+    async def _drop_listen(self) -> None:
+        handle, self._listen_handle = self._listen_handle, None
+        seat, self._listen_seat = self._listen_seat, None
+        if seat is None:
+            return
+        if handle is not None and seat.home:
+            await self._detach(handle)
+        # A seat on another node is a session of its own: releasing it closes the session,
+        # which takes the handle with it.
+        await self._meeting.release_listener(seat)
 
     # ------------------------------------------------------------------------ video --
     async def publish(self, feed: Feed, offer: str) -> str:
@@ -620,6 +740,13 @@ class JanusParticipant:
         with contextlib.suppress(JanusError, TimeoutError):
             await self._client.detach(handle)
 
+    async def _release_seat(self) -> None:
+        """Leaving: a listener seat on another node is a session to close as well."""
+        seat, self._listen_seat, self._listen_handle = self._listen_seat, None, None
+        if seat is not None:
+            with contextlib.suppress(MediaError, JanusError, TimeoutError):
+                await self._meeting.release_listener(seat)
+
     async def abandon(self) -> None:
         """The node is gone: drop the connection and tell the room, which has the browser
         negotiate again (on the node the meeting moved to)."""
@@ -629,6 +756,7 @@ class JanusParticipant:
         self._watch.cancel()
         self._meeting.forget(self)
         self._client.abort()
+        await self._release_seat()
         await self._meeting.listener.media_lost(self.user_id, "all")
 
     async def close(self) -> None:
@@ -637,6 +765,7 @@ class JanusParticipant:
         self._closed = True
         self._watch.cancel()
         self._meeting.forget(self)
+        await self._release_seat()
         # Closing the session's connection lets Janus drop its handles (and peer connections).
         with contextlib.suppress(JanusError, TimeoutError):
             await self._client.request({"janus": "destroy", "session_id": self._client.session_id})

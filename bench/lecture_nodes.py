@@ -1,0 +1,231 @@
+"""A listen-only lecture over two media nodes: where the listeners sit and what each node's
+Janus costs, with every listener on the meeting's node and with half of them relayed to the
+other node, side by side in one run.
+
+    .venv/bin/python -m bench.lecture_nodes [--listeners 200] [--seconds 15] [--json out.json]
+
+Needs root (network namespaces), janus and ffmpeg, and a quiet machine. Two real media nodes
+(tests/support/media_nodes.py: each Janus in a network namespace of its own, beside the media
+agent, heartbeating into an in-memory registry) and a front end (sala, in this process) that
+places the meeting and seats its listeners. The lecture: one speaker playing a tone and N
+synthetic listen-only listeners on the listen-only stream (tests/support/synthetic, through
+bench/lecture_load.py's crowd), all in this process, which runs on CPU 0 while both Janus
+processes run on CPU 1.
+
+Two steps: "one node" (`media_listeners_per_node` >= N: every listener on the meeting's node)
+and "two nodes" (N/2 per node: the meeting's node relays its mix over SRTP to the other node,
+which takes the other half). Over `--seconds` of steady media each step reports the listeners
+per node (sala's own seating record), each Janus' CPU (% of one core), the mix's packets each
+listener received (of 50 a second), loss, how many heard the speaker, and getMeetingInfo's
+listenerCount. The crowd's CPU includes the front end's and the agents' (one process).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import sala.services
+from bench.api import machine, process_cpu, sala_revision
+from bench.lecture_load import CrowdPlan, Lecture, crowd, make_clips, pin
+from sala.clock import Clock
+from sala.cluster.directory import LocalDirectory
+from sala.cluster.nodes import LocalRegistry
+from sala.config import Settings, load_settings
+from sala.media.runtime import MediaRuntime
+from tests.room.conftest import RoomServer, serve_room
+from tests.support.media_nodes import MediaNodeThread, NodeSettings
+from tests.support.netns import private_network
+
+API_SECRET = "bench-lecture-nodes"
+ADDRESS = "198.18.1.1"
+"""The crowd's address: the hub's side of node 1, which both nodes reach (the hub routes)."""
+HEARD_RMS = 0.02
+MIX_PACKETS_PER_S = 50
+
+
+@asynccontextmanager
+async def front_end(
+    registry: LocalRegistry, folder: Path, per_node: int
+) -> AsyncIterator[RoomServer]:
+    """sala placing meetings on the registry's media nodes, with `per_node` listeners a node."""
+    directory = LocalDirectory()
+
+    def on_media_nodes(settings: Settings, clock: Clock, **_: object) -> MediaRuntime:
+        return MediaRuntime(settings, clock, registry=registry, directory=directory)
+
+    original = sala.services.MediaRuntime  # type: ignore[attr-defined]
+    sala.services.MediaRuntime = on_media_nodes  # type: ignore[attr-defined,assignment]
+    try:
+        settings = load_settings(
+            secret="bench",
+            data_dir=folder,
+            media=True,
+            janus_api_secret=API_SECRET,
+            media_listeners_per_node=per_node,
+        )
+        async with serve_room(settings) as server:
+            yield server
+    finally:
+        sala.services.MediaRuntime = original  # type: ignore[attr-defined]
+
+
+async def step(
+    name: str,
+    per_node: int,
+    args: argparse.Namespace,
+    registry: LocalRegistry,
+    nodes: dict[str, MediaNodeThread],
+    workdir: Path,
+    clips: Any,
+) -> dict[str, Any]:
+    async with front_end(registry, workdir / name, per_node) as server:
+        media_nodes = server.services.media.nodes
+        assert media_nodes is not None
+        meeting_id = f"lecture-{uuid.uuid4()}"
+        await server.api("create", name="Lecture", meetingID=meeting_id)
+        created = await server.api("getMeetingInfo", meetingID=meeting_id)
+        internal = created.split("<internalMeetingID>")[1].split("</internalMeetingID>")[0]
+        plan = CrowdPlan(listeners=args.listeners, path="stream", speakers=1, video=False)
+        lecture = Lecture(server.base, server.secret, meeting_id, ADDRESS)
+        started = time.monotonic()
+        async with crowd(server.http, lecture, plan, clips) as people:
+            ready_s = time.monotonic() - started
+            await asyncio.sleep(3.0)  # the joins' after-effects settle
+            placed = media_nodes.meeting(internal)
+            assert placed is not None, "the meeting has no media"
+            seated = placed.relays.seated()
+            home = placed.node_id
+            janus = {node_id: node.janus_pid for node_id, node in nodes.items()}
+            before = [p.report(hear=False) for p in people.listeners]
+            cpu0 = time.process_time(), {n: process_cpu(p) for n, p in janus.items() if p}
+            t0 = time.monotonic()
+            await asyncio.sleep(args.seconds)
+            wall = time.monotonic() - t0
+            cpu1 = time.process_time(), {n: process_cpu(p) for n, p in janus.items() if p}
+            after = [p.report(people.tones) for p in people.listeners]
+            info = await server.api("getMeetingInfo", meetingID=meeting_id)
+        await server.api("end", meetingID=meeting_id)
+    packets = sum(
+        a.mix.packets - b.mix.packets for a, b in zip(after, before, strict=True) if a.mix and b.mix
+    )
+    lost = sum(
+        a.mix.lost - b.mix.lost for a, b in zip(after, before, strict=True) if a.mix and b.mix
+    )
+    return {
+        "step": name,
+        "listeners": args.listeners,
+        "per_node": per_node,
+        "home": home,
+        "seated": seated,
+        "ready_s": round(ready_s, 1),
+        "window_s": round(wall, 1),
+        "janus_cpu": {n: 100 * (cpu1[1][n] - cpu0[1][n]) / wall for n in cpu1[1]},
+        "crowd_cpu": 100 * (cpu1[0] - cpu0[0]) / wall,
+        "mix_delivery": packets / (wall * args.listeners * MIX_PACKETS_PER_S),
+        "loss": lost / (packets + lost) if packets + lost else 1.0,
+        "heard": sum(1 for r in after if r.hearing is not None and r.hearing.rms > HEARD_RMS),
+        "listener_count": _count(info, "listenerCount"),
+    }
+
+
+def _count(xml: str, element: str) -> int | None:
+    start, end = xml.find(f"<{element}>"), xml.find(f"</{element}>")
+    return None if start < 0 or end < 0 else int(xml[start + len(element) + 2 : end])
+
+
+def show(r: dict[str, Any]) -> None:
+    home = r["home"]
+    for node_id in sorted(r["janus_cpu"]):
+        role = "meeting's node" if node_id == home else "other node"
+        print(
+            f"{r['step']:>9} {node_id:>8} {role:>15} {r['seated'].get(node_id, 0):>9}"
+            f" {r['janus_cpu'][node_id]:>6.1f}"
+        )
+    print(
+        f"{'':>9} ready {r['ready_s']} s, mix {100 * r['mix_delivery']:.0f} %, loss"
+        f" {100 * r['loss']:.2f} %, heard {r['heard']}/{r['listeners']}, listenerCount"
+        f" {r['listener_count']}, crowd {r['crowd_cpu']:.1f} % of CPU 0"
+    )
+
+
+async def run(args: argparse.Namespace) -> list[dict[str, Any]]:
+    results = []
+    with tempfile.TemporaryDirectory(prefix="sala-bench-lecture-nodes-") as tmp:
+        workdir = Path(tmp)
+        clips = await asyncio.to_thread(make_clips, workdir / "clips", 1, None, None)
+        with private_network():
+            # Threads inherit the namespace of the thread that makes them (bench/media.py).
+            asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor(max_workers=4))
+            registry = LocalRegistry()
+            started = [
+                MediaNodeThread(NodeSettings(i, workdir / f"node{i}", API_SECRET), registry)
+                for i in (1, 2)
+            ]
+            try:
+                await asyncio.gather(*(node.start() for node in started))
+                for _ in range(100):  # every node announced (within a second or two)
+                    if len(await registry.nodes("media")) == len(started):
+                        break
+                    await asyncio.sleep(0.1)
+                pin(os.getpid(), {0})
+                for node in started:
+                    if node.janus_pid is not None:
+                        pin(node.janus_pid, {1})
+                nodes = {node.node_id: node for node in started}
+                print(f"{'step':>9} {'node':>8} {'role':>15} {'listeners':>9} {'Janus%':>6}")
+                n = args.listeners
+                for name, per_node in (("one node", n), ("two nodes", (n + 1) // 2)):
+                    result = await step(name, per_node, args, registry, nodes, workdir, clips)
+                    show(result)
+                    results.append(result)
+            finally:
+                for node in started:
+                    await node.stop()
+    return results
+
+
+async def amain(args: argparse.Namespace) -> int:
+    print(f"command: {' '.join(sys.argv)}")
+    info = await asyncio.to_thread(machine)
+    print(f"sala: {sala_revision()}; machine: {info['cpus']} CPUs ({info['cpu_model']})\n")
+    results = await run(args)
+    one, two = results
+    total_one, total_two = sum(one["janus_cpu"].values()), sum(two["janus_cpu"].values())
+    home = two["home"]
+    relay_node = next(n for n in two["janus_cpu"] if n != home)
+    print(
+        f"\nJanus CPU for {args.listeners} listeners: {total_one:.1f} % on one node;"
+        f" {total_two:.1f} % over two ({two['janus_cpu'][home]:.1f} % on the meeting's node,"
+        f" {two['janus_cpu'][relay_node]:.1f} % on the relay node for"
+        f" {two['seated'].get(relay_node, 0)} listeners): {total_two / total_one:.2f}x in total,"
+        f" the meeting's node down to {two['janus_cpu'][home] / total_one:.2f}x"
+    )
+    if args.json:
+        document = {"steps": results}
+        await asyncio.to_thread(Path(args.json).write_text, json.dumps(document, indent=2))
+        print(f"wrote {args.json}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--listeners", type=int, default=200)
+    parser.add_argument("--seconds", type=float, default=15.0)
+    parser.add_argument("--json")
+    return asyncio.run(amain(parser.parse_args(argv)))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
