@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
-from sqlalchemy import false, func, or_, select, true
+from sqlalchemy import false, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from sala.meetings import errors
@@ -67,18 +67,6 @@ async def breakout_rooms(
     for row in rows:
         grouped.setdefault(row.parent_meeting_id, []).append(row.external_id)
     return {parent: tuple(children) for parent, children in grouped.items()}
-
-
-async def count_present(conn: AsyncConnection, meeting_id: str) -> int:
-    return int(
-        (
-            await conn.execute(
-                select(func.count()).where(
-                    attendees_t.c.meeting_id == meeting_id, attendees_t.c.present == true()
-                )
-            )
-        ).scalar_one()
-    )
 
 
 async def check_capacity(
