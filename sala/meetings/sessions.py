@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import delete, false, insert, select, update
+from sqlalchemy import bindparam, delete, false, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from sala.clock import Clock
@@ -19,6 +19,34 @@ meetings_t = tables.meetings
 attendees_t = tables.attendees
 tokens_t = tables.tokens
 PURGE_AFTER_MS = 24 * 3_600_000
+# Built once, with bound parameters: every join makes these, and SQLAlchemy keys a statement
+# object once instead of rebuilding and re-keying it each time (issue 17).
+_INSERT_TOKEN = insert(tokens_t)
+_MEETING_AND_ATTENDEE = (
+    select(meetings_t, attendees_t)
+    .select_from(meetings_t.join(attendees_t, attendees_t.c.meeting_id == meetings_t.c.internal_id))
+    .where(
+        meetings_t.c.internal_id == bindparam("meeting_id"),
+        meetings_t.c.ended == false(),
+        attendees_t.c.internal_user_id == bindparam("user_id"),
+    )
+)
+"""The live meeting and one of its attendees; the tables share no column name."""
+_ROOM_SESSION = (
+    select(meetings_t, attendees_t, tokens_t.c.expires_at.label("token_expires"))
+    .select_from(
+        tokens_t.join(meetings_t, meetings_t.c.internal_id == tokens_t.c.meeting_id).join(
+            attendees_t, attendees_t.c.internal_user_id == tokens_t.c.user_id
+        )
+    )
+    .where(
+        tokens_t.c.token == bindparam("token"),
+        tokens_t.c.kind == "room",
+        tokens_t.c.expires_at > bindparam("now"),
+        meetings_t.c.ended == false(),
+    )
+)
+"""A room token's meeting (while live) and attendee, in one query."""
 
 
 async def end_user_sessions(db: Database, clock: Clock, meeting_id: str, user_id: str) -> int:
@@ -48,17 +76,7 @@ async def _meeting_and_attendee(
     """The live meeting and one of its attendees, in one query; None once the meeting ended.
     The two tables share no column name, so each reads its own from the row."""
     row = (
-        await conn.execute(
-            select(meetings_t, attendees_t)
-            .select_from(
-                meetings_t.join(attendees_t, attendees_t.c.meeting_id == meetings_t.c.internal_id)
-            )
-            .where(
-                meetings_t.c.internal_id == meeting_id,
-                meetings_t.c.ended == false(),
-                attendees_t.c.internal_user_id == user_id,
-            )
-        )
+        await conn.execute(_MEETING_AND_ATTENDEE, {"meeting_id": meeting_id, "user_id": user_id})
     ).first()
     if row is None:
         return None
@@ -126,15 +144,16 @@ class RoomSessions:
             if found is None:
                 raise errors.InvalidSession("The meeting has ended")
             await conn.execute(
-                insert(tokens_t).values(
-                    token=room_token,
-                    kind="room",
-                    meeting_id=spent.meeting_id,
-                    user_id=spent.user_id,
-                    created_at=now,
-                    expires_at=expires,
-                    used_at=None,
-                )
+                _INSERT_TOKEN,
+                {
+                    "token": room_token,
+                    "kind": "room",
+                    "meeting_id": spent.meeting_id,
+                    "user_id": spent.user_id,
+                    "created_at": now,
+                    "expires_at": expires,
+                    "used_at": None,
+                },
             )
         meeting, attendee = found
         return RoomSession(room_token, meeting, attendee, expires)
@@ -144,22 +163,7 @@ class RoomSessions:
         now = self._clock.now_ms()
         async with self._db.read() as conn:
             # One query: every room connection and page asks this (issue 17).
-            row = (
-                await conn.execute(
-                    select(meetings_t, attendees_t, tokens_t.c.expires_at.label("token_expires"))
-                    .select_from(
-                        tokens_t.join(
-                            meetings_t, meetings_t.c.internal_id == tokens_t.c.meeting_id
-                        ).join(attendees_t, attendees_t.c.internal_user_id == tokens_t.c.user_id)
-                    )
-                    .where(
-                        tokens_t.c.token == token,
-                        tokens_t.c.kind == "room",
-                        tokens_t.c.expires_at > now,
-                        meetings_t.c.ended == false(),
-                    )
-                )
-            ).first()
+            row = (await conn.execute(_ROOM_SESSION, {"token": token, "now": now})).first()
             if row is None:
                 raise await _why_invalid(conn, token, now)
         # Without who is present: O(1) per connection, not O(N) (the room knows who is).
