@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sala.store import tables
 
 events_table = tables.meeting_events
+_APPEND = insert(events_table)
 
 
 @dataclass(frozen=True)
@@ -55,10 +56,11 @@ async def append_event(
     user_id: str | None = None,
     data: dict[str, Any] | None = None,
 ) -> None:
+    # Values as parameters, not `.values()`: the statement is the same object every time, so
+    # SQLAlchemy neither rebuilds nor re-keys it (every join and leave appends; issue 17).
     await conn.execute(
-        insert(events_table).values(
-            meeting_id=meeting_id, ts=ts, type=type_, user_id=user_id, data=data or {}
-        )
+        _APPEND,
+        {"meeting_id": meeting_id, "ts": ts, "type": type_, "user_id": user_id, "data": data or {}},
     )
 
 

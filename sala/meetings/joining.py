@@ -18,6 +18,9 @@ from sala.meetings.model import Attendee, GuestStatus, Role
 from sala.meetings.specs import JoinSpec, LifecycleDefaults
 from sala.store import tables
 
+_INSERT_TOKEN = insert(tables.tokens)
+_INSERT_ATTENDEE = insert(tables.attendees)
+
 
 def resolve_role(spec: JoinSpec, attendee_pw: str, moderator_pw: str) -> Role:
     """BBB 3.0: a valid `role` wins; otherwise the password decides."""
@@ -74,16 +77,18 @@ async def issue_join_token(
     conn: AsyncConnection, meeting_id: str, user_id: str, now: int, ttl_ms: int
 ) -> str:
     token = ids.session_token()
+    # Values as parameters: one statement object for every join (see append_event).
     await conn.execute(
-        insert(tables.tokens).values(
-            token=token,
-            kind="join",
-            meeting_id=meeting_id,
-            user_id=user_id,
-            created_at=now,
-            expires_at=now + ttl_ms,
-            used_at=None,
-        )
+        _INSERT_TOKEN,
+        {
+            "token": token,
+            "kind": "join",
+            "meeting_id": meeting_id,
+            "user_id": user_id,
+            "created_at": now,
+            "expires_at": now + ttl_ms,
+            "used_at": None,
+        },
     )
     return token
 
@@ -148,7 +153,7 @@ async def register(
         "has_video": False,
         "client_type": "HTML5",
     }
-    await conn.execute(insert(tables.attendees).values(**values))
+    await conn.execute(_INSERT_ATTENDEE, values)
     token = await issue_join_token(conn, meeting_id, user_id, now, ttl)
     await append_event(
         conn,

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
-from sqlalchemy import false, func, or_, select, true
+from sqlalchemy import bindparam, false, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from sala.meetings import errors
@@ -17,17 +17,27 @@ from sala.store import tables
 meetings_t = tables.meetings
 attendees_t = tables.attendees
 
+# Built once, with bound parameters: SQLAlchemy keys a statement object once, so the reads
+# every join and every presence change make skip rebuilding and re-keying them (issue 17).
+_LIVE_ROW = select(meetings_t).where(
+    meetings_t.c.internal_id == bindparam("internal_id"), meetings_t.c.ended == false()
+)
+_LIVE_ROW_FOR_UPDATE = _LIVE_ROW.with_for_update()
+_LIVE_BY_EITHER_ID = select(meetings_t).where(
+    or_(
+        meetings_t.c.internal_id == bindparam("meeting_id"),
+        meetings_t.c.external_id == bindparam("meeting_id"),
+    ),
+    meetings_t.c.ended == false(),
+)
+
 
 async def live_row(conn: AsyncConnection, internal_id: str, *, for_update: bool = False) -> Any:
     """The meeting if it has not ended. `for_update` locks its row until the transaction ends
     (PostgreSQL; SQLite has one writer anyway): a writer that waited for another one's lock
     then sees that one's result, so two processes ending a meeting at once end it once."""
-    statement = select(meetings_t).where(
-        meetings_t.c.internal_id == internal_id, meetings_t.c.ended == false()
-    )
-    if for_update:
-        statement = statement.with_for_update()
-    return (await conn.execute(statement)).first()
+    statement = _LIVE_ROW_FOR_UPDATE if for_update else _LIVE_ROW
+    return (await conn.execute(statement, {"internal_id": internal_id})).first()
 
 
 async def resolve_live_row(conn: AsyncConnection, meeting_id: str) -> Any:
@@ -37,14 +47,7 @@ async def resolve_live_row(conn: AsyncConnection, meeting_id: str) -> Any:
     if not meeting_id:
         return None
     # One round trip for both (a join's transaction holds the write lock meanwhile).
-    rows = (
-        await conn.execute(
-            select(meetings_t).where(
-                or_(meetings_t.c.internal_id == meeting_id, meetings_t.c.external_id == meeting_id),
-                meetings_t.c.ended == false(),
-            )
-        )
-    ).all()
+    rows = (await conn.execute(_LIVE_BY_EITHER_ID, {"meeting_id": meeting_id})).all()
     by_internal = [r for r in rows if r.internal_id == meeting_id]
     found = by_internal or rows
     return found[0] if found else None
@@ -67,18 +70,6 @@ async def breakout_rooms(
     for row in rows:
         grouped.setdefault(row.parent_meeting_id, []).append(row.external_id)
     return {parent: tuple(children) for parent, children in grouped.items()}
-
-
-async def count_present(conn: AsyncConnection, meeting_id: str) -> int:
-    return int(
-        (
-            await conn.execute(
-                select(func.count()).where(
-                    attendees_t.c.meeting_id == meeting_id, attendees_t.c.present == true()
-                )
-            )
-        ).scalar_one()
-    )
 
 
 async def check_capacity(

@@ -369,7 +369,9 @@ class MeetingService:
             )
             if changed.rowcount != 1:
                 return
-            count = await queries.count_present(conn, meeting_id)
+            count, present_moderators = await moderators.count_present_with_moderators(
+                conn, meeting_id
+            )
             values: dict[str, Any] = {
                 "participant_count": count,
                 "last_activity_at": now,
@@ -377,7 +379,7 @@ class MeetingService:
             }
             if present:
                 values["has_user_joined"] = True
-            values.update(await moderators.presence_values(conn, row._mapping, now))
+            values.update(moderators.values_for(row._mapping, present_moderators, now))
             await self._update_meeting(conn, row._mapping, values)
             await append_event(
                 conn,

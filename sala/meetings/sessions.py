@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import delete, false, insert, select, update
+from sqlalchemy import bindparam, delete, false, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from sala.clock import Clock
 from sala.meetings import errors, ids
@@ -18,6 +19,34 @@ meetings_t = tables.meetings
 attendees_t = tables.attendees
 tokens_t = tables.tokens
 PURGE_AFTER_MS = 24 * 3_600_000
+# Built once, with bound parameters: every join makes these, and SQLAlchemy keys a statement
+# object once instead of rebuilding and re-keying it each time (issue 17).
+_INSERT_TOKEN = insert(tokens_t)
+_MEETING_AND_ATTENDEE = (
+    select(meetings_t, attendees_t)
+    .select_from(meetings_t.join(attendees_t, attendees_t.c.meeting_id == meetings_t.c.internal_id))
+    .where(
+        meetings_t.c.internal_id == bindparam("meeting_id"),
+        meetings_t.c.ended == false(),
+        attendees_t.c.internal_user_id == bindparam("user_id"),
+    )
+)
+"""The live meeting and one of its attendees; the tables share no column name."""
+_ROOM_SESSION = (
+    select(meetings_t, attendees_t, tokens_t.c.expires_at.label("token_expires"))
+    .select_from(
+        tokens_t.join(meetings_t, meetings_t.c.internal_id == tokens_t.c.meeting_id).join(
+            attendees_t, attendees_t.c.internal_user_id == tokens_t.c.user_id
+        )
+    )
+    .where(
+        tokens_t.c.token == bindparam("token"),
+        tokens_t.c.kind == "room",
+        tokens_t.c.expires_at > bindparam("now"),
+        meetings_t.c.ended == false(),
+    )
+)
+"""A room token's meeting (while live) and attendee, in one query."""
 
 
 async def end_user_sessions(db: Database, clock: Clock, meeting_id: str, user_id: str) -> int:
@@ -39,6 +68,34 @@ async def end_user_sessions(db: Database, clock: Clock, meeting_id: str, user_id
             .values(expires_at=now)
         )
     return int(ended.rowcount)
+
+
+async def _meeting_and_attendee(
+    conn: AsyncConnection, meeting_id: str, user_id: str
+) -> tuple[Meeting, Attendee] | None:
+    """The live meeting and one of its attendees, in one query; None once the meeting ended.
+    The two tables share no column name, so each reads its own from the row."""
+    row = (
+        await conn.execute(_MEETING_AND_ATTENDEE, {"meeting_id": meeting_id, "user_id": user_id})
+    ).first()
+    if row is None:
+        return None
+    # Without who is present: O(1) per connection, not O(N) (the room knows who is).
+    return Meeting.from_row(row._mapping), Attendee.from_row(row._mapping)
+
+
+async def _why_invalid(conn: AsyncConnection, token: str, now: int) -> errors.InvalidSession:
+    """Why a room token opens nothing: an unknown or expired token, or an ended meeting."""
+    live_token = (
+        await conn.execute(
+            select(tokens_t.c.token).where(
+                tokens_t.c.token == token, tokens_t.c.kind == "room", tokens_t.c.expires_at > now
+            )
+        )
+    ).first()
+    if live_token is None:
+        return errors.InvalidSession()
+    return errors.InvalidSession("The meeting has ended")
 
 
 @dataclass(frozen=True)
@@ -63,87 +120,56 @@ class RoomSessions:
         The join token is spent by this call; the room session lasts while the meeting runs.
         """
         now = self._clock.now_ms()
+        room_token = ids.session_token()
+        expires = now + self._defaults.room_session_ttl_ms
         async with self._db.write() as conn:
-            spent = await conn.execute(
-                update(tokens_t)
-                .where(
-                    tokens_t.c.token == join_token,
-                    tokens_t.c.kind == "join",
-                    tokens_t.c.used_at.is_(None),
-                    tokens_t.c.expires_at > now,
-                )
-                .values(used_at=now)
-            )
-            if spent.rowcount != 1:
-                raise errors.InvalidSession()
-            token_row = (
-                await conn.execute(select(tokens_t).where(tokens_t.c.token == join_token))
-            ).one()
-            meeting_row = (
+            # RETURNING, and the meeting with the attendee in one query: every statement here
+            # holds the database's one writer, which every other join waits for (issue 17).
+            spent = (
                 await conn.execute(
-                    select(meetings_t).where(
-                        meetings_t.c.internal_id == token_row.meeting_id,
-                        meetings_t.c.ended == false(),
+                    update(tokens_t)
+                    .where(
+                        tokens_t.c.token == join_token,
+                        tokens_t.c.kind == "join",
+                        tokens_t.c.used_at.is_(None),
+                        tokens_t.c.expires_at > now,
                     )
+                    .values(used_at=now)
+                    .returning(tokens_t.c.meeting_id, tokens_t.c.user_id)
                 )
             ).first()
-            if meeting_row is None:
+            if spent is None:
+                raise errors.InvalidSession()
+            found = await _meeting_and_attendee(conn, spent.meeting_id, spent.user_id)
+            if found is None:
                 raise errors.InvalidSession("The meeting has ended")
-            room_token = ids.session_token()
-            expires = now + self._defaults.room_session_ttl_ms
             await conn.execute(
-                insert(tokens_t).values(
-                    token=room_token,
-                    kind="room",
-                    meeting_id=token_row.meeting_id,
-                    user_id=token_row.user_id,
-                    created_at=now,
-                    expires_at=expires,
-                    used_at=None,
-                )
+                _INSERT_TOKEN,
+                {
+                    "token": room_token,
+                    "kind": "room",
+                    "meeting_id": spent.meeting_id,
+                    "user_id": spent.user_id,
+                    "created_at": now,
+                    "expires_at": expires,
+                    "used_at": None,
+                },
             )
-            attendee_row = (
-                await conn.execute(
-                    select(attendees_t).where(attendees_t.c.internal_user_id == token_row.user_id)
-                )
-            ).one()
-            # Without who is present: O(1) per connection, not O(N) (the room knows who is).
-            meeting = Meeting.from_row(meeting_row._mapping)
-        return RoomSession(room_token, meeting, Attendee.from_row(attendee_row._mapping), expires)
+        meeting, attendee = found
+        return RoomSession(room_token, meeting, attendee, expires)
 
     async def room_session(self, token: str) -> RoomSession:
         """The room session behind a token, while it is valid and its meeting runs."""
         now = self._clock.now_ms()
         async with self._db.read() as conn:
-            token_row = (
-                await conn.execute(
-                    select(tokens_t).where(
-                        tokens_t.c.token == token,
-                        tokens_t.c.kind == "room",
-                        tokens_t.c.expires_at > now,
-                    )
-                )
-            ).first()
-            if token_row is None:
-                raise errors.InvalidSession()
-            meeting_row = (
-                await conn.execute(
-                    select(meetings_t).where(
-                        meetings_t.c.internal_id == token_row.meeting_id,
-                        meetings_t.c.ended == false(),
-                    )
-                )
-            ).first()
-            if meeting_row is None:
-                raise errors.InvalidSession("The meeting has ended")
-            attendee_row = (
-                await conn.execute(
-                    select(attendees_t).where(attendees_t.c.internal_user_id == token_row.user_id)
-                )
-            ).one()
-            meeting = Meeting.from_row(meeting_row._mapping)
+            # One query: every room connection and page asks this (issue 17).
+            row = (await conn.execute(_ROOM_SESSION, {"token": token, "now": now})).first()
+            if row is None:
+                raise await _why_invalid(conn, token, now)
+        # Without who is present: O(1) per connection, not O(N) (the room knows who is).
+        meeting = Meeting.from_row(row._mapping)
         return RoomSession(
-            token, meeting, Attendee.from_row(attendee_row._mapping), token_row.expires_at
+            token, meeting, Attendee.from_row(row._mapping), row._mapping["token_expires"]
         )
 
     async def active(self) -> list[ActiveSession]:

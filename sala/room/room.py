@@ -88,6 +88,10 @@ class Room:
         self._lock = asyncio.Lock()
         self.participants: dict[str, Participant] = {}
         self._leaving: dict[str, asyncio.Task[None]] = {}
+        self._seated_once: set[str] = set()
+        """Users this room has seated: only theirs are attendees it changes (`attach`)."""
+        self._drops = 0
+        """Leaves written to the store so far (`attach`)."""
         self._topic = types.room_topic(meeting.internal_id)
         self._origin = uuid.uuid4().hex
         """Tells this room's own announcements from other processes' (attendee refreshes)."""
@@ -258,6 +262,13 @@ class Room:
             self._meeting = replace(fresh, attendees=self._meeting.attendees)
             self._policy = MeetingPolicy.of(fresh)
 
+    def _adopt(self, fresh: Meeting) -> None:
+        """The meeting as read elsewhere a moment ago, if newer than the room's copy: every
+        change to the row bumps its version, so the higher one is the later state."""
+        if fresh.version > self._meeting.version:
+            self._meeting = replace(fresh, attendees=self._meeting.attendees)
+            self._policy = MeetingPolicy.of(fresh)
+
     async def _reload(self, user_id: str) -> None:
         participant = self.participants.get(user_id)
         if participant is None:
@@ -275,36 +286,97 @@ class Room:
             feature.replay(events)
 
     # ---------------------------------------------------------------------- connections --
-    async def attach(self, conn: Connection) -> None:
-        async with self._lock:
-            await self._refresh()
-            attendee = await self._meetings.get_attendee(conn.user_id)
-            if attendee is None or self._meeting.ended:
-                raise Refused("not_in_meeting", "This session does not belong to a live meeting")
-            conn.attendee = attendee
-            if self._policy.banned(attendee):
-                conn.send({"type": "removed", "reason": "banned", "logoutUrl": self._logout_url})
-                conn.close(CloseCode.FORBIDDEN)
-                return
-            if attendee.guest_status is GuestStatus.DENY:
-                conn.send({"type": "guest.denied", "logoutUrl": self._logout_url})
-                conn.close(CloseCode.FORBIDDEN)
-                return
-            if attendee.guest_status is GuestStatus.WAIT:
-                await self._lobby.wait(conn, p.PROTOCOL_VERSION)
-                return
-            await self._admit(conn)
+    async def attach(self, conn: Connection, session_meeting: Meeting | None = None) -> None:
+        """Seat a connection (or put it in the lobby, or turn it away).
 
-    async def _admit(self, conn: Connection) -> None:
+        `session_meeting` is the meeting row the connection's room session was read with a
+        moment ago (room/websocket.py). Every join in a meeting waits for this room's lock, so
+        what is done under it bounds how fast a meeting fills (issue 17): a newcomer is seated
+        with the rows its session read instead of reading them again, and is counted as present
+        in the store before the lock is taken, since that write waits its turn behind other
+        joins' API calls for the database's one writer.
+        """
+        newcomer = session_meeting is not None and self._newcomer(conn)
+        early = newcomer and self._may_connect_early(conn)
+        drops = self._drops
+        if early:
+            await self._meetings.user_connected(self.id, conn.user_id)
+        seated = False
+        try:
+            async with self._lock:
+                # A leave of this user committed meanwhile may have undone that write.
+                connected = early and drops == self._drops
+                if newcomer and session_meeting is not None:
+                    seated = await self._attach_newcomer(conn, session_meeting, connected)
+                else:
+                    seated = await self._attach(conn)
+        finally:
+            if early and not seated and conn.user_id not in self.participants:
+                await self._meetings.user_disconnected(self.id, conn.user_id)
+
+    def _newcomer(self, conn: Connection) -> bool:
+        """Whether the session's own rows are as fresh as a read under the lock would be: the
+        room changes attendees only of users it has seated or holds in its lobby, and a
+        waiting guest's status is the lobby's to change."""
+        user_id = conn.user_id
+        return (
+            user_id not in self._seated_once
+            and user_id not in self.lobby
+            and conn.attendee.guest_status is GuestStatus.ALLOW
+        )
+
+    def _may_connect_early(self, conn: Connection) -> bool:
+        """Whether this connection will be seated unless something changes meanwhile (then
+        `attach` takes the early presence back)."""
+        return not self.closed and not self._policy.banned(conn.attendee)
+
+    async def _attach_newcomer(
+        self, conn: Connection, session_meeting: Meeting, connected: bool
+    ) -> bool:
+        if self.closed:  # the meeting ended after the session was read (the hub closed us)
+            raise Refused("not_in_meeting", "This session does not belong to a live meeting")
+        self._adopt(session_meeting)
+        if self._policy.banned(conn.attendee):
+            conn.send({"type": "removed", "reason": "banned", "logoutUrl": self._logout_url})
+            conn.close(CloseCode.FORBIDDEN)
+            return False
+        await self._admit(conn, connected=connected)
+        return True
+
+    async def _attach(self, conn: Connection) -> bool:
+        """Seat a connection with the meeting and attendee read again under the lock."""
+        await self._refresh()
+        attendee = await self._meetings.get_attendee(conn.user_id)
+        if attendee is None or self._meeting.ended:
+            raise Refused("not_in_meeting", "This session does not belong to a live meeting")
+        conn.attendee = attendee
+        if self._policy.banned(attendee):
+            conn.send({"type": "removed", "reason": "banned", "logoutUrl": self._logout_url})
+            conn.close(CloseCode.FORBIDDEN)
+            return False
+        if attendee.guest_status is GuestStatus.DENY:
+            conn.send({"type": "guest.denied", "logoutUrl": self._logout_url})
+            conn.close(CloseCode.FORBIDDEN)
+            return False
+        if attendee.guest_status is GuestStatus.WAIT:
+            await self._lobby.wait(conn, p.PROTOCOL_VERSION)
+            return False
+        await self._admit(conn)
+        return True
+
+    async def _admit(self, conn: Connection, connected: bool = False) -> None:
+        """Seat an admitted connection; `connected`: the store already counts its user as
+        present (`attach` did it before taking the lock)."""
         user_id = conn.user_id
         self._lobby.admitted(conn)
         pending = self._leaving.pop(user_id, None)
         participant = self.participants.get(user_id)
         if participant is None:
-            if pending is None:
+            if pending is None and not connected:
                 await self._meetings.user_connected(self.id, user_id)
             participant = Participant(conn.attendee)
             self.participants[user_id] = participant
+            self._seated_once.add(user_id)
             self.status.seated(participant)
             await self.presenting.seated(participant)
             self.presence.joined(participant)
@@ -350,6 +422,7 @@ class Room:
         await self.media.release(user_id)
         self.chat.forget(user_id)
         await self._meetings.user_disconnected(self.id, user_id)
+        self._drops += 1  # after the write: see `attach`
         self.presence.left(user_id)
         if participant.attendee.is_presenter:
             await self._meetings.update_attendee(

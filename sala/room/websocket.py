@@ -113,7 +113,7 @@ class RoomSocket:
             conn.version = hello.version
             room = await self._hub.room(session.meeting)
             try:
-                await room.attach(conn)
+                await room.attach(conn, session.meeting)
             except p.ProtocolError as exc:
                 conn.send(_error(exc))
                 conn.close(CloseCode.FORBIDDEN)
