@@ -45,7 +45,7 @@ from sala.cluster.nodes import LocalRegistry
 from sala.config import Settings, load_settings
 from sala.media.runtime import MediaRuntime
 from tests.room.conftest import RoomServer, serve_room
-from tests.support.media_nodes import MediaNodeThread, NodeSettings
+from tests.support.media_nodes import MediaNodeThread, NodeSettings, start_announced
 from tests.support.netns import private_network
 
 API_SECRET = "bench-lecture-nodes"
@@ -174,11 +174,7 @@ async def run(args: argparse.Namespace) -> list[dict[str, Any]]:
                 for i in (1, 2)
             ]
             try:
-                await asyncio.gather(*(node.start() for node in started))
-                for _ in range(100):  # every node announced (within a second or two)
-                    if len(await registry.nodes("media")) == len(started):
-                        break
-                    await asyncio.sleep(0.1)
+                await start_announced(started, registry)
                 pin(os.getpid(), {0})
                 for node in started:
                     if node.janus_pid is not None:

@@ -30,7 +30,7 @@ from sala.media.janus.engine import AUDIOBRIDGE, STREAMING, JanusEngine
 from sala.media.janus.relay import RELAY_IDS
 from sala.media.runtime import MediaRuntime
 from tests.room.conftest import RoomServer, serve_room
-from tests.support.media_nodes import MediaNodeThread, NodeSettings
+from tests.support.media_nodes import MediaNodeThread, NodeSettings, start_announced
 from tests.support.netns import media_network
 from tests.support.synthetic import EncodedClip, SyntheticParticipant, make
 from tests.support.synthetic.clips import tone_argv
@@ -72,11 +72,7 @@ async def nodes(
         for i in (1, 2)
     ]
     try:
-        await asyncio.gather(*(node.start() for node in started))
-        for _ in range(100):
-            if len(await registry.nodes("media")) == len(started):
-                break
-            await asyncio.sleep(0.05)
+        await start_announced(started, registry)
         yield registry, {node.node_id: node for node in started}
     finally:
         for node in started:

@@ -24,6 +24,7 @@ import queue
 import signal
 import subprocess
 import threading
+import time
 from collections.abc import Callable, Coroutine
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -276,3 +277,16 @@ class NodeNamespace:
                 done.set_result(work())
             except BaseException as exc:
                 done.set_exception(exc)
+
+
+async def start_announced(
+    nodes: list[MediaNodeThread], registry: NodeRegistry, within_s: float = 10.0
+) -> None:
+    """Start `nodes` and wait until the registry lists every one of them (their first
+    heartbeats: within a second or two)."""
+    await asyncio.gather(*(node.start() for node in nodes))
+    deadline = time.monotonic() + within_s
+    while len(await registry.nodes("media")) < len(nodes):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"the media nodes were not all announced within {within_s:.0f} s")
+        await asyncio.sleep(0.05)
