@@ -8,7 +8,11 @@
   per handle per second.
 - **Sessions, handles, rooms** from the Admin API on loopback: `list_sessions` (one request) every
   sample, AudioBridge's room list (one request) every sample, and `list_handles` (one request per
-  session) only every few samples, since it grows with the participants.
+  session, and each participant has a session) only every few samples, since it grows with the
+  participants. That count runs beside the samples, never inside one: with a thousand listeners
+  it is a thousand requests to a busy Janus, and a sample that waited for it would miss the
+  heartbeat's TTL and have a healthy node declared lost (bench/lecture_nodes.py found it). A
+  sample reports the last finished count.
 
 `cores` goes with them, so placement compares nodes of different sizes.
 """
@@ -16,6 +20,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import time
 from dataclasses import dataclass
@@ -86,6 +91,7 @@ class LoadMeter:
         self._previous: ProcessCounters | None = None
         self._samples = 0
         self._handles = 0.0
+        self._counting: asyncio.Task[None] | None = None
         self._cores = cores()
 
     async def sample(self, pid: int) -> dict[str, float]:
@@ -98,8 +104,9 @@ class LoadMeter:
         try:
             sessions = (await admin.admin("list_sessions")).get("sessions", [])
             rooms = await self._rooms(admin)
-            if self._samples % self._handles_every == 0:
-                self._handles = float(await self._count_handles(admin, sessions))
+            counting = self._counting is not None and not self._counting.done()
+            if self._samples % self._handles_every == 0 and not counting:
+                self._counting = asyncio.create_task(self._count_handles(admin, sessions))
         except Exception:
             await self.close()  # the next sample connects again (Janus may have restarted)
             raise
@@ -136,19 +143,25 @@ class LoadMeter:
         listed: list[dict[str, Any]] = answer.get("response", {}).get("list", [])
         return listed
 
-    @staticmethod
-    async def _count_handles(admin: JanusClient, sessions: list[int]) -> int:
+    async def _count_handles(self, admin: JanusClient, sessions: list[int]) -> None:
         total = 0
         for session in sessions:
             try:
                 total += len((await admin.admin("list_handles", session_id=session))["handles"])
             except JanusGone:
-                raise
+                return  # Janus went away: the samples say so; keep the last count
             except JanusError:
                 continue  # the session ended between the two requests: nothing to count
-        return total
+            except (OSError, TimeoutError):
+                return  # Janus stalls or its connection broke: the same
+        self._handles = float(total)
 
     async def close(self) -> None:
+        if self._counting is not None:
+            self._counting.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._counting
+            self._counting = None
         if self._admin is not None:
             admin, self._admin = self._admin, None
             await admin.close()

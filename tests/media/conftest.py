@@ -1,13 +1,19 @@
-"""sala with its own Janus, for tests of the media rules and bookkeeping over the room protocol."""
+"""sala with its own Janus, for tests of the media rules and bookkeeping over the room protocol;
+and a Janus alone on loopback (`janus`), driven through sala's client."""
 
 from __future__ import annotations
 
+import secrets
 import shutil
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 
 from sala.config import Settings
+from sala.media.janus.config import JanusConfig
+from sala.media.janus.process import JanusProcess
+from tests.conftest import free_port
 from tests.room.conftest import RoomServer, serve_room
 from tests.support.janus import count_handles
 
@@ -18,6 +24,24 @@ async def media_server(settings: Settings) -> AsyncIterator[RoomServer]:
         pytest.fail("Janus is needed: run scripts/install-test-deps (Debian package janus)")
     async with serve_room(settings.model_copy(update={"media": True})) as server:
         yield server
+
+
+@pytest.fixture
+async def janus(tmp_path: Path) -> AsyncIterator[JanusProcess]:
+    """A Janus of its own on loopback (its API, not ICE: media needs a network namespace)."""
+    if shutil.which("janus") is None:
+        pytest.fail("Janus is needed: run scripts/install-test-deps (Debian package janus)")
+    config = JanusConfig(
+        folder=tmp_path / "janus",
+        ws_port=free_port(),
+        admin_port=free_port(),
+        admin_secret=secrets.token_hex(16),
+        api_secret=secrets.token_hex(16),
+    )
+    process = JanusProcess(config, tmp_path / "janus.log")
+    await process.start()
+    yield process
+    await process.stop()
 
 
 async def janus_handles(server: RoomServer) -> int:

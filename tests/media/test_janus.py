@@ -7,7 +7,6 @@ import os
 import secrets
 import shutil
 import signal
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -19,23 +18,6 @@ from sala.media.janus.process import JanusProcess
 from tests.conftest import free_port
 from tests.media.sdp import audio_offer
 from tests.support.janus import count_handles
-
-
-@pytest.fixture
-async def janus(tmp_path: Path) -> AsyncIterator[JanusProcess]:
-    if shutil.which("janus") is None:
-        pytest.fail("Janus is needed: run scripts/install-test-deps (Debian package janus)")
-    config = JanusConfig(
-        folder=tmp_path / "janus",
-        ws_port=free_port(),
-        admin_port=free_port(),
-        admin_secret=secrets.token_hex(16),
-        api_secret=secrets.token_hex(16),
-    )
-    process = JanusProcess(config, tmp_path / "janus.log")
-    await process.start()
-    yield process
-    await process.stop()
 
 
 async def test_audiobridge_room_lifecycle(janus: JanusProcess) -> None:
