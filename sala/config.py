@@ -214,6 +214,12 @@ class Settings(BaseSettings):
     """Port of sala's own Janus (API); 0 picks a free one."""
     janus_admin_port: int = Field(default=0, ge=0, le=65535)
     """Loopback port of its Admin API (a media node's agent reads the load there)."""
+    janus_event_loops: int | None = Field(default=None, ge=0, le=1024)
+    """Threads that carry the media of sala's own Janus (Janus' event_loops): each handle
+    (each participant's each connection) is given to one of them. Default: one per core
+    sala may use. 0: Janus' own default, a thread per handle, which a big lecture's hundreds
+    of listeners turn into hundreds of threads woken for every packet (docs/performance.md,
+    "A thousand listeners across two media nodes")."""
     janus_ws_ip: str = "127.0.0.1"
     """Where the API of sala's own Janus listens. A media node (sala serve --role media) sets
     the private address its front ends reach it on, and announces ws://<janus_ws_ip>:<port>."""

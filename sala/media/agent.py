@@ -27,7 +27,7 @@ import signal
 
 from sala.cluster.nodes import NodeInfo, NodeRegistry
 from sala.config import ConfigError, Settings
-from sala.media.janus.config import JanusConfig, free_port
+from sala.media.janus.config import JanusConfig, event_loops, free_port
 from sala.media.janus.process import JanusProcess
 from sala.media.load import LoadMeter
 
@@ -59,6 +59,7 @@ def node_janus_config(settings: Settings) -> JanusConfig:
         rtp_port_range=settings.rtp_port_range,
         ws_ip=settings.janus_ws_ip,
         ws_acl=settings.janus_ws_acl,
+        event_loops=event_loops(settings.janus_event_loops),
     )
 
 

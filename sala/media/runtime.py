@@ -20,7 +20,7 @@ from sala.cluster.nodes import NodeRegistry
 from sala.config import ConfigError, Settings
 from sala.media.engine import MediaEngine
 from sala.media.ice import IceServers
-from sala.media.janus.config import JanusConfig, free_port
+from sala.media.janus.config import JanusConfig, event_loops, free_port
 from sala.media.janus.engine import JanusEngine, JanusNode
 from sala.media.janus.process import JanusProcess, JanusUnavailable, stop_leftover_janus
 from sala.media.nodes import MediaNodes
@@ -85,6 +85,7 @@ class MediaRuntime:
                 rtp_port_range=settings.rtp_port_range,
                 ws_ip=settings.janus_ws_ip,
                 ws_acl=settings.janus_ws_acl,
+                event_loops=event_loops(settings.janus_event_loops),
             )
             self.process = JanusProcess(
                 config,

@@ -97,3 +97,17 @@ def test_a_media_node_announces_where_other_nodes_forward_media(tmp_path: Path) 
     assert load_settings(data_dir=tmp_path).media_listeners_per_node == 500
     with pytest.raises(ConfigError):
         load_settings(data_dir=tmp_path, media_listeners_per_node=0)
+
+
+def test_janus_shares_one_media_thread_per_core_unless_told_otherwise(tmp_path: Path) -> None:
+    # A thread per handle (Janus' default) is hundreds of threads woken for every packet of a
+    # big lecture; sala's Janus gives handles to one loop per core it may use.
+    common = {"data_dir": tmp_path, "janus_ws_ip": "10.0.1.21", "janus_ws_port": 8188}
+    common["janus_api_secret"] = "shared-by-every-node"
+    cores = len(os.sched_getaffinity(0))
+    by_default = render(node_janus_config(load_settings(**common)))["janus.jcfg"]
+    assert re.search(rf"^\tevent_loops = {cores}$", by_default, re.MULTILINE)
+    chosen = render(node_janus_config(load_settings(**common, janus_event_loops=6)))["janus.jcfg"]
+    assert re.search(r"^\tevent_loops = 6$", chosen, re.MULTILINE)
+    per_handle = render(node_janus_config(load_settings(**common, janus_event_loops=0)))
+    assert "event_loops" not in per_handle["janus.jcfg"]

@@ -130,6 +130,8 @@ class NodeSettings:
     index: int
     data_dir: Path
     api_secret: str
+    event_loops: int | None = None
+    """Janus' media threads (SALA_JANUS_EVENT_LOOPS); None: sala's default."""
 
     @property
     def address(self) -> str:
@@ -147,6 +149,7 @@ class NodeSettings:
             janus_ws_ip=self.address,
             media_ip=self.address,
             rtp_port_range=f"{20000 + self.index * 1000}-{20999 + self.index * 1000}",
+            janus_event_loops=self.event_loops,
         )
 
 

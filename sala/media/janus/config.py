@@ -52,6 +52,9 @@ class JanusConfig:
     ws_acl: str | None = None
     """Address prefixes allowed on the API (Janus' ws_acl, "10.0.0.,10.0.1."); None: "127."
     on loopback, anybody who holds the secret elsewhere."""
+    event_loops: int = 0
+    """Janus' event_loops: handles share this many media threads; 0, a thread per handle
+    (Janus' default)."""
     debug_level: int = 3
     lib_dir: Path = field(default_factory=lambda: _lib_dir())
 
@@ -78,6 +81,16 @@ def free_port(host: str = "127.0.0.1") -> int:
         probe.bind((host, 0))
         port: int = probe.getsockname()[1]
         return port
+
+
+def event_loops(configured: int | None) -> int:
+    """Janus' event_loops for a configured value: None, one per core this process may use."""
+    if configured is not None:
+        return configured
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
 
 
 def _lib_dir() -> Path:
@@ -108,6 +121,7 @@ def render(config: JanusConfig) -> dict[str, str]:
         host, _, port = config.stun_server.partition(":")
         nat.append(f"\tstun_server = {_quote(host)}")
         nat.append(f"\tstun_port = {int(port or 3478)}")
+    loops = f"\tevent_loops = {config.event_loops}\n" if config.event_loops else ""
     janus = f"""general: {{
 \tconfigs_folder = {_quote(str(config.folder))}
 \tplugins_folder = {_quote(str(config.lib_dir / "plugins"))}
@@ -118,7 +132,7 @@ def render(config: JanusConfig) -> dict[str, str]:
 \tadmin_secret = {_quote(config.admin_secret)}
 \tapi_secret = {_quote(config.api_secret)}
 \tsession_timeout = 60
-\tserver_name = "sala-janus"
+{loops}\tserver_name = "sala-janus"
 }}
 media: {{
 \trtp_port_range = {_quote(config.rtp_port_range)}
