@@ -94,6 +94,10 @@ class CrowdPlan:
     watchers: int | None = None
     """Listeners who also receive the video (None: all of them)."""
     joins_at_once: int = 8
+    heard_by: int | None = None
+    """Listeners whose mix goes through aiortc's receive path and can be heard (decoded when
+    asked); the others count it at their ICE socket (tests/support/synthetic/media.py), which
+    costs far less. None: every listener."""
 
 
 def make_clips(
@@ -157,14 +161,25 @@ async def crowd(
         async with gate:
             return await SyntheticParticipant.join(
                 http, lecture.base, lecture.secret, lecture.meeting_id, name,
-                role=role, address=lecture.address, follow_feeds=follow,
+                role=role, address=lecture.address, follow_feeds=follow, follow_roster=follow,
             )  # fmt: skip
+
+    started = time.monotonic()
+    listening: list[SyntheticParticipant] = []
 
     async def listener(i: int) -> None:
         participant = await join(f"Listener {i}")
         people.listeners.append(participant)
+        if len(people.listeners) % 100 == 0:
+            joined, elapsed = len(people.listeners), time.monotonic() - started
+            print(f"  {joined} listeners joined after {elapsed:.0f} s", file=sys.stderr)
         async with gate:
-            await participant.listen(plan.path)
+            at_socket = plan.heard_by is not None and i >= plan.heard_by
+            await participant.listen(plan.path, at_socket=at_socket)
+        listening.append(participant)
+        if len(listening) % 100 == 0:
+            elapsed = time.monotonic() - started
+            print(f"  {len(listening)} listening after {elapsed:.0f} s", file=sys.stderr)
             if plan.watchers is None or i < plan.watchers:
                 for feed in people.feeds:
                     await participant.subscribe(feed)

@@ -2,7 +2,8 @@
 Janus costs, with every listener on the meeting's node and with half of them relayed to the
 other node, side by side in one run.
 
-    .venv/bin/python -m bench.lecture_nodes [--listeners 200] [--seconds 15] [--json out.json]
+    .venv/bin/python -m bench.lecture_nodes [--listeners 200] [--seconds 15] [--heard N]
+        [--steps one,two] [--spread] [--json out.json]
 
 Needs root (network namespaces), janus and ffmpeg, and a quiet machine. Two real media nodes
 (tests/support/media_nodes.py: each Janus in a network namespace of its own, beside the media
@@ -18,6 +19,16 @@ which takes the other half). Over `--seconds` of steady media each step reports 
 per node (sala's own seating record), each Janus' CPU (% of one core), the mix's packets each
 listener received (of 50 a second), loss, how many heard the speaker, and getMeetingInfo's
 listenerCount. The crowd's CPU includes the front end's and the agents' (one process).
+
+A crowd of aiortc receivers costs this process about 2 ms of CPU a second per listener, so
+more than about 400 do not fit beside two Janus on two cores. `--heard N` keeps aiortc's
+receive path for the first N listeners only (they are the ones heard: their last second of
+the mix is decoded for the speaker's tone); the others count the mix's packets at their own
+ICE socket, by the RTP header SRTP leaves in clear, which proves the packets reached each of
+them, in order and unlost, at a fraction of the cost. `--steps two` runs the two-node step
+alone (one node's ICE port range holds 1,000 connections). `--spread` pins each Janus to a
+CPU of its own and leaves this process to the scheduler, as when the nodes are two machines;
+by default both Janus share CPU 1 and this process has CPU 0.
 """
 
 from __future__ import annotations
@@ -38,7 +49,8 @@ from typing import Any
 
 import sala.services
 from bench.api import machine, process_cpu, sala_revision
-from bench.lecture_load import CrowdPlan, Lecture, crowd, make_clips, pin
+from bench.lecture_crowd import CrowdProcess
+from bench.lecture_load import CrowdPlan, Lecture, make_clips, pin
 from sala.clock import Clock
 from sala.cluster.directory import LocalDirectory
 from sala.cluster.nodes import LocalRegistry
@@ -49,8 +61,6 @@ from tests.support.media_nodes import MediaNodeThread, NodeSettings, start_annou
 from tests.support.netns import private_network
 
 API_SECRET = "bench-lecture-nodes"
-ADDRESS = "198.18.1.1"
-"""The crowd's address: the hub's side of node 1, which both nodes reach (the hub routes)."""
 HEARD_RMS = 0.02
 MIX_PACKETS_PER_S = 50
 
@@ -97,45 +107,54 @@ async def step(
         await server.api("create", name="Lecture", meetingID=meeting_id)
         created = await server.api("getMeetingInfo", meetingID=meeting_id)
         internal = created.split("<internalMeetingID>")[1].split("</internalMeetingID>")[0]
-        plan = CrowdPlan(listeners=args.listeners, path="stream", speakers=1, video=False)
-        lecture = Lecture(server.base, server.secret, meeting_id, ADDRESS)
-        started = time.monotonic()
-        async with crowd(server.http, lecture, plan, clips) as people:
-            ready_s = time.monotonic() - started
+        plan = CrowdPlan(
+            listeners=args.listeners, path="stream", speakers=1, video=False, heard_by=args.heard
+        )
+        # The crowd's address: the hub's side of the first node, which both reach (the hub
+        # routes).
+        address = next(iter(nodes.values())).node.hub_address
+        lecture = Lecture(server.base, server.secret, meeting_id, address)
+        # About 15 joins a second: the crowd's own DTLS handshakes are most of a join's cost.
+        ready_within = max(120.0, args.listeners / 5)
+        async with CrowdProcess(lecture, plan, clips, ready_within) as people:
+            if people.pid is not None and not args.spread:
+                pin(people.pid, {0})
             await asyncio.sleep(3.0)  # the joins' after-effects settle
             placed = media_nodes.meeting(internal)
             assert placed is not None, "the meeting has no media"
             seated = placed.relays.seated()
             home = placed.node_id
             janus = {node_id: node.janus_pid for node_id, node in nodes.items()}
-            before = [p.report(hear=False) for p in people.listeners]
+            before = await people.reports(hear=False)
             cpu0 = time.process_time(), {n: process_cpu(p) for n, p in janus.items() if p}
             t0 = time.monotonic()
             await asyncio.sleep(args.seconds)
             wall = time.monotonic() - t0
             cpu1 = time.process_time(), {n: process_cpu(p) for n, p in janus.items() if p}
-            after = [p.report(people.tones) for p in people.listeners]
+            after = await people.reports(hear=True)
+            counted_s = after.at - before.at
             info = await server.api("getMeetingInfo", meetingID=meeting_id)
         await server.api("end", meetingID=meeting_id)
-    packets = sum(
-        a.mix.packets - b.mix.packets for a, b in zip(after, before, strict=True) if a.mix and b.mix
-    )
-    lost = sum(
-        a.mix.lost - b.mix.lost for a, b in zip(after, before, strict=True) if a.mix and b.mix
-    )
+    pairs = [(a.mix, b.mix) for a, b in zip(after.listeners, before.listeners, strict=True)]
+    packets = sum(a.packets - b.packets for a, b in pairs if a and b)
+    lost = sum(a.lost - b.lost for a, b in pairs if a and b)
+    hearing = after.hearing
     return {
         "step": name,
         "listeners": args.listeners,
         "per_node": per_node,
         "home": home,
         "seated": seated,
-        "ready_s": round(ready_s, 1),
+        "ready_s": round(people.ready_s, 1),
         "window_s": round(wall, 1),
         "janus_cpu": {n: 100 * (cpu1[1][n] - cpu0[1][n]) / wall for n in cpu1[1]},
-        "crowd_cpu": 100 * (cpu1[0] - cpu0[0]) / wall,
-        "mix_delivery": packets / (wall * args.listeners * MIX_PACKETS_PER_S),
+        "crowd_cpu": 100 * (after.cpu_s - before.cpu_s) / counted_s,
+        "front_end_cpu": 100 * (cpu1[0] - cpu0[0]) / wall,
+        "mix_delivery": packets / (counted_s * args.listeners * MIX_PACKETS_PER_S),
         "loss": lost / (packets + lost) if packets + lost else 1.0,
-        "heard": sum(1 for r in after if r.hearing is not None and r.hearing.rms > HEARD_RMS),
+        "heard": sum(1 for h in hearing if h is not None and h.rms > HEARD_RMS),
+        "heard_of": sum(1 for h in hearing if h is not None),
+        "lossless": sum(1 for a, b in pairs if a and b and a.lost == b.lost),
         "listener_count": _count(info, "listenerCount"),
     }
 
@@ -155,8 +174,9 @@ def show(r: dict[str, Any]) -> None:
         )
     print(
         f"{'':>9} ready {r['ready_s']} s, mix {100 * r['mix_delivery']:.0f} %, loss"
-        f" {100 * r['loss']:.2f} %, heard {r['heard']}/{r['listeners']}, listenerCount"
-        f" {r['listener_count']}, crowd {r['crowd_cpu']:.1f} % of CPU 0"
+        f" {100 * r['loss']:.2f} %, heard {r['heard']}/{r['heard_of']}, listenerCount"
+        f" {r['listener_count']}, crowd {r['crowd_cpu']:.1f} %, front end and agents"
+        f" {r['front_end_cpu']:.1f} % of a core; {r['lossless']} listeners lost nothing"
     )
 
 
@@ -168,27 +188,46 @@ async def run(args: argparse.Namespace) -> list[dict[str, Any]]:
         with private_network():
             # Threads inherit the namespace of the thread that makes them (bench/media.py).
             asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor(max_workers=4))
-            registry = LocalRegistry()
-            started = [
-                MediaNodeThread(NodeSettings(i, workdir / f"node{i}", API_SECRET), registry)
-                for i in (1, 2)
-            ]
-            try:
-                await start_announced(started, registry)
-                pin(os.getpid(), {0})
-                for node in started:
-                    if node.janus_pid is not None:
-                        pin(node.janus_pid, {1})
-                nodes = {node.node_id: node for node in started}
-                print(f"{'step':>9} {'node':>8} {'role':>15} {'listeners':>9} {'Janus%':>6}")
-                n = args.listeners
-                for name, per_node in (("one node", n), ("two nodes", (n + 1) // 2)):
-                    result = await step(name, per_node, args, registry, nodes, workdir, clips)
-                    show(result)
-                    results.append(result)
-            finally:
-                for node in started:
-                    await node.stop()
+            values = [None if v == "default" else int(v) for v in args.event_loops.split(",")]
+            for i, loops in enumerate(values):
+                results += await _with_nodes(1 + 2 * i, loops, args, workdir, clips)
+    return results
+
+
+async def _with_nodes(
+    first: int, loops: int | None, args: argparse.Namespace, workdir: Path, clips: Any
+) -> list[dict[str, Any]]:
+    """The steps on two fresh media nodes, numbered from `first`, whose Janus have `loops`
+    event loops."""
+    results = []
+    registry = LocalRegistry()
+    folder = workdir / f"loops-{loops}"
+    # Each run's nodes are new machines of the private network: their links to the hub, and
+    # so their numbers, are their own.
+    started = [
+        MediaNodeThread(NodeSettings(i, folder / f"node{i}", API_SECRET, loops), registry)
+        for i in (first, first + 1)
+    ]
+    try:
+        await start_announced(started, registry)
+        if not args.spread:
+            pin(os.getpid(), {0})
+        for cpu, node in enumerate(started):
+            if node.janus_pid is not None:
+                pin(node.janus_pid, {cpu % 2} if args.spread else {1})
+        nodes = {node.node_id: node for node in started}
+        print(f"Janus event loops: {_loops(loops)}")
+        print(f"{'step':>9} {'node':>8} {'role':>15} {'listeners':>9} {'Janus%':>6}")
+        n = args.listeners
+        steps = {"one": ("one node", n), "two": ("two nodes", (n + 1) // 2)}
+        for name, per_node in (steps[s] for s in args.steps.split(",")):
+            result = await step(name, per_node, args, registry, nodes, folder, clips)
+            result["event_loops"] = loops
+            show(result)
+            results.append(result)
+    finally:
+        for node in started:
+            await node.stop()
     return results
 
 
@@ -197,17 +236,50 @@ async def amain(args: argparse.Namespace) -> int:
     info = await asyncio.to_thread(machine)
     print(f"sala: {sala_revision()}; machine: {info['cpus']} CPUs ({info['cpu_model']})\n")
     results = await run(args)
-    one, two = results
+    print()
+    for r in results:
+        total = sum(r["janus_cpu"].values())
+        print(
+            f"{r['step']}, event loops {_loops(r['event_loops'])}:"
+            f" {total:.1f} % of a core in Janus for {args.listeners} listeners,"
+            f" {10 * total / args.listeners:.2f} ms of CPU a second per listener"
+        )
+    for loops in dict.fromkeys(r["event_loops"] for r in results):
+        steps = {r["step"]: r for r in results if r["event_loops"] == loops}
+        if "one node" in steps and "two nodes" in steps:
+            relaying(args, loops, steps["one node"], steps["two nodes"])
+    for name in dict.fromkeys(r["step"] for r in results):
+        runs = [r for r in results if r["step"] == name]
+        if len(runs) == 2:
+            first, second = (sum(r["janus_cpu"].values()) for r in runs)
+            print(
+                f"{name}: Janus with event loops {_loops(runs[1]['event_loops'])} used"
+                f" {second / first:.2f}x the CPU of event loops {_loops(runs[0]['event_loops'])}"
+            )
+    return await _written(args, results)
+
+
+def _loops(value: int | None) -> str:
+    return "default" if value is None else str(value)
+
+
+def relaying(
+    args: argparse.Namespace, loops: int | None, one: dict[str, Any], two: dict[str, Any]
+) -> None:
     total_one, total_two = sum(one["janus_cpu"].values()), sum(two["janus_cpu"].values())
     home = two["home"]
     relay_node = next(n for n in two["janus_cpu"] if n != home)
     print(
-        f"\nJanus CPU for {args.listeners} listeners: {total_one:.1f} % on one node;"
-        f" {total_two:.1f} % over two ({two['janus_cpu'][home]:.1f} % on the meeting's node,"
+        f"Event loops {_loops(loops)}: Janus CPU for {args.listeners} listeners:"
+        f" {total_one:.1f} % on one node; {total_two:.1f} % over two"
+        f" ({two['janus_cpu'][home]:.1f} % on the meeting's node,"
         f" {two['janus_cpu'][relay_node]:.1f} % on the relay node for"
         f" {two['seated'].get(relay_node, 0)} listeners): {total_two / total_one:.2f}x in total,"
         f" the meeting's node down to {two['janus_cpu'][home] / total_one:.2f}x"
     )
+
+
+async def _written(args: argparse.Namespace, results: list[dict[str, Any]]) -> int:
     if args.json:
         document = {"steps": results}
         await asyncio.to_thread(Path(args.json).write_text, json.dumps(document, indent=2))
@@ -219,8 +291,20 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--listeners", type=int, default=200)
     parser.add_argument("--seconds", type=float, default=15.0)
+    parser.add_argument("--heard", type=int, help="listeners heard (default: all)")
+    parser.add_argument("--steps", default="one,two", help="one, two or one,two")
+    parser.add_argument("--spread", action="store_true")
+    parser.add_argument(
+        "--event-loops", default="default", help="Janus' event loops per run: 0,1 or default"
+    )
     parser.add_argument("--json")
-    return asyncio.run(amain(parser.parse_args(argv)))
+    parser.add_argument("--uvloop", action="store_true")
+    args = parser.parse_args(argv)
+    if args.uvloop:
+        import uvloop
+
+        return uvloop.run(amain(args))
+    return asyncio.run(amain(args))
 
 
 if __name__ == "__main__":

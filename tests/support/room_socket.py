@@ -55,6 +55,9 @@ class RoomSocket:
         self.users: dict[str, dict[str, Any]] = {}
         """Who is in the meeting as this participant sees it, by user ID."""
         self.users_seq = 0
+        self.follow_roster = True
+        """False: roster messages are not parsed once nobody waits (a large crowd's sockets
+        would each parse every delta: N² work in the load generator, not in the server)."""
         self._roster_changed = asyncio.Event()
         self._waiting: dict[str, asyncio.Future[dict[str, Any]]] = {}
         self._replies: dict[str, asyncio.Future[dict[str, Any]]] = {}
@@ -187,7 +190,7 @@ class RoomSocket:
         with contextlib.suppress(ConnectionClosed):
             async for raw in self.ws:
                 self.received += 1
-                roster = isinstance(raw, str) and raw.startswith(_ROSTER)
+                roster = self.follow_roster and isinstance(raw, str) and raw.startswith(_ROSTER)
                 waited = self._waiting or self._replies or self._watchers
                 if not waited and not roster and self.welcome:
                     continue  # nobody waits: not even parsed (a crowd of sockets stays cheap)

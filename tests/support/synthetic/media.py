@@ -13,17 +13,30 @@ aiortc starts for each receiver is stopped at once: nothing would read the decod
 decoding is what would make hundreds of participants per core impossible. For audio the tap
 keeps the last second of Opus payloads; `hearing()` decodes that window only when asked and
 measures its level and the strength of given tones.
+
+`at_socket()` moves the count below aiortc, for crowds larger than aiortc's receive path allows
+on one core (about 60 µs of Python a packet): once connected, the connection's socket is no
+longer read by the event loop on every datagram; one `SocketDrain` per event loop empties all
+such sockets every 50 ms (a packet costs a `recvfrom` and a look at its header, and a thousand
+listeners cost no more wake-ups than one). The tap counts SRTP packets by their RTP header,
+which SRTP leaves in clear (sequence number, payload type); STUN, DTLS and RTCP go on to aioice
+and aiortc as before, at most 50 ms late, so ICE consent and the DTLS session stay alive. Such
+a tap proves that the packets reached this participant's own connection, in order and unlost,
+not what they carry: nothing is decrypted, no receiver report or NACK is sent (aiortc's
+receiver-report task is stopped), and `hearing()` has nothing to decode.
 """
 
 from __future__ import annotations
 
 import asyncio
 import math
+import socket
+import weakref
 from array import array
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Awaitable, Callable, Iterable
 from fractions import Fraction
-from typing import Any
+from typing import Any, ClassVar
 
 import av
 from aiortc import MediaStreamTrack, RTCRtpReceiver, RTCRtpSender
@@ -110,6 +123,8 @@ class ReceiveTap:
         self._highest = 0
         """Extended highest sequence number (wraps counted)."""
         self._window: deque[bytes] = deque(maxlen=AUDIO_WINDOW)
+        self.audible = True
+        """False once counted at the socket: nothing to hear then."""
         self._receiver = receiver
         handle = receiver._handle_rtp_packet
         receive = receiver.receive
@@ -128,12 +143,48 @@ class ReceiveTap:
         receiver._handle_rtp_packet = tapped  # type: ignore[method-assign]
         receiver.receive = receiving  # type: ignore[method-assign]
 
+    def at_socket(self) -> None:
+        """From now on, count this receiver's packets at its ICE socket (module docstring).
+        Call it once the peer connection is connected and the receiver knows its codecs."""
+        self.audible = False
+        self._window.clear()
+        # Its receiver reports would report nothing (aiortc sees no RTP now): they stop too.
+        reports = self._receiver._RTCRtpReceiver__rtcp_task  # type: ignore[attr-defined]
+        if reports is not None:
+            reports.cancel()
+        connection = self._receiver.transport.transport._connection
+        drain = SocketDrain.of(asyncio.get_running_loop())
+        for protocol in connection._protocols:
+            drain.take(protocol, self._socket_reader(protocol.datagram_received))
+
+    def _socket_reader(
+        self, upstream: Callable[[bytes, tuple[Any, ...]], None]
+    ) -> Callable[[bytes, tuple[Any, ...]], None]:
+        def read(data: bytes, addr: tuple[Any, ...]) -> None:
+            # RFC 7983: 128-191 is RTP or RTCP; RFC 5761: RTCP's packet types are 192-223.
+            if len(data) >= 12 and 128 <= data[0] <= 191 and not 192 <= data[1] <= 223:
+                if self._media_types is None or data[1] & 0x7F in self._media_types:
+                    # Size: all but the fixed header (extensions and SRTP's tag included).
+                    self._count_header(int.from_bytes(data[2:4], "big"), len(data) - 12)
+                return
+            upstream(data, addr)
+
+        return read
+
     def _count(self, packet: RtpPacket) -> None:
         if self._media_types is not None and packet.payload_type not in self._media_types:
             return  # a retransmission or padding stream: not part of the media's own count
+        self._count_header(packet.sequence_number, len(packet.payload))
+        if self.kind == "audio":
+            self._window.append(packet.payload)
+            return
+        if packet.marker:
+            self.frames += 1
+        self._vp8_header(packet.payload)
+
+    def _count_header(self, seq: int, size: int) -> None:
         self.packets += 1
-        self.bytes += len(packet.payload)
-        seq = packet.sequence_number
+        self.bytes += size
         if self._base is None:
             self._base = self._highest = seq
         else:
@@ -141,12 +192,6 @@ class ReceiveTap:
             delta = (seq - self._highest) & 0xFFFF
             if delta < 0x8000:
                 self._highest += delta
-        if self.kind == "audio":
-            self._window.append(packet.payload)
-            return
-        if packet.marker:
-            self.frames += 1
-        self._vp8_header(packet.payload)
 
     def _vp8_header(self, payload: bytes) -> None:
         """RFC 7741: a keyframe's first packet tells its size."""
@@ -198,6 +243,63 @@ class ReceiveTap:
         for payload in list(self._window):
             samples.extend(decode_opus(decoder, payload))
         return analyse(samples, tones)
+
+
+Reader = Callable[[bytes, tuple[Any, ...]], None]
+
+
+class SocketDrain:
+    """Empties the sockets of taps counted at the socket, every `PERIOD` (module docstring)."""
+
+    PERIOD = 0.05
+    MOST_A_ROUND = 64
+    """Datagrams read from one socket a round: more than 50 ms of any stream here."""
+    _by_loop: ClassVar[weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, SocketDrain]] = (
+        weakref.WeakKeyDictionary()
+    )
+
+    def __init__(self) -> None:
+        self._sockets: list[tuple[asyncio.DatagramTransport, socket.socket, Reader]] = []
+        self._task: asyncio.Task[None] | None = None
+        self.failures: Counter[str] = Counter()
+        """Exceptions raised by aioice or aiortc for datagrams handed on, by type."""
+
+    @classmethod
+    def of(cls, loop: asyncio.AbstractEventLoop) -> SocketDrain:
+        drain = cls._by_loop.get(loop)
+        if drain is None:
+            drain = cls._by_loop[loop] = cls()
+        return drain
+
+    def take(self, protocol: Any, read: Reader) -> None:
+        """From now on the drain, not the event loop, reads `protocol`'s socket into `read`."""
+        transport: asyncio.DatagramTransport = protocol.transport
+        transport.pause_reading()
+        own = transport.get_extra_info("socket")
+        # A duplicate of the descriptor: the transport keeps and closes its own.
+        duplicate = socket.fromfd(own.fileno(), own.family, own.type)
+        self._sockets.append((transport, duplicate, read))
+        if self._task is None or self._task.done():
+            self._task = asyncio.get_running_loop().create_task(self._run())
+
+    async def _run(self) -> None:
+        while self._sockets:
+            await asyncio.sleep(self.PERIOD)
+            for entry in list(self._sockets):
+                transport, duplicate, read = entry
+                if transport.is_closing():
+                    self._sockets.remove(entry)
+                    duplicate.close()
+                    continue
+                for _ in range(self.MOST_A_ROUND):
+                    try:
+                        data, addr = duplicate.recvfrom(2048)
+                    except OSError:  # BlockingIOError: nothing more now
+                        break
+                    try:
+                        read(data, addr)
+                    except Exception as error:  # one connection's trouble stops no other
+                        self.failures[type(error).__name__] += 1
 
 
 def analyse(samples: array[int], tones: Iterable[float]) -> Hearing:

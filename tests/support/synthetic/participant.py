@@ -73,10 +73,12 @@ class SyntheticParticipant:
         role: str = "VIEWER",
         address: str = MEDIA_ADDRESS,
         follow_feeds: bool = False,
+        follow_roster: bool = True,
         **extra: str,
     ) -> SyntheticParticipant:
         """Joins the meeting (API join, hand-off, room socket). With `follow_feeds` it keeps
-        `feeds` up to date (every room message is then parsed: only for subscribers)."""
+        `feeds` up to date (every room message is then parsed: only for subscribers); without
+        `follow_roster` its socket does not keep the roster (a large crowd's listeners)."""
         board = _FeedBoard()
         watch: dict[str, Watcher] = (
             {"welcome": board.update, "media.feeds": board.update} if follow_feeds else {}
@@ -84,13 +86,16 @@ class SyntheticParticipant:
         socket = await RoomSocket.join(
             http, base, secret, meeting_id, name, role, watch=watch, **extra
         )
+        socket.follow_roster = follow_roster
         participant = cls(socket, name, address)
         board.attach(participant)
         return participant
 
     # -------------------------------------------------------------------------- audio --
-    async def listen(self, path: ListenPath = "bridge") -> None:
-        """Listen-only, by the old bridge join or the listen-only stream."""
+    async def listen(self, path: ListenPath = "bridge", at_socket: bool = False) -> None:
+        """Listen-only, by the old bridge join or the listen-only stream. With `at_socket` the
+        mix is counted at the ICE socket once connected (media.py: a large crowd's cheap
+        listeners, proven to receive but not heard)."""
         if path == "bridge":
             pc = await self._peer("audio")
             self._tap("audio", pc.addTransceiver("audio", direction="recvonly").receiver)
@@ -106,6 +111,8 @@ class SyntheticParticipant:
             await self._ask({"type": "media.listen.answer", "sdp": sdp}, "media.listen.started")
         self.audio = "listen" if path == "bridge" else "stream"
         await _connected(pc)
+        if at_socket:
+            self._taps["audio"].at_socket()
 
     async def speak(self, clip: EncodedClip) -> None:
         """Joins the audio with a microphone playing `clip` (Opus); hears the mix as well."""
@@ -181,14 +188,15 @@ class SyntheticParticipant:
 
     def report(self, tones: Iterable[float] = (), hear: bool = True) -> ParticipantReport:
         """What it received so far. With `hear`, the last second of the mix is decoded for its
-        level and the strength of `tones` (milliseconds of CPU: not for every snapshot)."""
+        level and the strength of `tones` (milliseconds of CPU: not for every snapshot); a mix
+        counted at the socket is not heard."""
         mix = self._taps.get("audio")
         return ParticipantReport(
             name=self.name,
             user_id=self.user_id,
             audio=self.audio,
             mix=mix.received() if mix else None,
-            hearing=mix.hearing(tones) if mix and hear else None,
+            hearing=mix.hearing(tones) if mix and mix.audible and hear else None,
             videos={
                 int(key.removeprefix("feed-")): tap.received()
                 for key, tap in self._taps.items()
