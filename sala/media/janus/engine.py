@@ -28,6 +28,7 @@ import asyncio
 import contextlib
 import itertools
 import logging
+import secrets
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -360,7 +361,11 @@ class JanusEngine:
         that Janus forwards layer 0 only, the smallest. With `simulcast` a single-layer
         publication is not forwarded at all (1.1.2, tried), so it is set only when the
         publisher's offer announced layers."""
-        stream: dict[str, Any] = {"mid": published.mid, "port": to.port, "pt": to.pt}
+        # An SSRC of its own per forwarder (Janus keeps the publisher's otherwise): a feed
+        # replacing another on a stream is then always a new source to the mountpoint, which
+        # rewrites sequence numbers and timestamps when the SSRC changes.
+        ssrc = secrets.randbits(32) or 1
+        stream: dict[str, Any] = {"mid": published.mid, "port": to.port, "pt": to.pt, "ssrc": ssrc}
         if published.simulcast:
             stream["simulcast"] = True
         if to.rtcp_port is not None:

@@ -104,7 +104,7 @@ class SyntheticParticipant:
             await pc.setRemoteDescription(RTCSessionDescription(reply["sdp"], "answer"))
         else:
             offer = await self._ask({"type": "media.listen.start"}, "media.listen.offer")
-            pc = await self._peer("audio")
+            pc = await self._peer("audio", max_bundle=True)
             sdp = await self._answer(pc, offer["sdp"], "audio", relayed=True)
             await self._ask({"type": "media.listen.answer", "sdp": sdp}, "media.listen.started")
         self.audio = "listen" if path == "bridge" else "stream"
@@ -229,12 +229,12 @@ class SyntheticParticipant:
         await self.socket.close()
 
     # ---------------------------------------------------------------------- plumbing --
-    async def _peer(self, key: str) -> RTCPeerConnection:
+    async def _peer(self, key: str, max_bundle: bool = False) -> RTCPeerConnection:
         """A new peer connection for this piece; the one it replaces (a second join) closes."""
         old = self._pcs.pop(key, None)
         if old is not None:
             await old.close()
-        pc = RTCPeerConnection(ice.configuration())
+        pc = RTCPeerConnection(ice.configuration(max_bundle))
         self._pcs[key] = pc
         return pc
 
