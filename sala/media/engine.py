@@ -116,6 +116,11 @@ class MeetingMedia(Protocol):
         """A moderator mutes (or unmutes) somebody in the mix."""
         ...
 
+    async def lecturer(self, user_id: str | None) -> None:
+        """The meeting's presenter now: whose webcam is relayed, with the screen, to listeners
+        on other media nodes."""
+        ...
+
     async def close(self) -> None:
         """The meeting ended: every participant and both rooms go."""
         ...

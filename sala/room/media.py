@@ -19,6 +19,7 @@ events show one change (listen-only → voice, or back), never a leave and a joi
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import logging
 import re
@@ -101,6 +102,10 @@ class RoomMedia:
                 self._media = await self._engine.open_meeting(
                     self._room.id, number, self, self._capture_dir
                 )
+                presenter = next(
+                    (q.user_id for q in self._room.everyone() if q.attendee.is_presenter), None
+                )
+                await self._media.lecturer(presenter)
             return self._media
 
     async def _session(self, me: Participant) -> Any:
@@ -526,6 +531,12 @@ class RoomMedia:
         if self._feed_of(previous, FeedKind.SCREEN) is not None:
             await self._unpublish(previous, FeedKind.SCREEN)
             self._stopped(previous, FeedKind.SCREEN, "presenter")
+
+    async def presenter_set(self, user_id: str) -> None:
+        """A new presenter: media relayed to other nodes carry their webcam from now on."""
+        if self._media is not None:
+            with contextlib.suppress(MediaError):
+                await self._media.lecturer(user_id)
 
     def _stopped(self, user_id: str, kind: FeedKind, by: str) -> None:
         self._room.send_to(user_id, {"type": "media.stopped", "kind": kind.value, "by": by})

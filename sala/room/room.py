@@ -110,7 +110,11 @@ class Room:
         self.status = Status(self)
         self.drawing = Drawing(self, presentations)
         self.presenting = Presenting(
-            self, presentations, self.drawing, self.media.presenter_changed
+            self,
+            presentations,
+            self.drawing,
+            self.media.presenter_changed,
+            self.media.presenter_set,
         )
         self.polls = Polls(self, self.presenting.presenters, self.drawing.poll_result)
         self.notes = RoomNotes(self)

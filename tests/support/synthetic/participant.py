@@ -9,7 +9,8 @@ peer connection of its own, with whole SDP (gathered before sending), as the bro
 - `listen("bridge")`: a receive-only offer in `media.audio.join` (listen-only in the meeting's
   AudioBridge, one Opus encoder per listener on Janus: the old path, the baseline);
 - `listen("stream")`: `media.listen.start`, the server's offer of the meeting's listen-only
-  stream, `media.listen.answer`, `media.listen.started`;
+  stream, `media.listen.answer`, `media.listen.started`; on a relay node that stream also
+  carries the presenter's webcam and the screen (video streams `camera` and `screen`);
 - `speak(clip)`: a microphone playing a pre-encoded Opus clip, in `media.audio.join`; it hears
   the mix too;
 - `publish(kind, clip)`: a webcam or screen playing a pre-encoded VP8 clip (`media.publish`);
@@ -33,9 +34,11 @@ from tests.support.room_socket import RoomSocket, Watcher
 from tests.support.synthetic import ice
 from tests.support.synthetic.clips import EncodedClip
 from tests.support.synthetic.media import ClipTrack, ReceiveTap, send_levels
-from tests.support.synthetic.report import ParticipantReport
+from tests.support.synthetic.report import ParticipantReport, Received
 
 ListenPath = Literal["bridge", "stream"]
+RELAYED = "listen:"
+"""Taps of the listen-only stream's video (a relay's webcam and screen) are keyed by mid."""
 CONNECT_TIMEOUT = 20.0
 
 
@@ -101,8 +104,8 @@ class SyntheticParticipant:
             await pc.setRemoteDescription(RTCSessionDescription(reply["sdp"], "answer"))
         else:
             offer = await self._ask({"type": "media.listen.start"}, "media.listen.offer")
-            pc = await self._peer("audio")
-            sdp = await self._answer(pc, offer["sdp"], "audio")
+            pc = await self._peer("audio", max_bundle=True)
+            sdp = await self._answer(pc, offer["sdp"], "audio", relayed=True)
             await self._ask({"type": "media.listen.answer", "sdp": sdp}, "media.listen.started")
         self.audio = "listen" if path == "bridge" else "stream"
         await _connected(pc)
@@ -170,13 +173,29 @@ class SyntheticParticipant:
 
     # -------------------------------------------------------------------------- state --
     async def flowing(self, within: float = 20.0) -> None:
-        """Waits until every stream it receives has delivered packets (video: a frame)."""
+        """Waits until every stream it receives has delivered packets (video: a frame). The
+        video of a relayed listen-only stream is left out: it flows only while a feed is shown
+        (`seeing` waits for it)."""
         # Counters grow in the taps' packet handlers; polling them costs less than an event
         # set by every packet.
         async with asyncio.timeout(within):
             while True:
-                if all((t.frames if t.kind == "video" else t.packets) for t in self._taps.values()):
+                taps = [t for key, t in self._taps.items() if not key.startswith(RELAYED)]
+                if all((t.frames if t.kind == "video" else t.packets) for t in taps):
                     return
+                await asyncio.sleep(0.1)
+
+    async def seeing(self, mid: str, frames: int = 1, within: float = 20.0) -> Received:
+        """Waits until the listen-only stream's video `mid` ("camera", "screen") has delivered
+        `frames` more frames than now; returns what arrived on it so far."""
+        tap = self._taps.get(RELAYED + mid)
+        if tap is None:
+            raise AssertionError(f"{self.name}'s listen-only stream has no video {mid!r}")
+        target = tap.frames + frames
+        async with asyncio.timeout(within):
+            while True:
+                if tap.frames >= target:
+                    return tap.received()
                 await asyncio.sleep(0.1)
 
     def report(self, tones: Iterable[float] = (), hear: bool = True) -> ParticipantReport:
@@ -194,6 +213,11 @@ class SyntheticParticipant:
                 for key, tap in self._taps.items()
                 if key.startswith("feed-")
             },
+            relayed={
+                key.removeprefix(RELAYED): tap.received()
+                for key, tap in self._taps.items()
+                if key.startswith(RELAYED)
+            },
             sent={kind: track.sent for kind, track in self._tracks.items()},
             states={key: pc.connectionState for key, pc in self._pcs.items()},
         )
@@ -205,12 +229,12 @@ class SyntheticParticipant:
         await self.socket.close()
 
     # ---------------------------------------------------------------------- plumbing --
-    async def _peer(self, key: str) -> RTCPeerConnection:
+    async def _peer(self, key: str, max_bundle: bool = False) -> RTCPeerConnection:
         """A new peer connection for this piece; the one it replaces (a second join) closes."""
         old = self._pcs.pop(key, None)
         if old is not None:
             await old.close()
-        pc = RTCPeerConnection(ice.configuration())
+        pc = RTCPeerConnection(ice.configuration(max_bundle))
         self._pcs[key] = pc
         return pc
 
@@ -225,12 +249,20 @@ class SyntheticParticipant:
         return sdp
 
     async def _answer(
-        self, pc: RTCPeerConnection, offer: str, kind: str, key: str = "audio"
+        self,
+        pc: RTCPeerConnection,
+        offer: str,
+        kind: str,
+        key: str = "audio",
+        relayed: bool = False,
     ) -> str:
+        """With `relayed` (the listen-only stream), its video streams are tapped too, by mid."""
         await pc.setRemoteDescription(RTCSessionDescription(offer, "offer"))
         for transceiver in pc.getTransceivers():
             if transceiver.kind == kind:
                 self._tap(key, transceiver.receiver, kind)
+            elif relayed and transceiver.kind == "video":
+                self._tap(RELAYED + str(transceiver.mid), transceiver.receiver, "video")
         with ice.gathering_on(self.address):
             await pc.setLocalDescription(await pc.createAnswer())
         sdp = pc.localDescription.sdp
@@ -250,6 +282,9 @@ class SyntheticParticipant:
         if pc is not None:
             await pc.close()
         self._taps.pop(key, None)
+        if key == "audio":  # the listen-only stream's video went with its connection
+            for tapped in [k for k in self._taps if k.startswith(RELAYED)]:
+                del self._taps[tapped]
         track = self._tracks.pop("mic" if key == "audio" else key, None)
         if track is not None:
             track.stop()
