@@ -141,17 +141,25 @@ class MeetingRelays:
                 await self._show(relay)
 
     async def _show(self, relay: Relay) -> None:
-        """A relay forwards the meeting's lecture feeds. A failure leaves that stream silent
-        (listeners still hear the mix); the next change tries again."""
+        """A relay forwards the meeting's lecture feeds, and its listeners are told what their
+        stream carries when that changed. A failure leaves that stream silent (listeners still
+        hear the mix, and are told the feed is not carried); the next change tries again."""
         home = self._home
         if home is None:
             return
+        before = relay.carries()
         try:
             await relay.show(home.lecture_feeds())
         except (MediaError, JanusError, TimeoutError) as exc:
             log.warning(
                 "video of %s not relayed to media node %s: %s", home.meeting_id, relay.node, exc
             )
+        now = relay.carries()
+        if now != before:
+            # Its listeners' pages show these feeds from the stream (else subscribe to them).
+            users = [self._users[s] for s in list(relay.seats) if s in self._users]
+            for user_id in users:
+                await self._listener.relayed(user_id, now)
 
     async def _watch(self, seat: ListenSeat) -> None:
         """A listener's session on a relay node closed without being released (the relay

@@ -7,7 +7,9 @@ seated on the other node, whose relay mountpoint carries the mix, the presenter'
 the screen. That listener hears the presenter and sees the webcam through the relay (SRTP from
 the meeting's node, one forwarder per feed), never subscribing on the meeting's node; the
 screen starts and stops without the listener negotiating again; a new presenter's webcam
-replaces the old one's; the forwarders go with the relay.
+replaces the old one's; the forwarders go with the relay. The room tells that listener which
+feeds its stream carries (`relayed` in `media.listen.offer`, then `media.listen.relayed`), so
+its page shows them from the stream instead of subscribing.
 """
 
 from __future__ import annotations
@@ -64,6 +66,7 @@ class Lecture:
     relay_janus: JanusEngine
     presenter: SyntheticParticipant
     relayed: SyntheticParticipant
+    listeners: list[SyntheticParticipant]
     everybody: list[SyntheticParticipant] = field(default_factory=list)
 
     async def join(self, name: str, role: str = "VIEWER") -> SyntheticParticipant:
@@ -81,13 +84,15 @@ class Lecture:
 
 @pytest.fixture
 async def lecture(
+    request: pytest.FixtureRequest,
     nodes: tuple[Any, dict[str, MediaNodeThread]],  # noqa: F811 (the imported fixture)
     server: RoomServer,  # noqa: F811
     tone: EncodedClip,  # noqa: F811
 ) -> AsyncIterator[Lecture]:
+    """The meeting is created with the test's parameters, if any (indirect)."""
     media_nodes = server.services.media.nodes
     assert media_nodes is not None
-    meeting_id = await server.create()
+    meeting_id = await server.create(**getattr(request, "param", {}))
     info = parse(await server.api("getMeetingInfo", meetingID=meeting_id))
     everybody: list[SyntheticParticipant] = []
     try:
@@ -118,7 +123,7 @@ async def lecture(
         [relayed] = [p for p in listeners if p.user_id in placed.relays.listeners(relay_node)]
         yield Lecture(
             server, meeting_id, placed, media_nodes.engine(home),
-            media_nodes.engine(relay_node), presenter, relayed, everybody,
+            media_nodes.engine(relay_node), presenter, relayed, listeners, everybody,
         )  # fmt: skip
     finally:
         await asyncio.gather(*(p.close() for p in everybody), return_exceptions=True)
@@ -137,8 +142,15 @@ async def test_a_relayed_listener_sees_the_presenters_webcam_through_the_relay(
     ], described  # fmt: skip
     assert described["srtp"] is True
 
-    # The webcam starts after the listeners: a forwarder to the relay follows it.
+    # The offer told the relayed listener its stream carries video, and no feed yet; the
+    # listeners on the meeting's own node were told nothing (their stream is the mix alone).
+    assert relayed.relayed == {"camera": None, "screen": None}
+    assert [p.relayed for p in lecture.listeners if p is not relayed] == [None] * PER_NODE
+
+    # The webcam starts after the listeners: a forwarder to the relay follows it, and the
+    # listener is told its stream carries that feed (its page shows it, no subscription).
     camera = await lecture.presenter.publish(clips["camera"], "camera")
+    await relayed.carrying(camera=camera, screen=None)
     seen = await relayed.seeing("camera", frames=15)
     assert (seen.width, seen.height) == SIZES["camera"], seen
     forwarders = await lecture.forwarders()
@@ -167,13 +179,16 @@ async def test_the_screen_and_a_new_presenters_webcam_follow_without_renegotiati
     camera = await lecture.presenter.publish(clips["camera"], "camera")
     await relayed.seeing("camera", frames=1)
 
-    # A screen starts, and later stops, with no new negotiation for the listener.
+    # A screen starts, and later stops, with no new negotiation for the listener, who is told
+    # each time what the stream carries.
     screen = await lecture.presenter.publish(clips["screen"], "screen")
+    await relayed.carrying(camera=camera, screen=screen)
     seen = await relayed.seeing("screen", frames=15)
     assert (seen.width, seen.height) == SIZES["screen"], seen
     assert set(await lecture.forwarders()) == {camera, screen}
     await lecture.presenter.socket.request({"type": "media.unpublish", "kind": "screen"})
     assert list(await lecture.forwarders()) == [camera]
+    await relayed.carrying(camera=camera, screen=None)
     await asyncio.sleep(0.3)  # what was on its way
     before = relayed.report(hear=False).relayed["screen"].frames
     await relayed.seeing("camera", frames=15)  # a second of webcam, and no screen
@@ -190,12 +205,44 @@ async def test_the_screen_and_a_new_presenters_webcam_follow_without_renegotiati
         await asyncio.sleep(0.1)
     else:
         raise AssertionError("the new presenter's webcam is not relayed")
+    await relayed.carrying(camera=other_camera, screen=None)
     for _ in range(50):
         seen = await relayed.seeing("camera", frames=1)
         if (seen.width, seen.height) == SIZES["other camera"]:
             break
     assert (seen.width, seen.height) == SIZES["other camera"], seen
     assert relayed.report([TONE]).hearing.tones[TONE] > HEARD  # type: ignore[union-attr]
+
+    # An older page that subscribes anyway is not refused (it ignores `relayed`).
+    offer = await relayed.socket.request({"type": "media.subscribe", "feed": other_camera})
+    assert offer["type"] == "media.offer", offer
+
+
+@pytest.mark.parametrize("lecture", [{"webcamsOnlyForModerator": "true"}], indirect=True)
+async def test_a_viewers_webcam_is_not_relayed_when_only_moderators_webcams_are_seen(
+    lecture: Lecture, clips: dict[str, EncodedClip]
+) -> None:
+    relayed = lecture.relayed
+    # A viewer with a webcam becomes presenter: viewers may not see that webcam, and a relay's
+    # stream goes to every listener there alike, so it is not relayed; the screen is.
+    vic = await lecture.join("Vic")
+    vic_camera = await vic.publish(clips["other camera"], "camera")
+    await lecture.presenter.socket.send({"type": "user.presenter", "user": vic.user_id})
+    for _ in range(50):  # only the presenter may share a screen
+        if vic.socket.users.get(vic.user_id, {}).get("presenter"):
+            break
+        await asyncio.sleep(0.1)
+    screen = await vic.publish(clips["screen"], "screen")
+    await relayed.carrying(camera=None, screen=screen)
+    assert list(await lecture.forwarders()) == [screen]
+
+    # Made a moderator, the presenter's webcam is relayed.
+    await lecture.presenter.socket.send(
+        {"type": "user.role", "user": vic.user_id, "role": "MODERATOR"}
+    )
+    await relayed.carrying(camera=vic_camera, screen=screen)
+    seen = await relayed.seeing("camera", frames=5)
+    assert (seen.width, seen.height) == SIZES["other camera"], seen
 
 
 async def _mountpoint(engine: JanusEngine, mountpoint: int) -> dict[str, Any]:

@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from sala.media.engine import Feed, FeedKind, MediaError, MediaListener
+from sala.media.engine import Feed, FeedKind, MediaError, MediaListener, Relayed
 from sala.media.janus.client import JanusClient, JanusError, JanusGone
 from sala.recordings.capture import capture_name
 
@@ -108,6 +108,8 @@ class ListenSeat:
     stream_id: int
     home: bool
     released: bool = False
+    carries: Callable[[], Relayed] | None = None
+    """On a relay node: which feeds the mountpoint's video streams carry now (`Relay.carries`)."""
 
 
 class ListenRouter(Protocol):
@@ -747,6 +749,12 @@ class JanusParticipant:
                 handle, {"request": "watch", "id": seat.stream_id}, client=seat.client
             )
             return _sdp(offer, kind="offer")
+
+    def listen_relayed(self) -> Relayed | None:
+        seat = self._listen_seat
+        if seat is None or seat.carries is None:
+            return None
+        return seat.carries()
 
     async def listen_answer(self, answer: str) -> None:
         async with self._lock:

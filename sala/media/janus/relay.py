@@ -25,7 +25,7 @@ import base64
 import contextlib
 import secrets
 
-from sala.media.engine import FeedKind, MediaError
+from sala.media.engine import FeedKind, MediaError, Relayed
 from sala.media.janus.client import JanusClient, JanusError
 from sala.media.janus.engine import (
     MIX_MID,
@@ -84,7 +84,7 @@ class Relay:
     async def seat(self) -> ListenSeat:
         """A session of its own on the relay node for one listener."""
         client = await self.there.client()
-        seat = ListenSeat(self.node, client, self.mountpoint, home=False)
+        seat = ListenSeat(self.node, client, self.mountpoint, home=False, carries=self.carries)
         self.seats.add(seat)
         return seat
 
@@ -106,6 +106,13 @@ class Relay:
                     want, self.host, self._ports[kind.value], self._key
                 )
                 self.showing[kind] = (want, forwarder)
+
+    def carries(self) -> Relayed:
+        """Each video stream's feed now (its id), None where no forwarder sends one."""
+        return {
+            kind.value: (shown[0].feed.id if (shown := self.showing.get(kind)) else None)
+            for kind in VIDEOS
+        }
 
     async def close(self, *, there_alive: bool = True) -> None:
         """Stop the forwarders and destroy the mountpoint (unless the relay node is gone)."""

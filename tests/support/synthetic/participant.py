@@ -10,7 +10,8 @@ peer connection of its own, with whole SDP (gathered before sending), as the bro
   AudioBridge, one Opus encoder per listener on Janus: the old path, the baseline);
 - `listen("stream")`: `media.listen.start`, the server's offer of the meeting's listen-only
   stream, `media.listen.answer`, `media.listen.started`; on a relay node that stream also
-  carries the presenter's webcam and the screen (video streams `camera` and `screen`);
+  carries the presenter's webcam and the screen (video streams `camera` and `screen`), and
+  `relayed` holds which feeds they carry, as the offer and `media.listen.relayed` say;
 - `speak(clip)`: a microphone playing a pre-encoded Opus clip, in `media.audio.join`; it hears
   the mix too;
 - `publish(kind, clip)`: a webcam or screen playing a pre-encoded VP8 clip (`media.publish`);
@@ -60,6 +61,9 @@ class SyntheticParticipant:
         self.feeds: list[dict[str, Any]] = []
         """The webcams and screens the room offers this participant now (with `follow_feeds`)."""
         self.feeds_changed = asyncio.Event()
+        self.relayed: dict[str, int | None] | None = None
+        """Listening on a relay node: the feeds its stream carries, by kind (the server says)."""
+        self.relayed_changed = asyncio.Event()
         self._pcs: dict[str, RTCPeerConnection] = {}
         self._taps: dict[str, ReceiveTap] = {}
         self._tracks: dict[str, ClipTrack] = {}
@@ -104,6 +108,9 @@ class SyntheticParticipant:
             await pc.setRemoteDescription(RTCSessionDescription(reply["sdp"], "answer"))
         else:
             offer = await self._ask({"type": "media.listen.start"}, "media.listen.offer")
+            self._relayed(offer)
+            if "relayed" in offer:  # only then: every message is parsed from now on
+                self.socket.watch("media.listen.relayed", self._relayed)
             pc = await self._peer("audio", max_bundle=True)
             sdp = await self._answer(pc, offer["sdp"], "audio", relayed=True)
             await self._ask({"type": "media.listen.answer", "sdp": sdp}, "media.listen.started")
@@ -184,6 +191,18 @@ class SyntheticParticipant:
                 if all((t.frames if t.kind == "video" else t.packets) for t in taps):
                     return
                 await asyncio.sleep(0.1)
+
+    async def carrying(self, within: float = 10.0, **feeds: int | None) -> None:
+        """Waits until the server said the listen-only stream carries `feeds` (by kind)."""
+        async with asyncio.timeout(within):
+            while self.relayed is None or any(self.relayed.get(k) != v for k, v in feeds.items()):
+                self.relayed_changed.clear()
+                await self.relayed_changed.wait()
+
+    def _relayed(self, message: dict[str, Any]) -> None:
+        relayed = message.get("relayed")
+        self.relayed = None if relayed is None else dict(relayed)
+        self.relayed_changed.set()
 
     async def seeing(self, mid: str, frames: int = 1, within: float = 20.0) -> Received:
         """Waits until the listen-only stream's video `mid` ("camera", "screen") has delivered
