@@ -241,7 +241,7 @@ async def test_a_viewers_webcam_is_not_relayed_when_only_moderators_webcams_are_
         {"type": "user.role", "user": vic.user_id, "role": "MODERATOR"}
     )
     await relayed.carrying(camera=vic_camera, screen=screen)
-    seen = await relayed.seeing("camera", frames=5)
+    seen = await relayed.seeing("camera", frames=30)  # a keyframe (one a second) tells the size
     assert (seen.width, seen.height) == SIZES["other camera"], seen
 
 
