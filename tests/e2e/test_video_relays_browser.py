@@ -7,7 +7,8 @@ seated on the other node. Her page is told (`relayed` in `media.listen.offer`) t
 carries the presenter's webcam: the webcam's tile plays that stream's track, with frames, and
 her browser holds no VideoRoom subscription. When another moderator becomes presenter, the
 stream carries their webcam instead (`media.listen.relayed`) and the first webcam, now an
-ordinary one, is subscribed to through VideoRoom as usual.
+ordinary one, is subscribed to through VideoRoom as usual. And a webcam Chromium sends in
+simulcast layers is relayed at its top layer.
 """
 
 from __future__ import annotations
@@ -134,4 +135,75 @@ async def test_a_relayed_listeners_browser_shows_the_presenters_webcam_from_its_
         finally:
             await browser.close()
             await asyncio.gather(*(p.close() for p in everybody), return_exceptions=True)
+    await server.api("end", meetingID=meeting_id)
+
+
+async def test_a_simulcast_webcam_from_chromium_is_relayed_at_its_top_layer(
+    nodes: tuple[Any, dict[str, MediaNodeThread]],  # noqa: F811 (the imported fixture)
+    server: RoomServer,  # noqa: F811
+) -> None:
+    """A presenter's webcam sent in three simulcast layers (Chromium, 1280x720) reaches a
+    listener seated on the relay node at the top layer, as the forwarder's `simulcast: true`
+    aims (without it Janus forwards layer 0, 320x180)."""
+    if not HAVE_CHROMIUM:
+        pytest.fail("Chromium is needed for the browser tests: run scripts/install-test-deps")
+    media_nodes = server.services.media.nodes
+    assert media_nodes is not None
+    meeting_id = await server.create()
+    info = parse(await server.api("getMeetingInfo", meetingID=meeting_id))
+    listeners: list[SyntheticParticipant] = []
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                *MEDIA_ARGS,
+                "--use-fake-ui-for-media-stream",
+                "--use-fake-device-for-media-stream",
+            ],
+        )
+        try:
+            page = await (await browser.new_context(locale="en-US")).new_page()
+            await page.goto(
+                server.signed(
+                    "join",
+                    {
+                        "meetingID": meeting_id,
+                        "fullName": "Ada",
+                        "role": "MODERATOR",  # the first moderator presents
+                        "userdata-bbb_auto_join_audio": "false",
+                        "userdata-bbb_auto_share_webcam": "true",
+                        "userdata-bbb_skip_video_preview": "true",
+                        "userdata-bbb_preferred_camera_profile": "high",
+                    },
+                )
+            )
+            await page.wait_for_selector("#room:not([hidden])", timeout=15_000)
+            for i in range(PER_NODE + 1):  # the last one is seated on the other node
+                listener = await SyntheticParticipant.join(
+                    server.http, server.base, server.secret, meeting_id, f"Listener {i}",
+                    address=ADDRESS,
+                )  # fmt: skip
+                listeners.append(listener)
+                await listener.listen("stream")
+
+            async def layered() -> bool:
+                layers = (await stats(page))["published"].get("camera", {}).get("layers") or {}
+                return sorted(layers) == ["f", "h", "q"]
+
+            await eventually("Ada publishes three layers", layered)
+            placed = media_nodes.meeting(str(info.findtext("internalMeetingID")))
+            assert placed is not None and placed.node_id is not None
+            [relay_node] = [n for n in placed.relays.seated() if n != placed.node_id]
+            [relayed] = [p for p in listeners if p.user_id in placed.relays.listeners(relay_node)]
+            camera = (await stats(page))["published"]["camera"]["feed"]
+            await relayed.carrying(camera=camera)
+            seen = await relayed.seeing("camera", frames=30)
+            for _ in range(10):  # the size is read from keyframes
+                if seen.width:
+                    break
+                seen = await relayed.seeing("camera", frames=15)
+            assert (seen.width, seen.height) == (1280, 720), seen
+        finally:
+            await browser.close()
+            await asyncio.gather(*(p.close() for p in listeners), return_exceptions=True)
     await server.api("end", meetingID=meeting_id)
