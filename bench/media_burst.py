@@ -73,6 +73,9 @@ class _Quiet:
     async def feed_up(self, feed: Feed) -> None:
         return None
 
+    async def relayed(self, user_id: str, feeds: dict[str, int | None]) -> None:
+        return None
+
     async def media_lost(self, user_id: str, what: str) -> None:
         return None
 

@@ -31,6 +31,10 @@ class Feed:
     kind: FeedKind
 
 
+Relayed = dict[str, int | None]
+"""What a relayed listen-only stream carries: kind ("camera", "screen") -> feed id or None."""
+
+
 class MediaError(Exception):
     """The engine refused or failed a request; `message` is safe to show the user."""
 
@@ -53,6 +57,11 @@ class MediaListener(Protocol):
         to the media server is gone."""
         ...
 
+    async def relayed(self, user_id: str, feeds: Relayed) -> None:
+        """What the listen-only stream of a listener seated on a relay node carries changed
+        (the presenter changed, a screen started or stopped): `feeds` as `listen_relayed`."""
+        ...
+
 
 class ParticipantMedia(Protocol):
     async def join_audio(self, offer: str, *, muted: bool) -> str:
@@ -68,6 +77,12 @@ class ParticipantMedia(Protocol):
         """Listen-only at no encoding cost: receive the meeting's mix as it is encoded once for
         every listener (the participant is not in the mix and is never recorded). Returns the
         engine's SDP offer; `listen_answer` completes it. A new start replaces the running one."""
+        ...
+
+    def listen_relayed(self) -> Relayed | None:
+        """The feeds the running listen-only stream carries besides the mix: on a relay node,
+        kind ("camera", "screen") -> the feed id shown there or None; None for a stream without
+        video (the meeting's own node, or no stream)."""
         ...
 
     async def listen_answer(self, answer: str) -> None: ...
@@ -114,6 +129,11 @@ class MeetingMedia(Protocol):
 
     async def mute(self, user_id: str, muted: bool) -> None:
         """A moderator mutes (or unmutes) somebody in the mix."""
+        ...
+
+    async def lecturer(self, user_id: str | None) -> None:
+        """The meeting's presenter now: whose webcam is relayed, with the screen, to listeners
+        on other media nodes."""
         ...
 
     async def close(self) -> None:

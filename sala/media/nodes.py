@@ -330,6 +330,8 @@ class PlacedMeeting:
         self._lock = asyncio.Lock()
         self.relays = MeetingRelays(nodes, listener, nodes.listeners_per_node)
         """Its listeners beyond its node's share, on other nodes."""
+        self.presenter: str | None = None
+        """Whose webcam relays carry; kept here so a meeting placed again knows it."""
 
     async def bound(self) -> JanusMeeting:
         """The meeting on its node, placing it first if it has none."""
@@ -342,6 +344,7 @@ class PlacedMeeting:
                 self._janus = await engine.open_meeting(
                     self.meeting_id, self.number, self.listener, self.record_dir
                 )
+                self._janus.presenter = self.presenter
                 self.relays.attach(self._janus, self.node_id)
             return self._janus
 
@@ -383,6 +386,11 @@ class PlacedMeeting:
         if self._janus is None:
             raise MediaError("not_in_audio", "That user is not in the audio conference")
         await self._janus.mute(user_id, muted)
+
+    async def lecturer(self, user_id: str | None) -> None:
+        self.presenter = user_id
+        if self._janus is not None:
+            await self._janus.lecturer(user_id)
 
     async def close(self) -> None:
         async with self._lock:

@@ -1,5 +1,6 @@
 """A meeting's listen-only listeners across media nodes: where each is seated, and the relays
-that carry the meeting's mix to the nodes other than its own.
+that carry the meeting's mix, and its presenter's webcam and screen, to the nodes other than its
+own.
 
 `MeetingRelays` is the `ListenRouter` of a meeting placed by `MediaNodes` (sala/media/nodes.py).
 The meeting's own node takes its listeners up to `per_node`, then they go to relay nodes
@@ -23,7 +24,7 @@ from collections.abc import Coroutine
 from typing import TYPE_CHECKING, Any
 
 from sala.media.engine import MediaError, MediaListener
-from sala.media.janus.client import JanusClient
+from sala.media.janus.client import JanusClient, JanusError
 from sala.media.janus.engine import JanusMeeting, ListenSeat
 from sala.media.janus.relay import Relay, close_session
 from sala.media.seating import relay_candidates, seat_node
@@ -123,6 +124,7 @@ class MeetingRelays:
                 raise MediaError("media_unavailable", "That media server went away")
             relay = Relay(home, self._nodes.engine(node), node, info.media_host)
             await relay.open()
+            await self._show(relay)
             if self._home is not home:  # the meeting moved meanwhile: this relay is stale
                 await relay.close()
                 raise MediaError("media_unavailable", "The meeting's media moved")
@@ -130,6 +132,34 @@ class MeetingRelays:
             self._nodes.placement.placed(node)
             log.info("meeting %s relayed to media node %s", home.meeting_id, node)
             return relay
+
+    async def feeds_changed(self) -> None:
+        """The presenter's webcam or the screen started, stopped or changed hands: every relay
+        forwards what is shown now."""
+        async with self._lock:
+            for relay in list(self.relays.values()):
+                await self._show(relay)
+
+    async def _show(self, relay: Relay) -> None:
+        """A relay forwards the meeting's lecture feeds, and its listeners are told what their
+        stream carries when that changed. A failure leaves that stream silent (listeners still
+        hear the mix, and are told the feed is not carried); the next change tries again."""
+        home = self._home
+        if home is None:
+            return
+        before = relay.carries()
+        try:
+            await relay.show(home.lecture_feeds())
+        except (MediaError, JanusError, TimeoutError) as exc:
+            log.warning(
+                "video of %s not relayed to media node %s: %s", home.meeting_id, relay.node, exc
+            )
+        now = relay.carries()
+        if now != before:
+            # Its listeners' pages show these feeds from the stream (else subscribe to them).
+            users = [self._users[s] for s in list(relay.seats) if s in self._users]
+            for user_id in users:
+                await self._listener.relayed(user_id, now)
 
     async def _watch(self, seat: ListenSeat) -> None:
         """A listener's session on a relay node closed without being released (the relay

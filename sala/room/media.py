@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from sala.events import types
-from sala.media.engine import Feed, FeedKind, MediaEngine, MediaError, MeetingMedia
+from sala.media.engine import Feed, FeedKind, MediaEngine, MediaError, MeetingMedia, Relayed
 from sala.meetings.model import Role
 from sala.meetings.policy import Feature
 from sala.room import protocol as p
@@ -82,6 +82,8 @@ class RoomMedia:
         """Who is in the meeting's audio bridge (with a microphone, or the old listen-only)."""
         self._streaming: set[str] = set()
         """Who receives the meeting's forwarded mix (listen-only at no encoding cost)."""
+        self._lecturing: set[asyncio.Task[None]] = set()
+        """A presenter change on its way to the relays (`presenter_set`)."""
 
     @property
     def available(self) -> bool:
@@ -100,6 +102,12 @@ class RoomMedia:
                 number = int(self._room.meeting.voice_bridge)
                 self._media = await self._engine.open_meeting(
                     self._room.id, number, self, self._capture_dir
+                )
+                presenter = next(
+                    (q.user_id for q in self._room.everyone() if q.attendee.is_presenter), None
+                )
+                await self._media.lecturer(
+                    None if presenter is None else self._relayable(presenter)
                 )
             return self._media
 
@@ -132,8 +140,13 @@ class RoomMedia:
             await self._leave_audio(me)
             conn.send({"type": "media.audio.left", "ref": ref})
         elif isinstance(message, p.ListenStart):
-            offer = await (await self._session(me)).start_listen()
-            conn.send({"type": "media.listen.offer", "sdp": offer, "ref": ref})
+            session = await self._session(me)
+            offer = await session.start_listen()
+            reply: dict[str, Any] = {"type": "media.listen.offer", "sdp": offer, "ref": ref}
+            relayed = session.listen_relayed()
+            if relayed is not None:  # v3: the stream's video carries these feeds
+                reply["relayed"] = relayed
+            conn.send(reply)
         elif isinstance(message, p.ListenAnswer):
             await self._listen_started(me, message.sdp)
             conn.send({"type": "media.listen.started", "ref": ref})
@@ -527,6 +540,35 @@ class RoomMedia:
             await self._unpublish(previous, FeedKind.SCREEN)
             self._stopped(previous, FeedKind.SCREEN, "presenter")
 
+    async def presenter_set(self, user_id: str) -> None:
+        """A new presenter: media relayed to other nodes carry their webcam from now on. It is
+        called inside the room's lock and may start a forwarder per relay node on the media
+        server, so that work runs in a task of its own: the lock is not held waiting for it.
+        Tasks of quick successive changes need no order: each reads the presenter at its start
+        and the relays show, under their own lock, whatever is current when each runs."""
+        if self._media is not None:
+            task = asyncio.create_task(self._lecturer(self._media, self._relayable(user_id)))
+            self._lecturing.add(task)
+            task.add_done_callback(self._lecturing.discard)
+
+    def _relayable(self, presenter: str) -> str | None:
+        """Whose webcam relays may carry: the presenter's, unless `webcamsOnlyForModerator`
+        hides it from viewers (a relay's stream goes to all its listeners alike, viewers
+        included). Called again when the presenter's role changes."""
+        if not self._room.policy.webcams_only_for_moderator:
+            return presenter
+        owner = self._room.find(presenter)
+        moderator = owner is not None and owner.attendee.role is Role.MODERATOR
+        return presenter if moderator else None
+
+    async def _lecturer(self, media: MeetingMedia, user_id: str | None) -> None:
+        try:
+            await media.lecturer(user_id)
+        except MediaError as exc:
+            log.info("relays of %s not told the presenter: %s", self._room.id, exc)
+        except Exception:
+            log.exception("relays of %s not told the presenter", self._room.id)
+
     def _stopped(self, user_id: str, kind: FeedKind, by: str) -> None:
         self._room.send_to(user_id, {"type": "media.stopped", "kind": kind.value, "by": by})
 
@@ -546,6 +588,8 @@ class RoomMedia:
                 log.info("closing %s's media failed", user_id)
 
     async def close(self) -> None:
+        for task in list(self._lecturing):
+            task.cancel()
         self._sessions.clear()
         self._bridged.clear()
         self._streaming.clear()
@@ -574,6 +618,11 @@ class RoomMedia:
         if self.feeds.get(feed.id) == feed and feed.id not in self._up:
             self._up.add(feed.id)
             await self._announce_feeds()
+
+    async def relayed(self, user_id: str, feeds: Relayed) -> None:
+        """A relayed listener's stream carries other feeds now: their page shows those from
+        the stream and subscribes to the others (docs/protocol.md, `media.listen.relayed`)."""
+        self._room.send_to(user_id, {"type": "media.listen.relayed", "relayed": feeds})
 
     async def media_lost(self, user_id: str, what: str) -> None:
         """The engine lost this participant's media (a network that failed for good, or the

@@ -110,7 +110,11 @@ class Room:
         self.status = Status(self)
         self.drawing = Drawing(self, presentations)
         self.presenting = Presenting(
-            self, presentations, self.drawing, self.media.presenter_changed
+            self,
+            presentations,
+            self.drawing,
+            self.media.presenter_changed,
+            self.media.presenter_set,
         )
         self.polls = Polls(self, self.presenting.presenters, self.drawing.poll_result)
         self.notes = RoomNotes(self)
@@ -121,7 +125,7 @@ class Room:
         self.moderation = Moderation(
             self,
             drop=self._drop,
-            rewelcome=self._rewelcome,
+            rewelcome=self._role_changed,
             locks_changed=self.media.locks_changed,
             end_meeting=meetings.end_by_internal_id,
             end_sessions=end_sessions,
@@ -459,6 +463,13 @@ class Room:
 
     async def _hello_again(self, _conn: Connection, _me: Participant, message: p.Hello) -> None:
         raise Refused("invalid", "The handshake was already done", message.ref)
+
+    async def _role_changed(self, participant: Participant) -> None:
+        """A new role: what the participant may see (a new welcome), and, for the presenter,
+        whether relays to other media nodes may carry their webcam (webcamsOnlyForModerator)."""
+        await self._rewelcome(participant)
+        if participant.attendee.is_presenter:
+            await self.media.presenter_set(participant.user_id)
 
     async def _rewelcome(self, participant: Participant) -> None:
         """What this participant may see changed (a new role): a new welcome says so."""

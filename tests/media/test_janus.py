@@ -83,6 +83,9 @@ class _Quiet:
     async def feed_up(self, feed: object) -> None:
         pass
 
+    async def relayed(self, user_id: str, feeds: dict[str, int | None]) -> None:
+        pass
+
     async def media_lost(self, user_id: str, what: str) -> None:
         pass
 

@@ -54,6 +54,9 @@ class Listener:
     async def feed_up(self, feed: Feed) -> None:
         pass
 
+    async def relayed(self, user_id: str, feeds: dict[str, int | None]) -> None:
+        pass
+
     async def media_lost(self, user_id: str, what: str) -> None:
         self.lost.append((user_id, what))
 

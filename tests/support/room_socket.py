@@ -171,6 +171,10 @@ class RoomSocket:
             self._waiting[kind] = future
         return future
 
+    def watch(self, kind: str, watcher: Watcher) -> None:
+        """Calls `watcher` with every message of type `kind` from now on."""
+        self._watchers[kind] = watcher
+
     async def send(self, message: dict[str, Any]) -> None:
         await self.ws.send(json.dumps(message))
 

@@ -28,13 +28,14 @@ import asyncio
 import contextlib
 import itertools
 import logging
+import secrets
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from sala.media.engine import Feed, FeedKind, MediaError, MediaListener
+from sala.media.engine import Feed, FeedKind, MediaError, MediaListener, Relayed
 from sala.media.janus.client import JanusClient, JanusError, JanusGone
 from sala.recordings.capture import capture_name
 
@@ -49,6 +50,12 @@ STREAM_HOST = "127.0.0.1"
 """Where the mountpoint takes the forwarded mix: the forwarder runs in the same Janus, so the
 port is bound on loopback only and nothing outside the node can reach it."""
 MIX_PT = 111  # the payload type of Opus in the forwarded RTP and in the mountpoint's SDP
+MIX_MID = "a"  # the mix's stream in a mountpoint
+VIDEO_PT = 96
+"""The payload type of VP8 in a relay mountpoint's first video stream; the next ones take the
+following numbers. Distinct numbers let a viewer tell the streams apart: Janus' Streaming
+offer (1.1.2) bundles them, and a receiver that cannot match a packet by SSRC or mid goes by
+payload type (aiortc put the screen's packets on the webcam's stream when both were 96)."""
 SRTP_SUITE = 80
 """AES_CM_128_HMAC_SHA1_80 for a mix forwarded to another node (a 30-byte SDES key)."""
 ROOM_EXISTS = {486, 427}  # AudioBridge, VideoRoom
@@ -67,6 +74,29 @@ class JanusNode:
     api_secret: str
 
 
+@dataclass(frozen=True)
+class MountPort:
+    """Where one stream of a Streaming mountpoint takes its RTP, and (video) where it sends its
+    keyframe requests from and takes the forwarder's RTCP."""
+
+    port: int
+    rtcp_port: int | None = None
+    pt: int = MIX_PT
+
+
+@dataclass(eq=False)
+class PublishedFeed:
+    """A webcam or screen published to the meeting's VideoRoom now: its video stream's `mid`
+    and codec as Janus answered them (a relay forwards that stream by mid). A new publication
+    of the same feed is a new object: forwarders of the old one went with its handle."""
+
+    feed: Feed
+    mid: str
+    codec: str
+    simulcast: bool = False
+    """Whether the publisher's offer announced simulcast layers (`a=simulcast`)."""
+
+
 @dataclass(eq=False)
 class ListenSeat:
     """Where one listener's Streaming handle attaches: a session (`client`) on the Janus of
@@ -78,6 +108,8 @@ class ListenSeat:
     stream_id: int
     home: bool
     released: bool = False
+    carries: Callable[[], Relayed] | None = None
+    """On a relay node: which feeds the mountpoint's video streams carry now (`Relay.carries`)."""
 
 
 class ListenRouter(Protocol):
@@ -92,6 +124,10 @@ class ListenRouter(Protocol):
     async def seat(self, node: str, user_id: str) -> ListenSeat: ...
 
     async def release(self, seat: ListenSeat) -> None: ...
+
+    async def feeds_changed(self) -> None:
+        """The feeds a relay carries (`JanusMeeting.lecture_feeds`) may have changed."""
+        ...
 
 
 class JanusEngine:
@@ -244,24 +280,38 @@ class JanusEngine:
         """The meeting's listen-only mountpoint and the forwarder feeding it; returns the
         mountpoint's id. The port is Janus' choice (port 0: from the Streaming plugin's own
         range), bound on loopback only (`iface`)."""
-        port = await self.make_mountpoint(number, STREAM_HOST, f"listen-only {number}")
-        await self.forward_mix(number, STREAM_HOST, port)
+        ports = await self.make_mountpoint(number, STREAM_HOST, f"listen-only {number}")
+        await self.forward_mix(number, STREAM_HOST, ports[MIX_MID].port)
         return number
 
     async def make_mountpoint(
-        self, mountpoint: int, iface: str, description: str, srtp_key: str | None = None
-    ) -> int:
-        """A Streaming mountpoint taking one Opus stream on `iface`, at a port Janus chooses
-        from its Streaming range; returns the port. With `srtp_key` (SDES, base64) it accepts
-        only SRTP made with that key and drops anything else."""
-        media = {"type": "audio", "mid": "a", "codec": "opus", "pt": MIX_PT, "port": 0}
+        self,
+        mountpoint: int,
+        iface: str,
+        description: str,
+        srtp_key: str | None = None,
+        videos: tuple[str, ...] = (),
+    ) -> dict[str, MountPort]:
+        """A Streaming mountpoint taking one Opus stream (mid `MIX_MID`) and a VP8 stream per
+        mid in `videos`, on `iface`, at ports Janus chooses from its Streaming range; returns
+        mid -> ports. Each video stream has an RTCP port too: a viewer joining (or asking)
+        makes Janus send a keyframe request from there to whoever sends RTCP to it (a
+        VideoRoom forwarder with `rtcp_port`). With `srtp_key` (SDES, base64) the mountpoint
+        accepts only SRTP made with that key, on every stream, and drops anything else."""
+        audio = {"type": "audio", "mid": MIX_MID, "codec": "opus", "pt": MIX_PT, "port": 0}
+        video = {"type": "video", "codec": "vp8", "port": 0, "rtcpport": 0}
+        media = [
+            audio,
+            *({**video, "mid": mid, "pt": VIDEO_PT + i} for i, mid in enumerate(videos)),
+        ]
+        pts = {str(m["mid"]): int(str(m["pt"])) for m in media}
         body: dict[str, Any] = {
             "request": "create",
             "type": "rtp",
             "id": mountpoint,
             "description": description,
             "permanent": False,
-            "media": [{**media, "iface": iface}],
+            "media": [{**m, "iface": iface} for m in media],
         }
         if srtp_key is not None:
             body |= {"srtpsuite": SRTP_SUITE, "srtpcrypto": srtp_key}
@@ -273,7 +323,10 @@ class JanusEngine:
             # Left over from a meeting with the same voice bridge that did not end cleanly.
             await self.control(STREAMING, {"request": "destroy", "id": mountpoint})
             created = await self.control(STREAMING, body)
-        return int(created["stream"]["ports"][0]["port"])
+        return {
+            str(p["mid"]): MountPort(int(p["port"]), p.get("rtcp_port") or None, pts[str(p["mid"])])
+            for p in created["stream"]["ports"]
+        }
 
     async def forward_mix(
         self, number: int, host: str, port: int, srtp_key: str | None = None
@@ -294,6 +347,55 @@ class JanusEngine:
             body |= {"srtp_suite": SRTP_SUITE, "srtp_crypto": srtp_key}
         forwarded = await self.control(AUDIOBRIDGE, body)
         return int(forwarded["stream_id"])
+
+    async def forward_feed(
+        self,
+        number: int,
+        published: PublishedFeed,
+        host: str,
+        to: MountPort,
+        srtp_key: str,
+    ) -> int:
+        """A VideoRoom RTP forwarder sending one publisher's video to `host`:`to.port`, SRTP
+        with `srtp_key`, taking keyframe requests back on `to.rtcp_port`; returns its id.
+        A simulcast publication is forwarded as a viewer would get it (`simulcast`: the
+        forwarder follows the top layer the publisher sends, switching on keyframes); without
+        that Janus forwards layer 0 only, the smallest. With `simulcast` a single-layer
+        publication is not forwarded at all (1.1.2, tried), so it is set only when the
+        publisher's offer announced layers."""
+        # An SSRC of its own per forwarder (Janus keeps the publisher's otherwise): a feed
+        # replacing another on a stream is then always a new source to the mountpoint, which
+        # rewrites sequence numbers and timestamps when the SSRC changes.
+        ssrc = secrets.randbits(32) or 1
+        stream: dict[str, Any] = {"mid": published.mid, "port": to.port, "pt": to.pt, "ssrc": ssrc}
+        if published.simulcast:
+            stream["simulcast"] = True
+        if to.rtcp_port is not None:
+            stream["rtcp_port"] = to.rtcp_port
+        body: dict[str, Any] = {
+            "request": "rtp_forward",
+            "room": number,
+            "publisher_id": published.feed.id,
+            "host": host,
+            "srtp_suite": SRTP_SUITE,
+            "srtp_crypto": srtp_key,
+            "streams": [stream],
+        }
+        forwarded = await self.control(VIDEOROOM, body)
+        return int(forwarded["forwarders"][0]["stream_id"])
+
+    async def stop_feed_forward(self, number: int, feed_id: int, forwarder: int) -> None:
+        """Stop a forwarder of a feed; one whose publisher left went with it already."""
+        with contextlib.suppress(JanusError, MediaError, TimeoutError):
+            await self.control(
+                VIDEOROOM,
+                {
+                    "request": "stop_rtp_forward",
+                    "room": number,
+                    "publisher_id": feed_id,
+                    "stream_id": forwarder,
+                },
+            )
 
     async def stop_forward(self, number: int, forwarder: int) -> None:
         with contextlib.suppress(JanusError, MediaError, TimeoutError):
@@ -344,6 +446,10 @@ class JanusMeeting:
         """Seats listeners on other nodes once this one has its share (with media nodes)."""
         self.home_listeners = 0
         """Listeners seated on this node's own mountpoint now."""
+        self.published: dict[int, PublishedFeed] = {}
+        """Feed id -> the webcams and screens published now (what relays may carry)."""
+        self.presenter: str | None = None
+        """Whose webcam relays carry (the room says: `lecturer`)."""
         self._ready = asyncio.Lock()
         self._audio_ids = itertools.count(1)
         self.participants: dict[str, JanusParticipant] = {}
@@ -404,6 +510,47 @@ class JanusMeeting:
 
     async def stop_forward(self, forwarder: int) -> None:
         await self._engine.stop_forward(self.number, forwarder)
+
+    # ------------------------------------------------------------ relayed video --
+    def lecture_feeds(self) -> dict[FeedKind, PublishedFeed]:
+        """What a relay to another node carries besides the mix: the presenter's webcam and
+        the screen being shared (only the presenter shares one; the latest if several), VP8
+        only (a relay mountpoint's streams are declared VP8 up front)."""
+        chosen: dict[FeedKind, PublishedFeed] = {}
+        for published in self.published.values():  # in publication order: the latest wins
+            feed = published.feed
+            if published.codec.lower() != "vp8":
+                continue
+            if feed.kind is FeedKind.SCREEN or feed.user_id == self.presenter:
+                chosen[feed.kind] = published
+        return chosen
+
+    async def lecturer(self, user_id: str | None) -> None:
+        """The meeting's presenter changed: relays carry their webcam from now on."""
+        if user_id != self.presenter:
+            self.presenter = user_id
+            await self._feeds_changed()
+
+    async def feed_published(self, published: PublishedFeed) -> None:
+        self.published.pop(published.feed.id, None)
+        self.published[published.feed.id] = published
+        await self._feeds_changed()
+
+    async def feed_gone(self, feed_id: int) -> None:
+        if self.published.pop(feed_id, None) is not None:
+            await self._feeds_changed()
+
+    async def _feeds_changed(self) -> None:
+        if self.router is not None:
+            await self.router.feeds_changed()
+
+    async def forward_feed(
+        self, published: PublishedFeed, host: str, to: MountPort, srtp_key: str
+    ) -> int:
+        return await self._engine.forward_feed(self.number, published, host, to, srtp_key)
+
+    async def stop_feed_forward(self, feed_id: int, forwarder: int) -> None:
+        await self._engine.stop_feed_forward(self.number, feed_id, forwarder)
 
     def recording(self, kind: str, user_id: str) -> dict[str, Any]:
         """What a join or publish adds to be recorded: a file name saying whose media it is
@@ -491,6 +638,7 @@ class JanusParticipant:
         self._listen_handle: int | None = None
         self._listen_seat: ListenSeat | None = None
         self._publishers: dict[FeedKind, int] = {}
+        self._feed_ids: dict[FeedKind, int] = {}
         self._subscriptions: dict[int, int] = {}
         self._mids: dict[int, str] = {}
         """Each subscription's video stream (its `mid`), which a layer choice names."""
@@ -505,6 +653,7 @@ class JanusParticipant:
             self._closed = True
             self._meeting.forget(self)
             await self._release_seat()
+            await self._feeds_gone()
             await self._meeting.listener.media_lost(self.user_id, "all")
 
     async def _request(
@@ -601,6 +750,12 @@ class JanusParticipant:
             )
             return _sdp(offer, kind="offer")
 
+    def listen_relayed(self) -> Relayed | None:
+        seat = self._listen_seat
+        if seat is None or seat.carries is None:
+            return None
+        return seat.carries()
+
     async def listen_answer(self, answer: str) -> None:
         async with self._lock:
             if self._listen_handle is None or self._listen_seat is None:
@@ -634,6 +789,7 @@ class JanusParticipant:
             old = self._publishers.pop(feed.kind, None)
             if old is not None:
                 await self._detach(old)
+                await self._meeting.feed_gone(self._feed_ids.pop(feed.kind, feed.id))
             listener = self._meeting.listener
 
             async def up() -> None:
@@ -653,13 +809,28 @@ class JanusParticipant:
                 },
                 _offer(offer),
             )
-            return _sdp(answer)
+            sdp = _sdp(answer)
+            self._feed_ids[feed.kind] = feed.id
+            video = _video_stream(answer)
+            if video is not None:
+                layered = "a=simulcast:" in offer
+                await self._meeting.feed_published(PublishedFeed(feed, *video, simulcast=layered))
+            return sdp
 
     async def unpublish(self, kind: FeedKind) -> None:
         async with self._lock:
             handle = self._publishers.pop(kind, None)
             if handle is not None:
                 await self._detach(handle)
+            await self._feeds_gone(kind)
+
+    async def _feeds_gone(self, *kinds: FeedKind) -> None:
+        """The meeting forgets these publications (their relays' forwarders went with them)."""
+        for kind in kinds or tuple(self._feed_ids):
+            feed_id = self._feed_ids.pop(kind, None)
+            if feed_id is not None:
+                with contextlib.suppress(MediaError, JanusError, TimeoutError):
+                    await self._meeting.feed_gone(feed_id)
 
     async def subscribe(self, feed: Feed) -> str:
         async with self._lock:
@@ -757,6 +928,7 @@ class JanusParticipant:
         self._meeting.forget(self)
         self._client.abort()
         await self._release_seat()
+        await self._feeds_gone()
         await self._meeting.listener.media_lost(self.user_id, "all")
 
     async def close(self) -> None:
@@ -766,6 +938,7 @@ class JanusParticipant:
         self._watch.cancel()
         self._meeting.forget(self)
         await self._release_seat()
+        await self._feeds_gone()
         # Closing the session's connection lets Janus drop its handles (and peer connections).
         with contextlib.suppress(JanusError, TimeoutError):
             await self._client.request({"janus": "destroy", "session_id": self._client.session_id})
@@ -776,6 +949,15 @@ def _offer(sdp: str) -> dict[str, Any]:
     if not isinstance(sdp, str) or not sdp.startswith("v=0"):
         raise MediaError("bad_sdp", "That is not an SDP offer")
     return {"type": "offer", "sdp": sdp}
+
+
+def _video_stream(answer: dict[str, Any]) -> tuple[str, str] | None:
+    """The publisher's video stream (mid, codec) as VideoRoom's answer lists it."""
+    streams = answer.get("plugindata", {}).get("data", {}).get("streams") or []
+    for stream in streams:
+        if stream.get("type") == "video" and isinstance(stream.get("mid"), str):
+            return str(stream["mid"]), str(stream.get("codec") or "")
+    return None
 
 
 def _sdp(answer: dict[str, Any], kind: str = "answer") -> str:

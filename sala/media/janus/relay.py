@@ -1,11 +1,17 @@
-"""One meeting's mix relayed to another media node, for the listen-only listeners seated there.
+"""One meeting's mix and lecture video relayed to another media node, for the listen-only
+listeners seated there.
 
 On the relay node: a Streaming mountpoint bound on that node's media address (`NodeInfo.
-media_host`), at a port its Janus takes from the Streaming range, accepting SRTP only. On the
-meeting's own node: one more AudioBridge RTP forwarder of the mix to it, SRTP with the same key
+media_host`), at ports its Janus takes from the Streaming range, accepting SRTP only, with three
+streams declared up front: the mix (mid `a`), the presenter's webcam (`camera`) and the screen
+(`screen`), so a viewer's SDP never changes when a feed starts or stops (a stream with no
+forwarder is simply silent). On the meeting's own node: one more AudioBridge RTP forwarder of
+the mix to it, and a VideoRoom RTP forwarder per feed shown, all SRTP with the same key
 (AES_CM_128_HMAC_SHA1_80; a fresh random 30-byte key per relay, sent to the two Janus servers
-over their API and kept nowhere else). The mix is encoded once on the meeting's node whatever
-the number of relays; each relay costs its node only the relaying of packets.
+over their API and kept nowhere else). Video forwarders take the mountpoint's keyframe requests
+back on its RTCP ports. The mix is encoded once on the meeting's node whatever the number of
+relays, and each feed is sent once per relay node; each relay costs its node only the relaying
+of packets.
 
 Each listener seated on a relay has a Janus session of its own on the relay node, so a listener
 leaving, or the relay node dying, is one close. The mountpoint's id is the meeting's voice bridge
@@ -19,11 +25,20 @@ import base64
 import contextlib
 import secrets
 
-from sala.media.engine import MediaError
+from sala.media.engine import FeedKind, MediaError, Relayed
 from sala.media.janus.client import JanusClient, JanusError
-from sala.media.janus.engine import JanusEngine, JanusMeeting, ListenSeat
+from sala.media.janus.engine import (
+    MIX_MID,
+    JanusEngine,
+    JanusMeeting,
+    ListenSeat,
+    MountPort,
+    PublishedFeed,
+)
 
 RELAY_IDS = 1 << 40
+VIDEOS = (FeedKind.CAMERA, FeedKind.SCREEN)
+"""The video streams of a relay mountpoint, in its SDP's order; each one's mid is the kind."""
 SRTP_KEY_BYTES = 30
 """An SDES master key and salt for AES-128 (16 + 14 bytes), as Janus expects it base64-encoded."""
 
@@ -41,18 +56,27 @@ class Relay:
         self.mountpoint = RELAY_IDS + home.number
         self.forwarder: int | None = None
         self.seats: set[ListenSeat] = set()
+        self.showing: dict[FeedKind, tuple[PublishedFeed, int]] = {}
+        """Each video stream's feed now and the forwarder sending it here."""
+        self._ports: dict[str, MountPort] = {}
         self._key = srtp_key()
 
     async def open(self) -> None:
         """The mountpoint on the relay node, then the forwarder to it on the meeting's node."""
         try:
-            port = await self.there.make_mountpoint(
-                self.mountpoint, self.host, f"relay of {self.home.number}", self._key
+            self._ports = await self.there.make_mountpoint(
+                self.mountpoint,
+                self.host,
+                f"relay of {self.home.number}",
+                self._key,
+                videos=tuple(kind.value for kind in VIDEOS),
             )
         except (JanusError, TimeoutError) as exc:
             raise MediaError("media_unavailable", "The media server refused a relay") from exc
         try:
-            self.forwarder = await self.home.forward(self.host, port, self._key)
+            self.forwarder = await self.home.forward(
+                self.host, self._ports[MIX_MID].port, self._key
+            )
         except (JanusError, TimeoutError, MediaError) as exc:
             await self.there.destroy_mountpoint(self.mountpoint)
             raise MediaError("media_unavailable", "The meeting's mix cannot be relayed") from exc
@@ -60,14 +84,43 @@ class Relay:
     async def seat(self) -> ListenSeat:
         """A session of its own on the relay node for one listener."""
         client = await self.there.client()
-        seat = ListenSeat(self.node, client, self.mountpoint, home=False)
+        seat = ListenSeat(self.node, client, self.mountpoint, home=False, carries=self.carries)
         self.seats.add(seat)
         return seat
 
+    async def show(self, wanted: dict[FeedKind, PublishedFeed]) -> None:
+        """Forward `wanted` (the meeting's lecture feeds) here: a forwarder for each feed not
+        shown yet, and the forwarder of each feed no longer wanted stopped. A stream whose feed
+        changes (a new presenter) gets the new one's packets: Janus' Streaming rewrites
+        sequence numbers and timestamps across the change, and the new forwarder's first
+        keyframe request comes from the mountpoint as its RTCP latches."""
+        for kind in VIDEOS:
+            now, want = self.showing.get(kind), wanted.get(kind)
+            if now is not None and now[0] is want:
+                continue
+            if now is not None:
+                del self.showing[kind]
+                await self.home.stop_feed_forward(now[0].feed.id, now[1])
+            if want is not None:
+                forwarder = await self.home.forward_feed(
+                    want, self.host, self._ports[kind.value], self._key
+                )
+                self.showing[kind] = (want, forwarder)
+
+    def carries(self) -> Relayed:
+        """Each video stream's feed now (its id), None where no forwarder sends one."""
+        return {
+            kind.value: (shown[0].feed.id if (shown := self.showing.get(kind)) else None)
+            for kind in VIDEOS
+        }
+
     async def close(self, *, there_alive: bool = True) -> None:
-        """Stop the forwarder and destroy the mountpoint (unless the relay node is gone)."""
+        """Stop the forwarders and destroy the mountpoint (unless the relay node is gone)."""
         if self.forwarder is not None:
             await self.home.stop_forward(self.forwarder)
+        showing, self.showing = list(self.showing.values()), {}
+        for published, forwarder in showing:
+            await self.home.stop_feed_forward(published.feed.id, forwarder)
         if there_alive:
             await self.there.destroy_mountpoint(self.mountpoint)
 

@@ -41,12 +41,15 @@ class Presenting:
         presentations: PresentationService | None,
         drawing: Drawing,
         presenter_lost: Callable[[str], Awaitable[None]],
+        presenter_set: Callable[[str], Awaitable[None]] | None = None,
     ) -> None:
         self._room = room
         self._presentations = presentations
         self._drawing = drawing
         self._presenter_lost = presenter_lost
         """Told the user ID of a presenter who stops being one (their screen share ends)."""
+        self._presenter_set = presenter_set
+        """Told the user ID of the new presenter (relays carry their webcam)."""
         self.view: dict[str, float] = dict(WHOLE_PAGE)
         """The presenter's zoom on the current page (fractions of the slide)."""
 
@@ -102,6 +105,8 @@ class Presenting:
         target = self._room.find(user_id)
         if target is not None:
             await self._room.publish_user(target)
+        if self._presenter_set is not None:
+            await self._presenter_set(user_id)
 
     # --------------------------------------------------------------------- presentation --
     def _documents(self, me: Participant, ref: str | None) -> PresentationService:

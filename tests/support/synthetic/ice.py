@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 
 import aioice.ice
-from aiortc import RTCConfiguration
+from aiortc import RTCBundlePolicy, RTCConfiguration
 
 _PINNED: ContextVar[tuple[str, ...] | None] = ContextVar("synthetic_ice_address", default=None)
 _GATHER_ALL = aioice.ice.get_host_addresses
@@ -38,9 +38,14 @@ def _host_addresses(use_ipv4: bool, use_ipv6: bool) -> list[str]:
     return list(pinned)
 
 
-def configuration() -> RTCConfiguration:
-    """No STUN and no TURN: host candidates only (aiortc's default would add a public STUN)."""
-    return RTCConfiguration(iceServers=[])
+def configuration(max_bundle: bool = False) -> RTCConfiguration:
+    """No STUN and no TURN: host candidates only (aiortc's default would add a public STUN).
+    With `max_bundle`, every stream shares the first one's transport: for an offer with two
+    video streams in one BUNDLE (a relay's webcam and screen). aiortc's default (balanced)
+    puts the second video stream on the first video's own transport, which the BUNDLE then
+    leaves without ICE, so that stream never receives anything (aiortc 1.x)."""
+    policy = RTCBundlePolicy.MAX_BUNDLE if max_bundle else RTCBundlePolicy.BALANCED
+    return RTCConfiguration(iceServers=[], bundlePolicy=policy)
 
 
 @contextmanager

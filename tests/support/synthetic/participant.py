@@ -9,7 +9,9 @@ peer connection of its own, with whole SDP (gathered before sending), as the bro
 - `listen("bridge")`: a receive-only offer in `media.audio.join` (listen-only in the meeting's
   AudioBridge, one Opus encoder per listener on Janus: the old path, the baseline);
 - `listen("stream")`: `media.listen.start`, the server's offer of the meeting's listen-only
-  stream, `media.listen.answer`, `media.listen.started`;
+  stream, `media.listen.answer`, `media.listen.started`; on a relay node that stream also
+  carries the presenter's webcam and the screen (video streams `camera` and `screen`), and
+  `relayed` holds which feeds they carry, as the offer and `media.listen.relayed` say;
 - `speak(clip)`: a microphone playing a pre-encoded Opus clip, in `media.audio.join`; it hears
   the mix too;
 - `publish(kind, clip)`: a webcam or screen playing a pre-encoded VP8 clip (`media.publish`);
@@ -33,9 +35,11 @@ from tests.support.room_socket import RoomSocket, Watcher
 from tests.support.synthetic import ice
 from tests.support.synthetic.clips import EncodedClip
 from tests.support.synthetic.media import ClipTrack, ReceiveTap, send_levels
-from tests.support.synthetic.report import ParticipantReport
+from tests.support.synthetic.report import ParticipantReport, Received
 
 ListenPath = Literal["bridge", "stream"]
+RELAYED = "listen:"
+"""Taps of the listen-only stream's video (a relay's webcam and screen) are keyed by mid."""
 CONNECT_TIMEOUT = 20.0
 
 
@@ -57,6 +61,9 @@ class SyntheticParticipant:
         self.feeds: list[dict[str, Any]] = []
         """The webcams and screens the room offers this participant now (with `follow_feeds`)."""
         self.feeds_changed = asyncio.Event()
+        self.relayed: dict[str, int | None] | None = None
+        """Listening on a relay node: the feeds its stream carries, by kind (the server says)."""
+        self.relayed_changed = asyncio.Event()
         self._pcs: dict[str, RTCPeerConnection] = {}
         self._taps: dict[str, ReceiveTap] = {}
         self._tracks: dict[str, ClipTrack] = {}
@@ -106,8 +113,11 @@ class SyntheticParticipant:
             await pc.setRemoteDescription(RTCSessionDescription(reply["sdp"], "answer"))
         else:
             offer = await self._ask({"type": "media.listen.start"}, "media.listen.offer")
-            pc = await self._peer("audio")
-            sdp = await self._answer(pc, offer["sdp"], "audio")
+            self._relayed(offer)
+            if "relayed" in offer:  # only then: every message is parsed from now on
+                self.socket.watch("media.listen.relayed", self._relayed)
+            pc = await self._peer("audio", max_bundle=True)
+            sdp = await self._answer(pc, offer["sdp"], "audio", relayed=True)
             await self._ask({"type": "media.listen.answer", "sdp": sdp}, "media.listen.started")
         self.audio = "listen" if path == "bridge" else "stream"
         await _connected(pc)
@@ -177,13 +187,41 @@ class SyntheticParticipant:
 
     # -------------------------------------------------------------------------- state --
     async def flowing(self, within: float = 20.0) -> None:
-        """Waits until every stream it receives has delivered packets (video: a frame)."""
+        """Waits until every stream it receives has delivered packets (video: a frame). The
+        video of a relayed listen-only stream is left out: it flows only while a feed is shown
+        (`seeing` waits for it)."""
         # Counters grow in the taps' packet handlers; polling them costs less than an event
         # set by every packet.
         async with asyncio.timeout(within):
             while True:
-                if all((t.frames if t.kind == "video" else t.packets) for t in self._taps.values()):
+                taps = [t for key, t in self._taps.items() if not key.startswith(RELAYED)]
+                if all((t.frames if t.kind == "video" else t.packets) for t in taps):
                     return
+                await asyncio.sleep(0.1)
+
+    async def carrying(self, within: float = 10.0, **feeds: int | None) -> None:
+        """Waits until the server said the listen-only stream carries `feeds` (by kind)."""
+        async with asyncio.timeout(within):
+            while self.relayed is None or any(self.relayed.get(k) != v for k, v in feeds.items()):
+                self.relayed_changed.clear()
+                await self.relayed_changed.wait()
+
+    def _relayed(self, message: dict[str, Any]) -> None:
+        relayed = message.get("relayed")
+        self.relayed = None if relayed is None else dict(relayed)
+        self.relayed_changed.set()
+
+    async def seeing(self, mid: str, frames: int = 1, within: float = 20.0) -> Received:
+        """Waits until the listen-only stream's video `mid` ("camera", "screen") has delivered
+        `frames` more frames than now; returns what arrived on it so far."""
+        tap = self._taps.get(RELAYED + mid)
+        if tap is None:
+            raise AssertionError(f"{self.name}'s listen-only stream has no video {mid!r}")
+        target = tap.frames + frames
+        async with asyncio.timeout(within):
+            while True:
+                if tap.frames >= target:
+                    return tap.received()
                 await asyncio.sleep(0.1)
 
     def report(self, tones: Iterable[float] = (), hear: bool = True) -> ParticipantReport:
@@ -202,6 +240,11 @@ class SyntheticParticipant:
                 for key, tap in self._taps.items()
                 if key.startswith("feed-")
             },
+            relayed={
+                key.removeprefix(RELAYED): tap.received()
+                for key, tap in self._taps.items()
+                if key.startswith(RELAYED)
+            },
             sent={kind: track.sent for kind, track in self._tracks.items()},
             states={key: pc.connectionState for key, pc in self._pcs.items()},
         )
@@ -213,12 +256,12 @@ class SyntheticParticipant:
         await self.socket.close()
 
     # ---------------------------------------------------------------------- plumbing --
-    async def _peer(self, key: str) -> RTCPeerConnection:
+    async def _peer(self, key: str, max_bundle: bool = False) -> RTCPeerConnection:
         """A new peer connection for this piece; the one it replaces (a second join) closes."""
         old = self._pcs.pop(key, None)
         if old is not None:
             await old.close()
-        pc = RTCPeerConnection(ice.configuration())
+        pc = RTCPeerConnection(ice.configuration(max_bundle))
         self._pcs[key] = pc
         return pc
 
@@ -233,12 +276,20 @@ class SyntheticParticipant:
         return sdp
 
     async def _answer(
-        self, pc: RTCPeerConnection, offer: str, kind: str, key: str = "audio"
+        self,
+        pc: RTCPeerConnection,
+        offer: str,
+        kind: str,
+        key: str = "audio",
+        relayed: bool = False,
     ) -> str:
+        """With `relayed` (the listen-only stream), its video streams are tapped too, by mid."""
         await pc.setRemoteDescription(RTCSessionDescription(offer, "offer"))
         for transceiver in pc.getTransceivers():
             if transceiver.kind == kind:
                 self._tap(key, transceiver.receiver, kind)
+            elif relayed and transceiver.kind == "video":
+                self._tap(RELAYED + str(transceiver.mid), transceiver.receiver, "video")
         with ice.gathering_on(self.address):
             await pc.setLocalDescription(await pc.createAnswer())
         sdp = pc.localDescription.sdp
@@ -258,6 +309,9 @@ class SyntheticParticipant:
         if pc is not None:
             await pc.close()
         self._taps.pop(key, None)
+        if key == "audio":  # the listen-only stream's video went with its connection
+            for tapped in [k for k in self._taps if k.startswith(RELAYED)]:
+                del self._taps[tapped]
         track = self._tracks.pop("mic" if key == "audio" else key, None)
         if track is not None:
             track.stop()

@@ -57,6 +57,8 @@ class ParticipantReport:
     hearing: Hearing | None
     videos: dict[int, Received]
     """Feed id -> that webcam or screen as it arrives."""
+    relayed: dict[str, Received]
+    """The listen-only stream's video on a relay node ("camera", "screen") as it arrives."""
     sent: dict[str, int]
     """What it sends -> packets handed to the sender so far ("mic", "camera", "screen")."""
     states: dict[str, str]

@@ -4,8 +4,11 @@
 // microphone out), each published feed, and each feed received. A piece whose connection fails
 // is negotiated again. Listen-only watches the meeting's mix as the media server encodes it once
 // for every listener (its own connection, the server offers); switching between it and the
-// microphone is make-before-break: the new connection plays before the old one is closed. What the page shows is read from the signals below; components render
-// <video>/<audio> elements from the MediaStreams they hold.
+// microphone is make-before-break: the new connection plays before the old one is closed. On a
+// media node that relays the meeting, that connection also carries the presenter's webcam and
+// the screen (streams `camera` and `screen`): the server says which feeds (`relayed`), and those
+// are shown from it instead of being subscribed to. What the page shows is read from the
+// signals below; components render <video>/<audio> elements from the MediaStreams they hold.
 import { batch, computed, signal } from "@preact/signals";
 import { send } from "../../core/connection.js";
 import { t } from "../../core/i18n.js";
@@ -53,6 +56,8 @@ let audioWanted = null; // "mic" | "listen" | null: what to rebuild after a loss
 let audioPc = null; // the bridge: microphone out, mix in
 let listenPc = null; // listen-only: the meeting's forwarded mix in
 let listenGeneration = 0; // a newer listen start (or a leave) makes an older one moot
+let listenVideos = new Map(); // the listen connection's video, by mid ("camera", "screen")
+let carried = {}; // kind -> the feed id the listen stream carries there (null: none), v3
 let echoPc = null;
 let echoTests = 0; // how many were started on this page (the browser tests read it)
 const publishers = new Map(); // kind -> { pc, stream, feed }
@@ -249,16 +254,23 @@ async function listen() {
   const generation = ++listenGeneration;
   const current = () => generation === listenGeneration;
   if (listenPc) listenPc.close();
+  const carrying = carriedFeeds().size > 0;
   listenPc = null;
+  listenVideos = new Map();
+  if (carrying) reconcile(); // subscribed to meanwhile; the new stream takes them back
   audioJoining.value = true;
   try {
     await retrying("listen", async () => {
       if (!current()) return;
       const offer = await request({ type: "media.listen.start" });
       if (!current()) return;
+      carried = offer.relayed || {};
       const pc = peer();
       let mix = null;
+      const videos = new Map();
       pc.addEventListener("track", (event) => {
+        // A relay's stream: the webcam and the screen come by mid, each in a stream of its own.
+        if (event.track.kind === "video") return videos.set(event.transceiver?.mid, new MediaStream([event.track]));
         mix = event.streams[0] || new MediaStream([event.track]);
         if (!audioPc && current()) mixStream.value = mix;
       });
@@ -275,6 +287,8 @@ async function listen() {
       }
       if (!current()) return pc.close();
       listenPc = pc;
+      listenVideos = videos;
+      reconcile(); // the feeds the stream carries are shown from it from now on
       const bridged = audioPc !== null;
       if (audioPc) audioPc.close();
       audioPc = null;
@@ -298,8 +312,23 @@ async function listen() {
 function stopListening() {
   listenGeneration++;
   if (listenPc) listenPc.close();
+  const carrying = carriedFeeds().size > 0;
   listenPc = null;
+  listenVideos = new Map();
+  carried = {};
   setProblem("listen", false);
+  if (carrying) reconcile(); // what the stream showed is subscribed to again
+}
+
+/** The feeds the listen stream carries now and shows: feed id -> its MediaStream. */
+function carriedFeeds() {
+  const out = new Map();
+  if (!listenPc) return out;
+  for (const [kind, id] of Object.entries(carried)) {
+    const stream = listenVideos.get(kind);
+    if (id !== null && id !== undefined && stream) out.set(id, stream);
+  }
+  return out;
 }
 
 function closeAudio() {
@@ -493,7 +522,12 @@ export function stopStream(stream) {
 
 // -------------------------------------------------------------------------- receive --
 function setReceived() {
-  received.value = new Map([...peers].map(([id, e]) => [id, { feed: e.feed, stream: e.stream }]));
+  const out = new Map([...peers].map(([id, e]) => [id, { feed: e.feed, stream: e.stream }]));
+  const offered = new Map(feeds.value.map((f) => [f.id, f]));
+  for (const [id, stream] of carriedFeeds()) {
+    if (offered.has(id) && wanted.has(id)) out.set(id, { feed: offered.get(id), stream });
+  }
+  received.value = out;
 }
 
 async function receive(feed) {
@@ -550,15 +584,17 @@ export function chooseLayer(feedId, substream) {
   return request({ type: "media.quality", feed: feedId, substream });
 }
 
-/** Receive exactly the offered feeds that are wanted; let go of the others. */
+/** Receive exactly the offered feeds that are wanted, except those the listen stream carries
+ * (shown from it); let go of the others. */
 function reconcile() {
   const mine = me.value?.id;
   const offered = new Map(feeds.value.filter((f) => f.user !== mine).map((f) => [f.id, f]));
+  const viaStream = carriedFeeds();
   batch(() => {
     for (const id of [...peers.keys()]) {
-      if (!offered.has(id) || !wanted.has(id)) stopReceiving(id, offered.has(id));
+      if (!offered.has(id) || !wanted.has(id) || viaStream.has(id)) stopReceiving(id, offered.has(id));
     }
-    for (const [id, feed] of offered) if (wanted.has(id) && !peers.has(id)) receive(feed);
+    for (const [id, feed] of offered) if (wanted.has(id) && !peers.has(id) && !viaStream.has(id)) receive(feed);
     setReceived();
   });
 }
@@ -582,6 +618,10 @@ export function handle(m) {
       return true;
     case "media.lost":
       recover(m.what);
+      return true;
+    case "media.listen.relayed":
+      carried = m.relayed || {};
+      reconcile();
       return true;
     case "media.stopped":
       unpublish(m.kind, false);
@@ -681,7 +721,8 @@ export async function stats() {
     out.audio = { mode: audioMode.value, via: "bridge", micLabel: mic ? mic.label : null, ...(await summarize(audioPc)) };
   }
   // `audio` is what this page hears: the bridge's mix, or else the forwarded one.
-  if (listenPc) out.listen = { mode: audioMode.value, via: "stream", ...(await summarize(listenPc)) };
+  // On a relay node: which feeds the stream carries (shown from it, not subscribed to).
+  if (listenPc) out.listen = { mode: audioMode.value, via: "stream", relayed: { ...carried }, shown: [...carriedFeeds().keys()], ...(await summarize(listenPc)) };
   if (!out.audio && out.listen) out.audio = { ...out.listen, micLabel: null };
   const echoing = echoPc;
   if (echoing) {
