@@ -139,6 +139,12 @@ async def step(
     packets = sum(a.packets - b.packets for a, b in pairs if a and b)
     lost = sum(a.lost - b.lost for a, b in pairs if a and b)
     hearing = after.hearing
+    heard_of = sum(1 for h in hearing if h is not None)
+    heard_packets = sum(
+        a.packets - b.packets
+        for (a, b), h in zip(pairs, hearing, strict=True)
+        if a and b and h is not None
+    )
     return {
         "step": name,
         "listeners": args.listeners,
@@ -151,10 +157,22 @@ async def step(
         "crowd_cpu": 100 * (after.cpu_s - before.cpu_s) / counted_s,
         "front_end_cpu": 100 * (cpu1[0] - cpu0[0]) / wall,
         "mix_delivery": packets / (counted_s * args.listeners * MIX_PACKETS_PER_S),
+        "mix_delivery_heard": heard_packets / (counted_s * heard_of * MIX_PACKETS_PER_S)
+        if heard_of
+        else None,
         "loss": lost / (packets + lost) if packets + lost else 1.0,
         "heard": sum(1 for h in hearing if h is not None and h.rms > HEARD_RMS),
-        "heard_of": sum(1 for h in hearing if h is not None),
+        "heard_of": heard_of,
         "lossless": sum(1 for a, b in pairs if a and b and a.lost == b.lost),
+        "silent": sum(1 for a, b in pairs if a and b and a.packets == b.packets),
+        "silent_heard": sum(
+            1
+            for (a, b), h in zip(pairs, hearing, strict=True)
+            if a and b and h is not None and a.packets == b.packets
+        ),
+        "not_connected": sum(
+            1 for r in after.listeners if any(v != "connected" for v in r.states.values())
+        ),
         "listener_count": _count(info, "listenerCount"),
     }
 
@@ -173,10 +191,13 @@ def show(r: dict[str, Any]) -> None:
             f" {r['janus_cpu'][node_id]:>6.1f}"
         )
     print(
-        f"{'':>9} ready {r['ready_s']} s, mix {100 * r['mix_delivery']:.0f} %, loss"
+        f"{'':>9} ready {r['ready_s']} s, mix {100 * r['mix_delivery']:.0f} %"
+        f" ({_percent(r['mix_delivery_heard'])} for those heard), loss"
         f" {100 * r['loss']:.2f} %, heard {r['heard']}/{r['heard_of']}, listenerCount"
         f" {r['listener_count']}, crowd {r['crowd_cpu']:.1f} %, front end and agents"
-        f" {r['front_end_cpu']:.1f} % of a core; {r['lossless']} listeners lost nothing"
+        f" {r['front_end_cpu']:.1f} % of a core; {r['lossless']} listeners lost nothing,"
+        f" {r['silent']} received nothing ({r['silent_heard']} of those heard),"
+        f" {r['not_connected']} not connected"
     )
 
 
@@ -257,6 +278,10 @@ async def amain(args: argparse.Namespace) -> int:
                 f" {second / first:.2f}x the CPU of event loops {_loops(runs[0]['event_loops'])}"
             )
     return await _written(args, results)
+
+
+def _percent(fraction: float | None) -> str:
+    return "-" if fraction is None else f"{100 * fraction:.0f} %"
 
 
 def _loops(value: int | None) -> str:

@@ -219,7 +219,7 @@ class Settings(BaseSettings):
     (each participant's each connection) is given to one of them. Default: one per core
     sala may use. 0: Janus' own default, a thread per handle, which a big lecture's hundreds
     of listeners turn into hundreds of threads woken for every packet (docs/performance.md,
-    "A thousand listeners across two media nodes")."""
+    "Big meetings: a thousand listeners across two media nodes")."""
     janus_ws_ip: str = "127.0.0.1"
     """Where the API of sala's own Janus listens. A media node (sala serve --role media) sets
     the private address its front ends reach it on, and announces ws://<janus_ws_ip>:<port>."""

@@ -23,7 +23,9 @@ which SRTP leaves in clear (sequence number, payload type); STUN, DTLS and RTCP 
 and aiortc as before, at most 50 ms late, so ICE consent and the DTLS session stay alive. Such
 a tap proves that the packets reached this participant's own connection, in order and unlost,
 not what they carry: nothing is decrypted, no receiver report or NACK is sent (aiortc's
-receiver-report task is stopped), and `hearing()` has nothing to decode.
+receiver-report task is stopped), and `hearing()` has nothing to decode. Only the tapped
+stream's packets are counted: a relay's webcam and screen sharing the connection (BUNDLE) are
+neither counted nor handed on, so a listener counted at the socket does not watch.
 """
 
 from __future__ import annotations
