@@ -64,6 +64,30 @@ async def append_event(
     )
 
 
+def event_row(
+    meeting_id: str,
+    type_: str,
+    ts: int,
+    *,
+    user_id: str | None = None,
+    data: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """One event's values for `append_events`."""
+    return {
+        "meeting_id": meeting_id,
+        "ts": ts,
+        "type": type_,
+        "user_id": user_id,
+        "data": data or {},
+    }
+
+
+async def append_events(conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:
+    """Append several events (`event_row`) in one statement, in order: their IDs follow it."""
+    if rows:
+        await conn.execute(_APPEND, rows)
+
+
 async def read_events(
     conn: AsyncConnection, meeting_id: str, *, after_id: int = 0, limit: int = 10_000
 ) -> Sequence[MeetingEvent]:

@@ -10,16 +10,17 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from sqlalchemy import false, func, insert, select, true, update
+from sqlalchemy import bindparam, false, func, insert, select, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from sala.clock import Clock
 from sala.events import types
 from sala.events.bus import Bus
-from sala.events.log import append_event
+from sala.events.log import append_event, append_events, event_row
 from sala.events.types import MEETING_CHANGED_TOPIC, MEETING_ENDED_TOPIC
 from sala.meetings import errors, ids, joining, moderators, queries
+from sala.meetings.batches import Batches
 from sala.meetings.cache import LiveMeetingCache
 from sala.meetings.model import Attendee, Meeting
 from sala.meetings.rules import (
@@ -47,6 +48,41 @@ attendees_t = tables.attendees
 tokens_t = tables.tokens
 
 
+def _set_presence_statement(present: bool) -> Any:
+    """Mark a list of a meeting's users present (or gone), those not already so; returns whose
+    row changed. Built once, the user list as an expanding parameter (issue 17)."""
+    changes: dict[str, Any] = {"present": present, "left_at": None if present else bindparam("now")}
+    if present:
+        changes["joined_at"] = bindparam("now")
+    return (
+        update(attendees_t)
+        .where(
+            attendees_t.c.internal_user_id.in_(bindparam("users", expanding=True)),
+            attendees_t.c.meeting_id == bindparam("meeting"),
+            attendees_t.c.present.is_(not present),
+        )
+        .values(**changes)
+        .returning(attendees_t.c.internal_user_id)
+    )
+
+
+_SET_PRESENT = _set_presence_statement(True)
+_SET_GONE = _set_presence_statement(False)
+
+
+def _runs(changes: list[tuple[str, bool]]) -> list[tuple[bool, list[str]]]:
+    """The changes as runs of the same kind, in order, each user once per run: one statement
+    per run keeps a join and a leave of the same user in the order they were asked."""
+    runs: list[tuple[bool, list[str]]] = []
+    for user_id, present in changes:
+        if not runs or runs[-1][0] is not present:
+            runs.append((present, []))
+        users = runs[-1][1]
+        if user_id not in users:
+            users.append(user_id)
+    return runs
+
+
 class MeetingService:
     def __init__(
         self,
@@ -61,6 +97,8 @@ class MeetingService:
         self._bus = bus
         self._defaults = defaults or LifecycleDefaults()
         self._cache = cache
+        self._presence: Batches[tuple[str, bool]] = Batches(self._write_presence)
+        """Presence changes (user, present), written per meeting in batches."""
 
     # ------------------------------------------------------------------------------- reads --
     async def get_live(self, meeting_id: str) -> Meeting | None:
@@ -350,24 +388,35 @@ class MeetingService:
             )
 
     async def _set_presence(self, meeting_id: str, user_id: str, *, present: bool) -> None:
+        # Batched per meeting (meetings/batches.py): a meeting filling up writes the presence of
+        # the joins that arrive together in one transaction (issue 17).
+        await self._presence.submit(meeting_id, (user_id, present))
+
+    async def _write_presence(self, meeting_id: str, changes: list[tuple[str, bool]]) -> None:
+        """Mark users present or gone, in the order asked, in one transaction: each change that
+        changes something gets its user_joined or user_left event, and the meeting's counts and
+        deadlines are worked out once, from the result."""
         now = self._clock.now_ms()
         async with self._db.write() as conn:
             row = await queries.live_row(conn, meeting_id)
             if row is None:
                 return
-            changed = await conn.execute(
-                update(attendees_t)
-                .where(
-                    attendees_t.c.internal_user_id == user_id,
-                    attendees_t.c.meeting_id == meeting_id,
-                    attendees_t.c.present.is_(not present),
-                )
-                .values(
-                    present=present,
-                    **({"joined_at": now, "left_at": None} if present else {"left_at": now}),
-                )
-            )
-            if changed.rowcount != 1:
+            events: list[dict[str, Any]] = []
+            joined = False
+            for present, users in _runs(changes):
+                done = {
+                    r.internal_user_id
+                    for r in await conn.execute(
+                        _SET_PRESENT if present else _SET_GONE,
+                        {"meeting": meeting_id, "users": users, "now": now},
+                    )
+                }
+                kind = types.USER_JOINED if present else types.USER_LEFT
+                for user_id in users:
+                    if user_id in done:
+                        events.append(event_row(meeting_id, kind, now, user_id=user_id))
+                joined = joined or (present and bool(done))
+            if not events:
                 return
             count, present_moderators = await moderators.count_present_with_moderators(
                 conn, meeting_id
@@ -377,17 +426,11 @@ class MeetingService:
                 "last_activity_at": now,
                 "empty_since": None if count else now,
             }
-            if present:
+            if joined:
                 values["has_user_joined"] = True
             values.update(moderators.values_for(row._mapping, present_moderators, now))
             await self._update_meeting(conn, row._mapping, values)
-            await append_event(
-                conn,
-                meeting_id,
-                types.USER_JOINED if present else types.USER_LEFT,
-                now,
-                user_id=user_id,
-            )
+            await append_events(conn, events)
             # `_changed` needs the IDs only: reading every attendee here made joins O(N²).
             meeting = Meeting.from_row({**row._mapping, **values})
         await self._changed(meeting)

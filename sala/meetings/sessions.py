@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, delete, false, insert, select, update
+from sqlalchemy import bindparam, delete, exists, false, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from sala.clock import Clock
@@ -22,16 +22,21 @@ PURGE_AFTER_MS = 24 * 3_600_000
 # Built once, with bound parameters: every join makes these, and SQLAlchemy keys a statement
 # object once instead of rebuilding and re-keying it each time (issue 17).
 _INSERT_TOKEN = insert(tokens_t)
-_MEETING_AND_ATTENDEE = (
-    select(meetings_t, attendees_t)
-    .select_from(meetings_t.join(attendees_t, attendees_t.c.meeting_id == meetings_t.c.internal_id))
+_SPEND_JOIN_TOKEN = (
+    update(tokens_t)
     .where(
-        meetings_t.c.internal_id == bindparam("meeting_id"),
-        meetings_t.c.ended == false(),
-        attendees_t.c.internal_user_id == bindparam("user_id"),
+        tokens_t.c.token == bindparam("join_token"),
+        tokens_t.c.kind == "join",
+        tokens_t.c.used_at.is_(None),
+        tokens_t.c.expires_at > bindparam("spent_at"),
+        exists().where(
+            meetings_t.c.internal_id == tokens_t.c.meeting_id, meetings_t.c.ended == false()
+        ),
     )
+    .values(used_at=bindparam("spent_at"))
+    .returning(tokens_t.c.meeting_id, tokens_t.c.user_id)
 )
-"""The live meeting and one of its attendees; the tables share no column name."""
+"""Spend a join token, if its meeting still runs: the hand-off's check and write in one."""
 _ROOM_SESSION = (
     select(meetings_t, attendees_t, tokens_t.c.expires_at.label("token_expires"))
     .select_from(
@@ -70,18 +75,21 @@ async def end_user_sessions(db: Database, clock: Clock, meeting_id: str, user_id
     return int(ended.rowcount)
 
 
-async def _meeting_and_attendee(
-    conn: AsyncConnection, meeting_id: str, user_id: str
-) -> tuple[Meeting, Attendee] | None:
-    """The live meeting and one of its attendees, in one query; None once the meeting ended.
-    The two tables share no column name, so each reads its own from the row."""
-    row = (
-        await conn.execute(_MEETING_AND_ATTENDEE, {"meeting_id": meeting_id, "user_id": user_id})
+async def _why_not_spent(conn: AsyncConnection, join_token: str, now: int) -> errors.InvalidSession:
+    """Why a join token opens nothing: used, expired or unknown, or its meeting has ended."""
+    unspent = (
+        await conn.execute(
+            select(tokens_t.c.token).where(
+                tokens_t.c.token == join_token,
+                tokens_t.c.kind == "join",
+                tokens_t.c.used_at.is_(None),
+                tokens_t.c.expires_at > now,
+            )
+        )
     ).first()
-    if row is None:
-        return None
-    # Without who is present: O(1) per connection, not O(N) (the room knows who is).
-    return Meeting.from_row(row._mapping), Attendee.from_row(row._mapping)
+    if unspent is None:
+        return errors.InvalidSession()
+    return errors.InvalidSession("The meeting has ended")
 
 
 async def _why_invalid(conn: AsyncConnection, token: str, now: int) -> errors.InvalidSession:
@@ -115,34 +123,25 @@ class RoomSessions:
         self._defaults = defaults
 
     async def open_room_session(self, join_token: str) -> RoomSession:
-        """Exchange a join URL's one-time token for a room session.
+        """Exchange a join URL's one-time token for a room session, and read it."""
+        return await self.room_session(await self.spend(join_token))
+
+    async def spend(self, join_token: str) -> str:
+        """Exchange a join URL's one-time token for a room session; the session's token.
 
         The join token is spent by this call; the room session lasts while the meeting runs.
+        Two statements, the one that spends the token also checking that the meeting runs:
+        every statement here holds the database's one writer, which every other join waits
+        for (issue 17). The browser reads the session with its WebSocket a moment later.
         """
         now = self._clock.now_ms()
         room_token = ids.session_token()
-        expires = now + self._defaults.room_session_ttl_ms
         async with self._db.write() as conn:
-            # RETURNING, and the meeting with the attendee in one query: every statement here
-            # holds the database's one writer, which every other join waits for (issue 17).
             spent = (
-                await conn.execute(
-                    update(tokens_t)
-                    .where(
-                        tokens_t.c.token == join_token,
-                        tokens_t.c.kind == "join",
-                        tokens_t.c.used_at.is_(None),
-                        tokens_t.c.expires_at > now,
-                    )
-                    .values(used_at=now)
-                    .returning(tokens_t.c.meeting_id, tokens_t.c.user_id)
-                )
+                await conn.execute(_SPEND_JOIN_TOKEN, {"join_token": join_token, "spent_at": now})
             ).first()
             if spent is None:
-                raise errors.InvalidSession()
-            found = await _meeting_and_attendee(conn, spent.meeting_id, spent.user_id)
-            if found is None:
-                raise errors.InvalidSession("The meeting has ended")
+                raise await _why_not_spent(conn, join_token, now)
             await conn.execute(
                 _INSERT_TOKEN,
                 {
@@ -151,12 +150,11 @@ class RoomSessions:
                     "meeting_id": spent.meeting_id,
                     "user_id": spent.user_id,
                     "created_at": now,
-                    "expires_at": expires,
+                    "expires_at": now + self._defaults.room_session_ttl_ms,
                     "used_at": None,
                 },
             )
-        meeting, attendee = found
-        return RoomSession(room_token, meeting, attendee, expires)
+        return room_token
 
     async def room_session(self, token: str) -> RoomSession:
         """The room session behind a token, while it is valid and its meeting runs."""

@@ -54,7 +54,8 @@ class RoomHandoff:
     async def join(self, request: Request) -> Response:
         token = request.query_params.get("sessionToken", "")
         try:
-            session = await self._sessions.open_room_session(token)
+            # The session's token only: its WebSocket reads the session a moment later.
+            session_token = await self._sessions.spend(token)
         except InvalidSession:
             return _page(
                 "Link expired",
@@ -65,7 +66,7 @@ class RoomHandoff:
         response = RedirectResponse("/room/", status_code=303)
         response.set_cookie(
             COOKIE,
-            session.token,
+            session_token,
             path="/",
             httponly=True,
             secure=self._secure,

@@ -5,7 +5,8 @@ Every change of a participant's public state (a join, a leave, role, presenter, 
 away, audio, mute, talking) is numbered (`seq`) and kept as the participant's latest record,
 encoded to JSON once. A newcomer's `welcome` carries the whole roster as it is now (the records
 joined, never re-encoded) and the number of the last change it includes (`usersSeq`). Changes
-are not sent one by one: at most every PRESENCE_TICK_S (or as soon as MAX_BATCH participants
+are not sent one by one: at most every PRESENCE_TICK_S (longer in a room of hundreds, so that
+deltas cost a bounded number of frames a second; or as soon as MAX_BATCH participants
 changed) one `users.delta` goes out, encoded once for everybody, with each changed
 participant's latest record (`set`) or their departure (`gone`), the changes after `since` up to
 `seq`. A connection whose snapshot is newer than the batch's start gets only the changes after
@@ -39,6 +40,14 @@ from sala.room.port import Participant
 PRESENCE_TICK_S = 0.1
 """How long a change may wait for others before it is sent (talking indicators show this much
 later; a burst of joins costs everybody one message per tick)."""
+TICK_PER_CONNECTION_S = 0.0003
+"""A big room's tick grows with it: a delta costs a frame per connection (~40-50 µs each, the
+write and its permessage-deflate), so at PRESENCE_TICK_S a 1,000-connection room filling up
+spent about half a core on deltas alone. Past ~330 connections the tick is this much per
+connection, which keeps presence at no more than ~3,300 frames a second whatever the size
+(issue 17: "cap per-message work")."""
+MAX_TICK_S = 0.5
+"""The longest a change waits, however big the room (a talking indicator in a huge room)."""
 MAX_BATCH = 256
 """Changed participants that make a delta go out at once: bounds a delta's size, and the work of
 the few connections that need a delta of their own."""
@@ -137,7 +146,12 @@ class Presence:
         if len(self._pending) >= MAX_BATCH:
             self.flush()
         elif self._timer is None:
-            self._timer = asyncio.get_running_loop().call_later(PRESENCE_TICK_S, self.flush)
+            self._timer = asyncio.get_running_loop().call_later(self.tick_s(), self.flush)
+
+    def tick_s(self) -> float:
+        """How long changes wait for others here: PRESENCE_TICK_S, longer in a big room."""
+        connections = sum(len(p.connections) for p in self._room.everyone())
+        return min(MAX_TICK_S, max(PRESENCE_TICK_S, connections * TICK_PER_CONNECTION_S))
 
     def _send_legacy(self, kind: str, view: dict[str, Any]) -> None:
         if kind == "user.talking":

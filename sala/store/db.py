@@ -19,6 +19,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from sala.filemodes import private_dir, private_file, sqlite_file
+from sala.store import sqlite_driver
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 MIGRATION_LOCK = 0x5A1A_0000
@@ -44,7 +45,11 @@ class Database:
             kwargs["connect_args"] = {"timeout": 30}
         else:
             kwargs.update(pool_size=10, max_overflow=20, pool_pre_ping=True)
-        self.engine: AsyncEngine = create_async_engine(url, **kwargs)
+        engine_url: Any = url
+        if parsed.drivername == "sqlite+aiosqlite":
+            # The same driver, one trip to its thread per statement (store/sqlite_driver.py).
+            engine_url = parsed.set(drivername=f"sqlite+{sqlite_driver.DRIVER}")
+        self.engine: AsyncEngine = create_async_engine(engine_url, **kwargs)
         self._write_lock = asyncio.Lock() if self.is_sqlite else None
         if self.is_sqlite:
             self._configure_sqlite()

@@ -7,8 +7,11 @@ import json
 import uuid
 from urllib.parse import parse_qs, urlsplit
 
+import pytest
+
 from sala.clock import ManualClock
 from sala.events.log import read_events
+from sala.meetings.errors import InvalidSession
 from tests.conftest import Api
 from tests.xmlutil import failed, field, success, xml
 
@@ -447,3 +450,17 @@ async def test_root_answers_json_like_bbb_3(api: Api) -> None:
     assert response.json()["response"]["version"] == "2.0"
     plain = await api.client.get("/bigbluebutton/api/")
     assert field(success(plain), "apiVersion") == "2.0"
+
+
+async def test_a_join_link_opens_nothing_once_its_meeting_ended(api: Api) -> None:
+    """The hand-off spends the token and checks that the meeting runs in one statement; a link
+    followed after `end` is refused, says why, and opens no session."""
+    meeting_id, _ = await api.create()
+    response = await api.get("join", {"meetingID": meeting_id, "fullName": "Bea", "password": "ap"})
+    room = urlsplit(response.headers["location"])
+    success(await api.get("end", {"meetingID": meeting_id}))
+    refused = await api.client.get(f"{room.path}?{room.query}")
+    assert refused.status_code == 403 and "sala_room" not in refused.cookies
+    with pytest.raises(InvalidSession):
+        await api.services.sessions.spend(room.query.split("=", 1)[1])
+    assert field(success(await api.get("getSessions")), "messageKey") == "noSessions"

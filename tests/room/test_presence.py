@@ -14,6 +14,7 @@ import asyncio
 import json
 import time
 from dataclasses import dataclass, replace
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -242,3 +243,26 @@ async def test_a_newcomer_s_chat_never_arrives_before_their_join(room_server: Ro
         assert observer.users[newcomer.you["id"]]["name"] == f"New {round_}"
         await newcomer.close()
     await observer.close()
+
+
+def test_a_big_room_waits_longer_between_deltas_so_they_cost_a_bounded_rate() -> None:
+    """Each delta is a frame per connection: past a few hundred connections the tick grows
+    with the room (up to MAX_TICK_S), so presence sends about the same frames per second
+    whatever the size, and a small room keeps PRESENCE_TICK_S."""
+
+    class Crowd:
+        def __init__(self, connections: int) -> None:
+            self.people = [SimpleNamespace(connections={object()}) for _ in range(connections)]
+
+        def everyone(self) -> list[Any]:
+            return self.people
+
+    def tick(connections: int) -> float:
+        return Presence(Crowd(connections)).tick_s()  # type: ignore[arg-type]
+
+    assert tick(10) == tick(300) == presence_module.PRESENCE_TICK_S
+    assert tick(1000) == pytest.approx(1000 * presence_module.TICK_PER_CONNECTION_S)
+    assert tick(1000) / presence_module.PRESENCE_TICK_S > 2.5
+    assert tick(100_000) == presence_module.MAX_TICK_S
+    # Frames per second of deltas (connections / tick) stop growing with the room.
+    assert 1000 / tick(1000) == pytest.approx(1500 / tick(1500))
