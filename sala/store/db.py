@@ -22,6 +22,13 @@ from sala.filemodes import private_dir, private_file, sqlite_file
 from sala.store import sqlite_driver
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+SQLITE_POOL = {"pool_size": 20, "max_overflow": 20}
+"""Connections kept open to a SQLite file. Each is a thread of aiosqlite's plus an open database;
+opening one is a thread start, the file, four PRAGMAs and, later, a close. With SQLAlchemy's
+default (5 kept, 10 more opened and closed again as needed) a meeting filling up, where a join's
+WebSocket reads while other joins write, opened and closed a connection every few hundred
+milliseconds (issue 17). Twenty kept covers the reads of twenty joins at once (the load
+generator's and a busy integration's concurrency)."""
 MIGRATION_LOCK = 0x5A1A_0000
 """PostgreSQL advisory lock key held while the schema is migrated."""
 
@@ -43,6 +50,8 @@ class Database:
                 private_dir(file.parent)
                 private_file(file)
             kwargs["connect_args"] = {"timeout": 30}
+            if file is not None:
+                kwargs.update(SQLITE_POOL)
         else:
             kwargs.update(pool_size=10, max_overflow=20, pool_pre_ping=True)
         engine_url: Any = url

@@ -7,8 +7,16 @@ to it. On SQLite every write transaction holds the database's one writer (store/
 of its trips, so while the loop is busy (a meeting filling up: HTTP, WebSocket handshakes,
 presence deltas) the writer was held ~4.5 ms per transaction, mostly waiting, and joins queued
 behind it (issue 17). Here a statement is one trip: the cursor is made, run, read and closed in
-the database thread, and the result comes back whole. Nothing else changes: same sqlite3
-connection, same SQL, same transactions, same errors (raised from the same sqlite3 calls).
+the database thread, and the result comes back whole.
+
+Two more trips go the same way. A transaction's BEGIN (store/db.py emits it) is not sent on its
+own: it runs in the same trip as the transaction's first statement, so a write of one statement
+is two trips (BEGIN with the statement, COMMIT) and a one-query read is two (BEGIN with the
+query, ROLLBACK). And a COMMIT or ROLLBACK with no transaction open on the sqlite3 connection (the
+pool's reset after a committed write, or a transaction that ran nothing) stays here: whether one
+is open is read in the database thread at the end of every trip. Nothing else changes: same
+sqlite3 connection, same SQL in the same order, same transactions, same errors (raised from the
+same sqlite3 calls; a BEGIN IMMEDIATE that cannot get the writer fails with the first statement).
 
 `Database` uses it for every `sqlite+aiosqlite` URL; server-side cursors (streamed results) keep
 the stock ones.
@@ -38,10 +46,23 @@ Outcome = tuple[Any, list[Any] | None, int, int | None]
 lastrowid."""
 
 
-def _run(conn: sqlite3.Connection, operation: str, parameters: Any, many: bool = False) -> Outcome:
-    """One statement, whole, in the database thread."""
+BEGINS = frozenset({"BEGIN", "BEGIN IMMEDIATE"})
+"""The statements that open a transaction (store/db.py's `begin` hook); they wait for the next
+statement's trip."""
+
+
+def _run(
+    conn: sqlite3.Connection,
+    begin: str | None,
+    operation: str,
+    parameters: Any,
+    many: bool = False,
+) -> Outcome:
+    """One statement, whole, in the database thread, after the BEGIN waiting for it if any."""
     cursor = conn.cursor()
     try:
+        if begin is not None:
+            cursor.execute(begin)
         if many:
             cursor.executemany(operation, parameters)
         elif parameters is None:
@@ -75,6 +96,11 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
         self._arraysize = 1
 
     @property
+    def _adapt(self) -> OneTripConnection:
+        # Always ours: OneTripConnection is the only maker of these cursors.
+        return self._adapt_connection  # type: ignore[return-value]
+
+    @property
     def description(self) -> Any:
         return self._description
 
@@ -94,22 +120,31 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
     def arraysize(self, value: int) -> None:
         self._arraysize = value
 
-    async def _trip(self, call: Callable[[], Outcome]) -> None:
+    async def _trip(self, operation: str, parameters: Any, many: bool) -> None:
+        adapt = self._adapt
+        begin, adapt.pending_begin = adapt.pending_begin, None
+        conn = self._connection._conn
         # aiosqlite's own way into its thread (every method of its Connection uses it).
-        outcome: Outcome = await self._connection._execute(call)
+        outcome: Outcome = await self._connection._execute(
+            adapt.in_thread, lambda: _run(conn, begin, operation, parameters, many)
+        )
         self._description, rows, self._rowcount, self._lastrowid = outcome
         self._rows = collections.deque(rows or ())
 
     async def _execute_async(self, operation: Any, parameters: Any) -> Any:
-        aio = self._connection
-        async with self._adapt_connection._execute_mutex:
-            await self._trip(lambda: _run(aio._conn, operation, parameters))
+        adapt = self._adapt
+        async with adapt._execute_mutex:
+            if operation in BEGINS and not parameters and not adapt.in_transaction:
+                adapt.pending_begin = operation
+                self._description, self._rowcount, self._lastrowid = None, -1, None
+                self._rows.clear()
+                return None
+            await self._trip(operation, parameters, False)
         return None
 
     async def _executemany_async(self, operation: Any, seq_of_parameters: Any) -> Any:
-        aio = self._connection
         async with self._adapt_connection._execute_mutex:
-            await self._trip(lambda: _run(aio._conn, operation, seq_of_parameters, True))
+            await self._trip(operation, seq_of_parameters, True)
         return None
 
     def close(self) -> None:
@@ -128,8 +163,40 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
 
 
 class OneTripConnection(AsyncAdapt_aiosqlite_connection):
-    __slots__ = ()
+    __slots__ = ("in_transaction", "pending_begin")
     _cursor_cls = OneTripCursor
+
+    def __init__(self, dbapi: Any, connection: Any) -> None:
+        super().__init__(dbapi, connection)
+        self.pending_begin: str | None = None
+        """A BEGIN not sent yet: it goes with the next statement."""
+        self.in_transaction = False
+        """Whether the sqlite3 connection had a transaction open after the last trip."""
+
+    def in_thread(self, call: Callable[[], Outcome]) -> Outcome:
+        """Run `call` in the database thread and note there whether a transaction is open, also
+        when the call fails (a failed statement may leave its transaction open, or end it)."""
+        try:
+            return call()
+        finally:
+            self.in_transaction = self._connection._conn.in_transaction
+
+    def _end(self, end: Callable[[], None]) -> None:
+        if self.pending_begin is not None:
+            # The transaction ran nothing: there is nothing to end.
+            self.pending_begin = None
+            return
+        if not self.in_transaction:
+            return
+        end()
+        # Only once it worked: after a failed COMMIT or ROLLBACK the next one is still sent.
+        self.in_transaction = False
+
+    def rollback(self) -> None:
+        self._end(super().rollback)
+
+    def commit(self) -> None:
+        self._end(super().commit)
 
 
 class OneTripDBAPI(AsyncAdapt_aiosqlite_dbapi):
