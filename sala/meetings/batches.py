@@ -1,44 +1,49 @@
 """Group commit per key: calls for one key that arrive while that key's previous batch is being
 written are written together, in one transaction, in the order they were made.
 
-A meeting filling up makes a presence write per join (MeetingService.user_connected). Each write
-is a transaction of its own on the database's one writer (SQLite), and with aiosqlite every
-statement is several hand-offs to its thread, so hundreds of joins queued one transaction after
-another (issue 17). Batching them needs no timer: the first call of a key is written at once, and
-the calls made meanwhile wait for it to finish and go in the next transaction together.
+A meeting filling up makes, per join, an API join, a hand-off to the room and a presence write
+(MeetingService.join, RoomSessions.spend, MeetingService.user_connected). Each write is a
+transaction of its own on the database's one writer (SQLite), each statement a hand-off to
+aiosqlite's thread and back, so hundreds of joins queued one transaction after another (issue
+17). Batching them needs no timer: the first call of a key is written at once, and the calls made
+meanwhile wait for it to finish and go in the next transaction together.
 
-Every caller still returns only once its item is committed (or gets the batch's error), so what
-a caller does next sees it stored, as with a transaction of its own. A caller that stops waiting
-before its batch starts (cancelled) is left out of it; once the batch started, its item is
-written with the others.
+Every caller still returns only once its item is committed, with its own answer: the writer
+answers each item, with a result or with the error that item alone gets (a wrong password in a
+batch of joins refuses that join only). An error the writer raises (the transaction failed) goes
+to every item of the batch. So what a caller does next sees its item stored, as with a
+transaction of its own. A caller that stops waiting before its batch starts (cancelled) is left
+out of it; once the batch started, its item is written with the others.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Generic, TypeVar
 
 T = TypeVar("T")
+R = TypeVar("R")
 
-Writer = Callable[[str, list[T]], Awaitable[None]]
-"""Writes one key's batch (the items in the order they were submitted) in one transaction."""
+Writer = Callable[[str, list[T]], Awaitable[Sequence[R | Exception]]]
+"""Writes one key's batch (the items in the order they were submitted) in one transaction and
+answers each item, in the same order: its result, or the exception its caller gets."""
 
 
-class Batches(Generic[T]):
-    def __init__(self, write: Writer[T]) -> None:
+class Batches(Generic[T, R]):
+    def __init__(self, write: Writer[T, R]) -> None:
         self._write = write
-        self._queued: dict[str, list[tuple[T, asyncio.Future[None]]]] = {}
+        self._queued: dict[str, list[tuple[T, asyncio.Future[R]]]] = {}
         self._writers: dict[str, asyncio.Task[None]] = {}
         """One task per key with a batch being written; it ends once the key's queue is empty."""
 
-    async def submit(self, key: str, item: T) -> None:
-        """Write `item` with whatever else is queued for `key`; returns once it is committed."""
-        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    async def submit(self, key: str, item: T) -> R:
+        """Write `item` with whatever else is queued for `key`; its answer, once committed."""
+        done: asyncio.Future[R] = asyncio.get_running_loop().create_future()
         self._queued.setdefault(key, []).append((item, done))
         if key not in self._writers:
             self._writers[key] = asyncio.create_task(self._run(key))
-        await done
+        return await done
 
     async def _run(self, key: str) -> None:
         try:
@@ -48,7 +53,7 @@ class Batches(Generic[T]):
                 if not batch:
                     continue
                 try:
-                    await self._write(key, [item for item, _ in batch])
+                    answers = await self._write(key, [item for item, _ in batch])
                 except BaseException as exc:
                     for _, done in batch:
                         if done.done():
@@ -60,9 +65,17 @@ class Batches(Generic[T]):
                     if not isinstance(exc, Exception):
                         raise
                 else:
-                    for _, done in batch:
-                        if not done.done():
-                            done.set_result(None)
+                    if len(answers) != len(batch):
+                        answers = [RuntimeError("a batch writer answered the wrong count")] * len(
+                            batch
+                        )
+                    for (_, done), answer in zip(batch, answers, strict=True):
+                        if done.done():
+                            continue
+                        if isinstance(answer, Exception):
+                            done.set_exception(answer)
+                        else:
+                            done.set_result(answer)
         finally:
             del self._writers[key]
             # Cancelled (shutdown): whoever still waits is told, rather than left hanging.

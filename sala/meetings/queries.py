@@ -72,20 +72,18 @@ async def breakout_rooms(
     return {parent: tuple(children) for parent, children in grouped.items()}
 
 
-async def check_capacity(
-    conn: AsyncConnection, meeting_id: str, limit: int, spec: JoinSpec
-) -> None:
-    present = (
-        (
-            await conn.execute(
-                select(attendees_t.c.external_user_id)
-                .where(attendees_t.c.meeting_id == meeting_id, attendees_t.c.present == true())
-                .distinct()
-            )
-        )
-        .scalars()
-        .all()
+async def present_external_ids(conn: AsyncConnection, meeting_id: str) -> list[str]:
+    """The external user IDs of the users present in a meeting, each once."""
+    rows = await conn.execute(
+        select(attendees_t.c.external_user_id)
+        .where(attendees_t.c.meeting_id == meeting_id, attendees_t.c.present == true())
+        .distinct()
     )
+    return list(rows.scalars().all())
+
+
+def check_capacity(present: Sequence[str], limit: int, spec: JoinSpec) -> None:
+    """Refuse a join that would take a seat past `limit` (`present`: present_external_ids)."""
     # A user already in the meeting (a second tab, a reconnect) does not take another seat.
     if spec.external_user_id is not None and spec.external_user_id in present:
         return

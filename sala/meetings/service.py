@@ -97,7 +97,9 @@ class MeetingService:
         self._bus = bus
         self._defaults = defaults or LifecycleDefaults()
         self._cache = cache
-        self._presence: Batches[tuple[str, bool]] = Batches(self._write_presence)
+        self._joins: Batches[JoinSpec, JoinResult] = Batches(self._write_joins)
+        """Joins, written per meeting ID as asked in batches."""
+        self._presence: Batches[tuple[str, bool], None] = Batches(self._write_presences)
         """Presence changes (user, present), written per meeting in batches."""
 
     # ------------------------------------------------------------------------------- reads --
@@ -355,18 +357,35 @@ class MeetingService:
     # -------------------------------------------------------------------------------- join --
     async def join(self, meeting_id: str, spec: JoinSpec) -> JoinResult:
         """Register a user in the meeting `meeting_id` names (internal, then external ID)."""
+        # Batched per meeting ID (meetings/batches.py): a meeting filling up writes the joins
+        # that arrive together in one transaction, each answered on its own (issue 17).
+        return await self._joins.submit(meeting_id, spec)
+
+    async def _write_joins(
+        self, meeting_id: str, specs: list[JoinSpec]
+    ) -> list[JoinResult | Exception]:
         now = self._clock.now_ms()
+        answers: list[JoinResult | Exception] = []
         async with self._db.write() as conn:
             row = await queries.resolve_live_row(conn, meeting_id)
             if row is None:
-                raise await joining.why_not_joinable(conn, meeting_id)
+                return [await joining.why_not_joinable(conn, meeting_id) for _ in specs]
             m = row._mapping
-            if spec.create_time is not None and spec.create_time != str(m["create_time"]):
-                raise errors.CreateTimeMismatch()
-            attendee, token = await joining.register(conn, m, spec, now, self._defaults)
             # Without its attendees: reading them all for every join made N joins O(N²).
             meeting = Meeting.from_row(m)
-        return JoinResult(meeting, attendee, token)
+            joins = joining.Registrations(m, now, self._defaults)
+            for spec in specs:
+                if spec.create_time is not None and spec.create_time != str(m["create_time"]):
+                    answers.append(errors.CreateTimeMismatch())
+                    continue
+                try:
+                    attendee, token = await joins.register(conn, spec)
+                except errors.MeetingError as refused:
+                    answers.append(refused)
+                else:
+                    answers.append(JoinResult(meeting, attendee, token))
+            await joins.write(conn)
+        return answers
 
     # ---------------------------------------------------------------------------- presence --
     async def user_connected(self, meeting_id: str, user_id: str) -> None:
@@ -391,6 +410,12 @@ class MeetingService:
         # Batched per meeting (meetings/batches.py): a meeting filling up writes the presence of
         # the joins that arrive together in one transaction (issue 17).
         await self._presence.submit(meeting_id, (user_id, present))
+
+    async def _write_presences(
+        self, meeting_id: str, changes: list[tuple[str, bool]]
+    ) -> list[Exception | None]:
+        await self._write_presence(meeting_id, changes)
+        return [None] * len(changes)
 
     async def _write_presence(self, meeting_id: str, changes: list[tuple[str, bool]]) -> None:
         """Mark users present or gone, in the order asked, in one transaction: each change that

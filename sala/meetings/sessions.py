@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from sala.clock import Clock
 from sala.meetings import errors, ids
+from sala.meetings.batches import Batches
 from sala.meetings.model import Attendee, Meeting
 from sala.meetings.specs import LifecycleDefaults, RoomSession
 from sala.store import tables
@@ -22,10 +23,10 @@ PURGE_AFTER_MS = 24 * 3_600_000
 # Built once, with bound parameters: every join makes these, and SQLAlchemy keys a statement
 # object once instead of rebuilding and re-keying it each time (issue 17).
 _INSERT_TOKEN = insert(tokens_t)
-_SPEND_JOIN_TOKEN = (
+_SPEND_JOIN_TOKENS = (
     update(tokens_t)
     .where(
-        tokens_t.c.token == bindparam("join_token"),
+        tokens_t.c.token.in_(bindparam("join_tokens", expanding=True)),
         tokens_t.c.kind == "join",
         tokens_t.c.used_at.is_(None),
         tokens_t.c.expires_at > bindparam("spent_at"),
@@ -34,9 +35,11 @@ _SPEND_JOIN_TOKEN = (
         ),
     )
     .values(used_at=bindparam("spent_at"))
-    .returning(tokens_t.c.meeting_id, tokens_t.c.user_id)
+    .returning(tokens_t.c.token, tokens_t.c.meeting_id, tokens_t.c.user_id)
 )
-"""Spend a join token, if its meeting still runs: the hand-off's check and write in one."""
+"""Spend join tokens, those whose meeting still runs: the hand-off's check and write in one."""
+SPENDS = "spends"
+"""The one key of hand-offs' batches: which meeting a token opens is what the batch finds out."""
 _ROOM_SESSION = (
     select(meetings_t, attendees_t, tokens_t.c.expires_at.label("token_expires"))
     .select_from(
@@ -121,6 +124,8 @@ class RoomSessions:
         self._db = db
         self._clock = clock
         self._defaults = defaults
+        self._spends: Batches[str, str] = Batches(self._spend)
+        """Hand-offs, written in batches."""
 
     async def open_room_session(self, join_token: str) -> RoomSession:
         """Exchange a join URL's one-time token for a room session, and read it."""
@@ -130,31 +135,46 @@ class RoomSessions:
         """Exchange a join URL's one-time token for a room session; the session's token.
 
         The join token is spent by this call; the room session lasts while the meeting runs.
-        Two statements, the one that spends the token also checking that the meeting runs:
-        every statement here holds the database's one writer, which every other join waits
+        The hand-offs that arrive together are written in one transaction (meetings/batches.py),
+        every statement of which holds the database's one writer that every other join waits
         for (issue 17). The browser reads the session with its WebSocket a moment later.
         """
+        return await self._spends.submit(SPENDS, join_token)
+
+    async def _spend(self, _key: str, join_tokens: list[str]) -> list[str | Exception]:
         now = self._clock.now_ms()
-        room_token = ids.session_token()
+        answers: list[str | Exception] = []
+        sessions: list[dict[str, object]] = []
         async with self._db.write() as conn:
-            spent = (
-                await conn.execute(_SPEND_JOIN_TOKEN, {"join_token": join_token, "spent_at": now})
-            ).first()
-            if spent is None:
-                raise await _why_not_spent(conn, join_token, now)
-            await conn.execute(
-                _INSERT_TOKEN,
-                {
-                    "token": room_token,
-                    "kind": "room",
-                    "meeting_id": spent.meeting_id,
-                    "user_id": spent.user_id,
-                    "created_at": now,
-                    "expires_at": now + self._defaults.room_session_ttl_ms,
-                    "used_at": None,
-                },
-            )
-        return room_token
+            spent = {
+                row.token: row
+                for row in await conn.execute(
+                    _SPEND_JOIN_TOKENS,
+                    {"join_tokens": sorted(set(join_tokens)), "spent_at": now},
+                )
+            }
+            for join_token in join_tokens:
+                # pop: the same link followed twice in one batch opens one session.
+                row = spent.pop(join_token, None)
+                if row is None:
+                    answers.append(await _why_not_spent(conn, join_token, now))
+                    continue
+                room_token = ids.session_token()
+                sessions.append(
+                    {
+                        "token": room_token,
+                        "kind": "room",
+                        "meeting_id": row.meeting_id,
+                        "user_id": row.user_id,
+                        "created_at": now,
+                        "expires_at": now + self._defaults.room_session_ttl_ms,
+                        "used_at": None,
+                    }
+                )
+                answers.append(room_token)
+            if sessions:
+                await conn.execute(_INSERT_TOKEN, sessions)
+        return answers
 
     async def room_session(self, token: str) -> RoomSession:
         """The room session behind a token, while it is valid and its meeting runs."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 
 import pytest
 from sqlalchemy import select
@@ -67,11 +67,11 @@ async def test_joins_arriving_together_are_counted_once_each_in_fewer_transactio
     meetings = services.meetings
     meeting_id, users = await _meeting_with(services, 30)
     batches: list[int] = []
-    write = meetings._write_presence
+    write = meetings._presence._write
 
-    async def counted(meeting: str, changes: list[tuple[str, bool]]) -> None:
+    async def counted(meeting: str, changes: list[tuple[str, bool]]) -> Sequence[Exception | None]:
         batches.append(len(changes))
-        await write(meeting, changes)
+        return await write(meeting, changes)
 
     monkeypatch.setattr(meetings._presence, "_write", counted)
     await asyncio.gather(*(meetings.user_connected(meeting_id, u) for u in users))
