@@ -81,6 +81,7 @@ import httpx
 
 from bench.crowd import CrowdSpec, crowd_process
 from bench.media_burst import BurstResult, media_burst
+from bench.pipe import pipe_answer
 from bench.room import (
     CLK_TCK,
     SECRET,
@@ -312,19 +313,12 @@ class Crowd:
 
     async def ask(self, command: str, args: dict[str, Any], within_s: float) -> dict[str, Any]:
         self._control.send((command, args))
-
-        def wait() -> dict[str, Any] | None:
-            if not self._control.poll(within_s):
-                return None
-            answer: dict[str, Any] = self._control.recv()
-            return answer
-
-        answer = await asyncio.to_thread(wait)
-        if answer is None:
-            raise RuntimeError(f"crowd {self.index} did not answer {command!r} in {within_s:.0f} s")
-        if "failed" in answer:
-            raise RuntimeError(f"crowd {self.index} failed at {command!r}: {answer['failed']}")
-        return answer
+        return await pipe_answer(
+            self._control,
+            within_s,
+            silent=f"crowd {self.index} did not answer {command!r} in {within_s:.0f} s",
+            failed=f"crowd {self.index} failed at {command!r}",
+        )
 
     async def close(self) -> dict[str, Any]:
         answer: dict[str, Any] = {}

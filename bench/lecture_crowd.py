@@ -28,6 +28,7 @@ import aioice.ice
 import httpx
 
 from bench.lecture_load import CrowdPlan, Lecture, LectureClips, crowd
+from bench.pipe import pipe_answer
 from tests.support.synthetic import ParticipantReport
 from tests.support.synthetic.media import SocketDrain
 from tests.support.synthetic.report import Hearing
@@ -102,18 +103,12 @@ class CrowdProcess:
         return Snapshot(answer["listeners"], answer["hearing"], answer["at"], answer["cpu_s"])
 
     async def _answer(self, within_s: float) -> dict[str, Any]:
-        def wait() -> dict[str, Any] | None:
-            if not self._control.poll(within_s):
-                return None
-            answer: dict[str, Any] = self._control.recv()
-            return answer
-
-        answer = await asyncio.to_thread(wait)
-        if answer is None:
-            raise RuntimeError(f"the crowd did not answer within {within_s:.0f} s")
-        if "failed" in answer:
-            raise RuntimeError(f"the crowd failed: {answer['failed']}")
-        return answer
+        return await pipe_answer(
+            self._control,
+            within_s,
+            silent=f"the crowd did not answer within {within_s:.0f} s",
+            failed="the crowd failed",
+        )
 
 
 def _main(

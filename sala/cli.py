@@ -88,6 +88,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         server_header=False,
         lifespan="on",
         ws_per_message_deflate=settings.room_ws_compression,
+        # uvicorn waits for every request in progress before the app's own shutdown, by default
+        # for ever: a client that never sends its body would hold the stop until systemd's kill.
+        timeout_graceful_shutdown=settings.shutdown_timeout_seconds,
     )
     # A cluster's front end hands its rooms over before uvicorn closes their sockets.
     HandOverFirst(config, app.state.services.rooms.hand_over_all).run()

@@ -71,6 +71,11 @@ class Settings(BaseSettings):
     own beside the main database (`sala.db` gets `sala.outbox.db`), so delivery never waits on
     the API's write lock; with PostgreSQL, the main database."""
     log_level: str = "info"
+    shutdown_timeout_seconds: int = Field(default=20, ge=1, le=600)
+    """`sala serve` told to stop (SIGTERM, Ctrl+C): how long HTTP requests and room handlers
+    still running may take to finish before they are cancelled and the shutdown goes on
+    (uvicorn's timeout_graceful_shutdown). Unbounded, one client that sent a request's headers
+    and never its body held the process until it was killed, skipping its orderly shutdown."""
 
     # --- several processes, one service (issue 15) ------------------------------------------
     redis_url: str | None = None

@@ -3,7 +3,6 @@ and a Janus alone on loopback (`janus`), driven through sala's client."""
 
 from __future__ import annotations
 
-import secrets
 import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -11,11 +10,9 @@ from pathlib import Path
 import pytest
 
 from sala.config import Settings
-from sala.media.janus.config import JanusConfig
 from sala.media.janus.process import JanusProcess
-from tests.conftest import free_port
 from tests.room.conftest import RoomServer, serve_room
-from tests.support.janus import count_handles
+from tests.support.janus import count_handles, loopback_janus_config
 
 
 @pytest.fixture
@@ -31,13 +28,7 @@ async def janus(tmp_path: Path) -> AsyncIterator[JanusProcess]:
     """A Janus of its own on loopback (its API, not ICE: media needs a network namespace)."""
     if shutil.which("janus") is None:
         pytest.fail("Janus is needed: run scripts/install-test-deps (Debian package janus)")
-    config = JanusConfig(
-        folder=tmp_path / "janus",
-        ws_port=free_port(),
-        admin_port=free_port(),
-        admin_secret=secrets.token_hex(16),
-        api_secret=secrets.token_hex(16),
-    )
+    config = loopback_janus_config(tmp_path / "janus")
     process = JanusProcess(config, tmp_path / "janus.log")
     await process.start()
     yield process

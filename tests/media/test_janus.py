@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import secrets
 import shutil
 import signal
 from pathlib import Path
@@ -12,12 +11,10 @@ from pathlib import Path
 import pytest
 
 from sala.media.janus.client import JanusClient, JanusError
-from sala.media.janus.config import JanusConfig
 from sala.media.janus.engine import JanusEngine, JanusNode
 from sala.media.janus.process import JanusProcess
-from tests.conftest import free_port
 from tests.media.sdp import audio_offer
-from tests.support.janus import count_handles
+from tests.support.janus import count_handles, loopback_janus_config
 
 
 async def test_audiobridge_room_lifecycle(janus: JanusProcess) -> None:
@@ -123,13 +120,7 @@ async def test_captures_go_to_the_folder_sala_names_whatever_janus_working_direc
     (tmp_path / "node").mkdir()
     (tmp_path / "front").mkdir()
     monkeypatch.chdir(tmp_path / "node")
-    config = JanusConfig(
-        folder=tmp_path / "janus",
-        ws_port=free_port(),
-        admin_port=free_port(),
-        admin_secret=secrets.token_hex(16),
-        api_secret=secrets.token_hex(16),
-    )
+    config = loopback_janus_config(tmp_path / "janus")
     janus = JanusProcess(config, tmp_path / "janus.log")
     await janus.start()
     monkeypatch.chdir(tmp_path / "front")

@@ -15,7 +15,6 @@ import itertools
 import json
 import os
 import re
-import secrets
 import signal
 import socket
 import subprocess
@@ -28,9 +27,10 @@ from pathlib import Path
 import pytest
 
 from sala.media.janus.client import JanusClient
-from sala.media.janus.config import JanusConfig, write
+from sala.media.janus.config import write
 from sala.subprocesses import ProgramTimedOut, run_program
 from tests.conftest import ROOT, free_port, start_server
+from tests.support.janus import loopback_janus_config
 
 GONE_WITHIN_S = 5.0
 """How long a child may take to notice its parent's death (Janus shuts down in ~0.2 s)."""
@@ -302,13 +302,7 @@ def _impostor(started: Started, folder: Path) -> Proc:
 
 def _other_janus(started: Started, tmp_path: Path) -> Proc:
     """Somebody else's Janus: another configuration folder."""
-    config = JanusConfig(
-        folder=tmp_path / "other-janus",
-        ws_port=free_port(),
-        admin_port=free_port(),
-        admin_secret=secrets.token_hex(16),
-        api_secret=secrets.token_hex(16),
-    )
+    config = loopback_janus_config(tmp_path / "other-janus")
     write(config)
     log = tmp_path / "other-janus.log"
     argv = ["janus", "-F", str(config.folder), "-o", "-N", "-L", str(log)]

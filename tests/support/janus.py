@@ -1,10 +1,27 @@
-"""Asking a running Janus, through its Admin API, what it still holds."""
+"""A Janus for tests: its configuration on loopback, and asking it (through its Admin API and
+plugin requests) what it still holds."""
 
 from __future__ import annotations
 
+import secrets
+from pathlib import Path
 from typing import Any
 
 from sala.media.janus.client import JanusClient
+from sala.media.janus.config import JanusConfig, free_port
+
+
+def loopback_janus_config(folder: Path) -> JanusConfig:
+    """A Janus of a test's own in `folder`: API and Admin API on free loopback ports, fresh
+    secrets, ICE left to Janus (media itself needs a network namespace: Janus ignores loopback
+    for ICE)."""
+    return JanusConfig(
+        folder=folder,
+        ws_port=free_port(),
+        admin_port=free_port(),
+        admin_secret=secrets.token_hex(16),
+        api_secret=secrets.token_hex(16),
+    )
 
 
 async def count_handles(admin_url: str, admin_secret: str) -> int:
