@@ -1,9 +1,10 @@
 // Simulcast: which layer of each webcam this browser publishes and receives. A webcam captured
 // large enough goes out in three layers (a quarter, half and all of its width) or two; for each
 // webcam received, the server is told which layer to forward (`media.quality`): the smallest that
-// fills the tile on screen, lowered while the connection measures short of bandwidth. Screens
-// are one layer at full quality. See docs/decisions.md, "Simulcast".
-import { chooseLayer, receivingPeers } from "./media.js";
+// fills the tile on screen, lowered while the connection measures short of bandwidth. The webcam
+// a listen-only stream carries on a relay node gets the same choice (`media.listen.layer`).
+// Screens are one layer at full quality. See docs/decisions.md, "Simulcast".
+import { chooseLayer, receivingPeers, streamPeer } from "./media.js";
 
 /** Janus' substreams 0, 1, 2, lowest first: rid and bitrate cap (bit/s). From a 720p capture
  * they are a quarter, half and all of its width (320, 640, 1280). */
@@ -63,7 +64,7 @@ function wanted(feedId) {
 
 /** Tells the server the layer this subscription should get, when it changed. */
 function apply(feedId) {
-  const peer = receivingPeers().get(feedId);
+  const peer = receivingPeers().get(feedId) || streamPeer(feedId);
   if (!peer || !peer.pc || peer.feed.kind !== "camera") return;
   const layer = wanted(feedId);
   const before = sent.get(feedId);
