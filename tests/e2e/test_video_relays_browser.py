@@ -8,7 +8,8 @@ carries the presenter's webcam: the webcam's tile plays that stream's track, wit
 her browser holds no VideoRoom subscription. When another moderator becomes presenter, the
 stream carries their webcam instead (`media.listen.relayed`) and the first webcam, now an
 ordinary one, is subscribed to through VideoRoom as usual. And a webcam Chromium sends in
-simulcast layers is relayed at its top layer.
+simulcast layers is relayed layer by layer: listeners seated on the relay node each get the layer
+they ask for (`media.listen.layer`), and Bea's page asks the one her tile needs.
 """
 
 from __future__ import annotations
@@ -283,3 +284,51 @@ async def test_relayed_listeners_each_pick_a_layer_of_a_simulcast_webcam(
         )
         assert error["type"] == "error" and error["code"] == "not_relayed", error
         await _sees(second, (320, 180), within=4)
+
+
+async def test_a_relayed_listeners_browser_asks_a_small_tile_a_lower_layer(
+    nodes: tuple[Any, dict[str, MediaNodeThread]],  # noqa: F811 (the imported fixture)
+    server: RoomServer,  # noqa: F811
+) -> None:
+    """Bea, listen-only in Chromium on the relay node, sees Ada's simulcast webcam from her
+    listen-only stream in a small tile: her page asks for the layer that tile needs, as it
+    does for a VideoRoom subscription (client/src/features/stage/layers.js), and her browser
+    decodes that layer, not the 1280x720 one."""
+    async with _simulcast_lecture(server, PER_NODE) as (browser, lecture):
+        context = await browser.new_context(locale="en-US", viewport={"width": 800, "height": 600})
+        page = await context.new_page()
+        await page.goto(
+            server.signed(
+                "join",
+                {
+                    "meetingID": lecture.meeting_id,
+                    "fullName": "Bea",
+                    "role": "VIEWER",
+                    "userdata-bbb_force_listen_only": "true",  # listen-only, no dialog
+                },
+            )
+        )
+        await page.wait_for_selector("#room:not([hidden])", timeout=15_000)
+
+        async def listening() -> dict[str, Any]:
+            return dict((await stats(page)).get("listen") or {})
+
+        async def carried() -> bool:
+            return (await listening()).get("relayed", {}).get("camera") == lecture.camera
+
+        await eventually("Bea's stream carries Ada's webcam", carried)
+        tile = await page.evaluate(
+            f"document.querySelector('#feed-{lecture.camera}').getBoundingClientRect().width"
+        )
+        assert 0 < tile <= 400, tile  # the smallest layer (320 wide) fills it
+
+        async def small() -> bool:
+            listen = await listening()
+            return listen.get("layer") == 0 and listen.get("frameWidth") == 320
+
+        await eventually("Bea's browser decodes the 320x180 layer", small)
+        seen = await stats(page)
+        assert seen["listen"]["frameHeight"] == 180, seen["listen"]
+        assert seen["listen"]["shown"] == [lecture.camera], seen["listen"]
+        assert seen["subscriptions"] == 0, seen
+        assert await _width(page, lecture.camera) == 320
