@@ -593,11 +593,17 @@ export function streamPeer(feedId) {
   return { pc: listenPc, feed: { id: feedId, kind: "camera" } };
 }
 
+/** The webcam the listen stream carries and shows now (its feed id), or null. */
+export function carriedCamera() {
+  const id = carried.camera;
+  return id !== null && id !== undefined && streamPeer(id) ? id : null;
+}
+
 /** The webcam the listen stream carries (if any) gets the layer its tile wants, as a new
  * subscription does: on a new stream, or when the stream carries another webcam. */
 function layerViaStream() {
-  const id = carried.camera;
-  if (id !== null && id !== undefined && streamPeer(id)) subscribed(id);
+  const id = carriedCamera();
+  if (id !== null) subscribed(id);
 }
 
 /** Receive exactly the offered feeds that are wanted, except those the listen stream carries
