@@ -87,6 +87,12 @@ class ParticipantMedia(Protocol):
 
     async def listen_answer(self, answer: str) -> None: ...
 
+    async def listen_layer(self, feed_id: int, substream: int, temporal: int | None) -> None:
+        """Which simulcast layer of the webcam the listen-only stream carries (`feed_id`, as
+        `listen_relayed` names it) to receive, as `choose_layer` for a subscription. Refused
+        (`not_relayed`) unless the running stream carries that webcam now."""
+        ...
+
     async def stop_listen(self) -> None: ...
 
     async def publish(self, feed: Feed, offer: str) -> str:

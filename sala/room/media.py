@@ -153,6 +153,14 @@ class RoomMedia:
         elif isinstance(message, p.ListenStop):
             await self._stop_listen(me)
             conn.send({"type": "media.listen.stopped", "ref": ref})
+        elif isinstance(message, p.ListenLayer):
+            session = self._sessions.get(me.attendee.internal_user_id)
+            if session is None:
+                raise MediaRefused("not_relayed", "Your listen-only stream carries no webcam", ref)
+            # The engine checks the feed against what the stream carries now: a webcam the
+            # listener may not see is never relayed (`_relayable`).
+            await session.listen_layer(message.feed, message.substream, message.temporal)
+            conn.send({"type": "media.ok", "ref": ref})
         elif isinstance(message, p.AudioMute):
             if message.user is None or message.user == me.attendee.internal_user_id:
                 await self._mute_self(me, message.muted, ref)

@@ -495,12 +495,24 @@ class Quality(_Message):
     """Absent: every frame of the layer (the full frame rate)."""
 
 
+class ListenLayer(_Message):
+    """Which layer of the webcam its listen-only stream carries a listener on a relay node
+    receives (v3): as `media.quality`, for the feed `relayed` names under `camera`."""
+
+    type: Literal["media.listen.layer"]
+    feed: int = Field(ge=1, le=2**31)
+    substream: int = Field(ge=0, le=SUBSTREAMS - 1)
+    temporal: int | None = Field(default=None, ge=0, le=2)
+    """Absent: every frame of the layer (the full frame rate)."""
+
+
 MediaMessage = (
     AudioJoin
     | AudioLeave
     | ListenStart
     | ListenAnswer
     | ListenStop
+    | ListenLayer
     | AudioMute
     | MuteAll
     | Publish
@@ -518,6 +530,7 @@ MEDIA_MESSAGES = (
     ListenStart,
     ListenAnswer,
     ListenStop,
+    ListenLayer,
     AudioMute,
     MuteAll,
     Publish,

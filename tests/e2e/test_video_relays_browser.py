@@ -8,17 +8,23 @@ carries the presenter's webcam: the webcam's tile plays that stream's track, wit
 her browser holds no VideoRoom subscription. When another moderator becomes presenter, the
 stream carries their webcam instead (`media.listen.relayed`) and the first webcam, now an
 ordinary one, is subscribed to through VideoRoom as usual. And a webcam Chromium sends in
-simulcast layers is relayed at its top layer.
+simulcast layers is relayed layer by layer: listeners seated on the relay node each get the layer
+they ask for (`media.listen.layer`), and Bea's page asks the one her tile needs.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from playwright.async_api import Page, async_playwright
+from playwright.async_api import Browser, Page, async_playwright
 
+from sala.media.janus.engine import VIDEOROOM
+from sala.media.nodes import PlacedMeeting
 from tests.e2e.conftest import CHROMIUM, HAVE_CHROMIUM, MEDIA_ARGS, eventually, stats
 from tests.media.test_listen_relays import (  # noqa: F401 (fixtures)
     ADDRESS,
@@ -138,20 +144,21 @@ async def test_a_relayed_listeners_browser_shows_the_presenters_webcam_from_its_
     await server.api("end", meetingID=meeting_id)
 
 
-async def test_a_simulcast_webcam_from_chromium_is_relayed_at_its_top_layer(
-    nodes: tuple[Any, dict[str, MediaNodeThread]],  # noqa: F811 (the imported fixture)
-    server: RoomServer,  # noqa: F811
-) -> None:
-    """A presenter's webcam sent in three simulcast layers (Chromium, 1280x720) reaches a
-    listener seated on the relay node at the top layer, as the forwarder's `simulcast: true`
-    aims (without it Janus forwards layer 0, 320x180)."""
+@asynccontextmanager
+async def _simulcast_lecture(
+    server: RoomServer,  # noqa: F811 (the fixture's value)
+    listeners: int,
+) -> AsyncIterator[tuple[Browser, Lecture]]:
+    """Ada, a moderator in Chromium (the presenter), publishes her 1280x720 webcam in three
+    simulcast layers; `listeners` synthetic listeners listen, the first PER_NODE on the
+    meeting's node, the next ones on the relay node."""
     if not HAVE_CHROMIUM:
         pytest.fail("Chromium is needed for the browser tests: run scripts/install-test-deps")
     media_nodes = server.services.media.nodes
     assert media_nodes is not None
     meeting_id = await server.create()
     info = parse(await server.api("getMeetingInfo", meetingID=meeting_id))
-    listeners: list[SyntheticParticipant] = []
+    synthetic: list[SyntheticParticipant] = []
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(
             executable_path=CHROMIUM,
@@ -178,12 +185,12 @@ async def test_a_simulcast_webcam_from_chromium_is_relayed_at_its_top_layer(
                 )
             )
             await page.wait_for_selector("#room:not([hidden])", timeout=15_000)
-            for i in range(PER_NODE + 1):  # the last one is seated on the other node
+            for i in range(listeners):
                 listener = await SyntheticParticipant.join(
                     server.http, server.base, server.secret, meeting_id, f"Listener {i}",
                     address=ADDRESS,
                 )  # fmt: skip
-                listeners.append(listener)
+                synthetic.append(listener)
                 await listener.listen("stream")
 
             async def layered() -> bool:
@@ -193,17 +200,135 @@ async def test_a_simulcast_webcam_from_chromium_is_relayed_at_its_top_layer(
             await eventually("Ada publishes three layers", layered)
             placed = media_nodes.meeting(str(info.findtext("internalMeetingID")))
             assert placed is not None and placed.node_id is not None
-            [relay_node] = [n for n in placed.relays.seated() if n != placed.node_id]
-            [relayed] = [p for p in listeners if p.user_id in placed.relays.listeners(relay_node)]
-            camera = (await stats(page))["published"]["camera"]["feed"]
-            await relayed.carrying(camera=camera)
-            seen = await relayed.seeing("camera", frames=30)
-            for _ in range(10):  # the size is read from keyframes
-                if seen.width:
-                    break
-                seen = await relayed.seeing("camera", frames=15)
-            assert (seen.width, seen.height) == (1280, 720), seen
+            camera = int((await stats(page))["published"]["camera"]["feed"])
+            yield browser, Lecture(server, meeting_id, placed, camera, synthetic)
         finally:
             await browser.close()
-            await asyncio.gather(*(p.close() for p in listeners), return_exceptions=True)
+            await asyncio.gather(*(p.close() for p in synthetic), return_exceptions=True)
     await server.api("end", meetingID=meeting_id)
+
+
+@dataclass
+class Lecture:
+    server: RoomServer
+    meeting_id: str
+    placed: PlacedMeeting
+    camera: int
+    """Ada's webcam (a feed id)."""
+    listeners: list[SyntheticParticipant]
+
+    def relayed(self) -> list[SyntheticParticipant]:
+        """The synthetic listeners seated on the relay node."""
+        [node] = [n for n in self.placed.relays.seated() if n != self.placed.node_id]
+        seated = self.placed.relays.listeners(node)
+        return [p for p in self.listeners if p.user_id in seated]
+
+
+async def _sees(listener: SyntheticParticipant, size: tuple[int, int], within: int = 40) -> None:
+    """Waits until the webcam's keyframes on the listener's stream are `size`."""
+    seen = await listener.seeing("camera", frames=1)
+    for _ in range(within):  # half-second steps; a new layer starts at its next keyframe
+        if (seen.width, seen.height) == size:
+            return
+        await asyncio.sleep(0.5)
+        seen = await listener.seeing("camera", frames=1)
+    raise AssertionError(f"{listener.name} sees {seen.width}x{seen.height}, not {size}")
+
+
+async def test_relayed_listeners_each_pick_a_layer_of_a_simulcast_webcam(
+    nodes: tuple[Any, dict[str, MediaNodeThread]],  # noqa: F811 (the imported fixture)
+    server: RoomServer,  # noqa: F811
+) -> None:
+    """A presenter's webcam sent in three simulcast layers (Chromium, 1280x720) reaches the
+    relay node layer by layer (three forwarders, one per substream, into a simulcast stream of
+    the relay's mountpoint), and each listener seated there receives the layer it asks for
+    (`media.listen.layer`); one that asks nothing gets the top layer."""
+    async with _simulcast_lecture(server, PER_NODE + 2) as (_, lecture):
+        first, second = lecture.relayed()
+        for listener in (first, second):
+            await listener.carrying(camera=lecture.camera)
+        home = server.services.media.nodes.engine(lecture.placed.node_id)  # type: ignore[union-attr]
+        listed = await home.control(
+            VIDEOROOM, {"request": "listforwarders", "room": lecture.placed.number}
+        )
+        [forwarders] = [p["forwarders"] for p in listed["publishers"] if p["forwarders"]]
+        assert sorted(f.get("substream", 0) for f in forwarders) == [0, 1, 2], forwarders
+        assert len({f["ssrc"] for f in forwarders}) == 3, forwarders  # one SSRC per substream
+
+        await _sees(first, (1280, 720))
+        await _sees(second, (1280, 720))
+        ok = await second.socket.request(
+            {"type": "media.listen.layer", "feed": lecture.camera, "substream": 0}
+        )
+        assert ok["type"] == "media.ok", ok
+        await _sees(second, (320, 180))
+        await _sees(first, (1280, 720), within=4)  # the other listener's layer is its own
+        await first.socket.request(
+            {"type": "media.listen.layer", "feed": lecture.camera, "substream": 1, "temporal": 2}
+        )
+        await _sees(first, (640, 360))
+        await _sees(second, (320, 180), within=4)
+
+        # Bad requests are refused to the sender alone, with the usual error frame.
+        for bad, code in (
+            ({"feed": lecture.camera, "substream": 3}, "invalid"),
+            ({"feed": lecture.camera, "substream": 1.5}, "invalid"),
+            ({"feed": lecture.camera, "substream": 0, "temporal": -1}, "invalid"),
+            ({"feed": lecture.camera + 1, "substream": 0}, "not_relayed"),
+        ):
+            error = await second.socket.request({"type": "media.listen.layer", **bad})
+            assert error["type"] == "error" and error["code"] == code, (bad, error)
+        # A listener on the meeting's own node has no webcam in its stream to choose for.
+        error = await lecture.listeners[0].socket.request(
+            {"type": "media.listen.layer", "feed": lecture.camera, "substream": 0}
+        )
+        assert error["type"] == "error" and error["code"] == "not_relayed", error
+        await _sees(second, (320, 180), within=4)
+
+
+async def test_a_relayed_listeners_browser_asks_a_small_tile_a_lower_layer(
+    nodes: tuple[Any, dict[str, MediaNodeThread]],  # noqa: F811 (the imported fixture)
+    server: RoomServer,  # noqa: F811
+) -> None:
+    """Bea, listen-only in Chromium on the relay node, sees Ada's simulcast webcam from her
+    listen-only stream in a small tile: her page asks for the layer that tile needs, as it
+    does for a VideoRoom subscription (client/src/features/stage/layers.js), and her browser
+    decodes that layer, not the 1280x720 one."""
+    async with _simulcast_lecture(server, PER_NODE) as (browser, lecture):
+        context = await browser.new_context(locale="en-US", viewport={"width": 800, "height": 600})
+        page = await context.new_page()
+        await page.goto(
+            server.signed(
+                "join",
+                {
+                    "meetingID": lecture.meeting_id,
+                    "fullName": "Bea",
+                    "role": "VIEWER",
+                    "userdata-bbb_force_listen_only": "true",  # listen-only, no dialog
+                },
+            )
+        )
+        await page.wait_for_selector("#room:not([hidden])", timeout=15_000)
+
+        async def listening() -> dict[str, Any]:
+            return dict((await stats(page)).get("listen") or {})
+
+        async def carried() -> bool:
+            return (await listening()).get("relayed", {}).get("camera") == lecture.camera
+
+        await eventually("Bea's stream carries Ada's webcam", carried)
+        tile = await page.evaluate(
+            f"document.querySelector('#feed-{lecture.camera}').getBoundingClientRect().width"
+        )
+        assert 0 < tile <= 400, tile  # the smallest layer (320 wide) fills it
+
+        async def small() -> bool:
+            listen = await listening()
+            return listen.get("layer") == 0 and listen.get("frameWidth") == 320
+
+        await eventually("Bea's browser decodes the 320x180 layer", small)
+        seen = await stats(page)
+        assert seen["listen"]["frameHeight"] == 180, seen["listen"]
+        assert seen["listen"]["shown"] == [lecture.camera], seen["listen"]
+        assert seen["subscriptions"] == 0, seen
+        assert await _width(page, lecture.camera) == 320

@@ -9,7 +9,10 @@ the meeting's node, one forwarder per feed), never subscribing on the meeting's 
 screen starts and stops without the listener negotiating again; a new presenter's webcam
 replaces the old one's; the forwarders go with the relay. The room tells that listener which
 feeds its stream carries (`relayed` in `media.listen.offer`, then `media.listen.relayed`), so
-its page shows them from the stream instead of subscribing.
+its page shows them from the stream instead of subscribing. The relay's webcam stream takes
+simulcast layers; a single-layer webcam (these participants publish one) keeps one forwarder, and
+a layer choice for it (`media.listen.layer`) changes nothing. Several layers, each listener
+getting its own: tests/e2e/test_video_relays_browser.py (aiortc sends no simulcast).
 """
 
 from __future__ import annotations
@@ -141,6 +144,8 @@ async def test_a_relayed_listener_sees_the_presenters_webcam_through_the_relay(
         ("audio", "a"), ("video", "camera"), ("video", "screen"),
     ], described  # fmt: skip
     assert described["srtp"] is True
+    # The webcam's stream takes simulcast layers (a port each); the screen's is one layer.
+    assert [m.get("videosimulcast", False) for m in described["media"]] == [False, True, False]
 
     # The offer told the relayed listener its stream carries video, and no feed yet; the
     # listeners on the meeting's own node were told nothing (their stream is the mix alone).
@@ -155,7 +160,16 @@ async def test_a_relayed_listener_sees_the_presenters_webcam_through_the_relay(
     assert (seen.width, seen.height) == SIZES["camera"], seen
     forwarders = await lecture.forwarders()
     assert list(forwarders) == [camera], forwarders
-    [forwarder] = forwarders[camera]
+    [forwarder] = forwarders[camera]  # a single-layer webcam: one forwarder, one port
+    # The relay's webcam stream is simulcast all the same: a layer choice for a single-layer
+    # webcam is taken and changes nothing, Streaming falling back to the one layer sent.
+    for substream in (2, 0):
+        answer = await relayed.socket.request(
+            {"type": "media.listen.layer", "feed": camera, "substream": substream}
+        )
+        assert answer["type"] == "media.ok", answer
+    seen = await relayed.seeing("camera", frames=15)
+    assert (seen.width, seen.height) == SIZES["camera"], seen
     # SRTP towards the relay node, and the mountpoint's keyframe requests come back to it.
     assert forwarder["srtp"] is True and forwarder["host"] != "127.0.0.1", forwarder
     assert forwarder.get("remote_rtcp_port"), forwarder

@@ -246,6 +246,13 @@ async def test_bad_messages_are_refused_and_the_room_stays_healthy(room_server: 
         ('{"type": "media.quality", "feed": 7, "substream": 1, "temporal": 5}', "invalid"),
         ('{"type": "media.quality", "feed": 7, "width": 640}', "invalid"),
         ('{"type": "media.quality", "feed": 7, "substream": 1}', "not_found"),
+        ('{"type": "media.listen.layer", "feed": 7, "substream": 3}', "invalid"),
+        ('{"type": "media.listen.layer", "feed": 0, "substream": 1}', "invalid"),
+        ('{"type": "media.listen.layer", "feed": 7, "substream": 1, "temporal": 5}', "invalid"),
+        ('{"type": "media.listen.layer", "feed": 7, "substream": 1.5}', "invalid"),
+        ('{"type": "media.listen.layer", "feed": 7, "layer": 1}', "invalid"),
+        # Not listening (and no relay): refused.
+        ('{"type": "media.listen.layer", "feed": 7, "substream": 1}', "not_relayed"),
         # No media server in this test: refused, and the connection stays.
         ('{"type": "media.subscribe", "feed": 7}', "not_found"),
         ('{"type": "media.audio.join", "sdp": "v=0 not really sdp"}', "media_unavailable"),

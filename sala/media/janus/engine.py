@@ -82,6 +82,8 @@ class MountPort:
     port: int
     rtcp_port: int | None = None
     pt: int = MIX_PT
+    layers: tuple[int, ...] = ()
+    """A simulcast video stream's ports for substreams 1 and 2 (`port` takes substream 0)."""
 
 
 @dataclass(eq=False)
@@ -291,18 +293,26 @@ class JanusEngine:
         description: str,
         srtp_key: str | None = None,
         videos: tuple[str, ...] = (),
+        simulcast: frozenset[str] = frozenset(),
     ) -> dict[str, MountPort]:
         """A Streaming mountpoint taking one Opus stream (mid `MIX_MID`) and a VP8 stream per
         mid in `videos`, on `iface`, at ports Janus chooses from its Streaming range; returns
         mid -> ports. Each video stream has an RTCP port too: a viewer joining (or asking)
         makes Janus send a keyframe request from there to whoever sends RTCP to it (a
-        VideoRoom forwarder with `rtcp_port`). With `srtp_key` (SDES, base64) the mountpoint
-        accepts only SRTP made with that key, on every stream, and drops anything else."""
+        VideoRoom forwarder with `rtcp_port`). A video stream whose mid is in `simulcast` takes
+        three simulcast substreams, one per port (`port`, then `layers`), and each viewer gets
+        the one it asks for (`configure` with `substream`); a single-layer source sending to
+        `port` alone plays there too. With `srtp_key` (SDES, base64) the mountpoint accepts
+        only SRTP made with that key, on every stream, and drops anything else."""
         audio = {"type": "audio", "mid": MIX_MID, "codec": "opus", "pt": MIX_PT, "port": 0}
         video = {"type": "video", "codec": "vp8", "port": 0, "rtcpport": 0}
+        layered = {"simulcast": True, "port2": 0, "port3": 0}  # 0: from the Streaming range
         media = [
             audio,
-            *({**video, "mid": mid, "pt": VIDEO_PT + i} for i, mid in enumerate(videos)),
+            *(
+                {**video, "mid": mid, "pt": VIDEO_PT + i, **(layered if mid in simulcast else {})}
+                for i, mid in enumerate(videos)
+            ),
         ]
         pts = {str(m["mid"]): int(str(m["pt"])) for m in media}
         body: dict[str, Any] = {
@@ -324,7 +334,12 @@ class JanusEngine:
             await self.control(STREAMING, {"request": "destroy", "id": mountpoint})
             created = await self.control(STREAMING, body)
         return {
-            str(p["mid"]): MountPort(int(p["port"]), p.get("rtcp_port") or None, pts[str(p["mid"])])
+            str(p["mid"]): MountPort(
+                int(p["port"]),
+                p.get("rtcp_port") or None,
+                pts[str(p["mid"])],
+                tuple(int(p[k]) for k in ("port_2", "port_3") if p.get(k)),
+            )
             for p in created["stream"]["ports"]
         }
 
@@ -355,20 +370,33 @@ class JanusEngine:
         host: str,
         to: MountPort,
         srtp_key: str,
-    ) -> int:
-        """A VideoRoom RTP forwarder sending one publisher's video to `host`:`to.port`, SRTP
-        with `srtp_key`, taking keyframe requests back on `to.rtcp_port`; returns its id.
-        A simulcast publication is forwarded as a viewer would get it (`simulcast`: the
-        forwarder follows the top layer the publisher sends, switching on keyframes); without
-        that Janus forwards layer 0 only, the smallest. With `simulcast` a single-layer
-        publication is not forwarded at all (1.1.2, tried), so it is set only when the
-        publisher's offer announced layers."""
+    ) -> list[int]:
+        """VideoRoom RTP forwarders sending one publisher's video to `host`, SRTP with
+        `srtp_key`, taking keyframe requests back on `to.rtcp_port`; returns their ids.
+
+        A simulcast publication sent to a simulcast stream (`to.layers`) is forwarded layer by
+        layer: substream 0 to `to.port`, 1 and 2 to `to.layers` (`port_2`, `port_3`: three
+        forwarders, Janus 1.1.2 answers one id each), so each viewer there picks its layer. A
+        simulcast publication sent to a single-port stream is forwarded as a viewer would get
+        it (`simulcast`: the forwarder follows the top layer the publisher sends, switching on
+        keyframes); without either Janus forwards layer 0 only, the smallest. With `simulcast`
+        a single-layer publication is not forwarded at all (1.1.2, tried), so neither is used
+        unless the publisher's offer announced layers."""
         # An SSRC of its own per forwarder (Janus keeps the publisher's otherwise): a feed
         # replacing another on a stream is then always a new source to the mountpoint, which
-        # rewrites sequence numbers and timestamps when the SSRC changes.
-        ssrc = secrets.randbits(32) or 1
-        stream: dict[str, Any] = {"mid": published.mid, "port": to.port, "pt": to.pt, "ssrc": ssrc}
-        if published.simulcast:
+        # rewrites sequence numbers and timestamps when the SSRC changes. Streaming also tells
+        # a simulcast stream's substreams apart by SSRC (one per port), so those differ too.
+        ssrcs = [secrets.randbits(32) or 1 for _ in range(3)]
+        stream: dict[str, Any] = {
+            "mid": published.mid,
+            "port": to.port,
+            "pt": to.pt,
+            "ssrc": ssrcs[0],
+        }
+        if published.simulcast and len(to.layers) == 2:
+            for i, port in enumerate(to.layers, start=2):
+                stream |= {f"port_{i}": port, f"pt_{i}": to.pt, f"ssrc_{i}": ssrcs[i - 1]}
+        elif published.simulcast:
             stream["simulcast"] = True
         if to.rtcp_port is not None:
             stream["rtcp_port"] = to.rtcp_port
@@ -382,20 +410,21 @@ class JanusEngine:
             "streams": [stream],
         }
         forwarded = await self.control(VIDEOROOM, body)
-        return int(forwarded["forwarders"][0]["stream_id"])
+        return [int(f["stream_id"]) for f in forwarded["forwarders"]]
 
-    async def stop_feed_forward(self, number: int, feed_id: int, forwarder: int) -> None:
-        """Stop a forwarder of a feed; one whose publisher left went with it already."""
-        with contextlib.suppress(JanusError, MediaError, TimeoutError):
-            await self.control(
-                VIDEOROOM,
-                {
-                    "request": "stop_rtp_forward",
-                    "room": number,
-                    "publisher_id": feed_id,
-                    "stream_id": forwarder,
-                },
-            )
+    async def stop_feed_forward(self, number: int, feed_id: int, forwarders: list[int]) -> None:
+        """Stop the forwarders of a feed; those whose publisher left went with it already."""
+        for forwarder in forwarders:
+            with contextlib.suppress(JanusError, MediaError, TimeoutError):
+                await self.control(
+                    VIDEOROOM,
+                    {
+                        "request": "stop_rtp_forward",
+                        "room": number,
+                        "publisher_id": feed_id,
+                        "stream_id": forwarder,
+                    },
+                )
 
     async def stop_forward(self, number: int, forwarder: int) -> None:
         with contextlib.suppress(JanusError, MediaError, TimeoutError):
@@ -546,11 +575,11 @@ class JanusMeeting:
 
     async def forward_feed(
         self, published: PublishedFeed, host: str, to: MountPort, srtp_key: str
-    ) -> int:
+    ) -> list[int]:
         return await self._engine.forward_feed(self.number, published, host, to, srtp_key)
 
-    async def stop_feed_forward(self, feed_id: int, forwarder: int) -> None:
-        await self._engine.stop_feed_forward(self.number, feed_id, forwarder)
+    async def stop_feed_forward(self, feed_id: int, forwarders: list[int]) -> None:
+        await self._engine.stop_feed_forward(self.number, feed_id, forwarders)
 
     def recording(self, kind: str, user_id: str) -> dict[str, Any]:
         """What a join or publish adds to be recorded: a file name saying whose media it is
@@ -766,6 +795,25 @@ class JanusParticipant:
                 {"type": "answer", "sdp": answer},
                 client=self._listen_seat.client,
             )
+
+    async def listen_layer(self, feed_id: int, substream: int, temporal: int | None) -> None:
+        async with self._lock:
+            seat, handle = self._listen_seat, self._listen_handle
+            carries = None if seat is None or seat.carries is None else seat.carries()
+            if seat is None or handle is None or carries is None:
+                raise MediaError("not_relayed", "Your listen-only stream carries no webcam")
+            if carries.get(FeedKind.CAMERA.value) != feed_id:
+                raise MediaError("not_relayed", "Your listen-only stream carries another webcam")
+            # Streaming (1.1.2) picks a simulcast stream's layer per viewer and per mid; a layer
+            # nobody sends makes it fall back to the one below.
+            body: dict[str, Any] = {
+                "request": "configure",
+                "mid": FeedKind.CAMERA.value,
+                "substream": substream,
+            }
+            if temporal is not None:
+                body["temporal"] = temporal
+            await self._request(handle, body, client=seat.client)
 
     async def stop_listen(self) -> None:
         async with self._lock:

@@ -5,8 +5,11 @@ On the relay node: a Streaming mountpoint bound on that node's media address (`N
 media_host`), at ports its Janus takes from the Streaming range, accepting SRTP only, with three
 streams declared up front: the mix (mid `a`), the presenter's webcam (`camera`) and the screen
 (`screen`), so a viewer's SDP never changes when a feed starts or stops (a stream with no
-forwarder is simply silent). On the meeting's own node: one more AudioBridge RTP forwarder of
-the mix to it, and a VideoRoom RTP forwarder per feed shown, all SRTP with the same key
+forwarder is simply silent). The webcam's stream is declared simulcast, with a port per
+substream: a webcam published in simulcast layers is forwarded layer by layer and each viewer
+there picks its layer (`listen_layer`), as VideoRoom subscribers on the meeting's node do.
+On the meeting's own node: one more AudioBridge RTP forwarder of the mix to it, and VideoRoom
+RTP forwarders for each feed shown (one per simulcast layer), all SRTP with the same key
 (AES_CM_128_HMAC_SHA1_80; a fresh random 30-byte key per relay, sent to the two Janus servers
 over their API and kept nowhere else). Video forwarders take the mountpoint's keyframe requests
 back on its RTCP ports. The mix is encoded once on the meeting's node whatever the number of
@@ -56,8 +59,8 @@ class Relay:
         self.mountpoint = RELAY_IDS + home.number
         self.forwarder: int | None = None
         self.seats: set[ListenSeat] = set()
-        self.showing: dict[FeedKind, tuple[PublishedFeed, int]] = {}
-        """Each video stream's feed now and the forwarder sending it here."""
+        self.showing: dict[FeedKind, tuple[PublishedFeed, list[int]]] = {}
+        """Each video stream's feed now and the forwarders sending it here (one per layer)."""
         self._ports: dict[str, MountPort] = {}
         self._key = srtp_key()
 
@@ -70,6 +73,7 @@ class Relay:
                 f"relay of {self.home.number}",
                 self._key,
                 videos=tuple(kind.value for kind in VIDEOS),
+                simulcast=frozenset({FeedKind.CAMERA.value}),  # screens are one layer
             )
         except (JanusError, TimeoutError) as exc:
             raise MediaError("media_unavailable", "The media server refused a relay") from exc
@@ -102,10 +106,10 @@ class Relay:
                 del self.showing[kind]
                 await self.home.stop_feed_forward(now[0].feed.id, now[1])
             if want is not None:
-                forwarder = await self.home.forward_feed(
+                forwarders = await self.home.forward_feed(
                     want, self.host, self._ports[kind.value], self._key
                 )
-                self.showing[kind] = (want, forwarder)
+                self.showing[kind] = (want, forwarders)
 
     def carries(self) -> Relayed:
         """Each video stream's feed now (its id), None where no forwarder sends one."""
@@ -119,8 +123,8 @@ class Relay:
         if self.forwarder is not None:
             await self.home.stop_forward(self.forwarder)
         showing, self.showing = list(self.showing.values()), {}
-        for published, forwarder in showing:
-            await self.home.stop_feed_forward(published.feed.id, forwarder)
+        for published, forwarders in showing:
+            await self.home.stop_feed_forward(published.feed.id, forwarders)
         if there_alive:
             await self.there.destroy_mountpoint(self.mountpoint)
 

@@ -1,9 +1,10 @@
 // Simulcast: which layer of each webcam this browser publishes and receives. A webcam captured
 // large enough goes out in three layers (a quarter, half and all of its width) or two; for each
 // webcam received, the server is told which layer to forward (`media.quality`): the smallest that
-// fills the tile on screen, lowered while the connection measures short of bandwidth. Screens
-// are one layer at full quality. See docs/decisions.md, "Simulcast".
-import { chooseLayer, receivingPeers } from "./media.js";
+// fills the tile on screen, lowered while the connection measures short of bandwidth. The webcam
+// a listen-only stream carries on a relay node gets the same choice (`media.listen.layer`).
+// Screens are one layer at full quality. See docs/decisions.md, "Simulcast".
+import { carriedCamera, chooseLayer, receivingPeers, streamPeer } from "./media.js";
 
 /** Janus' substreams 0, 1, 2, lowest first: rid and bitrate cap (bit/s). From a 720p capture
  * they are a quarter, half and all of its width (320, 640, 1280). */
@@ -63,7 +64,7 @@ function wanted(feedId) {
 
 /** Tells the server the layer this subscription should get, when it changed. */
 function apply(feedId) {
-  const peer = receivingPeers().get(feedId);
+  const peer = receivingPeers().get(feedId) || streamPeer(feedId);
   if (!peer || !peer.pc || peer.feed.kind !== "camera") return;
   const layer = wanted(feedId);
   const before = sent.get(feedId);
@@ -99,11 +100,21 @@ export function unsubscribed(feedId) {
 /** The layer last asked for each feed (for stats()). */
 export const chosenLayer = (feedId) => sent.get(feedId)?.layer ?? null;
 
+/** The connections a webcam comes on: each subscription, and the listen stream when it carries
+ * one (a relay node's); the bandwidth cap is measured on them and applies to them all. */
+function sampled() {
+  const out = [...receivingPeers().values()].filter((p) => p.pc && p.feed.kind === "camera");
+  const id = carriedCamera();
+  const viaStream = id === null ? null : streamPeer(id);
+  if (viaStream) out.push(viaStream);
+  return out;
+}
+
 // Bandwidth: the received webcams' packet loss, and the receive-side estimate where the browser
 // gives one (candidate-pair availableIncomingBitrate), lower every layer one step at a time;
 // a clean network for a while raises them again.
 async function sample() {
-  const peers = [...receivingPeers().values()].filter((p) => p.pc && p.feed.kind === "camera");
+  const peers = sampled();
   if (peers.length === 0) return;
   let short = false;
   let worst = 0;
@@ -146,7 +157,7 @@ async function sample() {
 function startSampling() {
   if (sampler) return;
   sampler = setInterval(() => {
-    if (receivingPeers().size === 0) {
+    if (sampled().length === 0) {
       clearInterval(sampler);
       sampler = null;
       return;

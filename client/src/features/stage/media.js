@@ -289,6 +289,7 @@ async function listen() {
       listenPc = pc;
       listenVideos = videos;
       reconcile(); // the feeds the stream carries are shown from it from now on
+      layerViaStream();
       const bridged = audioPc !== null;
       if (audioPc) audioPc.close();
       audioPc = null;
@@ -579,9 +580,30 @@ function stopReceiving(id, tell) {
 /** The subscriptions now: feed id -> { pc (null while negotiating), feed, stream }. */
 export const receivingPeers = () => peers;
 
-/** Which simulcast layer of a webcam the server forwards to me (0 lowest, 2 highest). */
+/** Which simulcast layer of a webcam the server forwards to me (0 lowest, 2 highest): of a
+ * subscription, or of the webcam my listen stream carries on a relay node (v3). */
 export function chooseLayer(feedId, substream) {
+  if (streamPeer(feedId)) return request({ type: "media.listen.layer", feed: feedId, substream });
   return request({ type: "media.quality", feed: feedId, substream });
+}
+
+/** The listen stream, as layers.js sees a receiving connection, when it shows this webcam. */
+export function streamPeer(feedId) {
+  if (!listenPc || carried.camera !== feedId || !listenVideos.has("camera")) return null;
+  return { pc: listenPc, feed: { id: feedId, kind: "camera" } };
+}
+
+/** The webcam the listen stream carries and shows now (its feed id), or null. */
+export function carriedCamera() {
+  const id = carried.camera;
+  return id !== null && id !== undefined && streamPeer(id) ? id : null;
+}
+
+/** The webcam the listen stream carries (if any) gets the layer its tile wants, as a new
+ * subscription does: on a new stream, or when the stream carries another webcam. */
+function layerViaStream() {
+  const id = carriedCamera();
+  if (id !== null) subscribed(id);
 }
 
 /** Receive exactly the offered feeds that are wanted, except those the listen stream carries
@@ -622,6 +644,7 @@ export function handle(m) {
     case "media.listen.relayed":
       carried = m.relayed || {};
       reconcile();
+      layerViaStream();
       return true;
     case "media.stopped":
       unpublish(m.kind, false);
@@ -722,7 +745,10 @@ export async function stats() {
   }
   // `audio` is what this page hears: the bridge's mix, or else the forwarded one.
   // On a relay node: which feeds the stream carries (shown from it, not subscribed to).
-  if (listenPc) out.listen = { mode: audioMode.value, via: "stream", relayed: { ...carried }, shown: [...carriedFeeds().keys()], ...(await summarize(listenPc)) };
+  if (listenPc) {
+    const layer = carried.camera == null ? null : chosenLayer(carried.camera);
+    out.listen = { mode: audioMode.value, via: "stream", relayed: { ...carried }, shown: [...carriedFeeds().keys()], layer, ...(await summarize(listenPc)) };
+  }
   if (!out.audio && out.listen) out.audio = { ...out.listen, micLabel: null };
   const echoing = echoPc;
   if (echoing) {
