@@ -231,7 +231,8 @@ class PresentationService:
 
     # ------------------------------------------------------------------------ reading --
     async def of_meeting(self, meeting_id: str) -> list[Presentation]:
-        async with self._db.read() as conn:
+        # One query (no snapshot to share): every room connection reads it for its welcome.
+        async with self._db.read(snapshot=False) as conn:
             rows = await conn.execute(
                 select(t).where(t.c.meeting_id == meeting_id).order_by(t.c.created_at, t.c.id)
             )

@@ -113,3 +113,19 @@ async def test_connections_stay_open_between_bursts_of_reads(db: Database) -> No
     # Fifteen readers at once need fifteen connections; the second burst finds them open.
     assert first_burst >= 14
     assert opened[0] == first_burst
+
+
+async def test_a_read_without_snapshot_is_one_trip_a_query_and_sees_each_commit(
+    db: Database, trips: list[int]
+) -> None:
+    await count(db)
+    trips[0] = 0
+    async with db.read(snapshot=False) as reader:
+        before = (await reader.execute(text("SELECT count(*) FROM t"))).scalar_one()
+        reader_trips = trips[0]
+        async with db.write() as writer:
+            await writer.execute(text("INSERT INTO t VALUES (1)"))
+        trips[0] = reader_trips  # the write's, on a connection of its own, are not counted
+        again = (await reader.execute(text("SELECT count(*) FROM t"))).scalar_one()
+    assert (before, again) == (0, 1)
+    assert trips[0] == 2  # one per query: no BEGIN, no ROLLBACK
