@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import case, func, select, true
+from sqlalchemy import bindparam, case, func, select, true
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from sala.meetings.model import Role
@@ -34,17 +34,16 @@ async def count_present_moderators(conn: AsyncConnection, meeting_id: str) -> in
     )
 
 
+_COUNT_PRESENT = select(
+    func.count(), func.count(case((attendees_t.c.role == Role.MODERATOR.value, 1)))
+).where(attendees_t.c.meeting_id == bindparam("meeting_id"), attendees_t.c.present == true())
+"""Built once, with a bound parameter: every presence write runs it (issue 17)."""
+
+
 async def count_present_with_moderators(conn: AsyncConnection, meeting_id: str) -> tuple[int, int]:
     """How many are present, and how many of them are moderators: one query where a join
     made two (every join and leave runs it, inside the writer's turn)."""
-    moderator = case((attendees_t.c.role == Role.MODERATOR.value, 1))
-    row = (
-        await conn.execute(
-            select(func.count(), func.count(moderator)).where(
-                attendees_t.c.meeting_id == meeting_id, attendees_t.c.present == true()
-            )
-        )
-    ).one()
+    row = (await conn.execute(_COUNT_PRESENT, {"meeting_id": meeting_id})).one()
     return int(row[0]), int(row[1])
 
 

@@ -45,7 +45,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import httpx
-from sqlalchemy import func, select, true, update
+from sqlalchemy import bindparam, func, select, true, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from sala.clock import Clock
@@ -76,6 +76,10 @@ CONVERT_TOPIC = "presentation.convert"
 PROGRESS_EVERY_S = 0.5
 DEFAULT_NAME = "default.pdf"
 t = tables.presentations
+_OF_MEETING = (
+    select(t).where(t.c.meeting_id == bindparam("meeting_id")).order_by(t.c.created_at, t.c.id)
+)
+"""A meeting's documents, oldest first; built once: every room connection reads them."""
 
 Mode = Literal["all", "accept", "convert"]
 
@@ -233,9 +237,7 @@ class PresentationService:
     async def of_meeting(self, meeting_id: str) -> list[Presentation]:
         # One query (no snapshot to share): every room connection reads it for its welcome.
         async with self._db.read(snapshot=False) as conn:
-            rows = await conn.execute(
-                select(t).where(t.c.meeting_id == meeting_id).order_by(t.c.created_at, t.c.id)
-            )
+            rows = await conn.execute(_OF_MEETING, {"meeting_id": meeting_id})
             return [Presentation.from_row(r._mapping) for r in rows]
 
     async def get(self, presentation_id: str) -> Presentation | None:
