@@ -1,7 +1,8 @@
 """Room fan-out: N WebSocket clients in one meeting; chat delivery latency, memory and CPU.
 
     .venv/bin/python -m bench.room [--clients 50,200,500] [--rate 10] [--duration 10]
-        [--warmup 2] [--idle 5] [--senders N] [--join-concurrency 20] [--ping-interval 20]
+        [--warmup 2] [--idle 5] [--senders N] [--join-concurrency 20] [--join-client raw|httpx]
+        [--ping-interval 20]
         [--no-deflate] [--loop uvloop|asyncio] [--profile DIR] [--watch-server-gc]
         [--pollers N [--api-concurrency 0,2,8,16]] [--json out.json] [--keep]
         [--hello-version 3] [--server-tree DIR]
@@ -10,7 +11,10 @@ For each client count N, in order, on a fresh `sala serve` (its own SQLite data 
 
 1. Creates one meeting and reads the server's RSS (VmRSS in /proc/<pid>/status).
 2. Joins N clients, `--join-concurrency` at a time, each like a browser: the checksummed API
-   `join` (302) -> `/room/join?sessionToken=...` (303 + `sala_room` cookie) -> WebSocket
+   `join` (302) -> `/room/join?sessionToken=...` (303 + `sala_room` cookie; both on one
+   keep-alive HTTP/1.1 connection per join worker, raw asyncio streams, or with
+   `--join-client httpx` through httpx as before: 73-76 % of a core for this process while
+   1,000 clients joined, against 42-43 % raw, CPU a 2-core machine's server then lacks) -> WebSocket
    `/room/ws` with that cookie -> `{"type":"hello","version":1}` -> waits for `welcome`. Client 0
    is a moderator, the rest viewers. Every client is a real WebSocket connection owned by this
    process (websockets' asyncio client, permessage-deflate offered as browsers do unless
@@ -404,22 +408,68 @@ def poll_request(base: str, meeting_id: str) -> bytes:
     return f"GET {target} HTTP/1.1\r\nHost: {host}\r\nAccept: */*\r\n\r\n".encode("ascii")
 
 
-async def _read_answer(reader: asyncio.StreamReader) -> tuple[int, bytes]:
-    """Status and body of one HTTP/1.1 answer framed by Content-Length (sala's are)."""
+async def _read_response(
+    reader: asyncio.StreamReader,
+) -> tuple[int, dict[bytes, list[bytes]], bytes]:
+    """Status, headers (lower-case names, each with its values) and body of one HTTP/1.1 answer
+    framed by Content-Length (sala's are)."""
     head = await reader.readuntil(b"\r\n\r\n")
     lines = head.split(b"\r\n")
     status = int(lines[0].split(b" ", 2)[1])
-    length: int | None = None
+    headers: dict[bytes, list[bytes]] = {}
     for line in lines[1:]:
-        name, _, value = line.partition(b":")
-        name = name.strip().lower()
-        if name == b"content-length":
-            length = int(value)
-        elif name == b"transfer-encoding":
-            raise ValueError("answer not framed by Content-Length")
-    if length is None:
+        if line:
+            name, _, value = line.partition(b":")
+            headers.setdefault(name.strip().lower(), []).append(value.strip())
+    if b"transfer-encoding" in headers:
+        raise ValueError("answer not framed by Content-Length")
+    if b"content-length" not in headers:
         raise ValueError("answer without Content-Length")
-    return status, await reader.readexactly(length)
+    return status, headers, await reader.readexactly(int(headers[b"content-length"][0]))
+
+
+async def _read_answer(reader: asyncio.StreamReader) -> tuple[int, bytes]:
+    """Status and body of one HTTP/1.1 answer framed by Content-Length (sala's are)."""
+    status, _, body = await _read_response(reader)
+    return status, body
+
+
+class JoinHttp:
+    """One keep-alive HTTP/1.1 connection for a join worker's requests (the API join, the
+    hand-off), as a browser keeps one: raw asyncio streams, as the pollers' (httpx cost the
+    generator about half of its CPU while 1,000 clients joined; issue 17)."""
+
+    def __init__(self, base: str) -> None:
+        self._host = base.removeprefix("http://")
+        self._port = int(self._host.rpartition(":")[2])
+        self._base = base
+        self._streams: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
+
+    async def get(self, url: str) -> tuple[int, dict[bytes, list[bytes]], bytes]:
+        target = url.removeprefix(self._base)
+        request = f"GET {target} HTTP/1.1\r\nHost: {self._host}\r\nAccept: */*\r\n\r\n"
+        for attempt in (0, 1):
+            if self._streams is None:
+                self._streams = await asyncio.open_connection(HOST, self._port)
+            reader, writer = self._streams
+            try:
+                writer.write(request.encode("ascii"))
+                answer = await _read_response(reader)
+            except (ConnectionError, asyncio.IncompleteReadError):
+                # The server closed the idle connection (keep-alive timeout): one new one.
+                self.close()
+                if attempt:
+                    raise
+                continue
+            if any(v.lower() == b"close" for v in answer[1].get(b"connection", ())):
+                self.close()
+            return answer
+        raise AssertionError("unreachable")
+
+    def close(self) -> None:
+        if self._streams is not None:
+            self._streams[1].close()
+            self._streams = None
 
 
 async def _poll(
@@ -660,7 +710,7 @@ class Client(Socket):
             if self.run.roster_done == self.run.n:
                 self.run.roster_complete.set()
 
-    async def join(self, http: httpx.AsyncClient, meeting_id: str) -> None:
+    async def join(self, http: httpx.AsyncClient | JoinHttp, meeting_id: str) -> None:
         run, o = self.run, self.run.o
         started = clock()
         params = [
@@ -669,13 +719,22 @@ class Client(Socket):
             ("role", self.role),
             ("userID", f"bench-{self.index}"),
         ]
-        answer = await http.get(signed(run.server.base, "join", params))
-        if answer.status_code != 302:
-            raise RuntimeError(f"join answered {answer.status_code}: {answer.text[:200]}")
-        handoff = await http.get(answer.headers["location"])
-        cookie = handoff.cookies.get("sala_room")
-        if handoff.status_code != 303 or not cookie:
-            raise RuntimeError(f"hand-off answered {handoff.status_code} without a room cookie")
+        url = signed(run.server.base, "join", params)
+        if isinstance(http, JoinHttp):
+            status, headers, body = await http.get(url)
+            if status != 302:
+                raise RuntimeError(f"join answered {status}: {body[:200]!r}")
+            status, headers, _ = await http.get(headers[b"location"][0].decode())
+            cookies = (c.split(b";", 1)[0].partition(b"=") for c in headers.get(b"set-cookie", ()))
+            cookie = next((v.decode() for k, _, v in cookies if k == b"sala_room"), None)
+        else:
+            answer = await http.get(url)
+            if answer.status_code != 302:
+                raise RuntimeError(f"join answered {answer.status_code}: {answer.text[:200]}")
+            handoff = await http.get(answer.headers["location"])
+            status, cookie = handoff.status_code, handoff.cookies.get("sala_room")
+        if status != 303 or not cookie:
+            raise RuntimeError(f"hand-off answered {status} without a room cookie")
         self.ws = await websockets.connect(
             run.server.base.replace("http://", "ws://") + "/room/ws",
             additional_headers={"Cookie": f"sala_room={cookie}"},
@@ -859,6 +918,7 @@ class Options:
     senders: int
     join_concurrency: int
     ping_interval: float
+    join_client: str
     no_deflate: bool
     loop: str
     profile: Path | None
@@ -926,11 +986,16 @@ class Run:
         failures: list[str] = []
 
         async def worker() -> None:
-            for client in pending:  # shared iterator: each client is taken by one worker
-                try:
-                    await client.join(http, meeting_id)
-                except Exception as exc:
-                    failures.append(f"client {client.index}: {exc!r}"[:300])
+            own = None if self.o.join_client == "httpx" else JoinHttp(self.server.base)
+            try:
+                for client in pending:  # shared iterator: each client is taken by one worker
+                    try:
+                        await client.join(own or http, meeting_id)
+                    except Exception as exc:
+                        failures.append(f"client {client.index}: {exc!r}"[:300])
+            finally:
+                if own is not None:
+                    own.close()
 
         await asyncio.gather(*(worker() for _ in range(min(self.o.join_concurrency, self.n))))
         self.result.join_failures = failures
@@ -1493,6 +1558,9 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
     ap.add_argument("--senders", type=int, default=0,
                     help="clients that send chat (default max(5, rate/2))")  # fmt: skip
     ap.add_argument("--join-concurrency", type=int, default=20)
+    ap.add_argument("--join-client", choices=("raw", "httpx"), default="raw",
+                    help="the joins' HTTP requests: one raw keep-alive connection per join "
+                         "worker, or httpx as before (~1.7x this process CPU)")  # fmt: skip
     ap.add_argument("--ping-interval", type=float, default=20.0,
                     help="app ping per client, s (0: none; the server drops at 60 s)")  # fmt: skip
     ap.add_argument("--no-deflate", action="store_true",
@@ -1546,6 +1614,7 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
         senders=a.senders,
         join_concurrency=a.join_concurrency,
         ping_interval=a.ping_interval,
+        join_client=a.join_client,
         no_deflate=a.no_deflate,
         loop=a.loop,
         profile=a.profile,
