@@ -15,7 +15,7 @@ import secrets
 import socket
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
@@ -207,6 +207,12 @@ class Settings(BaseSettings):
     # --- audio, video and screen sharing ---------------------------------------------------
     media: bool = True
     """Audio, webcams and screen sharing through Janus. False: rooms without media."""
+    video_codec: Literal["vp8", "h264"] = "vp8"
+    """The codec webcams and screens are sent in: VideoRoom gives it to every publisher whose
+    browser offers it, and the other one to a browser without it. Relays of a lecture to other
+    media nodes carry this codec only; a feed in the other one is subscribed to on the
+    meeting's node (docs/decisions.md, "Relayed video follows the meeting's codec"). Set the
+    same value on every front end."""
     janus_url: str | None = None
     """WebSocket URL of an external Janus (ws://10.0.0.5:8188). Default: sala starts its own
     Janus, listening on loopback only, and restarts it if it dies."""

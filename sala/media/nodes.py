@@ -64,8 +64,10 @@ class MediaNodes:
         renew_s: float = RENEW_S,
         timeout: float = 10.0,
         listeners_per_node: int = LISTENERS_PER_NODE,
+        video_codec: str = "vp8",
     ) -> None:
         self._registry = registry
+        self._video_codec = video_codec
         self.listeners_per_node = listeners_per_node
         self._directory = directory
         self._secret = api_secret
@@ -154,6 +156,7 @@ class MediaNodes:
                 JanusNode(node_id, info.url, self._secret),
                 timeout=self._timeout,
                 on_disconnect=disconnected,
+                video_codec=self._video_codec,
             )
             self._engines[node_id] = engine
         return engine

@@ -63,6 +63,7 @@ class MediaRuntime:
                 directory,
                 settings.janus_api_secret.get_secret_value(),
                 listeners_per_node=settings.media_listeners_per_node,
+                video_codec=settings.video_codec,
             )
             self.engine = self.nodes
             return
@@ -94,7 +95,7 @@ class MediaRuntime:
                 on_restart=self._restarted,
             )
             node = JanusNode("local", config.ws_url, config.api_secret)
-        self.engine = JanusEngine(node)
+        self.engine = JanusEngine(node, video_codec=settings.video_codec)
 
     async def engine_for(self, meeting_id: str) -> MediaEngine:
         """The engine carrying this meeting's media: the node's own with media nodes (placing

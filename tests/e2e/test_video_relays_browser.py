@@ -9,7 +9,10 @@ her browser holds no VideoRoom subscription. When another moderator becomes pres
 stream carries their webcam instead (`media.listen.relayed`) and the first webcam, now an
 ordinary one, is subscribed to through VideoRoom as usual. And a webcam Chromium sends in
 simulcast layers is relayed layer by layer: listeners seated on the relay node each get the layer
-they ask for (`media.listen.layer`), and Bea's page asks the one her tile needs.
+they ask for (`media.listen.layer`), and Bea's page asks the one her tile needs. When the
+presenter changes under running relayed viewers, the new webcam reaches them from a keyframe
+within a second. In a meeting whose codec is H.264, Chromium's H.264 webcam is relayed in H.264,
+and a VP8 webcam there is subscribed to on the meeting's node instead.
 """
 
 from __future__ import annotations
@@ -23,7 +26,8 @@ from typing import Any
 import pytest
 from playwright.async_api import Browser, Page, async_playwright
 
-from sala.media.janus.engine import VIDEOROOM
+from sala.media.janus.engine import STREAMING, VIDEOROOM
+from sala.media.janus.relay import RELAY_IDS
 from sala.media.nodes import PlacedMeeting
 from tests.e2e.conftest import CHROMIUM, HAVE_CHROMIUM, MEDIA_ARGS, eventually, stats
 from tests.media.test_listen_relays import (  # noqa: F401 (fixtures)
@@ -33,6 +37,7 @@ from tests.media.test_listen_relays import (  # noqa: F401 (fixtures)
     nodes,
     server,
     tone,
+    video_codec,
 )
 from tests.media.test_video_relays import SIZES, clips  # noqa: F401 (fixture)
 from tests.room.conftest import RoomServer
@@ -332,3 +337,238 @@ async def test_a_relayed_listeners_browser_asks_a_small_tile_a_lower_layer(
         assert seen["listen"]["shown"] == [lecture.camera], seen["listen"]
         assert seen["subscriptions"] == 0, seen
         assert await _width(page, lecture.camera) == 320
+
+
+async def _webcam_page(
+    browser: Browser,
+    server: RoomServer,  # noqa: F811 (the fixture's value)
+    meeting_id: str,
+    name: str,
+    profile: str,
+) -> Page:
+    """A moderator in Chromium sharing the fake webcam at `profile`'s size, without audio."""
+    page = await (await browser.new_context(locale="en-US")).new_page()
+    await page.goto(
+        server.signed(
+            "join",
+            {
+                "meetingID": meeting_id,
+                "fullName": name,
+                "role": "MODERATOR",
+                "userdata-bbb_auto_join_audio": "false",
+                "userdata-bbb_auto_share_webcam": "true",
+                "userdata-bbb_skip_video_preview": "true",
+                "userdata-bbb_preferred_camera_profile": profile,
+            },
+        )
+    )
+    await page.wait_for_selector("#room:not([hidden])", timeout=15_000)
+    return page
+
+
+async def _published(page: Page) -> int:
+    """The id of the webcam the page publishes, once it sends frames."""
+    feed: list[int] = []
+
+    async def sending() -> bool:
+        camera = (await stats(page))["published"].get("camera") or {}
+        if camera.get("feed") is not None and camera.get("framesSent", 0) > 0:
+            feed.append(int(camera["feed"]))
+        return bool(feed)
+
+    await eventually("the webcam is published", sending)
+    return feed[0]
+
+
+async def test_a_new_presenters_webcam_reaches_running_relayed_viewers_at_once(
+    nodes: tuple[Any, dict[str, MediaNodeThread]],  # noqa: F811 (the imported fixture)
+    server: RoomServer,  # noqa: F811
+) -> None:
+    """Two viewers seated on the relay node watch Ada's webcam (Chromium, 1280x720 in three
+    simulcast layers) in their listen-only streams: a synthetic one, which reads the VP8
+    keyframes, and Bea in Chromium, which decodes them. When the presenter changes to Carl
+    (Chromium, 320x240, one layer), both get Carl's webcam on the same stream, without a new
+    negotiation, starting from a keyframe well within 3 s (about 0.4 s measured): Chromium's
+    encoder makes no keyframe on its own for thousands of frames, so that keyframe is one asked
+    for: Streaming's PLI, through the new forwarder's RTCP port (docs/decisions.md, "Keyframes
+    when a relayed feed changes hands")."""
+    if not HAVE_CHROMIUM:
+        pytest.fail("Chromium is needed for the browser tests: run scripts/install-test-deps")
+    media_nodes = server.services.media.nodes
+    assert media_nodes is not None
+    meeting_id = await server.create()
+    info = parse(await server.api("getMeetingInfo", meetingID=meeting_id))
+    synthetic: list[SyntheticParticipant] = []
+
+    async def join(name: str, role: str = "VIEWER", **extra: Any) -> SyntheticParticipant:
+        participant = await SyntheticParticipant.join(
+            server.http, server.base, server.secret, meeting_id, name, role=role,
+            address=ADDRESS, **extra,
+        )  # fmt: skip
+        synthetic.append(participant)
+        return participant
+
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                *MEDIA_ARGS,
+                "--use-fake-ui-for-media-stream",
+                "--use-fake-device-for-media-stream",
+            ],
+        )
+        try:
+            ada = await _webcam_page(browser, server, meeting_id, "Ada", "high")  # presents
+            ada_camera = await _published(ada)
+            carl = await _webcam_page(browser, server, meeting_id, "Carl", "low")
+            carl_camera = await _published(carl)
+            host = await join("Host", "MODERATOR", follow_feeds=True)
+            for i in range(PER_NODE + 1):  # the last one is seated on the relay node
+                await (await join(f"Listener {i}")).listen("stream")
+            placed = media_nodes.meeting(str(info.findtext("internalMeetingID")))
+            assert placed is not None and placed.node_id is not None
+            [relay_node] = [n for n in placed.relays.seated() if n != placed.node_id]
+            seated = placed.relays.listeners(relay_node)
+            [viewer] = [p for p in synthetic if p.user_id in seated]
+            bea = await (await browser.new_context(locale="en-US")).new_page()
+            await bea.goto(
+                server.signed(
+                    "join",
+                    {
+                        "meetingID": meeting_id,
+                        "fullName": "Bea",
+                        "role": "VIEWER",
+                        "userdata-bbb_force_listen_only": "true",  # listen-only, no dialog
+                    },
+                )
+            )
+            await bea.wait_for_selector("#room:not([hidden])", timeout=15_000)
+
+            async def listening() -> dict[str, Any]:
+                return dict((await stats(bea)).get("listen") or {})
+
+            await viewer.carrying(camera=ada_camera)
+            await _sees(viewer, (1280, 720))
+            assert len(placed.relays.listeners(relay_node)) == 2  # Bea is on the relay node
+            # Bea's layer of Ada's webcam is her tile's (1280x720 to 320x180), never 240 high.
+            await eventually("Bea decodes Ada's webcam", lambda: _longer(listening, 30))
+            decoded = (await listening())["framesDecoded"]
+            keyframes = viewer.report(hear=False).relayed["camera"].keyframes
+
+            # The change: Host makes Carl the presenter; both viewers' streams go on.
+            [carl_user] = {f["user"] for f in host.feeds if f["id"] == carl_camera}
+            loop = asyncio.get_running_loop()
+            start = loop.time()
+            await host.socket.send({"type": "user.presenter", "user": carl_user})
+            first_keyframe = first_decoded = None
+            for _ in range(200):  # 10 s at most, in 50 ms steps
+                seen = viewer.report(hear=False).relayed["camera"]
+                if first_keyframe is None and seen.keyframes > keyframes and seen.width == 320:
+                    first_keyframe = loop.time() - start
+                listen = await listening()
+                if first_decoded is None and listen.get("frameHeight") == 240:
+                    first_decoded = loop.time() - start
+                if first_keyframe is not None and first_decoded is not None:
+                    break
+                await asyncio.sleep(0.05)
+            print(
+                f"presenter change -> Carl's first keyframe at the synthetic viewer: "
+                f"{first_keyframe} s; first frame Bea decoded at 320x240: {first_decoded} s"
+            )
+            assert first_keyframe is not None and first_keyframe < 3, first_keyframe
+            assert first_decoded is not None and first_decoded < 3, first_decoded
+            assert viewer.relayed == {"camera": carl_camera, "screen": None}
+            listen = await listening()
+            assert listen["frameHeight"] == 240 and listen["framesDecoded"] > decoded, listen
+            await eventually("Bea's tile shows Carl's webcam", lambda: _shows(bea, carl_camera))
+            assert (await stats(bea))["subscriptions"] >= 1  # Ada's webcam, now subscribed
+        finally:
+            await browser.close()
+            await asyncio.gather(*(p.close() for p in synthetic), return_exceptions=True)
+    await server.api("end", meetingID=meeting_id)
+
+
+async def _longer(listening: Any, frames: int) -> bool:
+    return int((await listening()).get("framesDecoded", 0)) >= frames
+
+
+async def _shows(page: Page, feed: int) -> bool:
+    return await _width(page, feed) == 320
+
+
+@pytest.mark.parametrize("video_codec", ["h264"])
+async def test_an_h264_meeting_relays_its_presenters_webcam_in_h264(
+    nodes: tuple[Any, dict[str, MediaNodeThread]],  # noqa: F811 (the imported fixture)
+    server: RoomServer,  # noqa: F811
+    clips: dict[str, EncodedClip],  # noqa: F811
+    video_codec: str,  # noqa: F811 (the imported fixture, parametrized)
+) -> None:
+    """A meeting whose codec is H.264 (Settings.video_codec): Ada's webcam (Chromium, 1280x720
+    in three simulcast layers) is published in H.264 and relayed layer by layer into the relay
+    mountpoint's H.264 stream. A synthetic listener seated there gets its frames; Bea,
+    listen-only in Chromium there with a small tile, decodes the 320x180 layer from her stream
+    without subscribing. Then Host, whose webcam is VP8 (a browser without H.264), presents:
+    that webcam is not relayed (the stream is H.264), and Bea's page subscribes to it on the
+    meeting's node as before."""
+    assert video_codec == "h264"
+    async with _simulcast_lecture(server, PER_NODE + 1) as (browser, lecture):
+        placed = lecture.placed
+        bound = await placed.bound()
+        assert bound.published[lecture.camera].codec.lower() == "h264"
+        [viewer] = lecture.relayed()
+        await viewer.carrying(camera=lecture.camera)
+        seen = await viewer.seeing("camera", frames=30)
+        assert seen.keyframes == 0  # VP8 keyframes: none, the stream is H.264
+        [relay_node] = [n for n in placed.relays.seated() if n != placed.node_id]
+        there = server.services.media.nodes.engine(relay_node)  # type: ignore[union-attr]
+        info = await there.control(STREAMING, {"request": "info", "id": RELAY_IDS + placed.number})
+        videos = [m for m in info["info"]["media"] if m["type"] == "video"]
+        assert {m["codec"] for m in videos} == {"h264"}, videos
+        assert all("profile-level-id=42e01f" in m["fmtp"] for m in videos), videos
+
+        context = await browser.new_context(locale="en-US", viewport={"width": 800, "height": 600})
+        bea = await context.new_page()
+        await bea.goto(
+            server.signed(
+                "join",
+                {
+                    "meetingID": lecture.meeting_id,
+                    "fullName": "Bea",
+                    "role": "VIEWER",
+                    "userdata-bbb_force_listen_only": "true",  # listen-only, no dialog
+                },
+            )
+        )
+        await bea.wait_for_selector("#room:not([hidden])", timeout=15_000)
+
+        async def listening() -> dict[str, Any]:
+            return dict((await stats(bea)).get("listen") or {})
+
+        async def small() -> bool:
+            listen = await listening()
+            return listen.get("frameWidth") == 320 and listen.get("framesDecoded", 0) > 10
+
+        await eventually("Bea decodes the H.264 webcam's 320x180 layer", small)
+        seen_by_bea = await stats(bea)
+        assert seen_by_bea["listen"]["frameHeight"] == 180, seen_by_bea["listen"]
+        assert seen_by_bea["listen"]["shown"] == [lecture.camera], seen_by_bea["listen"]
+        assert seen_by_bea["subscriptions"] == 0, seen_by_bea
+
+        # A VP8 webcam in this meeting is not relayed: Bea subscribes to it on the meeting's node
+        # (in a window wide enough for two tiles on one page).
+        await bea.set_viewport_size({"width": 1280, "height": 720})
+        host = await SyntheticParticipant.join(
+            server.http, server.base, server.secret, lecture.meeting_id, "Host",
+            role="MODERATOR", address=ADDRESS,
+        )  # fmt: skip
+        lecture.listeners.append(host)  # closed with the others
+        host_camera = await host.publish(clips["other camera"], "camera")
+        assert bound.published[host_camera].codec.lower() == "vp8"
+        await host.socket.send({"type": "user.presenter", "user": host.user_id})
+        await viewer.carrying(camera=None)
+
+        async def subscribed() -> bool:
+            return await _width(bea, host_camera) == SIZES["other camera"][0]
+
+        await eventually("Bea sees Host's VP8 webcam through VideoRoom", subscribed)
+        assert (await stats(bea))["listen"]["shown"] == []

@@ -80,10 +80,17 @@ async def nodes(
 
 
 @pytest.fixture
+def video_codec() -> str:
+    """The front end's Settings.video_codec (a test parametrizes it to change it)."""
+    return "vp8"
+
+
+@pytest.fixture
 async def server(
     nodes: tuple[LocalRegistry, dict[str, MediaNodeThread]],
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
+    video_codec: str,
 ) -> AsyncIterator[RoomServer]:
     registry, _ = nodes
     directory = LocalDirectory()
@@ -98,6 +105,7 @@ async def server(
         media=True,
         janus_api_secret=API_SECRET,
         media_listeners_per_node=PER_NODE,
+        video_codec=video_codec,
     )
     async with serve_room(settings) as served:
         yield served

@@ -36,6 +36,7 @@ from tests.media.test_listen_relays import (  # noqa: F401 (fixtures)
     nodes,
     server,
     tone,
+    video_codec,
 )
 from tests.room.conftest import RoomServer
 from tests.support.media_nodes import MediaNodeThread

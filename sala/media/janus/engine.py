@@ -51,11 +51,18 @@ STREAM_HOST = "127.0.0.1"
 port is bound on loopback only and nothing outside the node can reach it."""
 MIX_PT = 111  # the payload type of Opus in the forwarded RTP and in the mountpoint's SDP
 MIX_MID = "a"  # the mix's stream in a mountpoint
+VIDEO_CODECS = ("vp8", "h264")
+"""The video codecs a meeting's VideoRoom takes, the meeting's own (`video_codec`) first."""
+H264_PROFILE = "42e01f"
+"""Constrained baseline, level 3.1: the H.264 every browser encodes and decodes. VideoRoom
+prefers it among the profiles a publisher offers (`h264_profile`), and a relay mountpoint
+declares it (`fmtp`), so what a relay carries is what its viewers were offered."""
+H264_FMTP = f"profile-level-id={H264_PROFILE};packetization-mode=1"
 VIDEO_PT = 96
-"""The payload type of VP8 in a relay mountpoint's first video stream; the next ones take the
-following numbers. Distinct numbers let a viewer tell the streams apart: Janus' Streaming
-offer (1.1.2) bundles them, and a receiver that cannot match a packet by SSRC or mid goes by
-payload type (aiortc put the screen's packets on the webcam's stream when both were 96)."""
+"""The payload type of the video codec in a relay mountpoint's first video stream; the next ones
+take the following numbers. Distinct numbers let a viewer tell the streams apart: Janus' Streaming
+offer (1.1.2) bundles them, and a receiver that cannot match a packet by SSRC or mid goes by payload
+type (aiortc put the screen's packets on the webcam's stream when both were 96)."""
 SRTP_SUITE = 80
 """AES_CM_128_HMAC_SHA1_80 for a mix forwarded to another node (a 30-byte SDES key)."""
 ROOM_EXISTS = {486, 427}  # AudioBridge, VideoRoom
@@ -138,8 +145,12 @@ class JanusEngine:
         node: JanusNode,
         timeout: float = 10.0,
         on_disconnect: Callable[[], None] | None = None,
+        video_codec: str = "vp8",
     ) -> None:
         self.node = node
+        self.video_codec = video_codec
+        """The meeting's codec (Settings.video_codec): VideoRoom's first choice for publishers
+        and the codec of relay mountpoints' video streams."""
         self._timeout = timeout
         self._on_disconnect = on_disconnect
         """Called when the connection to Janus drops (not on stop); without it the engine
@@ -261,7 +272,14 @@ class JanusEngine:
         audio: dict[str, Any] = {"sampling_rate": 48000, **TALKING}
         # The bitrate cap (REMB to each publisher) leaves room for a webcam's three simulcast
         # layers together (150 + 500 + 1,200 kbit/s: docs/decisions.md, "Simulcast").
-        video: dict[str, Any] = {"publishers": 100, "bitrate": 2_000_000, "videocodec": "vp8,h264"}
+        codecs = (self.video_codec, *(c for c in VIDEO_CODECS if c != self.video_codec))
+        video: dict[str, Any] = {
+            "publishers": 100,
+            "bitrate": 2_000_000,
+            "videocodec": ",".join(codecs),  # the first one a publisher offers is taken
+        }
+        if self.video_codec == "h264":
+            video["h264_profile"] = H264_PROFILE
         if record_dir is not None:
             where = await asyncio.to_thread(_capture_folder, record_dir)
             audio["mjrs_dir"] = where
@@ -294,18 +312,22 @@ class JanusEngine:
         srtp_key: str | None = None,
         videos: tuple[str, ...] = (),
         simulcast: frozenset[str] = frozenset(),
+        codec: str = "vp8",
     ) -> dict[str, MountPort]:
-        """A Streaming mountpoint taking one Opus stream (mid `MIX_MID`) and a VP8 stream per
-        mid in `videos`, on `iface`, at ports Janus chooses from its Streaming range; returns
-        mid -> ports. Each video stream has an RTCP port too: a viewer joining (or asking)
-        makes Janus send a keyframe request from there to whoever sends RTCP to it (a
-        VideoRoom forwarder with `rtcp_port`). A video stream whose mid is in `simulcast` takes
-        three simulcast substreams, one per port (`port`, then `layers`), and each viewer gets
-        the one it asks for (`configure` with `substream`); a single-layer source sending to
-        `port` alone plays there too. With `srtp_key` (SDES, base64) the mountpoint accepts
-        only SRTP made with that key, on every stream, and drops anything else."""
+        """A Streaming mountpoint taking one Opus stream (mid `MIX_MID`) and a video stream in
+        `codec` (VP8, or H.264 in `H264_PROFILE`) per mid in `videos`, on `iface`, at ports
+        Janus chooses from its Streaming range; returns mid -> ports. Each video stream has an
+        RTCP port too: a viewer joining (or asking) makes Janus send a keyframe request from
+        there to whoever sends RTCP to it (a VideoRoom forwarder with `rtcp_port`). A video
+        stream whose mid is in `simulcast` takes three simulcast substreams, one per port
+        (`port`, then `layers`), and each viewer gets the one it asks for (`configure` with
+        `substream`); a single-layer source sending to `port` alone plays there too. With
+        `srtp_key` (SDES, base64) the mountpoint accepts only SRTP made with that key, on every
+        stream, and drops anything else."""
         audio = {"type": "audio", "mid": MIX_MID, "codec": "opus", "pt": MIX_PT, "port": 0}
-        video = {"type": "video", "codec": "vp8", "port": 0, "rtcpport": 0}
+        video: dict[str, Any] = {"type": "video", "codec": codec, "port": 0, "rtcpport": 0}
+        if codec == "h264":
+            video["fmtp"] = H264_FMTP  # Streaming offers no H.264 parameters without it
         layered = {"simulcast": True, "port2": 0, "port3": 0}  # 0: from the Streaming range
         media = [
             audio,
@@ -464,6 +486,8 @@ class JanusMeeting:
         self._engine = engine
         self.record_dir = record_dir
         self.node = engine.node.name
+        self.video_codec = engine.video_codec
+        """The codec a relay of this meeting carries (its VideoRoom's first choice)."""
         self.meeting_id = meeting_id
         self.number = number
         self.listener = listener
@@ -543,12 +567,12 @@ class JanusMeeting:
     # ------------------------------------------------------------ relayed video --
     def lecture_feeds(self) -> dict[FeedKind, PublishedFeed]:
         """What a relay to another node carries besides the mix: the presenter's webcam and
-        the screen being shared (only the presenter shares one; the latest if several), VP8
-        only (a relay mountpoint's streams are declared VP8 up front)."""
+        the screen being shared (only the presenter shares one; the latest if several), in the
+        meeting's codec only (a relay mountpoint's streams are declared in it up front)."""
         chosen: dict[FeedKind, PublishedFeed] = {}
         for published in self.published.values():  # in publication order: the latest wins
             feed = published.feed
-            if published.codec.lower() != "vp8":
+            if published.codec.lower() != self.video_codec:  # subscribed to on this node
                 continue
             if feed.kind is FeedKind.SCREEN or feed.user_id == self.presenter:
                 chosen[feed.kind] = published

@@ -4,17 +4,17 @@ listeners seated there.
 On the relay node: a Streaming mountpoint bound on that node's media address (`NodeInfo.
 media_host`), at ports its Janus takes from the Streaming range, accepting SRTP only, with three
 streams declared up front: the mix (mid `a`), the presenter's webcam (`camera`) and the screen
-(`screen`), so a viewer's SDP never changes when a feed starts or stops (a stream with no
-forwarder is simply silent). The webcam's stream is declared simulcast, with a port per
-substream: a webcam published in simulcast layers is forwarded layer by layer and each viewer
-there picks its layer (`listen_layer`), as VideoRoom subscribers on the meeting's node do.
-On the meeting's own node: one more AudioBridge RTP forwarder of the mix to it, and VideoRoom
-RTP forwarders for each feed shown (one per simulcast layer), all SRTP with the same key
-(AES_CM_128_HMAC_SHA1_80; a fresh random 30-byte key per relay, sent to the two Janus servers
-over their API and kept nowhere else). Video forwarders take the mountpoint's keyframe requests
-back on its RTCP ports. The mix is encoded once on the meeting's node whatever the number of
-relays, and each feed is sent once per relay node; each relay costs its node only the relaying
-of packets.
+(`screen`), the video ones in the meeting's codec (`video_codec`: VP8 or H.264), so a viewer's
+SDP never changes when a feed starts or stops (a stream with no forwarder is simply silent). The
+webcam's stream is declared simulcast, with a port per substream: a webcam published in simulcast
+layers is forwarded layer by layer and each viewer there picks its layer (`listen_layer`), as
+VideoRoom subscribers on the meeting's node do. On the meeting's own node: one more AudioBridge
+RTP forwarder of the mix to it, and VideoRoom RTP forwarders for each feed shown (one per
+simulcast layer), all SRTP with the same key (AES_CM_128_HMAC_SHA1_80; a fresh random 30-byte key
+per relay, sent to the two Janus servers over their API and kept nowhere else). Video forwarders
+take the mountpoint's keyframe requests back on its RTCP ports. The mix is encoded once on the
+meeting's node whatever the number of relays, and each feed is sent once per relay node; each
+relay costs its node only the relaying of packets.
 
 Each listener seated on a relay has a Janus session of its own on the relay node, so a listener
 leaving, or the relay node dying, is one close. The mountpoint's id is the meeting's voice bridge
@@ -74,6 +74,7 @@ class Relay:
                 self._key,
                 videos=tuple(kind.value for kind in VIDEOS),
                 simulcast=frozenset({FeedKind.CAMERA.value}),  # screens are one layer
+                codec=self.home.video_codec,
             )
         except (JanusError, TimeoutError) as exc:
             raise MediaError("media_unavailable", "The media server refused a relay") from exc

@@ -28,7 +28,7 @@ from collections.abc import Iterable
 from typing import Any, Literal
 
 import httpx
-from aiortc import RTCPeerConnection, RTCSessionDescription
+from aiortc import RTCPeerConnection, RTCRtpSender, RTCSessionDescription
 
 from tests.support.netns import MEDIA_ADDRESS
 from tests.support.room_socket import RoomSocket, Watcher
@@ -156,7 +156,15 @@ class SyntheticParticipant:
         track = ClipTrack(clip)
         self._tracks[kind] = track
         pc = await self._peer(kind)
-        pc.addTransceiver(track, direction="sendonly")
+        transceiver = pc.addTransceiver(track, direction="sendonly")
+        # The clip is VP8: offer nothing else, or a room preferring H.264 would take that.
+        transceiver.setCodecPreferences(
+            [
+                c
+                for c in RTCRtpSender.getCapabilities("video").codecs
+                if c.mimeType in ("video/VP8", "video/rtx")
+            ]
+        )
         sdp = await self._offer(pc)
         reply = await self._ask(
             {"type": "media.publish", "kind": kind, "sdp": sdp}, "media.published"
