@@ -54,6 +54,55 @@ async def _width(page: Page, feed: int) -> int:
     return width
 
 
+async def _room_page(
+    browser: Browser,
+    server: RoomServer,  # noqa: F811 (the fixture's value)
+    meeting_id: str,
+    name: str,
+    params: dict[str, str],
+    viewport: dict[str, int] | None = None,
+) -> Page:
+    """`name` in Chromium, joined through the API with `params` (role, userdata), in the room."""
+    context = await browser.new_context(locale="en-US", viewport=viewport)
+    page = await context.new_page()
+    await page.goto(server.signed("join", {"meetingID": meeting_id, "fullName": name, **params}))
+    await page.wait_for_selector("#room:not([hidden])", timeout=15_000)
+    return page
+
+
+LISTEN_ONLY = {"role": "VIEWER", "userdata-bbb_force_listen_only": "true"}  # no dialog
+SMALL_WINDOW = {"width": 800, "height": 600}
+"""A window whose webcam tiles are under 400 px wide."""
+
+
+async def _listening(page: Page) -> dict[str, Any]:
+    """The page's listen-only stream, as its stats report it."""
+    return dict((await stats(page)).get("listen") or {})
+
+
+async def _webcam_page(
+    browser: Browser,
+    server: RoomServer,  # noqa: F811 (the fixture's value)
+    meeting_id: str,
+    name: str,
+    profile: str,
+) -> Page:
+    """A moderator in Chromium sharing the fake webcam at `profile`'s size, without audio."""
+    return await _room_page(
+        browser,
+        server,
+        meeting_id,
+        name,
+        {
+            "role": "MODERATOR",
+            "userdata-bbb_auto_join_audio": "false",
+            "userdata-bbb_auto_share_webcam": "true",
+            "userdata-bbb_skip_video_preview": "true",
+            "userdata-bbb_preferred_camera_profile": profile,
+        },
+    )
+
+
 async def test_a_relayed_listeners_browser_shows_the_presenters_webcam_from_its_stream(
     nodes: tuple[Any, dict[str, MediaNodeThread]],  # noqa: F811 (the imported fixture)
     server: RoomServer,  # noqa: F811
@@ -87,19 +136,7 @@ async def test_a_relayed_listeners_browser_shows_the_presenters_webcam_from_its_
             placed = media_nodes.meeting(str(info.findtext("internalMeetingID")))
             assert placed is not None and placed.node_id is not None
 
-            page = await (await browser.new_context(locale="en-US")).new_page()
-            await page.goto(
-                server.signed(
-                    "join",
-                    {
-                        "meetingID": meeting_id,
-                        "fullName": "Bea",
-                        "role": "VIEWER",
-                        "userdata-bbb_force_listen_only": "true",  # listen-only, no dialog
-                    },
-                )
-            )
-            await page.wait_for_selector("#room:not([hidden])", timeout=15_000)
+            page = await _room_page(browser, server, meeting_id, "Bea", LISTEN_ONLY)
 
             async def relayed() -> dict[str, Any]:
                 listen = (await stats(page)).get("listen") or {}
@@ -174,22 +211,8 @@ async def _simulcast_lecture(
             ],
         )
         try:
-            page = await (await browser.new_context(locale="en-US")).new_page()
-            await page.goto(
-                server.signed(
-                    "join",
-                    {
-                        "meetingID": meeting_id,
-                        "fullName": "Ada",
-                        "role": "MODERATOR",  # the first moderator presents
-                        "userdata-bbb_auto_join_audio": "false",
-                        "userdata-bbb_auto_share_webcam": "true",
-                        "userdata-bbb_skip_video_preview": "true",
-                        "userdata-bbb_preferred_camera_profile": "high",
-                    },
-                )
-            )
-            await page.wait_for_selector("#room:not([hidden])", timeout=15_000)
+            # The first moderator presents.
+            page = await _webcam_page(browser, server, meeting_id, "Ada", "high")
             for i in range(listeners):
                 listener = await SyntheticParticipant.join(
                     server.http, server.base, server.secret, meeting_id, f"Listener {i}",
@@ -300,23 +323,12 @@ async def test_a_relayed_listeners_browser_asks_a_small_tile_a_lower_layer(
     does for a VideoRoom subscription (client/src/features/stage/layers.js), and her browser
     decodes that layer, not the 1280x720 one."""
     async with _simulcast_lecture(server, PER_NODE) as (browser, lecture):
-        context = await browser.new_context(locale="en-US", viewport={"width": 800, "height": 600})
-        page = await context.new_page()
-        await page.goto(
-            server.signed(
-                "join",
-                {
-                    "meetingID": lecture.meeting_id,
-                    "fullName": "Bea",
-                    "role": "VIEWER",
-                    "userdata-bbb_force_listen_only": "true",  # listen-only, no dialog
-                },
-            )
+        page = await _room_page(
+            browser, server, lecture.meeting_id, "Bea", LISTEN_ONLY, SMALL_WINDOW
         )
-        await page.wait_for_selector("#room:not([hidden])", timeout=15_000)
 
         async def listening() -> dict[str, Any]:
-            return dict((await stats(page)).get("listen") or {})
+            return await _listening(page)
 
         async def carried() -> bool:
             return (await listening()).get("relayed", {}).get("camera") == lecture.camera
@@ -337,33 +349,6 @@ async def test_a_relayed_listeners_browser_asks_a_small_tile_a_lower_layer(
         assert seen["listen"]["shown"] == [lecture.camera], seen["listen"]
         assert seen["subscriptions"] == 0, seen
         assert await _width(page, lecture.camera) == 320
-
-
-async def _webcam_page(
-    browser: Browser,
-    server: RoomServer,  # noqa: F811 (the fixture's value)
-    meeting_id: str,
-    name: str,
-    profile: str,
-) -> Page:
-    """A moderator in Chromium sharing the fake webcam at `profile`'s size, without audio."""
-    page = await (await browser.new_context(locale="en-US")).new_page()
-    await page.goto(
-        server.signed(
-            "join",
-            {
-                "meetingID": meeting_id,
-                "fullName": name,
-                "role": "MODERATOR",
-                "userdata-bbb_auto_join_audio": "false",
-                "userdata-bbb_auto_share_webcam": "true",
-                "userdata-bbb_skip_video_preview": "true",
-                "userdata-bbb_preferred_camera_profile": profile,
-            },
-        )
-    )
-    await page.wait_for_selector("#room:not([hidden])", timeout=15_000)
-    return page
 
 
 async def _published(page: Page) -> int:
@@ -430,22 +415,10 @@ async def test_a_new_presenters_webcam_reaches_running_relayed_viewers_at_once(
             [relay_node] = [n for n in placed.relays.seated() if n != placed.node_id]
             seated = placed.relays.listeners(relay_node)
             [viewer] = [p for p in synthetic if p.user_id in seated]
-            bea = await (await browser.new_context(locale="en-US")).new_page()
-            await bea.goto(
-                server.signed(
-                    "join",
-                    {
-                        "meetingID": meeting_id,
-                        "fullName": "Bea",
-                        "role": "VIEWER",
-                        "userdata-bbb_force_listen_only": "true",  # listen-only, no dialog
-                    },
-                )
-            )
-            await bea.wait_for_selector("#room:not([hidden])", timeout=15_000)
+            bea = await _room_page(browser, server, meeting_id, "Bea", LISTEN_ONLY)
 
             async def listening() -> dict[str, Any]:
-                return dict((await stats(bea)).get("listen") or {})
+                return await _listening(bea)
 
             await viewer.carrying(camera=ada_camera)
             await _sees(viewer, (1280, 720))
@@ -526,23 +499,12 @@ async def test_an_h264_meeting_relays_its_presenters_webcam_in_h264(
         assert {m["codec"] for m in videos} == {"h264"}, videos
         assert all("profile-level-id=42e01f" in m["fmtp"] for m in videos), videos
 
-        context = await browser.new_context(locale="en-US", viewport={"width": 800, "height": 600})
-        bea = await context.new_page()
-        await bea.goto(
-            server.signed(
-                "join",
-                {
-                    "meetingID": lecture.meeting_id,
-                    "fullName": "Bea",
-                    "role": "VIEWER",
-                    "userdata-bbb_force_listen_only": "true",  # listen-only, no dialog
-                },
-            )
+        bea = await _room_page(
+            browser, server, lecture.meeting_id, "Bea", LISTEN_ONLY, SMALL_WINDOW
         )
-        await bea.wait_for_selector("#room:not([hidden])", timeout=15_000)
 
         async def listening() -> dict[str, Any]:
-            return dict((await stats(bea)).get("listen") or {})
+            return await _listening(bea)
 
         async def small() -> bool:
             listen = await listening()

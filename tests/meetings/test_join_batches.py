@@ -6,28 +6,18 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import pytest
 
-from sala.clock import ManualClock
-from sala.config import Settings
 from sala.events import types
 from sala.events.log import read_all_events
 from sala.meetings import errors
 from sala.meetings.model import Role
 from sala.meetings.service import CreateSpec, JoinSpec
 from sala.meetings.specs import JoinResult
-from sala.services import Services, build_services
-
-
-@pytest.fixture
-async def services(settings: Settings, clock: ManualClock) -> AsyncIterator[Services]:
-    built = build_services(settings, clock)
-    await built.db.migrate()
-    yield built
-    await built.db.dispose()
+from sala.services import Services
 
 
 def _counting(batches: Any, monkeypatch: pytest.MonkeyPatch) -> list[int]:

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
-
-import pytest
 
 from sala.clock import ManualClock
 from sala.config import Settings
@@ -15,14 +12,6 @@ from sala.meetings.reaper import Reaper
 from sala.meetings.rules import EndReason, LifecycleState, due_reason
 from sala.meetings.service import CreateSpec, JoinSpec
 from sala.services import Services, build_services
-
-
-@pytest.fixture
-async def services(settings: Settings, clock: ManualClock) -> AsyncIterator[Services]:
-    built = build_services(settings, clock)
-    await built.db.migrate()
-    yield built
-    await built.db.dispose()
 
 
 def spec(**overrides: object) -> CreateSpec:

@@ -5,27 +5,17 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 
 import pytest
 from sqlalchemy import select
 
-from sala.clock import ManualClock
-from sala.config import Settings
 from sala.events import types
 from sala.events.log import read_all_events
 from sala.meetings.model import Role
 from sala.meetings.service import CreateSpec, JoinSpec
-from sala.services import Services, build_services
+from sala.services import Services
 from sala.store import tables
-
-
-@pytest.fixture
-async def services(settings: Settings, clock: ManualClock) -> AsyncIterator[Services]:
-    built = build_services(settings, clock)
-    await built.db.migrate()
-    yield built
-    await built.db.dispose()
 
 
 async def _meeting_with(services: Services, people: int) -> tuple[str, list[str]]:
