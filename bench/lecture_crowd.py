@@ -10,7 +10,8 @@ pipe and gets plain values back:
 
     async with CrowdProcess(lecture, plan, clips, ready_within) as people:
         people.ready_s                         # seconds until every stream delivered media
-        await people.reports(hear)             # what the listeners received, and its CPU
+        await people.reports(hear)             # what the listeners received, the presenter
+                                               # sent, and the crowd's CPU
 """
 
 from __future__ import annotations
@@ -41,6 +42,8 @@ CONSENT_MISSES = 30
 class Snapshot:
     listeners: list[ParticipantReport]
     """What each listener received, counted at one instant, `at` (time.monotonic())."""
+    presenter: ParticipantReport | None
+    """What the presenter sent (and received) at the same instant."""
     hearing: list[Hearing | None]
     """Each listener's last second heard, decoded after the count (None when not asked)."""
     at: float
@@ -100,7 +103,8 @@ class CrowdProcess:
         """The listeners' reports now; with `hear`, their last second decoded for the tones."""
         self._control.send(("reports", {"hear": hear}))
         answer = await self._answer(120)
-        return Snapshot(answer["listeners"], answer["hearing"], answer["at"], answer["cpu_s"])
+        keys = ("listeners", "presenter", "hearing", "at", "cpu_s")
+        return Snapshot(*(answer[key] for key in keys))
 
     async def _answer(self, within_s: float) -> dict[str, Any]:
         return await pipe_answer(
@@ -152,12 +156,21 @@ async def _serve(
                 # Counted first, at one instant (the parent's clock: CLOCK_MONOTONIC is shared),
                 # then heard: decoding takes a while, and packets go on arriving meanwhile.
                 listeners = [p.report(hear=False) for p in people.listeners]
+                presenter = people.presenter.report(hear=False) if people.presenter else None
                 at, cpu_s = time.monotonic(), time.process_time()
                 hearing = [
                     p.report(people.tones).hearing if args["hear"] else None
                     for p in people.listeners
                 ]
-                control.send({"listeners": listeners, "hearing": hearing, "at": at, "cpu_s": cpu_s})
+                control.send(
+                    {
+                        "listeners": listeners,
+                        "presenter": presenter,
+                        "hearing": hearing,
+                        "at": at,
+                        "cpu_s": cpu_s,
+                    }
+                )
         control.send({"closed": True})
     except Exception as error:  # the parent reports it and stops
         failures = dict(SocketDrain.of(asyncio.get_running_loop()).failures)

@@ -9,8 +9,12 @@ The presenter (a moderator) publishes the webcam and the screen and speaks with 
 clip, the other clips go to speakers, and listeners join listen-only by the chosen path
 ("bridge": a receive-only join of the AudioBridge, one encoder each on Janus; "stream": the
 listen-only stream); the first `watchers` listeners (all of them by default) also receive the
-webcam and the screen. The caller must already be in the network namespace sala's Janus offers
-media in (tests/support/netns.py), and gives its address.
+webcam and the screen: from their listen-only stream when it carries them (seated on a relay
+node: `relayed`, as the room client does), else by subscribing on the meeting's node. With
+`presenting` false the publisher joins as a viewer: nobody presents, so relays carry the mix
+alone and every watcher subscribes (how video reached relayed listeners before it was relayed).
+The caller must already be in the network namespace sala's Janus offers media in
+(tests/support/netns.py), and gives its address.
 
 Run alone:
 
@@ -93,11 +97,14 @@ class CrowdPlan:
     """The presenter publishes the webcam and screen clips there are."""
     watchers: int | None = None
     """Listeners who also receive the video (None: all of them)."""
+    presenting: bool = True
+    """The publisher is a moderator, so the presenter (relays carry its webcam); False: a
+    viewer, and nobody presents (relays carry no webcam)."""
     joins_at_once: int = 8
     heard_by: int | None = None
     """Listeners whose mix goes through aiortc's receive path and can be heard (decoded when
     asked); the others count it at their ICE socket (tests/support/synthetic/media.py), which
-    costs far less. None: every listener."""
+    costs far less (their video too). None: every listener."""
 
 
 def make_clips(
@@ -176,17 +183,21 @@ async def crowd(
         async with gate:
             at_socket = plan.heard_by is not None and i >= plan.heard_by
             await participant.listen(plan.path, at_socket=at_socket)
+            if plan.watchers is None or i < plan.watchers:
+                # What the listen-only stream carries is shown from it; the rest is subscribed.
+                carried = set((participant.relayed or {}).values())
+                for feed in people.feeds:
+                    if feed not in carried:
+                        await participant.subscribe(feed, at_socket=at_socket)
         listening.append(participant)
         if len(listening) % 100 == 0:
             elapsed = time.monotonic() - started
             print(f"  {len(listening)} listening after {elapsed:.0f} s", file=sys.stderr)
-            if plan.watchers is None or i < plan.watchers:
-                for feed in people.feeds:
-                    await participant.subscribe(feed)
 
     try:
         async with asyncio.timeout(ready_within):
-            people.presenter = await join("Presenter", "MODERATOR", follow=True)
+            role = "MODERATOR" if plan.presenting else "VIEWER"
+            people.presenter = await join("Presenter", role, follow=True)
             if plan.video:
                 for kind, clip in (("camera", clips.camera), ("screen", clips.screen)):
                     if clip is not None:

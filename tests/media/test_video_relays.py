@@ -260,6 +260,50 @@ async def test_a_viewers_webcam_is_not_relayed_when_only_moderators_webcams_are_
     assert (seen.width, seen.height) == SIZES["other camera"], seen
 
 
+async def test_listeners_counted_at_their_socket_count_each_relayed_stream_apart(
+    lecture: Lecture, clips: dict[str, EncodedClip]
+) -> None:
+    """A benchmark's cheap listeners (bench/lecture_nodes.py --camera) count what reaches
+    their ICE socket, unread by aiortc: the relay's webcam and screen beside the mix on one
+    connection, each by its payload type, and a webcam subscribed on the meeting's node."""
+    presenter = lecture.presenter
+    counted = await lecture.join("Counted")
+    await counted.listen("stream", at_socket=True)  # the relay node's second listener
+    assert counted.relayed == {"camera": None, "screen": None}
+    [home_listener, *_] = [p for p in lecture.listeners if p is not lecture.relayed]
+    camera = await presenter.publish(clips["camera"], "camera")
+    await counted.carrying(camera=camera, screen=None)
+    await home_listener.subscribe(camera, at_socket=True)
+    screen = await presenter.publish(clips["screen"], "screen")
+    await counted.carrying(camera=camera, screen=screen)
+    await counted.seeing("screen", frames=5)
+    await home_listener.flowing()
+
+    def counts() -> tuple[dict[str, int], dict[str, int], int, int]:
+        sent = presenter.report(hear=False).sent_rtp
+        report = counted.report(hear=False)
+        assert report.hearing is None  # counted at the socket: nothing to hear
+        got = {kind: report.relayed[kind].packets for kind in ("camera", "screen")}
+        assert report.mix is not None
+        return sent, got, report.mix.packets, home_listener.report().videos[camera].packets
+
+    sent0, got0, mix0, home0 = counts()
+    await asyncio.sleep(3.0)
+    sent1, got1, mix1, home1 = counts()
+    # Each stream's packets on its own count, as many as the presenter sent of that stream
+    # (a misrouted stream would double one count and empty the other).
+    for kind in ("camera", "screen"):
+        sent, got = sent1[kind] - sent0[kind], got1[kind] - got0[kind]
+        assert sent > 30 and abs(got - sent) <= 0.15 * sent, (kind, sent, got)
+    assert abs((home1 - home0) - (sent1["camera"] - sent0["camera"])) <= 0.15 * (
+        sent1["camera"] - sent0["camera"]
+    ), (home0, home1, sent0, sent1)
+    assert mix1 - mix0 >= 0.8 * 3.0 * 50, (mix0, mix1)  # the mix: 50 packets a second
+    report = counted.report(hear=False)
+    assert report.relayed["camera"].lost == report.relayed["screen"].lost == 0, report
+    assert report.relayed["camera"].frames > 15, report  # marker bits, also in clear
+
+
 async def _mountpoint(engine: JanusEngine, mountpoint: int) -> dict[str, Any]:
     answer = await engine.control(STREAMING, {"request": "info", "id": mountpoint})
     info: dict[str, Any] = answer["info"]

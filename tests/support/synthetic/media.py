@@ -23,9 +23,12 @@ which SRTP leaves in clear (sequence number, payload type); STUN, DTLS and RTCP 
 and aiortc as before, at most 50 ms late, so ICE consent and the DTLS session stay alive. Such
 a tap proves that the packets reached this participant's own connection, in order and unlost,
 not what they carry: nothing is decrypted, no receiver report or NACK is sent (aiortc's
-receiver-report task is stopped), and `hearing()` has nothing to decode. Only the tapped
-stream's packets are counted: a relay's webcam and screen sharing the connection (BUNDLE) are
-neither counted nor handed on, so a listener counted at the socket does not watch.
+receiver-report task is stopped), and `hearing()` has nothing to decode. Streams sharing the
+connection (BUNDLE: a relay's webcam and screen beside the mix) are counted at the same socket
+when their taps are given too, each by its own payload types (a relay mountpoint gives each
+stream its own); video frames are counted by the RTP marker bit, also in clear (keyframes and
+picture sizes are not: they are in the encrypted payload). Packets of streams not tapped are
+neither counted nor handed on.
 """
 
 from __future__ import annotations
@@ -145,33 +148,27 @@ class ReceiveTap:
         receiver._handle_rtp_packet = tapped  # type: ignore[method-assign]
         receiver.receive = receiving  # type: ignore[method-assign]
 
-    def at_socket(self) -> None:
-        """From now on, count this receiver's packets at its ICE socket (module docstring).
-        Call it once the peer connection is connected and the receiver knows its codecs."""
-        self.audible = False
-        self._window.clear()
-        # Its receiver reports would report nothing (aiortc sees no RTP now): they stop too.
-        reports = self._receiver._RTCRtpReceiver__rtcp_task  # type: ignore[attr-defined]
-        if reports is not None:
-            reports.cancel()
+    def at_socket(self, *bundled: ReceiveTap) -> None:
+        """From now on, count this receiver's packets at its ICE socket (module docstring),
+        and those of `bundled`, the taps of the other streams of the same connection (BUNDLE),
+        each by its payload types. Call it once the peer connection is connected and the
+        receivers know their codecs."""
+        taps = (self, *bundled)
+        routes: dict[int, ReceiveTap] = {}
+        for tap in taps:
+            tap.audible = False
+            tap._window.clear()
+            # Its receiver reports would report nothing (aiortc sees no RTP now): they stop too.
+            reports = tap._receiver._RTCRtpReceiver__rtcp_task  # type: ignore[attr-defined]
+            if reports is not None:
+                reports.cancel()
+            routes |= dict.fromkeys(tap._media_types or (), tap)
+        # A receiver that did not learn its codecs takes every RTP packet (one stream alone).
+        anything = self if self._media_types is None else None
         connection = self._receiver.transport.transport._connection
         drain = SocketDrain.of(asyncio.get_running_loop())
         for protocol in connection._protocols:
-            drain.take(protocol, self._socket_reader(protocol.datagram_received))
-
-    def _socket_reader(
-        self, upstream: Callable[[bytes, tuple[Any, ...]], None]
-    ) -> Callable[[bytes, tuple[Any, ...]], None]:
-        def read(data: bytes, addr: tuple[Any, ...]) -> None:
-            # RFC 7983: 128-191 is RTP or RTCP; RFC 5761: RTCP's packet types are 192-223.
-            if len(data) >= 12 and 128 <= data[0] <= 191 and not 192 <= data[1] <= 223:
-                if self._media_types is None or data[1] & 0x7F in self._media_types:
-                    # Size: all but the fixed header (extensions and SRTP's tag included).
-                    self._count_header(int.from_bytes(data[2:4], "big"), len(data) - 12)
-                return
-            upstream(data, addr)
-
-        return read
+            drain.take(protocol, _socket_reader(routes, anything, protocol.datagram_received))
 
     def _count(self, packet: RtpPacket) -> None:
         if self._media_types is not None and packet.payload_type not in self._media_types:
@@ -183,6 +180,13 @@ class ReceiveTap:
         if packet.marker:
             self.frames += 1
         self._vp8_header(packet.payload)
+
+    def _count_clear(self, data: bytes) -> None:
+        """One SRTP packet, from what its RTP header shows in clear."""
+        # Size: all but the fixed header (extensions and SRTP's tag included).
+        self._count_header(int.from_bytes(data[2:4], "big"), len(data) - 12)
+        if self.kind == "video" and data[1] & 0x80:  # the marker bit: a frame's last packet
+            self.frames += 1
 
     def _count_header(self, seq: int, size: int) -> None:
         self.packets += 1
@@ -248,6 +252,24 @@ class ReceiveTap:
 
 
 Reader = Callable[[bytes, tuple[Any, ...]], None]
+
+
+def _socket_reader(
+    routes: dict[int, ReceiveTap], anything: ReceiveTap | None, upstream: Reader
+) -> Reader:
+    """Counts each RTP packet on the tap of its payload type (`anything` takes those of no
+    tap), and hands everything else (STUN, DTLS, RTCP) `upstream`."""
+
+    def read(data: bytes, addr: tuple[Any, ...]) -> None:
+        # RFC 7983: 128-191 is RTP or RTCP; RFC 5761: RTCP's packet types are 192-223.
+        if len(data) >= 12 and 128 <= data[0] <= 191 and not 192 <= data[1] <= 223:
+            tap = routes.get(data[1] & 0x7F, anything)
+            if tap is not None:
+                tap._count_clear(data)
+            return
+        upstream(data, addr)
+
+    return read
 
 
 class SocketDrain:

@@ -17,6 +17,9 @@ peer connection of its own, with whole SDP (gathered before sending), as the bro
 - `publish(kind, clip)`: a webcam or screen playing a pre-encoded VP8 clip (`media.publish`);
 - `subscribe(feed)`: `media.subscribe`, the feed's offer, `media.answer`.
 
+With `at_socket`, `listen("stream")` and `subscribe` count what arrives at the connection's ICE
+socket (media.py; the listen-only stream's relayed video too): a large crowd's cheap receivers.
+
 ICE uses only the given address, with no STUN (ice.py). What arrives is counted per stream
 (media.py) and reported as plain values (report.py).
 """
@@ -67,6 +70,7 @@ class SyntheticParticipant:
         self._pcs: dict[str, RTCPeerConnection] = {}
         self._taps: dict[str, ReceiveTap] = {}
         self._tracks: dict[str, ClipTrack] = {}
+        self._senders: dict[str, RTCRtpSender] = {}
 
     @classmethod
     async def join(
@@ -101,8 +105,8 @@ class SyntheticParticipant:
     # -------------------------------------------------------------------------- audio --
     async def listen(self, path: ListenPath = "bridge", at_socket: bool = False) -> None:
         """Listen-only, by the old bridge join or the listen-only stream. With `at_socket` the
-        mix is counted at the ICE socket once connected (media.py: a large crowd's cheap
-        listeners, proven to receive but not heard)."""
+        mix, and the stream's relayed video, are counted at the ICE socket once connected
+        (media.py: a large crowd's cheap listeners, proven to receive but not heard)."""
         if path == "bridge":
             pc = await self._peer("audio")
             self._tap("audio", pc.addTransceiver("audio", direction="recvonly").receiver)
@@ -122,7 +126,8 @@ class SyntheticParticipant:
         self.audio = "listen" if path == "bridge" else "stream"
         await _connected(pc)
         if at_socket:
-            self._taps["audio"].at_socket()
+            videos = [tap for key, tap in self._taps.items() if key.startswith(RELAYED)]
+            self._taps["audio"].at_socket(*videos)
 
     async def speak(self, clip: EncodedClip) -> None:
         """Joins the audio with a microphone playing `clip` (Opus); hears the mix as well."""
@@ -157,6 +162,7 @@ class SyntheticParticipant:
         self._tracks[kind] = track
         pc = await self._peer(kind)
         transceiver = pc.addTransceiver(track, direction="sendonly")
+        self._senders[kind] = transceiver.sender
         # The clip is VP8: offer nothing else, or a room preferring H.264 would take that.
         transceiver.setCodecPreferences(
             [
@@ -185,13 +191,17 @@ class SyntheticParticipant:
                 self.feeds_changed.clear()
                 await self.feeds_changed.wait()
 
-    async def subscribe(self, feed: int) -> None:
+    async def subscribe(self, feed: int, at_socket: bool = False) -> None:
+        """Receives a feed through the meeting's VideoRoom (a connection of its own); with
+        `at_socket` it is counted at that connection's ICE socket once connected."""
         name = f"feed-{feed}"
         offer = await self._ask({"type": "media.subscribe", "feed": feed}, "media.offer")
         pc = await self._peer(name)
         sdp = await self._answer(pc, offer["sdp"], "video", name)
         await self._ask({"type": "media.answer", "feed": feed, "sdp": sdp}, "media.ok")
         await _connected(pc)
+        if at_socket:
+            self._taps[name].at_socket()
 
     # -------------------------------------------------------------------------- state --
     async def flowing(self, within: float = 20.0) -> None:
@@ -254,6 +264,7 @@ class SyntheticParticipant:
                 if key.startswith(RELAYED)
             },
             sent={kind: track.sent for kind, track in self._tracks.items()},
+            sent_rtp={kind: _rtp_sent(sender) for kind, sender in self._senders.items()},
             states={key: pc.connectionState for key, pc in self._pcs.items()},
         )
 
@@ -320,6 +331,7 @@ class SyntheticParticipant:
         if key == "audio":  # the listen-only stream's video went with its connection
             for tapped in [k for k in self._taps if k.startswith(RELAYED)]:
                 del self._taps[tapped]
+        self._senders.pop(key, None)
         track = self._tracks.pop("mic" if key == "audio" else key, None)
         if track is not None:
             track.stop()
@@ -343,6 +355,11 @@ class _FeedBoard:
         self._owner = owner
         owner.feeds = self._feeds
         owner.feeds_changed.set()
+
+
+def _rtp_sent(sender: RTCRtpSender) -> int:
+    """RTP packets the sender has sent (aiortc counts them for its sender reports)."""
+    return int(sender._RTCRtpSender__packet_count)  # type: ignore[attr-defined]
 
 
 async def _connected(pc: RTCPeerConnection, within: float = CONNECT_TIMEOUT) -> None:

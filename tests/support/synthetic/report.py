@@ -60,9 +60,12 @@ class ParticipantReport:
     relayed: dict[str, Received]
     """The listen-only stream's video on a relay node ("camera", "screen") as it arrives."""
     sent: dict[str, int]
-    """What it sends -> packets handed to the sender so far ("mic", "camera", "screen")."""
+    """What it sends -> packets handed to the sender so far ("mic", "camera", "screen"): Opus
+    packets, or video frames."""
     states: dict[str, str]
     """Each peer connection's state ("audio", "camera", "feed-3"…)."""
+    sent_rtp: dict[str, int] = field(default_factory=dict)
+    """Webcam and screen -> RTP packets sent so far (a frame is one or more)."""
 
     @property
     def lost(self) -> int:
